@@ -1,0 +1,58 @@
+//! `hicp`: the HICP Toolkit command line. Thin glue: parse arguments, read files, call the
+//! domain, print. Exit codes: 0 success, 1 failure, 2 invalid input (catalog, id, usage).
+
+mod catalog_cmd;
+mod source;
+mod text;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "hicp", version, about = "HICP Toolkit: healthcare cybersecurity self-assessment (HHS 405(d) HICP)")]
+struct Cli {
+    /// Use the catalog in this folder instead of the built-in HICP 2023 catalog.
+    #[arg(long, global = true, value_name = "PATH")]
+    catalog: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Explore the HICP catalog: threats, practices, sub-practices, criteria and actions.
+    #[command(subcommand)]
+    Catalog(catalog_cmd::CatalogCommand),
+}
+
+/// Bad input from the user (an invalid catalog, an unknown id): exit code 2.
+#[derive(Debug)]
+pub struct InvalidInput(pub String);
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Catalog(cmd) => catalog_cmd::run(cmd, cli.catalog.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(invalid) = e.downcast_ref::<InvalidInput>() {
+                eprintln!("{}", invalid.0.trim_end());
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
