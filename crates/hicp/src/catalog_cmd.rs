@@ -283,22 +283,22 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
 
     let _ = writeln!(out, "\nWhat \"in place\" looks like (answer yes, partly or no):");
     for cr in &s.criteria {
-        let _ = writeln!(out, "  [{}] {}", cr.id, wrap(&cr.text, WIDTH, 4 + cr.id.as_str().len()));
+        let indent = 5 + cr.id.as_str().len();
+        let _ = writeln!(out, "  [{}] {}", cr.id, wrap(&cr.text, WIDTH, indent));
         if let Some(g) = &cr.guidance {
-            let indent = 4 + cr.id.as_str().len();
             let _ = writeln!(out, "{}How to tell: {}", " ".repeat(indent), wrap(g, WIDTH, indent + 13));
         }
     }
     let _ = writeln!(out, "\nActions:");
     for a in &s.actions {
-        let indent = 4 + a.id.as_str().len();
+        let indent = 5 + a.id.as_str().len();
         let _ = writeln!(out, "  [{}] {}", a.id, wrap(&a.text, WIDTH, indent));
+        let effort = format!("Effort: {}. Cost: ", a.effort.name());
         let _ = writeln!(
             out,
-            "{}Effort: {}. Cost: {}",
+            "{}{effort}{}",
             " ".repeat(indent),
-            a.effort.name(),
-            wrap(&a.cost, WIDTH, indent + 8)
+            wrap(&a.cost, WIDTH, indent + effort.len())
         );
     }
     if !s.prerequisites.is_empty() {
@@ -319,14 +319,8 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
                 .iter()
                 .map(|v| format!("{} {} {}", v.key, v.value, v.unit))
                 .collect();
-            let _ = writeln!(
-                out,
-                "\nHICP numbers, {} ({}, {}): {}",
-                p.name,
-                p.source,
-                p.provenance.name(),
-                wrap(&values.join("; "), WIDTH, 4)
-            );
+            let _ = writeln!(out, "\nHICP numbers: {} ({}, {}):", p.name, p.source, p.provenance.name());
+            let _ = writeln!(out, "    {}", wrap(&values.join("; "), WIDTH, 4));
         }
     }
 

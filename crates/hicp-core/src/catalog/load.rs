@@ -6,7 +6,7 @@ use super::diagnostic::{CatalogError, Diagnostic, did_you_mean};
 use super::dto::{self, S};
 use super::ids::{ActionId, CriterionId, SubPracticeId, ThreatId, Tier};
 use super::model::*;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Location;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// One catalog file: its path relative to the catalog root (`/`-separated) and its text.
@@ -217,23 +217,24 @@ impl Loader {
         };
 
         let mut practices = Vec::new();
-        let mut subs: Vec<(String, Spanned<String>, SubPractice)> = Vec::new();
+        let mut subs: Vec<Loaded> = Vec::new();
         let mut practice_files: HashMap<u8, String> = HashMap::new();
         for (path, file) in p.practices {
             self.file = self.show(&path);
+            let number_at = file.practice.number.referenced;
             let practice = self.practice(file.practice, &refs);
             if let Some(prev) = practice_files.insert(practice.number, self.file.clone()) {
-                let loc = Location::UNKNOWN;
                 self.at(
-                    &loc,
+                    &number_at,
                     "practice.number",
                     format!("practice {} is already defined in {prev}", practice.number),
                 );
             }
             for (i, sp) in file.sub_practices.into_iter().enumerate() {
                 let id = sp.id.clone();
+                let prerequisites = sp.prerequisites.clone();
                 if let Some(s) = self.sub_practice(sp, i, practice.number, &refs, &csf11_to_20) {
-                    subs.push((self.file.clone(), id, s));
+                    subs.push(Loaded { file: self.file.clone(), id, prerequisites, sub_practice: s });
                 }
             }
             practices.push(practice);
@@ -242,7 +243,7 @@ impl Loader {
 
         self.cross_checks(&subs);
 
-        let mut sub_practices: Vec<SubPractice> = subs.into_iter().map(|(_, _, s)| s).collect();
+        let mut sub_practices: Vec<SubPractice> = subs.into_iter().map(|l| l.sub_practice).collect();
         sub_practices.sort_by(|a, b| {
             (a.practice, a.tier, a.id.as_str()).cmp(&(b.practice, b.tier, b.id.as_str()))
         });
@@ -264,35 +265,38 @@ impl Loader {
     }
 
     /// Checks that need every sub-practice: unique ids, prerequisites, unique texts.
-    fn cross_checks(&mut self, subs: &[(String, Spanned<String>, SubPractice)]) {
+    fn cross_checks(&mut self, subs: &[Loaded]) {
         let mut seen: HashMap<&str, &str> = HashMap::new();
-        for (file, id, _) in subs {
-            if let Some(prev) = seen.insert(id.value.as_str(), file.as_str()) {
-                self.file = file.clone();
-                let msg = format!("duplicate sub-practice id {} (first defined in {prev})", id.value);
-                self.at(&id.referenced, "id", msg);
+        for l in subs {
+            if let Some(prev) = seen.insert(l.id.value.as_str(), l.file.as_str()) {
+                self.file = l.file.clone();
+                let msg = format!("duplicate sub-practice id {} (first defined in {prev})", l.id.value);
+                self.at(&l.id.referenced, "id", msg);
             }
         }
-        let all: Vec<&str> = subs.iter().map(|(_, id, _)| id.value.as_str()).collect();
-        for (file, id, s) in subs {
-            self.file = file.clone();
-            for pre in &s.prerequisites {
-                if pre == &s.id {
-                    self.at(&id.referenced, format!("{id}.prerequisites", id = s.id), "a sub-practice cannot be its own prerequisite");
-                } else if !all.contains(&pre.as_str()) {
+        let all: Vec<&str> = subs.iter().map(|l| l.id.value.as_str()).collect();
+        for l in subs {
+            self.file = l.file.clone();
+            let field = format!("{}.prerequisites", l.id.value);
+            for pre in &l.prerequisites {
+                if pre.value == l.id.value {
+                    self.at(&pre.referenced, &field, "a sub-practice cannot be its own prerequisite");
+                } else if !all.contains(&pre.value.as_str()) {
                     let msg = format!(
-                        "unknown sub-practice \"{pre}\"{}",
-                        did_you_mean(pre.as_str(), all.iter().copied())
+                        "unknown sub-practice \"{}\"{}",
+                        pre.value,
+                        did_you_mean(&pre.value, all.iter().copied())
                     );
-                    self.at(&id.referenced, format!("{}.prerequisites", s.id), msg);
+                    self.at(&pre.referenced, &field, msg);
                 }
             }
         }
         // The same sentence in two places is a copy-paste slip: each criterion and action
         // must say something of its own.
         let mut texts: HashMap<String, String> = HashMap::new();
-        for (file, id, s) in subs {
-            self.file = file.clone();
+        for l in subs {
+            self.file = l.file.clone();
+            let s = &l.sub_practice;
             let items = s
                 .criteria
                 .iter()
@@ -302,7 +306,7 @@ impl Loader {
                 let key = text.to_lowercase();
                 if let Some(prev) = texts.insert(key, item.to_owned()) {
                     let msg = format!("{item} has the same text as {prev}");
-                    self.at(&id.referenced, format!("{item}.text"), msg);
+                    self.at(&l.id.referenced, format!("{item}.text"), msg);
                 }
             }
         }
@@ -678,6 +682,14 @@ impl Loader {
             self.at(&id.referenced, field, format!("duplicate id \"{}\"", id.value));
         }
     }
+}
+
+/// A loaded sub-practice with the spans its cross-checks report on.
+struct Loaded {
+    file: String,
+    id: S,
+    prerequisites: Vec<S>,
+    sub_practice: SubPractice,
 }
 
 struct RefSets {

@@ -1,0 +1,178 @@
+//! The built-in catalog against the facts of `shared/reference/hicp.md`.
+
+use hicp_core::catalog::{Catalog, Filter, Provenance, SourceFile, Tier, load};
+use std::collections::BTreeSet;
+
+fn builtin() -> Catalog {
+    let files: Vec<SourceFile> = hicp_content::builtin_files()
+        .into_iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    match load(hicp_content::BUILTIN_ROOT, &files) {
+        Ok(c) => c,
+        Err(e) => panic!("the built-in catalog must load:\n{e}"),
+    }
+}
+
+// hicp.md §9, the canonical id list.
+const SMALL: &str = "1.S.A 1.S.B 1.S.C 2.S.A 3.S.A 4.S.A 4.S.B 4.S.C 5.S.A 5.S.B 5.S.C 6.S.A 6.S.B 6.S.C 7.S.A 8.S.A 8.S.B 9.S.A 10.S.A";
+const MEDIUM: &str = "1.M.A 1.M.B 1.M.C 1.M.D 2.M.A 3.M.A 3.M.B 3.M.C 3.M.D 4.M.A 4.M.B 4.M.C 4.M.D 4.M.E 5.M.A 5.M.B 5.M.C 5.M.D 6.M.A 6.M.B 6.M.C 6.M.D 6.M.E 7.M.A 7.M.B 7.M.C 7.M.D 8.M.A 8.M.B 8.M.C 9.M.A 9.M.B 9.M.C 9.M.D 9.M.E 10.M.A";
+const LARGE_ONLY: &str = "1.L.A 1.L.B 1.L.C 2.L.A 2.L.B 2.L.C 2.L.D 2.L.E 2.L.F 3.L.A 3.L.B 3.L.C 3.L.D 4.L.A 4.L.B 5.L.A 5.L.B 6.L.A 6.L.B 6.L.C 6.L.D 6.L.E 7.L.A 7.L.B 8.L.A 8.L.B 8.L.C 8.L.D 8.L.E 8.L.F 9.L.A 9.L.B 9.L.C 9.L.D";
+
+fn ids(s: &str) -> BTreeSet<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn listed(c: &Catalog, tier: Tier) -> BTreeSet<String> {
+    c.list(&Filter { tier: Some(tier), ..Filter::default() })
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect()
+}
+
+#[test]
+fn sub_practice_ids_are_exactly_hicps() {
+    let c = builtin();
+    let all: BTreeSet<String> = c.sub_practices.iter().map(|s| s.id.to_string()).collect();
+    let expected: BTreeSet<String> = ids(SMALL).into_iter().chain(ids(MEDIUM)).chain(ids(LARGE_ONLY)).collect();
+    assert_eq!(all, expected);
+    assert_eq!(c.sub_practices.len(), 89, "no id twice");
+}
+
+#[test]
+fn each_tier_lists_what_applies_to_it() {
+    let c = builtin();
+    assert_eq!(listed(&c, Tier::Small), ids(SMALL));
+    assert_eq!(listed(&c, Tier::Medium), ids(MEDIUM));
+    let large: BTreeSet<String> = ids(MEDIUM).into_iter().chain(ids(LARGE_ONLY)).collect();
+    assert_eq!(listed(&c, Tier::Large), large);
+    assert_eq!(large.len(), 70);
+    // Medium organizations may opt in to large sub-practices; anyone may opt in to anything.
+    let l = c.sub_practice("2.L.D").unwrap();
+    assert!(c.optional_for(Tier::Medium, l));
+    assert!(c.optional_for(Tier::Small, l));
+    assert!(!c.applies(Tier::Medium, l));
+}
+
+#[test]
+fn threat_matrix_matches_hicp() {
+    // hicp.md §2.3: practice -> threats (T1..T5).
+    let matrix: [(u8, &[u8]); 10] = [
+        (1, &[1, 2, 4]),
+        (2, &[2, 3]),
+        (3, &[2, 4, 5]),
+        (4, &[2, 3, 4]),
+        (5, &[2, 3, 4, 5]),
+        (6, &[2, 3, 4, 5]),
+        (7, &[2, 4, 5]),
+        (8, &[1, 2, 3, 4, 5]),
+        (9, &[5]),
+        (10, &[1, 2, 3, 4, 5]),
+    ];
+    let c = builtin();
+    assert_eq!(c.practices.len(), 10);
+    for (number, expected) in matrix {
+        let p = c.practice(number).unwrap();
+        let mut got: Vec<u8> = p
+            .threats
+            .iter()
+            .map(|t| c.threat(t.as_str()).unwrap().number)
+            .collect();
+        got.sort();
+        assert_eq!(got, expected, "practice {number}");
+        assert_eq!(p.threats_provenance, Provenance::Verified);
+    }
+}
+
+#[test]
+fn threats_have_stable_ids_and_both_names() {
+    let c = builtin();
+    let got: Vec<(u8, &str)> = c.threats.iter().map(|t| (t.number, t.id.as_str())).collect();
+    assert_eq!(
+        got,
+        [(1, "social-engineering"), (2, "ransomware"), (3, "loss-theft"), (4, "insider-loss"), (5, "medical-devices")]
+    );
+    for t in &c.threats {
+        assert!(t.aliases.iter().any(|a| a.edition.as_deref() == Some("2018")), "{} has its 2018 name", t.id);
+        assert!((3..=6).contains(&t.tips.len()));
+        // hicp.md §2.2 is unverified, and must be shown so.
+        assert_eq!(t.vulnerabilities_provenance, Provenance::Unverified);
+    }
+}
+
+#[test]
+fn every_sub_practice_is_complete() {
+    let c = builtin();
+    let mut texts = BTreeSet::new();
+    for s in &c.sub_practices {
+        assert!((2..=6).contains(&s.criteria.len()), "{}", s.id);
+        assert!((1..=5).contains(&s.actions.len()), "{}", s.id);
+        assert!(!s.csf20.is_empty(), "{} reaches CSF 2.0", s.id);
+        assert!(!s.summary.is_empty() && !s.title.is_empty());
+        for t in s.criteria.iter().map(|c| &c.text).chain(s.actions.iter().map(|a| &a.text)) {
+            assert!(!t.trim().is_empty());
+            assert!(texts.insert(t.to_lowercase()), "{} repeats: {t}", s.id);
+        }
+        // Our own mappings are never presented as HHS's.
+        assert_eq!(s.cpg.provenance, Provenance::Derived, "{}", s.id);
+        assert_eq!(s.hipaa.provenance, Provenance::Derived, "{}", s.id);
+    }
+}
+
+#[test]
+fn unverified_titles_are_labelled() {
+    // hicp.md §5.2: these TV1 titles are unverified or inferred.
+    let expected = ids("1.S.B 1.S.C 4.S.A 4.S.B 4.S.C 5.S.C 6.S.B 6.S.C 8.S.B 9.S.A");
+    let c = builtin();
+    let got: BTreeSet<String> = c
+        .sub_practices
+        .iter()
+        .filter(|s| s.title_provenance == Provenance::Unverified)
+        .map(|s| s.id.to_string())
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn csf_references_follow_hicp_and_nists_mapping() {
+    let c = builtin();
+    // hicp.md §5.2: 1.S.A prints PR.DS-2, PR.IP-1, PR.AC-7; NIST maps them to PR.DS-02, PR.PS-01, PR.AA-03.
+    let s = c.sub_practice("1.S.A").unwrap();
+    assert_eq!(s.csf11.refs, ["PR.DS-2", "PR.IP-1", "PR.AC-7"]);
+    assert_eq!(s.csf11.provenance, Provenance::Verified);
+    let csf: Vec<&str> = s.csf20.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(csf, ["PR.DS-02", "PR.PS-01", "PR.AA-03"]);
+    // 7.M.D prints PR.IP-1, PR.IP-3, PR.IP-12.
+    let s = c.sub_practice("7.M.D").unwrap();
+    assert_eq!(s.csf11.refs, ["PR.IP-1", "PR.IP-3", "PR.IP-12"]);
+    for r in &s.csf20 {
+        let via = r.via.as_deref().unwrap();
+        assert!(c.references.csf11_to_20[via].contains(&r.id));
+    }
+    // 8.M.B cites the whole Recover function.
+    assert!(c.sub_practice("8.M.B").unwrap().csf20.iter().any(|r| r.id == "RC"));
+}
+
+#[test]
+fn reference_lists_are_complete() {
+    let c = builtin();
+    let r = &c.references;
+    assert_eq!((r.csf20.functions.len(), r.csf20.categories.len(), r.csf20.subcategories.len()), (6, 22, 106));
+    assert_eq!(r.cpg_goals.len(), 20);
+    assert!(r.hipaa.iter().any(|h| h.citation == "164.312(a)(2)(iv)"));
+    let t8 = c.parameter("remediation-timeframes").unwrap();
+    let critical_dmz = t8.values.iter().find(|v| v.key == "critical-dmz").unwrap();
+    assert_eq!((critical_dmz.value, critical_dmz.unit.as_str()), (14.0, "days"));
+}
+
+#[test]
+fn search_and_filters_find_what_they_should() {
+    let c = builtin();
+    let hits = c.search("phishing simulation");
+    assert!(hits.iter().any(|s| s.id.as_str() == "1.S.C"), "title match");
+    assert!(c.search("").is_empty());
+    let ransomware = c.threat("ransomware").unwrap().id.clone();
+    let subs = c.list(&Filter { threat: Some(ransomware), ..Filter::default() });
+    assert!(subs.iter().all(|s| s.practice != 9), "practice 9 does not mitigate ransomware");
+    assert_eq!(c.threat("T5").unwrap().id.as_str(), "medical-devices");
+}
