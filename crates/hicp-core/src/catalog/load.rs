@@ -97,12 +97,16 @@ impl Loader {
             Ok(v) => Some(v),
             Err(e) => {
                 let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                let message = first_line(&e.without_snippet().to_string());
+                let mut message = first_line(&e.without_snippet().to_string());
+                let suffix = format!(" at line {line}, column {column}");
+                if let Some(stripped) = message.strip_suffix(&suffix) {
+                    message = stripped.to_owned();
+                }
                 self.diags.push(Diagnostic {
                     file: self.show(path),
                     line,
                     column,
-                    field: "(yaml)".to_owned(),
+                    field: key_on_line(text, line).unwrap_or("(yaml)").to_owned(),
                     message,
                 });
                 None
@@ -717,6 +721,16 @@ fn aliases(v: Vec<dto::AliasDto>) -> Vec<Alias> {
     v.into_iter()
         .map(|a| Alias { name: a.name, edition: a.edition, provenance: provenance(a.provenance) })
         .collect()
+}
+
+/// The mapping key written on a 1-based line (`  - id: x` gives `id`), to name the field
+/// of a parse error.
+fn key_on_line(text: &str, line: u64) -> Option<&str> {
+    let l = text.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let l = l.trim_start().trim_start_matches("- ");
+    let (key, _) = l.split_once(':')?;
+    let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(key)
 }
 
 fn first_line(s: &str) -> String {
