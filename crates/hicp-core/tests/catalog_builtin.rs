@@ -24,17 +24,24 @@ fn ids(s: &str) -> BTreeSet<String> {
 }
 
 fn listed(c: &Catalog, tier: Tier) -> BTreeSet<String> {
-    c.list(&Filter { tier: Some(tier), ..Filter::default() })
-        .iter()
-        .map(|s| s.id.to_string())
-        .collect()
+    c.list(&Filter {
+        tier: Some(tier),
+        ..Filter::default()
+    })
+    .iter()
+    .map(|s| s.id.to_string())
+    .collect()
 }
 
 #[test]
 fn sub_practice_ids_are_exactly_hicps() {
     let c = builtin();
     let all: BTreeSet<String> = c.sub_practices.iter().map(|s| s.id.to_string()).collect();
-    let expected: BTreeSet<String> = ids(SMALL).into_iter().chain(ids(MEDIUM)).chain(ids(LARGE_ONLY)).collect();
+    let expected: BTreeSet<String> = ids(SMALL)
+        .into_iter()
+        .chain(ids(MEDIUM))
+        .chain(ids(LARGE_ONLY))
+        .collect();
     assert_eq!(all, expected);
     assert_eq!(c.sub_practices.len(), 89, "no id twice");
 }
@@ -87,13 +94,29 @@ fn threat_matrix_matches_hicp() {
 #[test]
 fn threats_have_stable_ids_and_both_names() {
     let c = builtin();
-    let got: Vec<(u8, &str)> = c.threats.iter().map(|t| (t.number, t.id.as_str())).collect();
+    let got: Vec<(u8, &str)> = c
+        .threats
+        .iter()
+        .map(|t| (t.number, t.id.as_str()))
+        .collect();
     assert_eq!(
         got,
-        [(1, "social-engineering"), (2, "ransomware"), (3, "loss-theft"), (4, "insider-loss"), (5, "medical-devices")]
+        [
+            (1, "social-engineering"),
+            (2, "ransomware"),
+            (3, "loss-theft"),
+            (4, "insider-loss"),
+            (5, "medical-devices")
+        ]
     );
     for t in &c.threats {
-        assert!(t.aliases.iter().any(|a| a.edition.as_deref() == Some("2018")), "{} has its 2018 name", t.id);
+        assert!(
+            t.aliases
+                .iter()
+                .any(|a| a.edition.as_deref() == Some("2018")),
+            "{} has its 2018 name",
+            t.id
+        );
         assert!((3..=6).contains(&t.tips.len()));
         // hicp.md §2.2 is unverified, and must be shown so.
         assert_eq!(t.vulnerabilities_provenance, Provenance::Unverified);
@@ -109,7 +132,12 @@ fn every_sub_practice_is_complete() {
         assert!((1..=5).contains(&s.actions.len()), "{}", s.id);
         assert!(!s.csf20.is_empty(), "{} reaches CSF 2.0", s.id);
         assert!(!s.summary.is_empty() && !s.title.is_empty());
-        for t in s.criteria.iter().map(|c| &c.text).chain(s.actions.iter().map(|a| &a.text)) {
+        for t in s
+            .criteria
+            .iter()
+            .map(|c| &c.text)
+            .chain(s.actions.iter().map(|a| &a.text))
+        {
             assert!(!t.trim().is_empty());
             assert!(texts.insert(t.to_lowercase()), "{} repeats: {t}", s.id);
         }
@@ -150,19 +178,35 @@ fn csf_references_follow_hicp_and_nists_mapping() {
         assert!(c.references.csf11_to_20[via].contains(&r.id));
     }
     // 8.M.B cites the whole Recover function.
-    assert!(c.sub_practice("8.M.B").unwrap().csf20.iter().any(|r| r.id == "RC"));
+    assert!(
+        c.sub_practice("8.M.B")
+            .unwrap()
+            .csf20
+            .iter()
+            .any(|r| r.id == "RC")
+    );
 }
 
 #[test]
 fn reference_lists_are_complete() {
     let c = builtin();
     let r = &c.references;
-    assert_eq!((r.csf20.functions.len(), r.csf20.categories.len(), r.csf20.subcategories.len()), (6, 22, 106));
+    assert_eq!(
+        (
+            r.csf20.functions.len(),
+            r.csf20.categories.len(),
+            r.csf20.subcategories.len()
+        ),
+        (6, 22, 106)
+    );
     assert_eq!(r.cpg_goals.len(), 20);
     assert!(r.hipaa.iter().any(|h| h.citation == "164.312(a)(2)(iv)"));
     let t8 = c.parameter("remediation-timeframes").unwrap();
     let critical_dmz = t8.values.iter().find(|v| v.key == "critical-dmz").unwrap();
-    assert_eq!((critical_dmz.value, critical_dmz.unit.as_str()), (14.0, "days"));
+    assert_eq!(
+        (critical_dmz.value, critical_dmz.unit.as_str()),
+        (14.0, "days")
+    );
 }
 
 #[test]
@@ -172,7 +216,13 @@ fn search_and_filters_find_what_they_should() {
     assert!(hits.iter().any(|s| s.id.as_str() == "1.S.C"), "title match");
     assert!(c.search("").is_empty());
     let ransomware = c.threat("ransomware").unwrap().id.clone();
-    let subs = c.list(&Filter { threat: Some(ransomware), ..Filter::default() });
-    assert!(subs.iter().all(|s| s.practice != 9), "practice 9 does not mitigate ransomware");
+    let subs = c.list(&Filter {
+        threat: Some(ransomware),
+        ..Filter::default()
+    });
+    assert!(
+        subs.iter().all(|s| s.practice != 9),
+        "practice 9 does not mitigate ransomware"
+    );
     assert_eq!(c.threat("T5").unwrap().id.as_str(), "medical-devices");
 }

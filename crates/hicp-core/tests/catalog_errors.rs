@@ -195,7 +195,11 @@ fn too_few_criteria_is_reported_at_the_list() {
         .iter()
         .find(|d| d.field == "3.M.B.criteria")
         .unwrap_or_else(|| panic!("{err}"));
-    assert!(d.message.contains("has 1 criteria; a sub-practice needs 2 to 6"), "{d}");
+    assert!(
+        d.message
+            .contains("has 1 criteria; a sub-practice needs 2 to 6"),
+        "{d}"
+    );
     assert!(d.line > 0);
 }
 
@@ -211,29 +215,44 @@ fn a_repeated_sentence_is_caught() {
         while f.text[stop + 1..].starts_with("          ") {
             stop = f.text[stop + 1..].find('\n').unwrap() + stop + 1;
         }
-        f.text.replace_range(at..stop, "        text: Same words in two places.");
+        f.text
+            .replace_range(at..stop, "        text: Same words in two places.");
     }
     let err = load("cat", &files).unwrap_err();
     assert!(
-        err.diagnostics.iter().any(|d| d.message.contains("has the same text as")),
+        err.diagnostics
+            .iter()
+            .any(|d| d.message.contains("has the same text as")),
         "{err}"
     );
 }
 
 #[test]
 fn a_missing_file_is_named() {
-    let files: Vec<SourceFile> = builtin().into_iter().filter(|f| f.path != "threats.yaml").collect();
+    let files: Vec<SourceFile> = builtin()
+        .into_iter()
+        .filter(|f| f.path != "threats.yaml")
+        .collect();
     let err = load("cat", &files).unwrap_err();
     assert_eq!(err.diagnostics.len(), 1, "{err}");
-    assert_eq!(err.diagnostics[0].to_string(), "cat/threats.yaml: (file): required file is missing");
+    assert_eq!(
+        err.diagnostics[0].to_string(),
+        "cat/threats.yaml: (file): required file is missing"
+    );
 }
 
 #[test]
 fn a_stray_file_is_reported() {
     let mut files = builtin();
-    files.push(SourceFile { path: "practice/11-extra.yaml".into(), text: "x: 1\n".into() });
+    files.push(SourceFile {
+        path: "practice/11-extra.yaml".into(),
+        text: "x: 1\n".into(),
+    });
     let err = load("cat", &files).unwrap_err();
-    assert!(err.diagnostics[0].message.contains("unexpected file"), "{err}");
+    assert!(
+        err.diagnostics[0].message.contains("unexpected file"),
+        "{err}"
+    );
 }
 
 #[test]

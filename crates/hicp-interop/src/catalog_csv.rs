@@ -15,11 +15,24 @@ pub fn safe_cell(s: &str) -> String {
     }
 }
 
-pub fn write(catalog: &Catalog, subs: &[&SubPractice], out: impl std::io::Write) -> Result<(), ExportError> {
+pub fn write(
+    catalog: &Catalog,
+    subs: &[&SubPractice],
+    out: impl std::io::Write,
+) -> Result<(), ExportError> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
-        "id", "practice", "tier", "title", "title_provenance", "threats", "csf", "cpg", "hipaa",
-        "criteria", "actions",
+        "id",
+        "practice",
+        "tier",
+        "title",
+        "title_provenance",
+        "threats",
+        "csf",
+        "cpg",
+        "hipaa",
+        "criteria",
+        "actions",
     ])?;
     for s in subs {
         let threats: Vec<&str> = catalog.threats_of(s).iter().map(|t| t.as_str()).collect();

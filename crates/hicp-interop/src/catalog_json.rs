@@ -116,7 +116,10 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
     }
 }
 
-pub fn sub_practices<'a>(catalog: &'a Catalog, subs: &[&'a SubPractice]) -> Vec<SubPracticeJson<'a>> {
+pub fn sub_practices<'a>(
+    catalog: &'a Catalog,
+    subs: &[&'a SubPractice],
+) -> Vec<SubPracticeJson<'a>> {
     subs.iter().map(|s| sub_practice(catalog, s)).collect()
 }
 

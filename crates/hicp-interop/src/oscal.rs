@@ -89,7 +89,12 @@ pub struct Part {
 }
 
 fn prop(name: &str, value: &str) -> Prop {
-    Prop { name: name.to_owned(), value: value.to_owned(), ns: None, class: None }
+    Prop {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        ns: None,
+        class: None,
+    }
 }
 
 fn our_prop(name: &str, value: &str, class: Option<&str>) -> Prop {
@@ -127,10 +132,18 @@ fn control(catalog: &Catalog, s: &SubPractice) -> Control {
             .map(|t| our_prop("threat", t.as_str(), Some("verified"))),
     );
     props.extend(mapping_props("nist-csf-1.1", &s.csf11));
-    props.extend(s.csf20.iter().map(|c| our_prop("nist-csf-2.0", &c.id, Some("derived"))));
+    props.extend(
+        s.csf20
+            .iter()
+            .map(|c| our_prop("nist-csf-2.0", &c.id, Some("derived"))),
+    );
     props.extend(mapping_props("hph-cpg", &s.cpg));
     props.extend(mapping_props("hipaa-security-rule", &s.hipaa));
-    props.extend(s.prerequisites.iter().map(|p| our_prop("prerequisite", p.as_str(), None)));
+    props.extend(
+        s.prerequisites
+            .iter()
+            .map(|p| our_prop("prerequisite", p.as_str(), None)),
+    );
 
     let mut parts = vec![Part {
         id: format!("{id}_smt"),
@@ -166,7 +179,13 @@ fn control(catalog: &Catalog, s: &SubPractice) -> Control {
             prose: a.text.clone(),
         });
     }
-    Control { id, class: "sub-practice", title: s.title.clone(), props, parts }
+    Control {
+        id,
+        class: "sub-practice",
+        title: s.title.clone(),
+        props,
+        parts,
+    }
 }
 
 /// The whole catalog as an OSCAL catalog document. `last_modified` is an RFC 3339 timestamp
@@ -199,7 +218,12 @@ pub fn catalog(catalog: &Catalog, last_modified: &str) -> Document {
                     name: "metrics",
                     ns: Some(NS),
                     props: vec![],
-                    prose: p.metrics.iter().map(|m| format!("- {m}")).collect::<Vec<_>>().join("\n"),
+                    prose: p
+                        .metrics
+                        .iter()
+                        .map(|m| format!("- {m}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                 });
             }
             let controls = catalog
@@ -208,7 +232,14 @@ pub fn catalog(catalog: &Catalog, last_modified: &str) -> Document {
                 .filter(|s| s.practice == p.number)
                 .map(|s| control(catalog, s))
                 .collect();
-            Group { id: gid, class: "practice", title: p.name.clone(), props, parts, controls }
+            Group {
+                id: gid,
+                class: "practice",
+                title: p.name.clone(),
+                props,
+                parts,
+                controls,
+            }
         })
         .collect();
     let params = catalog
@@ -252,5 +283,9 @@ pub fn catalog(catalog: &Catalog, last_modified: &str) -> Document {
 }
 
 fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{}", v as i64) } else { v.to_string() }
+    if v.fract() == 0.0 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
 }

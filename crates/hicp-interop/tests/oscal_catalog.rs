@@ -34,13 +34,32 @@ fn catalog_export_is_valid_oscal() {
 
     let groups = doc["catalog"]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 10);
-    let controls: usize = groups.iter().map(|g| g["controls"].as_array().unwrap().len()).sum();
+    let controls: usize = groups
+        .iter()
+        .map(|g| g["controls"].as_array().unwrap().len())
+        .sum();
     assert_eq!(controls, 89);
     // A control keeps HICP's id as its label, and its criteria as assessment objectives.
     let p7 = &groups[6]["controls"];
-    let d = p7.as_array().unwrap().iter().find(|c| c["id"] == "hicp-7.M.D").unwrap();
-    assert!(d["props"].as_array().unwrap().iter().any(|p| p["name"] == "label" && p["value"] == "7.M.D"));
-    let objectives = d["parts"].as_array().unwrap().iter().filter(|p| p["name"] == "assessment-objective").count();
+    let d = p7
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "hicp-7.M.D")
+        .unwrap();
+    assert!(
+        d["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "label" && p["value"] == "7.M.D")
+    );
+    let objectives = d["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "assessment-objective")
+        .count();
     assert_eq!(objectives, c.sub_practice("7.M.D").unwrap().criteria.len());
 }
 

@@ -108,9 +108,18 @@ pub fn run(cmd: CatalogCommand, catalog_dir: Option<&Path>) -> anyhow::Result<()
     let c = source::catalog(catalog_dir)?;
     let mut out = String::new();
     match cmd {
-        CatalogCommand::List { tier, practice, threat, format } => {
+        CatalogCommand::List {
+            tier,
+            practice,
+            threat,
+            format,
+        } => {
             let threat = threat.map(|t| threat_id(&c, &t)).transpose()?;
-            let filter = Filter { tier: tier.map(Tier::from), practice, threat };
+            let filter = Filter {
+                tier: tier.map(Tier::from),
+                practice,
+                threat,
+            };
             let subs = c.list(&filter);
             write_list(&c, &subs, format)?;
         }
@@ -126,7 +135,11 @@ pub fn run(cmd: CatalogCommand, catalog_dir: Option<&Path>) -> anyhow::Result<()
         }
         CatalogCommand::Threats { format } => match format {
             ShowFormat::Json => {
-                let v: Vec<_> = c.threats.iter().map(|t| catalog_json::threat(&c, t)).collect();
+                let v: Vec<_> = c
+                    .threats
+                    .iter()
+                    .map(|t| catalog_json::threat(&c, t))
+                    .collect();
                 print_json(&v)?;
             }
             ShowFormat::Text => {
@@ -146,14 +159,16 @@ pub fn run(cmd: CatalogCommand, catalog_dir: Option<&Path>) -> anyhow::Result<()
             let bytes = match format {
                 ExportFormat::Json => serde_json::to_vec_pretty(&catalog_json::catalog(&c))?,
                 ExportFormat::Oscal => {
-                    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+                    let now =
+                        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
                     serde_json::to_vec_pretty(&oscal::catalog(&c, &now))?
                 }
             };
             if output.as_os_str() == "-" {
                 std::io::stdout().write_all(&bytes)?;
             } else {
-                std::fs::write(&output, &bytes).with_context(|| format!("writing {}", output.display()))?;
+                std::fs::write(&output, &bytes)
+                    .with_context(|| format!("writing {}", output.display()))?;
                 eprintln!("wrote {}", output.display());
             }
         }
@@ -183,7 +198,11 @@ fn threat_id(c: &Catalog, key: &str) -> anyhow::Result<ThreatId> {
                 .map(|s| format!(" (did you mean \"{s}\"?)"))
                 .unwrap_or_default();
             let ids: Vec<&str> = c.threats.iter().map(|t| t.id.as_str()).collect();
-            Err(InvalidInput(format!("unknown threat \"{key}\"{hint}; threats are {}", ids.join(", "))).into())
+            Err(InvalidInput(format!(
+                "unknown threat \"{key}\"{hint}; threats are {}",
+                ids.join(", ")
+            ))
+            .into())
         }
     }
 }
@@ -253,7 +272,9 @@ fn label(p: Provenance) -> &'static str {
 }
 
 fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
-    let practice = c.practice(s.practice).expect("loaded catalogs resolve practices");
+    let practice = c
+        .practice(s.practice)
+        .expect("loaded catalogs resolve practices");
     let volume = match s.tier {
         Tier::Small => "Technical Volume 1",
         _ => "Technical Volume 2",
@@ -264,7 +285,10 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
             out,
             "    also titled: {} ({}{})",
             a.name,
-            a.edition.as_deref().map(|e| format!("{e}, ")).unwrap_or_default(),
+            a.edition
+                .as_deref()
+                .map(|e| format!("{e}, "))
+                .unwrap_or_default(),
             a.provenance.name()
         );
     }
@@ -278,15 +302,31 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
         .iter()
         .filter_map(|t| c.threat(t.as_str()).map(|t| t.name.as_str()))
         .collect();
-    let _ = writeln!(out, "Threats mitigated: {}", wrap(&threats.join(", "), WIDTH, 19));
+    let _ = writeln!(
+        out,
+        "{}",
+        wrap(
+            &format!("Threats mitigated: {}", threats.join("; ")),
+            WIDTH,
+            19
+        )
+    );
     let _ = writeln!(out, "\n{}", wrap(&s.summary, WIDTH, 0));
 
-    let _ = writeln!(out, "\nWhat \"in place\" looks like (answer yes, partly or no):");
+    let _ = writeln!(
+        out,
+        "\nWhat \"in place\" looks like (answer yes, partly or no):"
+    );
     for cr in &s.criteria {
         let indent = 5 + cr.id.as_str().len();
         let _ = writeln!(out, "  [{}] {}", cr.id, wrap(&cr.text, WIDTH, indent));
         if let Some(g) = &cr.guidance {
-            let _ = writeln!(out, "{}How to tell: {}", " ".repeat(indent), wrap(g, WIDTH, indent + 13));
+            let _ = writeln!(
+                out,
+                "{}How to tell: {}",
+                " ".repeat(indent),
+                wrap(g, WIDTH, indent + 13)
+            );
         }
     }
     let _ = writeln!(out, "\nActions:");
@@ -319,7 +359,13 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
                 .iter()
                 .map(|v| format!("{} {} {}", v.key, v.value, v.unit))
                 .collect();
-            let _ = writeln!(out, "\nHICP numbers: {} ({}, {}):", p.name, p.source, p.provenance.name());
+            let _ = writeln!(
+                out,
+                "\nHICP numbers: {} ({}, {}):",
+                p.name,
+                p.source,
+                p.provenance.name()
+            );
             let _ = writeln!(out, "    {}", wrap(&values.join("; "), WIDTH, 4));
         }
     }
@@ -334,9 +380,16 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
     if let Some(n) = &s.csf11.note {
         let _ = writeln!(out, "    note: {}", wrap(n, WIDTH, 10));
     }
-    let _ = writeln!(out, "  NIST CSF 2.0 (derived through NIST's CSF 1.1 to 2.0 mapping, or by us):");
+    let _ = writeln!(
+        out,
+        "  NIST CSF 2.0 (derived through NIST's CSF 1.1 to 2.0 mapping, or by us):"
+    );
     for r in &s.csf20 {
-        let via = r.via.as_deref().map(|v| format!(" (from {v})")).unwrap_or_else(|| " (ours)".to_owned());
+        let via = r
+            .via
+            .as_deref()
+            .map(|v| format!(" (from {v})"))
+            .unwrap_or_else(|| " (ours)".to_owned());
         let lbl = c.csf20_label(&r.id).unwrap_or_default();
         let head = format!("    {}{via}: ", r.id);
         let _ = writeln!(out, "{head}{}", wrap(lbl, WIDTH, head.len()));
@@ -344,10 +397,19 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
     let _ = writeln!(out, "  HPH CPGs ({}):", label(s.cpg.provenance));
     for g in &s.cpg.refs {
         if let Some(goal) = c.cpg_goal(g) {
-            let _ = writeln!(out, "    {} {}", g, titled(&goal.title, goal.title_provenance));
+            let _ = writeln!(
+                out,
+                "    {} {}",
+                g,
+                titled(&goal.title, goal.title_provenance)
+            );
         }
     }
-    let _ = writeln!(out, "  HIPAA Security Rule ({}):", label(s.hipaa.provenance));
+    let _ = writeln!(
+        out,
+        "  HIPAA Security Rule ({}):",
+        label(s.hipaa.provenance)
+    );
     for h in &s.hipaa.refs {
         if let Some(e) = c.hipaa_entry(h) {
             let _ = writeln!(out, "    45 CFR {} {} ({})", h, e.name, e.kind.name());
@@ -363,24 +425,45 @@ fn threats_text(c: &Catalog, out: &mut String) {
             .filter(|p| p.threats.contains(&t.id))
             .map(|p| p.number.to_string())
             .collect();
-        let _ = writeln!(out, "T{} {}  [{}]", t.number, titled(&t.name, t.name_provenance), t.id);
+        let _ = writeln!(
+            out,
+            "T{} {}  [{}]",
+            t.number,
+            titled(&t.name, t.name_provenance),
+            t.id
+        );
         for a in &t.aliases {
             let _ = writeln!(
                 out,
                 "   also known as: {} ({}{})",
                 a.name,
-                a.edition.as_deref().map(|e| format!("{e}, ")).unwrap_or_default(),
+                a.edition
+                    .as_deref()
+                    .map(|e| format!("{e}, "))
+                    .unwrap_or_default(),
                 a.provenance.name()
             );
         }
         let _ = writeln!(out, "   {}", wrap(&t.summary, WIDTH, 3));
-        let _ = writeln!(out, "   For patients: {}", wrap(&t.impact_patients, WIDTH, 3));
-        let _ = writeln!(out, "   For the organization: {}", wrap(&t.impact_organization, WIDTH, 3));
+        let para = |s: String| wrap(&s, WIDTH, 3);
         let _ = writeln!(
             out,
-            "   Common weaknesses ({}): {}",
-            t.vulnerabilities_provenance.name(),
-            wrap(&t.vulnerabilities.join("; "), WIDTH, 3)
+            "   {}",
+            para(format!("For patients: {}", t.impact_patients))
+        );
+        let _ = writeln!(
+            out,
+            "   {}",
+            para(format!("For the organization: {}", t.impact_organization))
+        );
+        let _ = writeln!(
+            out,
+            "   {}",
+            para(format!(
+                "Common weaknesses ({}): {}",
+                t.vulnerabilities_provenance.name(),
+                t.vulnerabilities.join("; ")
+            ))
         );
         let _ = writeln!(out, "   Practices that help: {}", practices.join(", "));
         let _ = writeln!(out, "   Tips for clinicians and staff:");

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hicp", version, about = "HICP Toolkit: healthcare cybersecurity self-assessment (HHS 405(d) HICP)")]
+#[command(
+    name = "hicp",
+    version,
+    about = "HICP Toolkit: healthcare cybersecurity self-assessment (HHS 405(d) HICP)"
+)]
 struct Cli {
     /// Use the catalog in this folder instead of the built-in HICP 2023 catalog.
     #[arg(long, global = true, value_name = "PATH")]

@@ -23,7 +23,11 @@ pub fn catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
 /// Every `.yaml`/`.yml` file under `dir`, with paths relative to it.
 fn read_dir(dir: &Path) -> anyhow::Result<Vec<SourceFile>> {
     if !dir.is_dir() {
-        return Err(InvalidInput(format!("{}: not a catalog folder (no such directory)", dir.display())).into());
+        return Err(InvalidInput(format!(
+            "{}: not a catalog folder (no such directory)",
+            dir.display()
+        ))
+        .into());
     }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -43,7 +47,8 @@ fn read_dir(dir: &Path) -> anyhow::Result<Vec<SourceFile>> {
                 .expect("walked paths are under the root")
                 .to_string_lossy()
                 .replace('\\', "/");
-            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| InvalidInput(format!("{}: not UTF-8 text", path.display())))?;
             out.push(SourceFile { path: rel, text });

@@ -63,7 +63,10 @@ pub fn nearest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// " (did you mean "X"?)" or "".
-pub(crate) fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
     match nearest(wrong, candidates) {
         Some(s) => format!(" (did you mean \"{s}\"?)"),
         None => String::new(),

@@ -135,8 +135,13 @@ mod tests {
     fn sub_practice_ids_parse_only_in_hicp_shape() {
         let (id, n, t) = SubPracticeId::parse("10.M.A").unwrap();
         assert_eq!((id.as_str(), n, t), ("10.M.A", 10, Tier::Medium));
-        for bad in ["11.M.A", "0.S.A", "01.S.A", "1.X.A", "1.S.AA", "1.S.a", "1.S", "1.S.A.c1", ""] {
-            assert!(SubPracticeId::parse(bad).is_none(), "{bad} should not parse");
+        for bad in [
+            "11.M.A", "0.S.A", "01.S.A", "1.X.A", "1.S.AA", "1.S.a", "1.S", "1.S.A.c1", "",
+        ] {
+            assert!(
+                SubPracticeId::parse(bad).is_none(),
+                "{bad} should not parse"
+            );
         }
     }
 }

@@ -42,7 +42,9 @@ pub fn load(root: &str, files: &[SourceFile]) -> Result<Catalog, CatalogError> {
     if l.diags.is_empty() {
         Ok(catalog.expect("a catalog is built whenever no problem was found"))
     } else {
-        Err(CatalogError { diagnostics: l.diags })
+        Err(CatalogError {
+            diagnostics: l.diags,
+        })
     }
 }
 
@@ -120,8 +122,10 @@ impl Loader {
     }
 
     fn parse_all(&mut self, files: &[SourceFile]) -> Option<Parsed> {
-        let by_path: BTreeMap<&str, &str> =
-            files.iter().map(|f| (f.path.as_str(), f.text.as_str())).collect();
+        let by_path: BTreeMap<&str, &str> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.text.as_str()))
+            .collect();
         let required = |l: &mut Loader, path: &str| -> Option<&str> {
             let text = by_path.get(path).copied();
             if text.is_none() {
@@ -150,7 +154,10 @@ impl Loader {
             if known.contains(&p) {
                 continue;
             }
-            if p.starts_with(PRACTICES_DIR) && p.ends_with(".yaml") && !p[PRACTICES_DIR.len()..].contains('/') {
+            if p.starts_with(PRACTICES_DIR)
+                && p.ends_with(".yaml")
+                && !p[PRACTICES_DIR.len()..].contains('/')
+            {
                 if let Some(pf) = self.parse::<dto::PracticeFile>(p, &f.text) {
                     practices.push((p.to_owned(), pf));
                 }
@@ -238,7 +245,12 @@ impl Loader {
                 let id = sp.id.clone();
                 let prerequisites = sp.prerequisites.clone();
                 if let Some(s) = self.sub_practice(sp, i, practice.number, &refs, &csf11_to_20) {
-                    subs.push(Loaded { file: self.file.clone(), id, prerequisites, sub_practice: s });
+                    subs.push(Loaded {
+                        file: self.file.clone(),
+                        id,
+                        prerequisites,
+                        sub_practice: s,
+                    });
                 }
             }
             practices.push(practice);
@@ -247,7 +259,8 @@ impl Loader {
 
         self.cross_checks(&subs);
 
-        let mut sub_practices: Vec<SubPractice> = subs.into_iter().map(|l| l.sub_practice).collect();
+        let mut sub_practices: Vec<SubPractice> =
+            subs.into_iter().map(|l| l.sub_practice).collect();
         sub_practices.sort_by(|a, b| {
             (a.practice, a.tier, a.id.as_str()).cmp(&(b.practice, b.tier, b.id.as_str()))
         });
@@ -274,7 +287,10 @@ impl Loader {
         for l in subs {
             if let Some(prev) = seen.insert(l.id.value.as_str(), l.file.as_str()) {
                 self.file = l.file.clone();
-                let msg = format!("duplicate sub-practice id {} (first defined in {prev})", l.id.value);
+                let msg = format!(
+                    "duplicate sub-practice id {} (first defined in {prev})",
+                    l.id.value
+                );
                 self.at(&l.id.referenced, "id", msg);
             }
         }
@@ -284,7 +300,11 @@ impl Loader {
             let field = format!("{}.prerequisites", l.id.value);
             for pre in &l.prerequisites {
                 if pre.value == l.id.value {
-                    self.at(&pre.referenced, &field, "a sub-practice cannot be its own prerequisite");
+                    self.at(
+                        &pre.referenced,
+                        &field,
+                        "a sub-practice cannot be its own prerequisite",
+                    );
                 } else if !all.contains(&pre.value.as_str()) {
                     let msg = format!(
                         "unknown sub-practice \"{}\"{}",
@@ -322,45 +342,82 @@ impl Loader {
         for func in f.functions {
             self.unique(&mut seen, &func.id, "functions.id");
             if !is_csf_function(&func.id.value) {
-                self.at(&func.id.referenced, "functions.id", format!("\"{}\" is not a function id like GV", func.id.value));
+                self.at(
+                    &func.id.referenced,
+                    "functions.id",
+                    format!("\"{}\" is not a function id like GV", func.id.value),
+                );
             }
-            out.functions.push(CsfFunction { id: func.id.value, name: func.name, summary: func.summary });
+            out.functions.push(CsfFunction {
+                id: func.id.value,
+                name: func.name,
+                summary: func.summary,
+            });
         }
         let functions: Vec<String> = out.functions.iter().map(|f| f.id.clone()).collect();
         for cat in f.categories {
             self.unique(&mut seen, &cat.id, "categories.id");
             let func = cat.id.value.split('.').next().unwrap_or_default();
             if !functions.iter().any(|f| f == func) || cat.id.value.len() != 5 {
-                self.at(&cat.id.referenced, "categories.id", format!("\"{}\" is not a category of a listed function", cat.id.value));
+                self.at(
+                    &cat.id.referenced,
+                    "categories.id",
+                    format!(
+                        "\"{}\" is not a category of a listed function",
+                        cat.id.value
+                    ),
+                );
             }
-            out.categories.push(CsfCategory { id: cat.id.value, name: cat.name });
+            out.categories.push(CsfCategory {
+                id: cat.id.value,
+                name: cat.name,
+            });
         }
         let categories: Vec<String> = out.categories.iter().map(|c| c.id.clone()).collect();
         for sub in f.subcategories {
             self.unique(&mut seen, &sub.id, "subcategories.id");
             let ok = sub.id.value.split_once('-').is_some_and(|(cat, n)| {
-                categories.iter().any(|c| c == cat) && n.len() == 2 && n.chars().all(|c| c.is_ascii_digit())
+                categories.iter().any(|c| c == cat)
+                    && n.len() == 2
+                    && n.chars().all(|c| c.is_ascii_digit())
             });
             if !ok {
-                self.at(&sub.id.referenced, "subcategories.id", format!("\"{}\" is not a subcategory (like GV.OC-01) of a listed category", sub.id.value));
+                self.at(
+                    &sub.id.referenced,
+                    "subcategories.id",
+                    format!(
+                        "\"{}\" is not a subcategory (like GV.OC-01) of a listed category",
+                        sub.id.value
+                    ),
+                );
             }
             let summary = self.text(&sub.summary, "subcategories.summary");
-            out.subcategories.push(CsfSubcategory { id: sub.id.value, summary });
+            out.subcategories.push(CsfSubcategory {
+                id: sub.id.value,
+                summary,
+            });
         }
         out
     }
 
-    fn mapping(&mut self, f: dto::CsfMappingFile, csf20: &BTreeSet<String>) -> BTreeMap<String, Vec<String>> {
+    fn mapping(
+        &mut self,
+        f: dto::CsfMappingFile,
+        csf20: &BTreeSet<String>,
+    ) -> BTreeMap<String, Vec<String>> {
         let mut out = BTreeMap::new();
         for m in f.mappings {
-            let to: Vec<String> = m
-                .to
-                .iter()
-                .filter(|t| self.resolves(t, csf20, "mappings.to", "CSF 2.0 id"))
-                .map(|t| t.value.clone())
-                .collect();
+            let to: Vec<String> =
+                m.to.iter()
+                    .filter(|t| self.resolves(t, csf20, "mappings.to", "CSF 2.0 id"))
+                    .map(|t| t.value.clone())
+                    .collect();
             if out.insert(m.from.value.clone(), to).is_some() {
-                self.at(&m.from.referenced, "mappings.from", format!("duplicate mapping for {}", m.from.value));
+                self.at(
+                    &m.from.referenced,
+                    "mappings.from",
+                    format!("duplicate mapping for {}", m.from.value),
+                );
             }
         }
         out
@@ -377,7 +434,13 @@ impl Loader {
             };
             let title = self.text(&g.title, "goals.title");
             let summary = self.text(&g.summary, "goals.summary");
-            out.push(CpgGoal { id: g.id.value, title, tier, title_provenance: provenance(g.title_provenance), summary });
+            out.push(CpgGoal {
+                id: g.id.value,
+                title,
+                tier,
+                title_provenance: provenance(g.title_provenance),
+                summary,
+            });
         }
         out
     }
@@ -389,7 +452,14 @@ impl Loader {
             for e in s.entries {
                 self.unique(&mut seen, &e.citation, "entries.citation");
                 if !e.citation.value.starts_with(&s.section.value) {
-                    self.at(&e.citation.referenced, "entries.citation", format!("citation {} is not in section {}", e.citation.value, s.section.value));
+                    self.at(
+                        &e.citation.referenced,
+                        "entries.citation",
+                        format!(
+                            "citation {} is not in section {}",
+                            e.citation.value, s.section.value
+                        ),
+                    );
                 }
                 let name = self.text(&e.name, "entries.name");
                 let kind = match e.kind {
@@ -397,7 +467,15 @@ impl Loader {
                     dto::HipaaKindDto::Required => HipaaKind::Required,
                     dto::HipaaKindDto::Addressable => HipaaKind::Addressable,
                 };
-                out.push(HipaaEntry { citation: e.citation.value, name, kind, section: s.section.value.clone(), section_name: s.name.clone(), note: e.note, summary: e.summary });
+                out.push(HipaaEntry {
+                    citation: e.citation.value,
+                    name,
+                    kind,
+                    section: s.section.value.clone(),
+                    section_name: s.name.clone(),
+                    note: e.note,
+                    summary: e.summary,
+                });
             }
         }
         out
@@ -405,14 +483,25 @@ impl Loader {
 
     fn meta(&mut self, f: dto::CatalogFile) -> (CatalogMeta, Vec<Parameter>, Vec<NamedList>) {
         let mut rules = BTreeMap::new();
-        for (tier, rule) in [(Tier::Small, f.tiers.small), (Tier::Medium, f.tiers.medium), (Tier::Large, f.tiers.large)] {
+        for (tier, rule) in [
+            (Tier::Small, f.tiers.small),
+            (Tier::Medium, f.tiers.medium),
+            (Tier::Large, f.tiers.large),
+        ] {
             let field = format!("tiers.{}", tier.name());
             let letters = |l: &mut Loader, v: &[S], sub: &str| -> Vec<Tier> {
                 v.iter()
                     .filter_map(|s| {
                         let t = Tier::from_letter(&s.value);
                         if t.is_none() {
-                            l.at(&s.referenced, format!("{field}.{sub}"), format!("\"{}\" is not a sub-practice tier: use S, M or L", s.value));
+                            l.at(
+                                &s.referenced,
+                                format!("{field}.{sub}"),
+                                format!(
+                                    "\"{}\" is not a sub-practice tier: use S, M or L",
+                                    s.value
+                                ),
+                            );
                         }
                         t
                     })
@@ -429,10 +518,29 @@ impl Loader {
             let name = self.text(&p.name, "parameters.name");
             let summary = self.text(&p.summary, "parameters.summary");
             if p.values.is_empty() {
-                self.at(&p.id.referenced, "parameters.values", "a parameter needs at least one value");
+                self.at(
+                    &p.id.referenced,
+                    "parameters.values",
+                    "a parameter needs at least one value",
+                );
             }
-            let values = p.values.into_iter().map(|v| ParameterValue { key: v.key.value, value: v.value, unit: v.unit }).collect();
-            parameters.push(Parameter { id: p.id.value, name, summary, source: p.source, provenance: provenance(p.provenance), values });
+            let values = p
+                .values
+                .into_iter()
+                .map(|v| ParameterValue {
+                    key: v.key.value,
+                    value: v.value,
+                    unit: v.unit,
+                })
+                .collect();
+            parameters.push(Parameter {
+                id: p.id.value,
+                name,
+                summary,
+                source: p.source,
+                provenance: provenance(p.provenance),
+                values,
+            });
         }
         let mut seen = HashSet::new();
         let mut lists = Vec::new();
@@ -440,14 +548,28 @@ impl Loader {
             self.unique(&mut seen, &l.id, "lists.id");
             let name = self.text(&l.name, "lists.name");
             if l.items.is_empty() {
-                self.at(&l.id.referenced, "lists.items", "a list needs at least one item");
+                self.at(
+                    &l.id.referenced,
+                    "lists.items",
+                    "a list needs at least one item",
+                );
             }
             let items = l
                 .items
                 .into_iter()
-                .map(|i| ListItem { name: self.text(&i.name, "lists.items.name"), group: i.group, applies_to: i.applies_to })
+                .map(|i| ListItem {
+                    name: self.text(&i.name, "lists.items.name"),
+                    group: i.group,
+                    applies_to: i.applies_to,
+                })
                 .collect();
-            lists.push(NamedList { id: l.id.value, name, source: l.source, provenance: provenance(l.provenance), items });
+            lists.push(NamedList {
+                id: l.id.value,
+                name,
+                source: l.source,
+                provenance: provenance(l.provenance),
+                items,
+            });
         }
         let title = self.text(&f.title, "title");
         let summary = self.text(&f.summary, "summary");
@@ -472,19 +594,45 @@ impl Loader {
             let id = &t.id.value;
             let kebab = !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c == '-');
             if !kebab {
-                self.at(&t.id.referenced, "threats.id", format!("\"{id}\" must be lowercase words joined by -"));
+                self.at(
+                    &t.id.referenced,
+                    "threats.id",
+                    format!("\"{id}\" must be lowercase words joined by -"),
+                );
             }
             if !numbers.insert(t.number.value) {
-                self.at(&t.number.referenced, format!("{id}.number"), format!("threat number {} is used twice", t.number.value));
+                self.at(
+                    &t.number.referenced,
+                    format!("{id}.number"),
+                    format!("threat number {} is used twice", t.number.value),
+                );
             }
             if !TIPS_PER_THREAT.contains(&t.tips.value.len()) {
-                self.at(&t.tips.referenced, format!("{id}.tips"), format!("has {} tips; a threat needs 3 to 6", t.tips.value.len()));
+                self.at(
+                    &t.tips.referenced,
+                    format!("{id}.tips"),
+                    format!("has {} tips; a threat needs 3 to 6", t.tips.value.len()),
+                );
             }
             if t.vulnerabilities.value.is_empty() {
-                self.at(&t.vulnerabilities.referenced, format!("{id}.vulnerabilities"), "list at least one vulnerability");
+                self.at(
+                    &t.vulnerabilities.referenced,
+                    format!("{id}.vulnerabilities"),
+                    "list at least one vulnerability",
+                );
             }
-            let tips = t.tips.value.iter().map(|s| self.text(s, &format!("{id}.tips"))).collect();
-            let vulnerabilities = t.vulnerabilities.value.iter().map(|s| self.text(s, &format!("{id}.vulnerabilities"))).collect();
+            let tips = t
+                .tips
+                .value
+                .iter()
+                .map(|s| self.text(s, &format!("{id}.tips")))
+                .collect();
+            let vulnerabilities = t
+                .vulnerabilities
+                .value
+                .iter()
+                .map(|s| self.text(s, &format!("{id}.vulnerabilities")))
+                .collect();
             out.push(Threat {
                 id: ThreatId::new(t.id.value.clone()),
                 number: t.number.value,
@@ -495,7 +643,8 @@ impl Loader {
                 vulnerabilities,
                 vulnerabilities_provenance: provenance(t.vulnerabilities_provenance),
                 impact_patients: self.text(&t.impact.patients, &format!("{id}.impact.patients")),
-                impact_organization: self.text(&t.impact.organization, &format!("{id}.impact.organization")),
+                impact_organization: self
+                    .text(&t.impact.organization, &format!("{id}.impact.organization")),
                 tips,
             });
         }
@@ -512,9 +661,17 @@ impl Loader {
             .map(|t| ThreatId::new(t.value.clone()))
             .collect::<Vec<_>>();
         if p.threats.value.is_empty() {
-            self.at(&p.threats.referenced, "practice.threats", "a practice mitigates at least one threat");
+            self.at(
+                &p.threats.referenced,
+                "practice.threats",
+                "a practice mitigates at least one threat",
+            );
         }
-        let metrics = p.metrics.iter().map(|m| self.text(m, "practice.metrics")).collect();
+        let metrics = p
+            .metrics
+            .iter()
+            .map(|m| self.text(m, "practice.metrics"))
+            .collect();
         Practice {
             number: p.number.value,
             name: self.text(&p.name, "practice.name"),
@@ -547,39 +704,75 @@ impl Loader {
             self.at(
                 &sp.id.referenced,
                 format!("sub_practices[{index}].id"),
-                format!("\"{}\" is not a sub-practice id like 7.M.D (<practice>.<S|M|L>.<letter>)", sp.id.value),
+                format!(
+                    "\"{}\" is not a sub-practice id like 7.M.D (<practice>.<S|M|L>.<letter>)",
+                    sp.id.value
+                ),
             );
             return None;
         };
         if number != practice {
-            self.at(&sp.id.referenced, format!("{id}.id"), format!("{id} belongs to practice {number}, but this file is practice {practice}"));
+            self.at(
+                &sp.id.referenced,
+                format!("{id}.id"),
+                format!("{id} belongs to practice {number}, but this file is practice {practice}"),
+            );
         }
         let f = |field: &str| format!("{id}.{field}");
 
         let criteria_n = sp.criteria.value.len();
         if !CRITERIA_PER_SUB_PRACTICE.contains(&criteria_n) {
-            self.at(&sp.criteria.referenced, f("criteria"), format!("has {criteria_n} criteria; a sub-practice needs 2 to 6"));
+            self.at(
+                &sp.criteria.referenced,
+                f("criteria"),
+                format!("has {criteria_n} criteria; a sub-practice needs 2 to 6"),
+            );
         }
         let mut criteria = Vec::new();
         for (i, c) in sp.criteria.value.iter().enumerate() {
             let expected = format!("{id}.c{}", i + 1);
             if c.id.value != expected {
-                self.at(&c.id.referenced, f("criteria.id"), format!("criterion id \"{}\" should be \"{expected}\" (numbered from 1 in order)", c.id.value));
+                self.at(
+                    &c.id.referenced,
+                    f("criteria.id"),
+                    format!(
+                        "criterion id \"{}\" should be \"{expected}\" (numbered from 1 in order)",
+                        c.id.value
+                    ),
+                );
             }
             let text = self.text(&c.text, &format!("{expected}.text"));
-            let guidance = c.guidance.as_ref().map(|g| self.text(g, &format!("{expected}.guidance")));
-            criteria.push(Criterion { id: CriterionId::new(c.id.value.clone()), text, guidance });
+            let guidance = c
+                .guidance
+                .as_ref()
+                .map(|g| self.text(g, &format!("{expected}.guidance")));
+            criteria.push(Criterion {
+                id: CriterionId::new(c.id.value.clone()),
+                text,
+                guidance,
+            });
         }
 
         let actions_n = sp.actions.value.len();
         if !ACTIONS_PER_SUB_PRACTICE.contains(&actions_n) {
-            self.at(&sp.actions.referenced, f("actions"), format!("has {actions_n} actions; a sub-practice needs 1 to 5"));
+            self.at(
+                &sp.actions.referenced,
+                f("actions"),
+                format!("has {actions_n} actions; a sub-practice needs 1 to 5"),
+            );
         }
         let mut actions = Vec::new();
         for (i, a) in sp.actions.value.iter().enumerate() {
             let expected = format!("{id}.a{}", i + 1);
             if a.id.value != expected {
-                self.at(&a.id.referenced, f("actions.id"), format!("action id \"{}\" should be \"{expected}\" (numbered from 1 in order)", a.id.value));
+                self.at(
+                    &a.id.referenced,
+                    f("actions.id"),
+                    format!(
+                        "action id \"{}\" should be \"{expected}\" (numbered from 1 in order)",
+                        a.id.value
+                    ),
+                );
             }
             let text = self.text(&a.text, &format!("{expected}.text"));
             let cost = self.text(&a.cost, &format!("{expected}.cost"));
@@ -588,7 +781,12 @@ impl Loader {
                 dto::EffortDto::Medium => Effort::Medium,
                 dto::EffortDto::High => Effort::High,
             };
-            actions.push(Action { id: ActionId::new(a.id.value.clone()), text, effort, cost });
+            actions.push(Action {
+                id: ActionId::new(a.id.value.clone()),
+                text,
+                effort,
+                cost,
+            });
         }
 
         let parameters = sp
@@ -608,13 +806,20 @@ impl Loader {
                 .unwrap_or_else(|| vec![r.clone()]);
             for t in targets {
                 if !csf20.iter().any(|c| c.id == t) {
-                    csf20.push(Csf20Ref { id: t, via: Some(r.clone()) });
+                    csf20.push(Csf20Ref {
+                        id: t,
+                        via: Some(r.clone()),
+                    });
                 }
             }
         }
         if let Some(extra) = &sp.csf20 {
             if extra.provenance.value != dto::ProvenanceDto::Derived {
-                self.at(&extra.provenance.referenced, f("csf20.provenance"), "CSF 2.0 references are ours: provenance must be derived");
+                self.at(
+                    &extra.provenance.referenced,
+                    f("csf20.provenance"),
+                    "CSF 2.0 references are ours: provenance must be derived",
+                );
             }
             let extra = self.refs(extra, &refs.csf20, &f("csf20.refs"), "NIST CSF 2.0 id");
             for t in extra.refs {
@@ -624,10 +829,19 @@ impl Loader {
             }
         }
         if csf20.is_empty() {
-            self.at(&sp.id.referenced, f("csf20"), "no NIST CSF 2.0 reference: add csf11 refs that map, or csf20 refs of our own");
+            self.at(
+                &sp.id.referenced,
+                f("csf20"),
+                "no NIST CSF 2.0 reference: add csf11 refs that map, or csf20 refs of our own",
+            );
         }
         let cpg = self.refs(&sp.cpg, &refs.cpg, &f("cpg.refs"), "HPH CPG goal");
-        let hipaa = self.refs(&sp.hipaa, &refs.hipaa, &f("hipaa.refs"), "HIPAA Security Rule citation");
+        let hipaa = self.refs(
+            &sp.hipaa,
+            &refs.hipaa,
+            &f("hipaa.refs"),
+            "HIPAA Security Rule citation",
+        );
 
         let prerequisites = sp
             .prerequisites
@@ -635,7 +849,11 @@ impl Loader {
             .filter_map(|p| match SubPracticeId::parse(&p.value) {
                 Some((pid, _, _)) => Some(pid),
                 None => {
-                    self.at(&p.referenced, f("prerequisites"), format!("\"{}\" is not a sub-practice id", p.value));
+                    self.at(
+                        &p.referenced,
+                        f("prerequisites"),
+                        format!("\"{}\" is not a sub-practice id", p.value),
+                    );
                     None
                 }
             })
@@ -660,14 +878,24 @@ impl Loader {
         })
     }
 
-    fn refs(&mut self, m: &dto::MappingDto, valid: &BTreeSet<String>, field: &str, what: &str) -> Mapping {
+    fn refs(
+        &mut self,
+        m: &dto::MappingDto,
+        valid: &BTreeSet<String>,
+        field: &str,
+        what: &str,
+    ) -> Mapping {
         let mut refs = Vec::new();
         for r in &m.refs {
             if self.resolves(r, valid, field, what) && !refs.contains(&r.value) {
                 refs.push(r.value.clone());
             }
         }
-        Mapping { refs, provenance: provenance(m.provenance.value), note: m.note.clone() }
+        Mapping {
+            refs,
+            provenance: provenance(m.provenance.value),
+            note: m.note.clone(),
+        }
     }
 
     fn resolves(&mut self, r: &S, valid: &BTreeSet<String>, field: &str, what: &str) -> bool {
@@ -675,7 +903,11 @@ impl Loader {
             return true;
         }
         let hint = did_you_mean(&r.value, valid.iter().map(String::as_str));
-        self.at(&r.referenced, field, format!("unknown {what} \"{}\"{hint}", r.value));
+        self.at(
+            &r.referenced,
+            field,
+            format!("unknown {what} \"{}\"{hint}", r.value),
+        );
         false
     }
 
@@ -683,7 +915,11 @@ impl Loader {
         if id.value.trim().is_empty() {
             self.at(&id.referenced, field, "must not be empty");
         } else if !seen.insert(id.value.clone()) {
-            self.at(&id.referenced, field, format!("duplicate id \"{}\"", id.value));
+            self.at(
+                &id.referenced,
+                field,
+                format!("duplicate id \"{}\"", id.value),
+            );
         }
     }
 }
@@ -719,14 +955,20 @@ fn provenance(p: dto::ProvenanceDto) -> Provenance {
 
 fn aliases(v: Vec<dto::AliasDto>) -> Vec<Alias> {
     v.into_iter()
-        .map(|a| Alias { name: a.name, edition: a.edition, provenance: provenance(a.provenance) })
+        .map(|a| Alias {
+            name: a.name,
+            edition: a.edition,
+            provenance: provenance(a.provenance),
+        })
         .collect()
 }
 
 /// The mapping key written on a 1-based line (`  - id: x` gives `id`), to name the field
 /// of a parse error.
 fn key_on_line(text: &str, line: u64) -> Option<&str> {
-    let l = text.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let l = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
     let l = l.trim_start().trim_start_matches("- ");
     let (key, _) = l.split_once(':')?;
     let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

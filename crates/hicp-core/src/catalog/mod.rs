@@ -35,7 +35,11 @@ impl Catalog {
 
     /// A threat by id (`ransomware`) or number (`2`, `T2`).
     pub fn threat(&self, key: &str) -> Option<&Threat> {
-        let number = key.strip_prefix(['T', 't']).unwrap_or(key).parse::<u8>().ok();
+        let number = key
+            .strip_prefix(['T', 't'])
+            .unwrap_or(key)
+            .parse::<u8>()
+            .ok();
         self.threats
             .iter()
             .find(|t| t.id.as_str() == key || Some(t.number) == number)
@@ -43,7 +47,8 @@ impl Catalog {
 
     /// The threats a sub-practice mitigates: those of its practice (HICP's matrix is per practice).
     pub fn threats_of(&self, sp: &SubPractice) -> &[ThreatId] {
-        self.practice(sp.practice).map_or(&[], |p| p.threats.as_slice())
+        self.practice(sp.practice)
+            .map_or(&[], |p| p.threats.as_slice())
     }
 
     /// Whether `sp` applies to an organization of size `tier` without opting in.
@@ -103,7 +108,11 @@ impl Catalog {
                 if !words.iter().all(|w| body.contains(w.as_str())) {
                     return None;
                 }
-                let rank = if words.iter().all(|w| head.contains(w.as_str())) { 0 } else { 1 };
+                let rank = if words.iter().all(|w| head.contains(w.as_str())) {
+                    0
+                } else {
+                    1
+                };
                 Some((rank, s))
             })
             .collect();
@@ -118,7 +127,12 @@ impl Catalog {
             .iter()
             .find(|f| f.id == id)
             .map(|f| f.name.as_str())
-            .or_else(|| c.categories.iter().find(|x| x.id == id).map(|x| x.name.as_str()))
+            .or_else(|| {
+                c.categories
+                    .iter()
+                    .find(|x| x.id == id)
+                    .map(|x| x.name.as_str())
+            })
             .or_else(|| {
                 c.subcategories
                     .iter()
@@ -132,7 +146,10 @@ impl Catalog {
     }
 
     pub fn hipaa_entry(&self, citation: &str) -> Option<&HipaaEntry> {
-        self.references.hipaa.iter().find(|h| h.citation == citation)
+        self.references
+            .hipaa
+            .iter()
+            .find(|h| h.citation == citation)
     }
 
     pub fn parameter(&self, id: &str) -> Option<&Parameter> {
