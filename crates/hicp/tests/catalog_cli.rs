@@ -17,6 +17,15 @@ fn stdout(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The `id`s of a JSON array of sub-practices.
+fn ids(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect()
+}
+
 fn json(args: &[&str]) -> Value {
     serde_json::from_str(&stdout(args)).expect("valid JSON")
 }
@@ -58,12 +67,7 @@ fn list_filters_by_practice_and_threat() {
         "--format",
         "json",
     ]);
-    let ids: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
+    let ids = ids(&v);
     assert!(ids.contains(&"9.S.A") && !ids.contains(&"1.S.A"), "{ids:?}");
     // T5 is the same threat by number.
     assert_eq!(
@@ -138,12 +142,7 @@ fn threats_show_tips_for_staff() {
 #[test]
 fn search_matches_titles_and_criteria() {
     let v = json(&["catalog", "search", "phishing", "--format", "json"]);
-    let ids: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
+    let ids = ids(&v);
     assert!(ids.contains(&"1.S.C") && ids.contains(&"1.M.D"), "{ids:?}");
     let none = stdout(&["catalog", "search", "xyzzy-nothing"]);
     assert!(none.contains("No sub-practice mentions"));
