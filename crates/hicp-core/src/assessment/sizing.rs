@@ -112,31 +112,68 @@ pub fn volume(tier: Tier) -> &'static str {
     }
 }
 
-/// Sizes an organization: the largest tier any answered measure points to (a big hospital with
-/// few physicians on staff is still big). Dedicated IT and security staff only explain.
+/// Sizes an organization: the largest tier any answered measure points to (a practice with few
+/// physicians but thousands of IT assets is not small). Physicians count for practices (and
+/// unknown types), staffed beds for hospitals and post-acute care (and unknown types), workforce
+/// and IT assets for everyone. Dedicated IT and security staff only explain.
 pub fn classify(p: &Profile) -> Sizing {
+    let inpatient = matches!(p.org_type, Some(OrgType::Hospital | OrgType::PostAcute));
+    let practice = matches!(p.org_type, Some(OrgType::PhysicianPractice));
+    let counts_physicians = !inpatient
+        && matches!(
+            p.org_type,
+            None | Some(OrgType::PhysicianPractice | OrgType::Other)
+        );
+    let counts_beds = !practice
+        && matches!(
+            p.org_type,
+            None | Some(OrgType::Hospital | OrgType::PostAcute | OrgType::Other)
+        );
     let mut signals = Vec::new();
-    if let Some(n) = p.physicians {
+    if let Some(n) = p.physicians.filter(|_| counts_physicians) {
         let tier = band(n, PHYSICIANS);
-        let why = if tier == Tier::Small { " (HICP: 10 or fewer is small)" } else { "" };
-        signals.push(Signal { tier, text: format!("{}{why}", plural(n, "physician", "physicians")) });
+        let why = if tier == Tier::Small {
+            " (HICP: 10 or fewer is small)"
+        } else {
+            ""
+        };
+        signals.push(Signal {
+            tier,
+            text: format!("{}{why}", plural(n, "physician", "physicians")),
+        });
     }
-    if let Some(n) = p.staffed_beds {
-        signals.push(Signal { tier: band(n, STAFFED_BEDS), text: plural(n, "staffed bed", "staffed beds") });
+    if let Some(n) = p.staffed_beds.filter(|_| counts_beds) {
+        signals.push(Signal {
+            tier: band(n, STAFFED_BEDS),
+            text: plural(n, "staffed bed", "staffed beds"),
+        });
     }
     if let Some(n) = p.workforce {
-        signals.push(Signal { tier: band(n, WORKFORCE), text: format!("a workforce of {n}") });
+        signals.push(Signal {
+            tier: band(n, WORKFORCE),
+            text: format!("a workforce of {n}"),
+        });
     }
     if let Some(n) = p.it_assets {
-        signals.push(Signal { tier: band(n, IT_ASSETS), text: plural(n, "IT asset", "IT assets") });
+        signals.push(Signal {
+            tier: band(n, IT_ASSETS),
+            text: plural(n, "IT asset", "IT assets"),
+        });
     }
     let tier = signals.iter().map(|s| s.tier).max();
     let staff = match (p.it_staff, p.security_staff) {
         (Some(0) | None, Some(0) | None) if p.it_staff.is_some() || p.security_staff.is_some() => {
             Some("no dedicated IT or security staff".to_owned())
         }
-        (Some(it), Some(0)) => Some(format!("{} and none for security", plural(it, "IT staff member", "IT staff"))),
-        (_, Some(sec)) if sec > 0 => Some(plural(sec, "dedicated security person", "dedicated security staff")),
+        (Some(it), Some(0)) => Some(format!(
+            "{} and none for security",
+            plural(it, "IT staff member", "IT staff")
+        )),
+        (_, Some(sec)) if sec > 0 => Some(plural(
+            sec,
+            "dedicated security person",
+            "dedicated security staff",
+        )),
         (Some(it), None) => Some(plural(it, "IT staff member", "IT staff")),
         _ => None,
     };
@@ -154,7 +191,11 @@ pub fn classify(p: &Profile) -> Sizing {
             text
         }
     };
-    Sizing { tier, signals, explanation }
+    Sizing {
+        tier,
+        signals,
+        explanation,
+    }
 }
 
 fn join_and(parts: &[String]) -> String {
@@ -169,33 +210,83 @@ fn join_and(parts: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn profile(physicians: Option<u32>, beds: Option<u32>, workforce: Option<u32>, assets: Option<u32>) -> Profile {
-        Profile { physicians, staffed_beds: beds, workforce, it_assets: assets, ..Profile::default() }
+    fn profile(
+        physicians: Option<u32>,
+        beds: Option<u32>,
+        workforce: Option<u32>,
+        assets: Option<u32>,
+    ) -> Profile {
+        Profile {
+            physicians,
+            staffed_beds: beds,
+            workforce,
+            it_assets: assets,
+            ..Profile::default()
+        }
     }
 
     #[test]
     fn ten_physicians_is_small_and_eleven_is_not() {
-        assert_eq!(classify(&profile(Some(10), None, None, None)).tier, Some(Tier::Small));
-        assert_eq!(classify(&profile(Some(11), None, None, None)).tier, Some(Tier::Medium));
-        assert_eq!(classify(&profile(Some(51), None, None, None)).tier, Some(Tier::Large));
+        assert_eq!(
+            classify(&profile(Some(10), None, None, None)).tier,
+            Some(Tier::Small)
+        );
+        assert_eq!(
+            classify(&profile(Some(11), None, None, None)).tier,
+            Some(Tier::Medium)
+        );
+        assert_eq!(
+            classify(&profile(Some(51), None, None, None)).tier,
+            Some(Tier::Large)
+        );
     }
 
     #[test]
     fn the_largest_measure_decides() {
         let s = classify(&profile(Some(4), Some(120), Some(60), None));
         assert_eq!(s.tier, Some(Tier::Medium));
-        assert!(s.explanation.starts_with("120 staffed beds, 4 physicians (HICP: 10 or fewer is small) (small)"), "{}", s.explanation);
-        assert_eq!(classify(&profile(None, None, Some(1000), None)).tier, Some(Tier::Large));
-        assert_eq!(classify(&profile(None, None, None, Some(10_000))).tier, Some(Tier::Large));
+        assert!(
+            s.explanation
+                .starts_with("120 staffed beds, 4 physicians (HICP: 10 or fewer is small) (small)"),
+            "{}",
+            s.explanation
+        );
+        assert_eq!(
+            classify(&profile(None, None, Some(1000), None)).tier,
+            Some(Tier::Large)
+        );
+        assert_eq!(
+            classify(&profile(None, None, None, Some(10_000))).tier,
+            Some(Tier::Large)
+        );
     }
 
     #[test]
     fn explains_a_small_practice_plainly() {
-        let p = Profile { physicians: Some(8), it_staff: Some(0), security_staff: Some(0), ..Profile::default() };
+        let p = Profile {
+            physicians: Some(8),
+            it_staff: Some(0),
+            security_staff: Some(0),
+            ..Profile::default()
+        };
         assert_eq!(
             classify(&p).explanation,
             "8 physicians (HICP: 10 or fewer is small) and no dedicated IT or security staff: small, HICP Technical Volume 1"
         );
+    }
+
+    #[test]
+    fn hospitals_are_sized_by_beds_not_physicians() {
+        let p = Profile {
+            org_type: Some(OrgType::Hospital),
+            physicians: Some(80),
+            staffed_beds: Some(120),
+            workforce: Some(650),
+            ..Profile::default()
+        };
+        let s = classify(&p);
+        assert_eq!(s.tier, Some(Tier::Medium));
+        assert!(!s.explanation.contains("physicians"), "{}", s.explanation);
     }
 
     #[test]

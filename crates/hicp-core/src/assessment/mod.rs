@@ -1,0 +1,25 @@
+//! The assessment engine: size an organization, score its answers against the five threats and
+//! the frameworks, explain any score, check recognized security practices, and build a ranked
+//! action plan. Pure: the caller passes the answers text, the catalog and "today".
+//!
+//! * [`answers`]: the answers file (YAML) and its validation.
+//! * [`sizing`]: the organization profile and the size classifier.
+//! * [`scoring`]: scores from criterion to overall, CSF 2.0, HPH CPG and HIPAA coverage.
+//! * [`explain`]: how one score was reached.
+//! * [`rsp`]: recognized security practices (Public Law 116-321: in place for 12 months).
+//! * [`plan`]: the prioritized action plan.
+//! * [`template`]: a commented answers template for a tier.
+
+pub mod answers;
+pub mod date;
+pub mod explain;
+pub mod plan;
+pub mod rsp;
+pub mod scoring;
+pub mod sizing;
+pub mod template;
+
+pub use answers::{Answers, AnswersError, CriterionAnswer, Evidence, Status, parse};
+pub use date::Date;
+pub use scoring::{Coverage, Scores, score};
+pub use sizing::{OrgType, Profile, Sizing, classify};

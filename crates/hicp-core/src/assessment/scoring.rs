@@ -1,0 +1,383 @@
+//! Scoring: criterion -> sub-practice -> practice -> threat -> overall, each 0-100, plus
+//! coverage of NIST CSF 2.0, the HPH CPGs and the HIPAA Security Rule. See docs/scoring.md.
+//!
+//! Scores keep full precision here; presentation rounds them (see [`round1`]).
+
+use super::answers::{Answers, Status};
+use crate::catalog::{Catalog, CpgTier, HipaaKind, SubPracticeId};
+
+/// A score rounded to one decimal, for display.
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Shows a score as `72.5`, or `n/a` when nothing in it can be scored.
+pub fn show(score: Option<f64>) -> String {
+    score.map_or_else(|| "n/a".to_owned(), |s| format!("{:.1}", round1(s)))
+}
+
+/// The mean of the values, or `None` when there are none.
+pub fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+    // Clamped: rounding must never take a mean of scores past 100.
+    (n > 0).then(|| (sum / f64::from(n)).clamp(0.0, 100.0))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CriterionScore {
+    pub id: String,
+    pub status: Status,
+    /// 0-100; `None` when not applicable.
+    pub score: Option<f64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubPracticeScore {
+    pub id: SubPracticeId,
+    pub practice: u8,
+    pub title: String,
+    pub opted_in: bool,
+    /// Mean of the applicable criteria; `None` when every criterion is not applicable.
+    pub score: Option<f64>,
+    pub criteria: Vec<CriterionScore>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PracticeScore {
+    pub number: u8,
+    pub name: String,
+    /// Mean of its scored sub-practices in scope.
+    pub score: Option<f64>,
+    pub sub_practices: Vec<(SubPracticeId, Option<f64>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreatScore {
+    pub id: String,
+    pub number: u8,
+    pub name: String,
+    pub weight: f64,
+    /// Mean of the scores of the practices that mitigate it (the catalog's matrix).
+    pub score: Option<f64>,
+    pub practices: Vec<(u8, Option<f64>)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsfLevel {
+    Function,
+    Category,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsfScore {
+    pub id: String,
+    pub name: String,
+    pub level: CsfLevel,
+    /// Mean of the scored in-scope sub-practices mapped to it; `None` when none is.
+    pub score: Option<f64>,
+    pub sub_practices: Vec<SubPracticeId>,
+}
+
+/// How well a CPG goal or a HIPAA standard is met by the sub-practices mapped to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Coverage {
+    /// Nothing mapped to it is in scope (or everything mapped is not applicable).
+    NotInScope,
+    /// Every mapped sub-practice scores 0.
+    NotMet,
+    Partly,
+    /// Every mapped sub-practice scores at least [`MET_AT`].
+    Met,
+}
+
+/// The sub-practice score from which a mapped goal or standard counts as met.
+pub const MET_AT: f64 = 75.0;
+
+impl Coverage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Coverage::NotInScope => "not_in_scope",
+            Coverage::NotMet => "not_met",
+            Coverage::Partly => "partly",
+            Coverage::Met => "met",
+        }
+    }
+
+    pub fn of(scores: &[f64]) -> Coverage {
+        if scores.is_empty() {
+            Coverage::NotInScope
+        } else if scores.iter().all(|s| *s >= MET_AT) {
+            Coverage::Met
+        } else if scores.iter().all(|s| *s <= 0.0) {
+            Coverage::NotMet
+        } else {
+            Coverage::Partly
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedScore {
+    /// A CPG goal id (E1) or a HIPAA standard citation (164.308(a)(1)(i)).
+    pub id: String,
+    pub name: String,
+    pub status: Coverage,
+    pub score: Option<f64>,
+    pub sub_practices: Vec<(SubPracticeId, Option<f64>)>,
+}
+
+/// The scored assessment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scores {
+    pub sub_practices: Vec<SubPracticeScore>,
+    pub practices: Vec<PracticeScore>,
+    pub threats: Vec<ThreatScore>,
+    /// Weighted mean of the threat scores.
+    pub overall: Option<f64>,
+    pub csf: Vec<CsfScore>,
+    pub cpg: Vec<MappedScore>,
+    pub hipaa: Vec<MappedScore>,
+}
+
+impl Scores {
+    pub fn sub_practice(&self, id: &str) -> Option<&SubPracticeScore> {
+        self.sub_practices.iter().find(|s| s.id.as_str() == id)
+    }
+
+    pub fn practice(&self, number: u8) -> Option<&PracticeScore> {
+        self.practices.iter().find(|p| p.number == number)
+    }
+
+    pub fn threat(&self, id: &str) -> Option<&ThreatScore> {
+        self.threats.iter().find(|t| t.id == id)
+    }
+}
+
+/// Scores `answers` against `catalog`.
+pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
+    let sub_practices: Vec<SubPracticeScore> = answers
+        .scope(catalog)
+        .into_iter()
+        .map(|sp| {
+            let criteria: Vec<CriterionScore> = sp
+                .criteria
+                .iter()
+                .map(|c| {
+                    let a = answers.answer(c.id.as_str());
+                    CriterionScore {
+                        id: c.id.to_string(),
+                        status: a.status,
+                        score: a.status.credit().map(|x| x * 100.0),
+                        reason: a.reason,
+                    }
+                })
+                .collect();
+            SubPracticeScore {
+                id: sp.id.clone(),
+                practice: sp.practice,
+                title: sp.title.clone(),
+                opted_in: !catalog.applies(answers.tier, sp),
+                score: mean(criteria.iter().filter_map(|c| c.score)),
+                criteria,
+            }
+        })
+        .collect();
+
+    let practices: Vec<PracticeScore> = catalog
+        .practices
+        .iter()
+        .map(|p| {
+            let subs: Vec<(SubPracticeId, Option<f64>)> = sub_practices
+                .iter()
+                .filter(|s| s.practice == p.number)
+                .map(|s| (s.id.clone(), s.score))
+                .collect();
+            PracticeScore {
+                number: p.number,
+                name: p.name.clone(),
+                score: mean(subs.iter().filter_map(|s| s.1)),
+                sub_practices: subs,
+            }
+        })
+        .collect();
+
+    let threats: Vec<ThreatScore> = catalog
+        .threats
+        .iter()
+        .map(|t| {
+            let ps: Vec<(u8, Option<f64>)> = catalog
+                .practices
+                .iter()
+                .filter(|p| p.threats.contains(&t.id))
+                .map(|p| {
+                    (
+                        p.number,
+                        practices
+                            .iter()
+                            .find(|x| x.number == p.number)
+                            .and_then(|x| x.score),
+                    )
+                })
+                .collect();
+            ThreatScore {
+                id: t.id.to_string(),
+                number: t.number,
+                name: t.name.clone(),
+                weight: answers.weight(t.id.as_str()),
+                score: mean(ps.iter().filter_map(|p| p.1)),
+                practices: ps,
+            }
+        })
+        .collect();
+
+    let overall = weighted_overall(&threats);
+
+    let scored =
+        |pred: &dyn Fn(&crate::catalog::SubPractice) -> bool| -> Vec<(SubPracticeId, Option<f64>)> {
+            sub_practices
+                .iter()
+                .filter(|s| catalog.sub_practice(s.id.as_str()).is_some_and(pred))
+                .map(|s| (s.id.clone(), s.score))
+                .collect()
+        };
+
+    let c20 = &catalog.references.csf20;
+    let mut csf = Vec::new();
+    for f in &c20.functions {
+        let subs = scored(&|sp| sp.csf20.iter().any(|r| csf_function(&r.id) == f.id));
+        csf.push(csf_score(&f.id, &f.name, CsfLevel::Function, subs));
+        for c in c20
+            .categories
+            .iter()
+            .filter(|c| csf_function(&c.id) == f.id)
+        {
+            let subs = scored(&|sp| {
+                sp.csf20
+                    .iter()
+                    .any(|r| csf_category(&r.id) == Some(c.id.as_str()))
+            });
+            csf.push(csf_score(&c.id, &c.name, CsfLevel::Category, subs));
+        }
+    }
+
+    let cpg = catalog
+        .references
+        .cpg_goals
+        .iter()
+        .map(|g| {
+            let subs = scored(&|sp| sp.cpg.refs.contains(&g.id));
+            let tier = match g.tier {
+                CpgTier::Essential => "essential",
+                CpgTier::Enhanced => "enhanced",
+            };
+            mapped(&g.id, &format!("{} ({tier})", g.title), subs)
+        })
+        .collect();
+
+    let hipaa = hipaa_standards(catalog)
+        .into_iter()
+        .map(|(std, name, members)| {
+            let subs = scored(&|sp| sp.hipaa.refs.iter().any(|r| members.contains(r)));
+            mapped(&std, &name, subs)
+        })
+        .collect();
+
+    Scores {
+        sub_practices,
+        practices,
+        threats,
+        overall,
+        csf,
+        cpg,
+        hipaa,
+    }
+}
+
+/// Sum of weight x score over the scored threats, divided by the sum of their weights.
+pub fn weighted_overall(threats: &[ThreatScore]) -> Option<f64> {
+    let (sum, weights) = threats
+        .iter()
+        .filter_map(|t| t.score.map(|s| (s * t.weight, t.weight)))
+        .fold((0.0, 0.0), |(a, b), (s, w)| (a + s, b + w));
+    (weights > 0.0).then(|| (sum / weights).clamp(0.0, 100.0))
+}
+
+fn csf_score(
+    id: &str,
+    name: &str,
+    level: CsfLevel,
+    subs: Vec<(SubPracticeId, Option<f64>)>,
+) -> CsfScore {
+    CsfScore {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        level,
+        score: mean(subs.iter().filter_map(|s| s.1)),
+        sub_practices: subs.into_iter().map(|s| s.0).collect(),
+    }
+}
+
+fn mapped(id: &str, name: &str, subs: Vec<(SubPracticeId, Option<f64>)>) -> MappedScore {
+    let values: Vec<f64> = subs.iter().filter_map(|s| s.1).collect();
+    MappedScore {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        status: Coverage::of(&values),
+        score: mean(values.iter().copied()),
+        sub_practices: subs,
+    }
+}
+
+/// `PR.AA-01` -> `PR`; `RC` -> `RC`.
+pub fn csf_function(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
+}
+
+/// `PR.AA-01` -> `PR.AA`; `PR.AA` -> `PR.AA`; `RC` -> none.
+pub fn csf_category(id: &str) -> Option<&str> {
+    id.contains('.').then(|| id.split('-').next().unwrap_or(id))
+}
+
+/// Each HIPAA standard: its citation, name, and the citations that belong to it (itself and
+/// the implementation specifications listed after it).
+pub fn hipaa_standards(catalog: &Catalog) -> Vec<(String, String, Vec<String>)> {
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    for e in &catalog.references.hipaa {
+        if e.kind == HipaaKind::Standard {
+            out.push((e.citation.clone(), e.name.clone(), vec![e.citation.clone()]));
+        } else if let Some(last) = out.last_mut() {
+            last.2.push(e.citation.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_needs_everything_at_75_to_be_met() {
+        assert_eq!(Coverage::of(&[]), Coverage::NotInScope);
+        assert_eq!(Coverage::of(&[0.0, 0.0]), Coverage::NotMet);
+        assert_eq!(Coverage::of(&[75.0, 100.0]), Coverage::Met);
+        assert_eq!(Coverage::of(&[100.0, 50.0]), Coverage::Partly);
+    }
+
+    #[test]
+    fn csf_ids_split_into_function_and_category() {
+        assert_eq!(csf_function("PR.AA-01"), "PR");
+        assert_eq!(csf_category("PR.AA-01"), Some("PR.AA"));
+        assert_eq!(csf_category("PR.AA"), Some("PR.AA"));
+        assert_eq!(csf_category("RC"), None);
+    }
+
+    #[test]
+    fn mean_of_nothing_is_none() {
+        assert_eq!(mean([]), None);
+        assert_eq!(mean([50.0, 100.0]), Some(75.0));
+    }
+}

@@ -1,0 +1,220 @@
+//! Connecting, migrating, and the plumbing that lets one body of SQL serve both backends.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Database, Postgres, Sqlite, Transaction};
+use time::{Date, Month, OffsetDateTime};
+
+use crate::{Result, StoreError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The store: a connection pool to SQLite or PostgreSQL. Cheap to clone (the pool is
+/// shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool. The body is compiled once per
+/// backend, so the same SQL text (with `$1` placeholders, which sqlx-sqlite supports)
+/// serves both.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::db::Backend::Sqlite($pool) => $body,
+            $crate::db::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Starting a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction
+/// that later upgrades to a writer fails with SQLITE_BUSY whatever the busy timeout.
+pub(crate) trait BeginWrite {
+    type Db: Database;
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.begin().await?)
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite://path?mode=rwc` (WAL, foreign keys on, 5 s busy timeout) or
+    /// `postgres://...` (`postgresql://` too). Does not migrate: call [`Store::migrate`].
+    ///
+    /// A PostgreSQL URL may pick a schema with `?options[search_path]=name`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                backend: Backend::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                backend: Backend::Postgres(pool),
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl(redact(url)))
+        }
+    }
+
+    /// Applies the migrations not yet applied. Idempotent; safe to run from several
+    /// servers at once on PostgreSQL (sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .map_err(StoreError::Migrate)
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection of the pool (waits for connections in use).
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Keeps a URL out of error messages when it may hold a password.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, _)) => format!("{scheme}://…"),
+        None => url.chars().take(16).collect(),
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Duplicate(db.message().to_string())
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::InvalidReference(db.message().to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Value conversions shared by both backends
+// ---------------------------------------------------------------------------------------
+
+/// Now, truncated to what the database keeps (milliseconds).
+pub(crate) fn now() -> OffsetDateTime {
+    from_millis(to_millis(OffsetDateTime::now_utc()))
+}
+
+pub(crate) fn to_millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub(crate) fn date_text(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+pub(crate) fn opt_date_text(d: Option<Date>) -> Option<String> {
+    d.map(date_text)
+}
+
+/// Parses the `YYYY-MM-DD` text the store wrote.
+pub(crate) fn parse_date(s: &str) -> Result<Date> {
+    let bad = || StoreError::Invalid(format!("stored date is not YYYY-MM-DD: {s:?}"));
+    let mut parts = s.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let y: i32 = y.parse().map_err(|_| bad())?;
+    let m: u8 = m.parse().map_err(|_| bad())?;
+    let d: u8 = d.parse().map_err(|_| bad())?;
+    let month = Month::try_from(m).map_err(|_| bad())?;
+    Date::from_calendar_date(y, month, d).map_err(|_| bad())
+}
+
+pub(crate) fn parse_opt_date(s: Option<String>) -> Result<Option<Date>> {
+    s.as_deref().map(parse_date).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_through_text() {
+        let d = Date::from_calendar_date(2026, Month::March, 7).unwrap();
+        assert_eq!(date_text(d), "2026-03-07");
+        assert_eq!(parse_date("2026-03-07").unwrap(), d);
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("yesterday").is_err());
+    }
+
+    #[test]
+    fn times_keep_milliseconds() {
+        let t = now();
+        assert_eq!(from_millis(to_millis(t)), t);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://…");
+    }
+}

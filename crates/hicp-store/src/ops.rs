@@ -1,0 +1,1679 @@
+//! The store's operations. Every body is written once and compiled for both backends by
+//! `on_pool!`; the SQL is portable (`$n` placeholders, `RETURNING`, `ON CONFLICT`).
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{BeginWrite, from_millis, now, on_pool, opt_date_text, parse_opt_date, to_millis};
+use crate::{
+    ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, Assessment, AssessmentId,
+    AssessmentStatus, AuditEntry, AuditFilter, Conflict, Evidence, EvidenceContent, EvidenceFile,
+    EvidenceId, EvidenceKind, Member, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization,
+    NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role,
+    Session, Store, StoreError, User, UserId,
+};
+
+// ---------------------------------------------------------------------------------------
+// Rows as stored
+// ---------------------------------------------------------------------------------------
+
+macro_rules! user_cols {
+    () => {
+        "id, email, display_name, password_hash, is_admin, created_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    display_name: String,
+    password_hash: String,
+    is_admin: bool,
+    created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            id: UserId::from(r.id),
+            email: r.email,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            is_admin: r.is_admin,
+            created_at: from_millis(r.created_at),
+        }
+    }
+}
+
+macro_rules! org_cols {
+    () => {
+        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.created_at, o.updated_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct OrgRow {
+    id: String,
+    name: String,
+    profile_json: Option<String>,
+    tier: Option<String>,
+    tier_reason: Option<String>,
+    tier_overridden: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<OrgRow> for Organization {
+    fn from(r: OrgRow) -> Organization {
+        Organization {
+            id: OrgId::from(r.id),
+            name: r.name,
+            profile_json: r.profile_json,
+            tier: r.tier,
+            tier_reason: r.tier_reason,
+            tier_overridden: r.tier_overridden,
+            created_at: from_millis(r.created_at),
+            updated_at: from_millis(r.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OrgRoleRow {
+    #[sqlx(flatten)]
+    org: OrgRow,
+    role: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    user_id: String,
+    email: String,
+    display_name: String,
+    role: String,
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Invalid(format!("stored role {s:?}")))
+}
+
+macro_rules! session_cols {
+    () => {
+        "id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id_hash: String,
+    user_id: String,
+    csrf_token: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Session {
+        Session {
+            id_hash: r.id_hash,
+            user_id: UserId::from(r.user_id),
+            csrf_token: r.csrf_token,
+            created_at: from_millis(r.created_at),
+            last_seen_at: from_millis(r.last_seen_at),
+            expires_at: from_millis(r.expires_at),
+        }
+    }
+}
+
+macro_rules! assessment_cols {
+    () => {
+        "id, org_id, name, tier, status, created_by, created_at, closed_at, closed_by, snapshot_json"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct AssessmentRow {
+    id: String,
+    org_id: String,
+    name: String,
+    tier: String,
+    status: String,
+    created_by: Option<String>,
+    created_at: i64,
+    closed_at: Option<i64>,
+    closed_by: Option<String>,
+    snapshot_json: Option<String>,
+}
+
+impl TryFrom<AssessmentRow> for Assessment {
+    type Error = StoreError;
+    fn try_from(r: AssessmentRow) -> Result<Assessment> {
+        let status = match r.status.as_str() {
+            "open" => AssessmentStatus::Open,
+            "closed" => AssessmentStatus::Closed,
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "stored assessment status {other:?}"
+                )));
+            }
+        };
+        Ok(Assessment {
+            id: AssessmentId::from(r.id),
+            org_id: OrgId::from(r.org_id),
+            name: r.name,
+            tier: r.tier,
+            status,
+            created_by: r.created_by.map(UserId::from),
+            created_at: from_millis(r.created_at),
+            closed_at: r.closed_at.map(from_millis),
+            closed_by: r.closed_by.map(UserId::from),
+            snapshot_json: r.snapshot_json,
+        })
+    }
+}
+
+macro_rules! answer_cols {
+    () => {
+        "assessment_id, criterion_id, status, na_reason, notes, owner, in_place_since, updated_by, updated_at, version"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct AnswerRow {
+    assessment_id: String,
+    criterion_id: String,
+    status: String,
+    na_reason: Option<String>,
+    notes: Option<String>,
+    owner: Option<String>,
+    in_place_since: Option<String>,
+    updated_by: Option<String>,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<AnswerRow> for Answer {
+    type Error = StoreError;
+    fn try_from(r: AnswerRow) -> Result<Answer> {
+        Ok(Answer {
+            assessment_id: AssessmentId::from(r.assessment_id),
+            criterion_id: r.criterion_id,
+            status: r.status,
+            na_reason: r.na_reason,
+            notes: r.notes,
+            owner: r.owner,
+            in_place_since: parse_opt_date(r.in_place_since)?,
+            updated_by: r.updated_by.map(UserId::from),
+            updated_at: from_millis(r.updated_at),
+            version: r.version,
+        })
+    }
+}
+
+macro_rules! evidence_cols {
+    () => {
+        "id, assessment_id, criterion_id, action_id, title, kind, file_name, content_type, size, sha256, url, collected_on, valid_until, added_by, added_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct EvidenceRow {
+    id: String,
+    assessment_id: String,
+    criterion_id: Option<String>,
+    action_id: Option<String>,
+    title: String,
+    kind: String,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    size: i64,
+    sha256: Option<String>,
+    url: Option<String>,
+    collected_on: Option<String>,
+    valid_until: Option<String>,
+    added_by: Option<String>,
+    added_at: i64,
+}
+
+impl TryFrom<EvidenceRow> for Evidence {
+    type Error = StoreError;
+    fn try_from(r: EvidenceRow) -> Result<Evidence> {
+        let kind = match r.kind.as_str() {
+            "file" => EvidenceKind::File,
+            "link" => EvidenceKind::Link,
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "stored evidence kind {other:?}"
+                )));
+            }
+        };
+        Ok(Evidence {
+            id: EvidenceId::from(r.id),
+            assessment_id: AssessmentId::from(r.assessment_id),
+            criterion_id: r.criterion_id,
+            action_id: r.action_id,
+            title: r.title,
+            kind,
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size: r.size,
+            sha256: r.sha256,
+            url: r.url,
+            collected_on: parse_opt_date(r.collected_on)?,
+            valid_until: parse_opt_date(r.valid_until)?,
+            added_by: r.added_by.map(UserId::from),
+            added_at: from_millis(r.added_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EvidenceFileRow {
+    file_name: Option<String>,
+    content_type: Option<String>,
+    sha256: Option<String>,
+    bytes: Vec<u8>,
+}
+
+macro_rules! action_cols {
+    () => {
+        "org_id, action_id, owner, due_on, status, reason, updated_by, updated_at, version"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct ActionRow {
+    org_id: String,
+    action_id: String,
+    owner: Option<String>,
+    due_on: Option<String>,
+    status: String,
+    reason: Option<String>,
+    updated_by: Option<String>,
+    updated_at: i64,
+    version: i64,
+}
+
+impl TryFrom<ActionRow> for ActionTrack {
+    type Error = StoreError;
+    fn try_from(r: ActionRow) -> Result<ActionTrack> {
+        Ok(ActionTrack {
+            org_id: OrgId::from(r.org_id),
+            action_id: r.action_id,
+            owner: r.owner,
+            due_on: parse_opt_date(r.due_on)?,
+            status: ActionStatus::parse(&r.status).ok_or_else(|| {
+                StoreError::Invalid(format!("stored action status {:?}", r.status))
+            })?,
+            reason: r.reason,
+            updated_by: r.updated_by.map(UserId::from),
+            updated_at: from_millis(r.updated_at),
+            version: r.version,
+        })
+    }
+}
+
+macro_rules! audit_cols {
+    () => {
+        "seq, at, user_id, org_id, entity, entity_id, field, old_value, new_value"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    user_id: Option<String>,
+    org_id: Option<String>,
+    entity: String,
+    entity_id: String,
+    field: String,
+    old_value: Option<String>,
+    new_value: Option<String>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> AuditEntry {
+        AuditEntry {
+            seq: r.seq,
+            at: from_millis(r.at),
+            user_id: r.user_id.map(UserId::from),
+            org_id: r.org_id.map(OrgId::from),
+            entity: r.entity,
+            entity_id: r.entity_id,
+            field: r.field,
+            old_value: r.old_value,
+            new_value: r.new_value,
+        }
+    }
+}
+
+fn collect<R, T>(rows: Vec<R>) -> Result<Vec<T>>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit records written inside the transaction of the change they describe
+// ---------------------------------------------------------------------------------------
+
+const INSERT_AUDIT: &str = "INSERT INTO audit_log \
+    (at, user_id, org_id, entity, entity_id, field, old_value, new_value) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Collects the audit records of one change.
+struct AuditBatch {
+    at: i64,
+    user_id: Option<String>,
+    org_id: Option<String>,
+    entity: &'static str,
+    entity_id: String,
+    records: Vec<(&'static str, Option<String>, Option<String>)>,
+}
+
+impl AuditBatch {
+    fn new(
+        at: i64,
+        user_id: Option<&UserId>,
+        org_id: Option<&str>,
+        entity: &'static str,
+        entity_id: String,
+    ) -> AuditBatch {
+        AuditBatch {
+            at,
+            user_id: user_id.map(|u| u.as_str().to_owned()),
+            org_id: org_id.map(str::to_owned),
+            entity,
+            entity_id,
+            records: Vec::new(),
+        }
+    }
+
+    /// Records `field` when its value changed.
+    fn field(&mut self, field: &'static str, old: Option<String>, new: Option<String>) {
+        if old != new {
+            self.records.push((field, old, new));
+        }
+    }
+
+    /// Records an event whatever the values.
+    fn event(&mut self, field: &'static str, old: Option<String>, new: Option<String>) {
+        self.records.push((field, old, new));
+    }
+}
+
+/// Writes an `AuditBatch` with the transaction `$tx`.
+macro_rules! write_audit {
+    ($tx:ident, $batch:expr) => {{
+        let batch: &AuditBatch = &$batch;
+        for (field, old, new) in &batch.records {
+            sqlx::query(INSERT_AUDIT)
+                .bind(batch.at)
+                .bind(batch.user_id.clone())
+                .bind(batch.org_id.clone())
+                .bind(batch.entity)
+                .bind(batch.entity_id.clone())
+                .bind(*field)
+                .bind(old.clone())
+                .bind(new.clone())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+/// Returns the organization of an assessment that may still change, in the transaction
+/// `$tx`: `NotFound` when it does not exist, `AssessmentClosed` when it is a snapshot.
+macro_rules! open_assessment_org {
+    ($tx:ident, $id:expr) => {{
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT org_id, status FROM assessments WHERE id = $1")
+                .bind($id.as_str().to_owned())
+                .fetch_optional(&mut *$tx)
+                .await?;
+        match row {
+            None => return Err(StoreError::NotFound),
+            Some((_, status)) if status != "open" => return Err(StoreError::AssessmentClosed),
+            Some((org, _)) => org,
+        }
+    }};
+}
+
+fn normalize_email(email: &str) -> Result<String> {
+    let e = email.trim().to_lowercase();
+    if e.is_empty() || !e.contains('@') || e.chars().any(char::is_whitespace) {
+        return Err(StoreError::Invalid(format!(
+            "not an email address: {email:?}"
+        )));
+    }
+    Ok(e)
+}
+
+// ---------------------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    /// Creates a user. The email is trimmed and lower-cased; a taken email is `Duplicate`.
+    pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User> {
+        let email = normalize_email(new.email)?;
+        let id = UserId::generate();
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(at, None, None, "user", id.to_string());
+        audit.event("created", None, Some(email.clone()));
+        if new.is_admin {
+            audit.event("is_admin", None, Some("true".into()));
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let row: UserRow = sqlx::query_as(concat!(
+                "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                user_cols!()
+            ))
+            .bind(id.as_str().to_owned())
+            .bind(email.clone())
+            .bind(new.display_name.to_owned())
+            .bind(new.password_hash.to_owned())
+            .bind(new.is_admin)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(User::from(row))
+        })
+    }
+
+    pub async fn user(&self, id: &UserId) -> Result<Option<User>> {
+        on_pool!(self, pool => {
+            let row: Option<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// Finds a user by email (trimmed and compared lower-cased).
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        on_pool!(self, pool => {
+            let row: Option<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE email = $1"))
+                    .bind(email)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// How many users exist (0 means the first-run setup page is due).
+    pub async fn count_users(&self) -> Result<u64> {
+        on_pool!(self, pool => {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
+    /// Every user, by email.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        on_pool!(self, pool => {
+            let rows: Vec<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users ORDER BY email"))
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+
+    /// Replaces a user's password hash (a PHC string computed by the caller).
+    pub async fn set_password_hash(
+        &self,
+        id: &UserId,
+        password_hash: &str,
+        by: &UserId,
+    ) -> Result<()> {
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(at, Some(by), None, "user", id.to_string());
+        audit.event("password", None, None);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .bind(password_hash.to_owned())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Organizations and memberships
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    /// Creates an organization and makes `creator` its admin, in one transaction.
+    pub async fn create_organization(
+        &self,
+        new: &NewOrganization<'_>,
+        creator: &UserId,
+    ) -> Result<Organization> {
+        let id = OrgId::generate();
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(
+            at,
+            Some(creator),
+            Some(id.as_str()),
+            "organization",
+            id.to_string(),
+        );
+        audit.event("created", None, Some(new.name.to_owned()));
+        audit.field("tier", None, new.tier.map(str::to_owned));
+        let mut member_audit = AuditBatch::new(
+            at,
+            Some(creator),
+            Some(id.as_str()),
+            "membership",
+            creator.to_string(),
+        );
+        member_audit.event("role", None, Some(Role::Admin.as_str().to_owned()));
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let row: OrgRow = sqlx::query_as(
+                "INSERT INTO organizations \
+                 (id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(new.name.to_owned())
+            .bind(new.profile_json.map(str::to_owned))
+            .bind(new.tier.map(str::to_owned))
+            .bind(new.tier_reason.map(str::to_owned))
+            .bind(new.tier_overridden)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO memberships (org_id, user_id, role, granted_at) VALUES ($1, $2, 'admin', $3)",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(creator.as_str().to_owned())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            write_audit!(tx, audit);
+            write_audit!(tx, member_audit);
+            tx.commit().await?;
+            Ok(Organization::from(row))
+        })
+    }
+
+    pub async fn organization(&self, id: &OrgId) -> Result<Option<Organization>> {
+        on_pool!(self, pool => {
+            let row: Option<OrgRow> =
+                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(Organization::from))
+        })
+    }
+
+    /// Every organization (for installation administrators), by name.
+    pub async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        on_pool!(self, pool => {
+            let rows: Vec<OrgRow> =
+                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o ORDER BY o.name, o.id"))
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows.into_iter().map(Organization::from).collect())
+        })
+    }
+
+    /// The organizations `user` is a member of, with the user's role in each, by name.
+    pub async fn organizations_for_user(&self, user: &UserId) -> Result<Vec<(Organization, Role)>> {
+        on_pool!(self, pool => {
+            let rows: Vec<OrgRoleRow> = sqlx::query_as(concat!(
+                "SELECT ", org_cols!(), ", m.role FROM organizations o \
+                 JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id"
+            ))
+            .bind(user.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter()
+                .map(|r| Ok((Organization::from(r.org), parse_role(&r.role)?)))
+                .collect()
+        })
+    }
+
+    /// Replaces the name, profile and tier of an organization.
+    pub async fn update_organization(
+        &self,
+        id: &OrgId,
+        update: &OrganizationUpdate<'_>,
+        by: &UserId,
+    ) -> Result<Organization> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let old: Option<OrgRow> =
+                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(old) = old else {
+                return Err(StoreError::NotFound);
+            };
+            let row: OrgRow = sqlx::query_as(
+                "UPDATE organizations SET name = $2, profile_json = $3, tier = $4, \
+                 tier_reason = $5, tier_overridden = $6, updated_at = $7 WHERE id = $1 \
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(update.name.to_owned())
+            .bind(update.profile_json.map(str::to_owned))
+            .bind(update.tier.map(str::to_owned))
+            .bind(update.tier_reason.map(str::to_owned))
+            .bind(update.tier_overridden)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let mut audit = AuditBatch::new(at, Some(by), Some(id.as_str()), "organization", id.to_string());
+            audit.field("name", Some(old.name), Some(row.name.clone()));
+            audit.field("profile", old.profile_json, row.profile_json.clone());
+            audit.field("tier", old.tier, row.tier.clone());
+            audit.field("tier_reason", old.tier_reason, row.tier_reason.clone());
+            audit.field(
+                "tier_overridden",
+                Some(old.tier_overridden.to_string()),
+                Some(row.tier_overridden.to_string()),
+            );
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(Organization::from(row))
+        })
+    }
+
+    /// Gives `user` the role `role` in `org` (replacing any previous role).
+    pub async fn grant_role(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        role: Role,
+        by: &UserId,
+    ) -> Result<()> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let old: Option<(String,)> =
+                sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                    .bind(org.as_str().to_owned())
+                    .bind(user.as_str().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            sqlx::query(
+                "INSERT INTO memberships (org_id, user_id, role, granted_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role, granted_at = excluded.granted_at",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(user.as_str().to_owned())
+            .bind(role.as_str())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "membership", user.to_string());
+            audit.field("role", old.map(|(r,)| r), Some(role.as_str().to_owned()));
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Removes `user` from `org`. Returns whether they were a member.
+    pub async fn revoke_role(&self, org: &OrgId, user: &UserId, by: &UserId) -> Result<bool> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let old: Option<(String,)> = sqlx::query_as(
+                "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2 RETURNING role",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(user.as_str().to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((old,)) = old else {
+                return Ok(false);
+            };
+            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "membership", user.to_string());
+            audit.event("role", Some(old), None);
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The role of `user` in `org`, or `None` when they are not a member.
+    pub async fn role_of(&self, user: &UserId, org: &OrgId) -> Result<Option<Role>> {
+        on_pool!(self, pool => {
+            let row: Option<(String,)> =
+                sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                    .bind(org.as_str().to_owned())
+                    .bind(user.as_str().to_owned())
+                    .fetch_optional(pool)
+                    .await?;
+            row.map(|(r,)| parse_role(&r)).transpose()
+        })
+    }
+
+    /// The members of `org`, by email.
+    pub async fn members(&self, org: &OrgId) -> Result<Vec<Member>> {
+        on_pool!(self, pool => {
+            let rows: Vec<MemberRow> = sqlx::query_as(
+                "SELECT u.id AS user_id, u.email, u.display_name, m.role FROM memberships m \
+                 JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
+            )
+            .bind(org.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(Member {
+                        role: parse_role(&r.role)?,
+                        user_id: UserId::from(r.user_id),
+                        email: r.email,
+                        display_name: r.display_name,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions and login throttling
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    pub async fn create_session(&self, new: &NewSession<'_>) -> Result<Session> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let row: SessionRow = sqlx::query_as(concat!(
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $4, $5) RETURNING ",
+                session_cols!()
+            ))
+            .bind(new.id_hash.to_owned())
+            .bind(new.user_id.as_str().to_owned())
+            .bind(new.csrf_token.to_owned())
+            .bind(at)
+            .bind(to_millis(new.expires_at))
+            .fetch_one(pool)
+            .await?;
+            Ok(Session::from(row))
+        })
+    }
+
+    /// The session with this id hash if it has not expired at `now`.
+    pub async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<Option<Session>> {
+        on_pool!(self, pool => {
+            let row: Option<SessionRow> = sqlx::query_as(concat!(
+                "SELECT ", session_cols!(), " FROM sessions WHERE id_hash = $1 AND expires_at > $2"
+            ))
+            .bind(id_hash.to_owned())
+            .bind(to_millis(now))
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(Session::from))
+        })
+    }
+
+    /// Records activity on a live session and moves its expiry. Returns false when the
+    /// session does not exist or has expired at `now`.
+    pub async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool> {
+        on_pool!(self, pool => {
+            let done = sqlx::query(
+                "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1 AND expires_at > $2",
+            )
+            .bind(id_hash.to_owned())
+            .bind(to_millis(now))
+            .bind(to_millis(expires_at))
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// Logs a session out. Returns whether it existed.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash.to_owned())
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// Logs a user out everywhere (after a password change). Returns how many sessions.
+    pub async fn delete_user_sessions(&self, user: &UserId) -> Result<u64> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.as_str().to_owned())
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Removes sessions expired at `now`. Returns how many.
+    pub async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(to_millis(now))
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Records a failed login for `key` (e.g. `email:alice@x` or `ip:192.0.2.1`).
+    pub async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                .bind(key.to_owned())
+                .bind(to_millis(at))
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// How many failed logins for `key` happened at or after `since`.
+    pub async fn count_login_failures(&self, key: &str, since: OffsetDateTime) -> Result<u64> {
+        on_pool!(self, pool => {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2")
+                    .bind(key.to_owned())
+                    .bind(to_millis(since))
+                    .fetch_one(pool)
+                    .await?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
+    /// Forgets the failed logins of `key` (after a successful login).
+    pub async fn clear_login_failures(&self, key: &str) -> Result<u64> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM login_failures WHERE key = $1")
+                .bind(key.to_owned())
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Forgets failed logins older than `before` (housekeeping).
+    pub async fn prune_login_failures(&self, before: OffsetDateTime) -> Result<u64> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                .bind(to_millis(before))
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Assessments and sub-practices
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    /// Starts an assessment. An organization has at most one open assessment: starting a
+    /// second is `Duplicate`. An unknown organization is `InvalidReference`.
+    pub async fn create_assessment(&self, new: &NewAssessment<'_>) -> Result<Assessment> {
+        let id = AssessmentId::generate();
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(
+            at,
+            Some(new.created_by),
+            Some(new.org_id.as_str()),
+            "assessment",
+            id.to_string(),
+        );
+        audit.event("created", None, Some(new.name.to_owned()));
+        audit.event("tier", None, Some(new.tier.to_owned()));
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let row: AssessmentRow = sqlx::query_as(concat!(
+                "INSERT INTO assessments (id, org_id, name, tier, status, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING ",
+                assessment_cols!()
+            ))
+            .bind(id.as_str().to_owned())
+            .bind(new.org_id.as_str().to_owned())
+            .bind(new.name.to_owned())
+            .bind(new.tier.to_owned())
+            .bind(new.created_by.as_str().to_owned())
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Assessment::try_from(row)
+        })
+    }
+
+    pub async fn assessment(&self, id: &AssessmentId) -> Result<Option<Assessment>> {
+        on_pool!(self, pool => {
+            let row: Option<AssessmentRow> =
+                sqlx::query_as(concat!("SELECT ", assessment_cols!(), " FROM assessments WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(pool)
+                    .await?;
+            row.map(Assessment::try_from).transpose()
+        })
+    }
+
+    /// The assessments of `org`, newest first.
+    pub async fn assessments_for_org(&self, org: &OrgId) -> Result<Vec<Assessment>> {
+        on_pool!(self, pool => {
+            let rows: Vec<AssessmentRow> = sqlx::query_as(concat!(
+                "SELECT ", assessment_cols!(),
+                " FROM assessments WHERE org_id = $1 ORDER BY created_at DESC, id DESC"
+            ))
+            .bind(org.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            collect(rows)
+        })
+    }
+
+    /// The open assessment of `org`, if any.
+    pub async fn current_assessment(&self, org: &OrgId) -> Result<Option<Assessment>> {
+        on_pool!(self, pool => {
+            let row: Option<AssessmentRow> = sqlx::query_as(concat!(
+                "SELECT ", assessment_cols!(),
+                " FROM assessments WHERE org_id = $1 AND status = 'open'"
+            ))
+            .bind(org.as_str().to_owned())
+            .fetch_optional(pool)
+            .await?;
+            row.map(Assessment::try_from).transpose()
+        })
+    }
+
+    /// Closes an open assessment as a dated snapshot, storing `snapshot_json` (the scored
+    /// result). Its answers, sub-practices and evidence can no longer change. Closing a
+    /// closed assessment is `AssessmentClosed`.
+    pub async fn close_assessment(
+        &self,
+        id: &AssessmentId,
+        snapshot_json: &str,
+        by: &UserId,
+    ) -> Result<Assessment> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let org = open_assessment_org!(tx, id);
+            let row: Option<AssessmentRow> = sqlx::query_as(concat!(
+                "UPDATE assessments SET status = 'closed', closed_at = $2, closed_by = $3, snapshot_json = $4 \
+                 WHERE id = $1 AND status = 'open' RETURNING ",
+                assessment_cols!()
+            ))
+            .bind(id.as_str().to_owned())
+            .bind(at)
+            .bind(by.as_str().to_owned())
+            .bind(snapshot_json.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else {
+                return Err(StoreError::AssessmentClosed);
+            };
+            let mut audit = AuditBatch::new(at, Some(by), Some(&org), "assessment", id.to_string());
+            audit.event("status", Some("open".into()), Some("closed".into()));
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Assessment::try_from(row)
+        })
+    }
+
+    /// Opts a sub-practice in (`true`) or out (`false`) of an open assessment. Returns
+    /// whether anything changed.
+    pub async fn set_sub_practice(
+        &self,
+        assessment: &AssessmentId,
+        sub_practice_id: &str,
+        opted_in: bool,
+        by: &UserId,
+    ) -> Result<bool> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let org = open_assessment_org!(tx, assessment);
+            let done = if opted_in {
+                sqlx::query(
+                    "INSERT INTO assessment_sub_practices (assessment_id, sub_practice_id, opted_in_by, opted_in_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (assessment_id, sub_practice_id) DO NOTHING",
+                )
+                .bind(assessment.as_str().to_owned())
+                .bind(sub_practice_id.to_owned())
+                .bind(by.as_str().to_owned())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+            } else {
+                sqlx::query(
+                    "DELETE FROM assessment_sub_practices WHERE assessment_id = $1 AND sub_practice_id = $2",
+                )
+                .bind(assessment.as_str().to_owned())
+                .bind(sub_practice_id.to_owned())
+                .execute(&mut *tx)
+                .await?
+            };
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            let mut audit = AuditBatch::new(
+                at,
+                Some(by),
+                Some(&org),
+                "sub_practice",
+                format!("{assessment}/{sub_practice_id}"),
+            );
+            audit.event(
+                "opted_in",
+                Some((!opted_in).to_string()),
+                Some(opted_in.to_string()),
+            );
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The sub-practices opted into an assessment, sorted.
+    pub async fn opted_in_sub_practices(&self, assessment: &AssessmentId) -> Result<Vec<String>> {
+        on_pool!(self, pool => {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT sub_practice_id FROM assessment_sub_practices WHERE assessment_id = $1 ORDER BY sub_practice_id",
+            )
+            .bind(assessment.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.into_iter().map(|(s,)| s).collect())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    /// Saves the answer to one criterion, if it is still at `expected_version` (`0`: there
+    /// is no answer yet). Otherwise nothing is written and the error is
+    /// `Conflict(Conflict::Answer(current))`; an `expected_version` above 0 for an answer
+    /// that does not exist is `NotFound`. The saved answer has version
+    /// `expected_version + 1`. Changed fields are audited in the same transaction.
+    pub async fn save_answer(
+        &self,
+        assessment: &AssessmentId,
+        criterion_id: &str,
+        input: &AnswerInput,
+        by: &UserId,
+        expected_version: i64,
+    ) -> Result<Answer> {
+        let at = to_millis(now());
+        let since = opt_date_text(input.in_place_since);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let org = open_assessment_org!(tx, assessment);
+            let old: Option<AnswerRow> = sqlx::query_as(concat!(
+                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .bind(criterion_id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match &old {
+                Some(row) if row.version != expected_version => {
+                    let current = Answer::try_from(old.expect("matched Some"))?;
+                    return Err(StoreError::Conflict(Conflict::Answer(Box::new(current))));
+                }
+                None if expected_version != 0 => return Err(StoreError::NotFound),
+                _ => {}
+            }
+            let saved: Option<AnswerRow> = if expected_version == 0 {
+                sqlx::query_as(concat!(
+                    "INSERT INTO answers (assessment_id, criterion_id, status, na_reason, notes, owner, \
+                     in_place_since, updated_by, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) \
+                     ON CONFLICT (assessment_id, criterion_id) DO NOTHING RETURNING ",
+                    answer_cols!()
+                ))
+                .bind(assessment.as_str().to_owned())
+                .bind(criterion_id.to_owned())
+                .bind(input.status.clone())
+                .bind(input.na_reason.clone())
+                .bind(input.notes.clone())
+                .bind(input.owner.clone())
+                .bind(since.clone())
+                .bind(by.as_str().to_owned())
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?
+            } else {
+                sqlx::query_as(concat!(
+                    "UPDATE answers SET status = $3, na_reason = $4, notes = $5, owner = $6, \
+                     in_place_since = $7, updated_by = $8, updated_at = $9, version = version + 1 \
+                     WHERE assessment_id = $1 AND criterion_id = $2 AND version = $10 RETURNING ",
+                    answer_cols!()
+                ))
+                .bind(assessment.as_str().to_owned())
+                .bind(criterion_id.to_owned())
+                .bind(input.status.clone())
+                .bind(input.na_reason.clone())
+                .bind(input.notes.clone())
+                .bind(input.owner.clone())
+                .bind(since.clone())
+                .bind(by.as_str().to_owned())
+                .bind(at)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?
+            };
+            let Some(saved) = saved else {
+                // PostgreSQL: another writer committed between our read and our write.
+                let current: AnswerRow = sqlx::query_as(concat!(
+                    "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
+                ))
+                .bind(assessment.as_str().to_owned())
+                .bind(criterion_id.to_owned())
+                .fetch_one(&mut *tx)
+                .await?;
+                let current = Answer::try_from(current)?;
+                return Err(StoreError::Conflict(Conflict::Answer(Box::new(current))));
+            };
+            let mut audit = AuditBatch::new(
+                at,
+                Some(by),
+                Some(&org),
+                "answer",
+                format!("{assessment}/{criterion_id}"),
+            );
+            let (o_status, o_na, o_notes, o_owner, o_since) = match old {
+                Some(o) => (Some(o.status), o.na_reason, o.notes, o.owner, o.in_place_since),
+                None => (None, None, None, None, None),
+            };
+            audit.field("status", o_status, Some(saved.status.clone()));
+            audit.field("na_reason", o_na, saved.na_reason.clone());
+            audit.field("notes", o_notes, saved.notes.clone());
+            audit.field("owner", o_owner, saved.owner.clone());
+            audit.field("in_place_since", o_since, saved.in_place_since.clone());
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Answer::try_from(saved)
+        })
+    }
+
+    pub async fn answer(
+        &self,
+        assessment: &AssessmentId,
+        criterion_id: &str,
+    ) -> Result<Option<Answer>> {
+        on_pool!(self, pool => {
+            let row: Option<AnswerRow> = sqlx::query_as(concat!(
+                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .bind(criterion_id.to_owned())
+            .fetch_optional(pool)
+            .await?;
+            row.map(Answer::try_from).transpose()
+        })
+    }
+
+    /// Every answer of an assessment, by criterion id.
+    pub async fn answers(&self, assessment: &AssessmentId) -> Result<Vec<Answer>> {
+        on_pool!(self, pool => {
+            let rows: Vec<AnswerRow> = sqlx::query_as(concat!(
+                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 ORDER BY criterion_id"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            collect(rows)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Evidence
+// ---------------------------------------------------------------------------------------
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Store {
+    /// Adds evidence to an open assessment. File bytes are stored in the database with
+    /// their SHA-256 (computed here; a different `sha256` given by the caller is
+    /// `Invalid`). Size limits and allowed types are the caller's policy.
+    pub async fn add_evidence(&self, new: &NewEvidence<'_>) -> Result<Evidence> {
+        let id = EvidenceId::generate();
+        let at = to_millis(now());
+        let (kind, file_name, content_type, size, sha, url, bytes) = match &new.content {
+            EvidenceContent::File {
+                file_name,
+                content_type,
+                bytes,
+                sha256,
+            } => {
+                let computed = sha256_hex(bytes);
+                if let Some(given) = sha256
+                    && !given.eq_ignore_ascii_case(&computed)
+                {
+                    return Err(StoreError::Invalid(format!(
+                        "SHA-256 {given} does not match the file ({computed})"
+                    )));
+                }
+                let size = i64::try_from(bytes.len())
+                    .map_err(|_| StoreError::Invalid("file too large".into()))?;
+                (
+                    "file",
+                    Some(file_name.clone()),
+                    Some(content_type.clone()),
+                    size,
+                    Some(computed),
+                    None,
+                    Some(bytes.clone()),
+                )
+            }
+            EvidenceContent::Link { url } => ("link", None, None, 0, None, Some(url.clone()), None),
+        };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let org = open_assessment_org!(tx, new.assessment_id);
+            let row: EvidenceRow = sqlx::query_as(concat!(
+                "INSERT INTO evidence (id, assessment_id, criterion_id, action_id, title, kind, file_name, \
+                 content_type, size, sha256, url, collected_on, valid_until, added_by, added_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ",
+                evidence_cols!()
+            ))
+            .bind(id.as_str().to_owned())
+            .bind(new.assessment_id.as_str().to_owned())
+            .bind(new.criterion_id.map(str::to_owned))
+            .bind(new.action_id.map(str::to_owned))
+            .bind(new.title.to_owned())
+            .bind(kind)
+            .bind(file_name.clone())
+            .bind(content_type.clone())
+            .bind(size)
+            .bind(sha.clone())
+            .bind(url.clone())
+            .bind(opt_date_text(new.collected_on))
+            .bind(opt_date_text(new.valid_until))
+            .bind(new.added_by.as_str().to_owned())
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            if let Some(bytes) = &bytes {
+                sqlx::query("INSERT INTO evidence_blobs (evidence_id, bytes) VALUES ($1, $2)")
+                    .bind(id.as_str().to_owned())
+                    .bind(bytes.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut audit = AuditBatch::new(at, Some(new.added_by), Some(&org), "evidence", id.to_string());
+            let described = match (&file_name, &url, &sha) {
+                (Some(f), _, Some(s)) => format!("{f} (sha256 {s})"),
+                (_, Some(u), _) => u.clone(),
+                _ => new.title.to_owned(),
+            };
+            audit.event("added", None, Some(described));
+            if let Some(c) = new.criterion_id {
+                audit.event("criterion", None, Some(c.to_owned()));
+            }
+            if let Some(a) = new.action_id {
+                audit.event("action", None, Some(a.to_owned()));
+            }
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Evidence::try_from(row)
+        })
+    }
+
+    /// Evidence metadata by id.
+    pub async fn evidence(&self, id: &EvidenceId) -> Result<Option<Evidence>> {
+        on_pool!(self, pool => {
+            let row: Option<EvidenceRow> =
+                sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(pool)
+                    .await?;
+            row.map(Evidence::try_from).transpose()
+        })
+    }
+
+    /// The evidence of an assessment, oldest first.
+    pub async fn evidence_for_assessment(
+        &self,
+        assessment: &AssessmentId,
+    ) -> Result<Vec<Evidence>> {
+        on_pool!(self, pool => {
+            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
+                "SELECT ", evidence_cols!(), " FROM evidence WHERE assessment_id = $1 ORDER BY added_at, id"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            collect(rows)
+        })
+    }
+
+    /// The evidence attached to one criterion of an assessment, oldest first.
+    pub async fn evidence_for_criterion(
+        &self,
+        assessment: &AssessmentId,
+        criterion_id: &str,
+    ) -> Result<Vec<Evidence>> {
+        on_pool!(self, pool => {
+            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
+                "SELECT ", evidence_cols!(),
+                " FROM evidence WHERE assessment_id = $1 AND criterion_id = $2 ORDER BY added_at, id"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .bind(criterion_id.to_owned())
+            .fetch_all(pool)
+            .await?;
+            collect(rows)
+        })
+    }
+
+    /// The bytes of a file evidence (`None` for a link or an unknown id).
+    pub async fn evidence_file(&self, id: &EvidenceId) -> Result<Option<EvidenceFile>> {
+        on_pool!(self, pool => {
+            let row: Option<EvidenceFileRow> = sqlx::query_as(
+                "SELECT e.file_name, e.content_type, e.sha256, b.bytes FROM evidence e \
+                 JOIN evidence_blobs b ON b.evidence_id = e.id WHERE e.id = $1",
+            )
+            .bind(id.as_str().to_owned())
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| EvidenceFile {
+                file_name: r.file_name.unwrap_or_default(),
+                content_type: r.content_type.unwrap_or_default(),
+                sha256: r.sha256.unwrap_or_default(),
+                bytes: r.bytes,
+            }))
+        })
+    }
+
+    /// Removes evidence from an open assessment. Returns whether it existed.
+    pub async fn delete_evidence(&self, id: &EvidenceId, by: &UserId) -> Result<bool> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let row: Option<EvidenceRow> =
+                sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(row) = row else {
+                return Ok(false);
+            };
+            let assessment = AssessmentId::from(row.assessment_id.clone());
+            let org = open_assessment_org!(tx, assessment);
+            sqlx::query("DELETE FROM evidence WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            let mut audit = AuditBatch::new(at, Some(by), Some(&org), "evidence", id.to_string());
+            audit.event("deleted", row.file_name.or(row.url).or(Some(row.title)), None);
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Plan actions
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    /// Saves the tracking of one plan action of `org`, if it is still at
+    /// `expected_version` (`0`: not tracked yet); the same rule as `save_answer`.
+    pub async fn save_action(
+        &self,
+        org: &OrgId,
+        action_id: &str,
+        input: &ActionInput,
+        by: &UserId,
+        expected_version: i64,
+    ) -> Result<ActionTrack> {
+        let at = to_millis(now());
+        let due = opt_date_text(input.due_on);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let old: Option<ActionRow> = sqlx::query_as(concat!(
+                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
+            ))
+            .bind(org.as_str().to_owned())
+            .bind(action_id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match &old {
+                Some(row) if row.version != expected_version => {
+                    let current = ActionTrack::try_from(old.expect("matched Some"))?;
+                    return Err(StoreError::Conflict(Conflict::Action(Box::new(current))));
+                }
+                None if expected_version != 0 => return Err(StoreError::NotFound),
+                _ => {}
+            }
+            let saved: Option<ActionRow> = if expected_version == 0 {
+                sqlx::query_as(concat!(
+                    "INSERT INTO action_tracking (org_id, action_id, owner, due_on, status, reason, \
+                     updated_by, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+                     ON CONFLICT (org_id, action_id) DO NOTHING RETURNING ",
+                    action_cols!()
+                ))
+                .bind(org.as_str().to_owned())
+                .bind(action_id.to_owned())
+                .bind(input.owner.clone())
+                .bind(due.clone())
+                .bind(input.status.as_str())
+                .bind(input.reason.clone())
+                .bind(by.as_str().to_owned())
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?
+            } else {
+                sqlx::query_as(concat!(
+                    "UPDATE action_tracking SET owner = $3, due_on = $4, status = $5, reason = $6, \
+                     updated_by = $7, updated_at = $8, version = version + 1 \
+                     WHERE org_id = $1 AND action_id = $2 AND version = $9 RETURNING ",
+                    action_cols!()
+                ))
+                .bind(org.as_str().to_owned())
+                .bind(action_id.to_owned())
+                .bind(input.owner.clone())
+                .bind(due.clone())
+                .bind(input.status.as_str())
+                .bind(input.reason.clone())
+                .bind(by.as_str().to_owned())
+                .bind(at)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?
+            };
+            let Some(saved) = saved else {
+                let current: ActionRow = sqlx::query_as(concat!(
+                    "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
+                ))
+                .bind(org.as_str().to_owned())
+                .bind(action_id.to_owned())
+                .fetch_one(&mut *tx)
+                .await?;
+                let current = ActionTrack::try_from(current)?;
+                return Err(StoreError::Conflict(Conflict::Action(Box::new(current))));
+            };
+            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "action", action_id.to_owned());
+            let (o_owner, o_due, o_status, o_reason) = match old {
+                Some(o) => (o.owner, o.due_on, Some(o.status), o.reason),
+                None => (None, None, None, None),
+            };
+            audit.field("owner", o_owner, saved.owner.clone());
+            audit.field("due_on", o_due, saved.due_on.clone());
+            audit.field("status", o_status, Some(saved.status.clone()));
+            audit.field("reason", o_reason, saved.reason.clone());
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            ActionTrack::try_from(saved)
+        })
+    }
+
+    pub async fn action(&self, org: &OrgId, action_id: &str) -> Result<Option<ActionTrack>> {
+        on_pool!(self, pool => {
+            let row: Option<ActionRow> = sqlx::query_as(concat!(
+                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
+            ))
+            .bind(org.as_str().to_owned())
+            .bind(action_id.to_owned())
+            .fetch_optional(pool)
+            .await?;
+            row.map(ActionTrack::try_from).transpose()
+        })
+    }
+
+    /// Every tracked action of `org`, by action id.
+    pub async fn actions(&self, org: &OrgId) -> Result<Vec<ActionTrack>> {
+        on_pool!(self, pool => {
+            let rows: Vec<ActionRow> = sqlx::query_as(concat!(
+                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 ORDER BY action_id"
+            ))
+            .bind(org.as_str().to_owned())
+            .fetch_all(pool)
+            .await?;
+            collect(rows)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit log
+// ---------------------------------------------------------------------------------------
+
+impl Store {
+    /// Appends one entry to the audit log (for events the store does not record itself,
+    /// e.g. an import or a login).
+    pub async fn record_audit(&self, entry: &NewAuditEntry<'_>) -> Result<AuditEntry> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let row: AuditRow = sqlx::query_as(concat!(
+                "INSERT INTO audit_log (at, user_id, org_id, entity, entity_id, field, old_value, new_value) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+                audit_cols!()
+            ))
+            .bind(at)
+            .bind(entry.user_id.map(|u| u.as_str().to_owned()))
+            .bind(entry.org_id.map(|o| o.as_str().to_owned()))
+            .bind(entry.entity.to_owned())
+            .bind(entry.entity_id.to_owned())
+            .bind(entry.field.to_owned())
+            .bind(entry.old_value.map(str::to_owned))
+            .bind(entry.new_value.map(str::to_owned))
+            .fetch_one(pool)
+            .await?;
+            Ok(AuditEntry::from(row))
+        })
+    }
+
+    /// Audit entries matching `filter`, newest first.
+    pub async fn audit_log(&self, filter: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
+        let limit = i64::from(filter.limit.unwrap_or(100).clamp(1, 1000));
+        // Only the filters given become SQL, so that each can use its index.
+        on_pool!(self, pool => {
+            let mut q = query_builder(pool, concat!("SELECT ", audit_cols!(), " FROM audit_log WHERE 1 = 1"));
+            if let Some(org) = filter.org_id {
+                q.push(" AND org_id = ").push_bind(org.as_str().to_owned());
+            }
+            if let Some(user) = filter.user_id {
+                q.push(" AND user_id = ").push_bind(user.as_str().to_owned());
+            }
+            if let Some(entity) = filter.entity {
+                q.push(" AND entity = ").push_bind(entity.to_owned());
+            }
+            if let Some(entity_id) = filter.entity_id {
+                q.push(" AND entity_id = ").push_bind(entity_id.to_owned());
+            }
+            if let Some(before) = filter.before_seq {
+                q.push(" AND seq < ").push_bind(before);
+            }
+            q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
+            let rows: Vec<AuditRow> = q.build_query_as().fetch_all(pool).await?;
+            Ok(rows.into_iter().map(AuditEntry::from).collect())
+        })
+    }
+}
+
+/// A query builder for the backend of `pool` (its only use is to name the type).
+fn query_builder<DB>(_pool: &sqlx::Pool<DB>, init: &str) -> sqlx::QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Arguments: Default,
+{
+    sqlx::QueryBuilder::new(init)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::date_text;
+
+    #[test]
+    fn emails_are_normalized() {
+        assert_eq!(
+            normalize_email("  Alice@Example.ORG ").unwrap(),
+            "alice@example.org"
+        );
+        assert!(normalize_email("").is_err());
+        assert!(normalize_email("no-at-sign").is_err());
+        assert!(normalize_email("a b@c").is_err());
+    }
+
+    #[test]
+    fn sha256_is_lower_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn date_text_is_iso() {
+        let d = time::macros::date!(2026 - 01 - 02);
+        assert_eq!(date_text(d), "2026-01-02");
+    }
+}

@@ -1,0 +1,1470 @@
+//! The store conformance suite: every test runs on SQLite (a file in a temporary
+//! directory) and on PostgreSQL (a fresh schema per test, dropped at the end).
+//!
+//! PostgreSQL: `postgres://postgres@127.0.0.1:5432/test` unless `HICP_TEST_POSTGRES_URL`
+//! says otherwise. When it cannot be reached the PostgreSQL tests fail, unless
+//! `HICP_SKIP_POSTGRES=1`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use hicp_store::{
+    ActionInput, ActionStatus, AnswerInput, Assessment, AssessmentId, AssessmentStatus,
+    AuditFilter, Conflict, EvidenceContent, EvidenceKind, NewAssessment, NewAuditEntry,
+    NewEvidence, NewOrganization, NewSession, NewUser, OrgId, Organization, OrganizationUpdate,
+    Role, Store, StoreError, User, UserId, sha256_hex,
+};
+use time::macros::{date, datetime};
+
+// ---------------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What a test gets: a migrated store, and the URL it was opened with (to open a second
+/// store on the same database, as a second server would).
+struct Ctx {
+    store: Store,
+    url: String,
+}
+
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn pg_base_url() -> String {
+    std::env::var("HICP_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned())
+}
+
+fn skip_postgres() -> bool {
+    std::env::var("HICP_SKIP_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("hicp.db").display());
+            let store = Store::connect(&url).await.expect("connect to SQLite");
+            store.migrate().await.expect("migrate SQLite");
+            let outcome = tokio::spawn(test(Ctx {
+                store: store.clone(),
+                url,
+            }))
+            .await;
+            store.close().await;
+            drop(dir);
+            if let Err(e) = outcome {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+        Backend::Postgres => {
+            if skip_postgres() {
+                eprintln!("HICP_SKIP_POSTGRES=1: skipping the PostgreSQL run");
+                return;
+            }
+            let base = pg_base_url();
+            let admin = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(&base)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is unreachable at {base} ({e}). Start it, point \
+                         HICP_TEST_POSTGRES_URL at one, or set HICP_SKIP_POSTGRES=1 to skip."
+                    )
+                });
+            let schema = format!("hicp_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await
+                .expect("create test schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options[search_path]={schema}");
+            // Whatever happens (a failed connection, migration or test), the schema is
+            // dropped before the failure is reported.
+            let outcome = async {
+                let store = match Store::connect(&url).await {
+                    Ok(store) => store,
+                    Err(e) => return Err(format!("connect to PostgreSQL: {e:?}")),
+                };
+                if let Err(e) = store.migrate().await {
+                    store.close().await;
+                    return Err(format!("migrate PostgreSQL: {e:?}"));
+                }
+                let outcome = tokio::spawn(test(Ctx {
+                    store: store.clone(),
+                    url: url.clone(),
+                }))
+                .await;
+                store.close().await;
+                Ok(outcome)
+            }
+            .await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await
+                .expect("drop test schema");
+            admin.close().await;
+            match outcome {
+                Err(setup) => panic!("{setup}"),
+                Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+                Ok(Ok(())) => {}
+            }
+        }
+    }
+}
+
+/// Declares each test twice: `sqlite::name` and `postgres::name`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::run(super::Backend::Sqlite, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::run(super::Backend::Postgres, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrate_is_idempotent,
+    users_have_unique_emails,
+    sessions_expire,
+    sessions_and_lockouts_are_shared_between_servers,
+    login_throttling_counts_within_a_window,
+    organizations_are_isolated,
+    organization_profile_and_tier_update,
+    memberships_and_roles,
+    assessments_one_open_per_organization,
+    answers_round_trip,
+    answer_conflict_keeps_the_first_save,
+    answer_conflict_between_concurrent_writers,
+    action_tracking_round_trip_and_conflict,
+    sub_practices_opt_in_and_out,
+    evidence_bytes_and_sha256_round_trip,
+    audit_log_is_ordered_filtered_and_append_only,
+    closing_an_assessment_makes_a_snapshot,
+    concurrent_writers_complete_without_busy_errors,
+);
+
+#[tokio::test]
+async fn other_urls_are_refused() {
+    for url in ["mysql://root@localhost/db", "hicp.db", ""] {
+        let err = Store::connect(url).await.expect_err(url);
+        assert!(
+            matches!(err, StoreError::UnsupportedUrl(_)),
+            "{url}: {err:?}"
+        );
+    }
+    // A password in the URL never reaches the message.
+    let err = Store::connect("mysql://root:hunter2@localhost/db")
+        .await
+        .expect_err("mysql");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------
+
+const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+async fn user(store: &Store, email: &str) -> User {
+    store
+        .create_user(&NewUser {
+            email,
+            display_name: email.split('@').next().unwrap_or(email),
+            password_hash: PHC,
+            is_admin: false,
+        })
+        .await
+        .expect("create user")
+}
+
+async fn org(store: &Store, name: &str, creator: &UserId) -> Organization {
+    store
+        .create_organization(
+            &NewOrganization {
+                name,
+                profile_json: Some(r#"{"staff":12}"#),
+                tier: Some("small"),
+                tier_reason: Some("12 staff, one site"),
+                tier_overridden: false,
+            },
+            creator,
+        )
+        .await
+        .expect("create organization")
+}
+
+async fn assessment(store: &Store, org: &OrgId, by: &UserId) -> Assessment {
+    store
+        .create_assessment(&NewAssessment {
+            org_id: org,
+            name: "2026 assessment",
+            tier: "small",
+            created_by: by,
+        })
+        .await
+        .expect("create assessment")
+}
+
+/// A user, their organization and its open assessment.
+async fn setup(store: &Store) -> (User, Organization, Assessment) {
+    let u = user(store, "alice@clinic.example").await;
+    let o = org(store, "Main Street Clinic", &u.id).await;
+    let a = assessment(store, &o.id, &u.id).await;
+    (u, o, a)
+}
+
+fn answer(status: &str) -> AnswerInput {
+    AnswerInput {
+        status: status.to_owned(),
+        ..AnswerInput::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------
+
+async fn migrate_is_idempotent(ctx: Ctx) {
+    // The harness migrated once already.
+    ctx.store.migrate().await.expect("second migrate");
+    ctx.store.migrate().await.expect("third migrate");
+    // A second server starting on the same database migrates too.
+    let other = Store::connect(&ctx.url).await.expect("second store");
+    other.migrate().await.expect("migrate from a second store");
+    ctx.store.ping().await.unwrap();
+    assert_eq!(ctx.store.count_users().await.unwrap(), 0);
+    user(&ctx.store, "a@b.example").await;
+    assert_eq!(other.count_users().await.unwrap(), 1);
+    other.close().await;
+}
+
+async fn users_have_unique_emails(ctx: Ctx) {
+    let s = &ctx.store;
+    assert_eq!(s.count_users().await.unwrap(), 0);
+    let admin = s
+        .create_user(&NewUser {
+            email: "  Admin@Clinic.Example ",
+            display_name: "Admin",
+            password_hash: PHC,
+            is_admin: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(admin.email, "admin@clinic.example");
+    assert!(admin.is_admin);
+    assert_eq!(admin.password_hash, PHC);
+
+    let dup = s
+        .create_user(&NewUser {
+            email: "ADMIN@clinic.example",
+            display_name: "Impostor",
+            password_hash: PHC,
+            is_admin: false,
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
+    let bad = s
+        .create_user(&NewUser {
+            email: "not an email",
+            display_name: "x",
+            password_hash: PHC,
+            is_admin: false,
+        })
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+
+    let bob = user(s, "bob@clinic.example").await;
+    assert_eq!(s.count_users().await.unwrap(), 2);
+    assert_eq!(
+        s.user_by_email("Admin@CLINIC.example").await.unwrap(),
+        Some(admin.clone())
+    );
+    assert_eq!(s.user(&bob.id).await.unwrap(), Some(bob.clone()));
+    assert_eq!(s.user(&UserId::new("nobody")).await.unwrap(), None);
+    assert_eq!(s.user_by_email("nobody@x.example").await.unwrap(), None);
+    let emails: Vec<String> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    assert_eq!(emails, ["admin@clinic.example", "bob@clinic.example"]);
+
+    s.set_password_hash(&bob.id, "$argon2id$new", &admin.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.user(&bob.id).await.unwrap().unwrap().password_hash,
+        "$argon2id$new"
+    );
+    assert!(matches!(
+        s.set_password_hash(&UserId::new("nobody"), "x", &admin.id)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn sessions_expire(ctx: Ctx) {
+    let s = &ctx.store;
+    let u = user(s, "alice@clinic.example").await;
+    let t0 = datetime!(2026-03-01 09:00 UTC);
+    let created = s
+        .create_session(&NewSession {
+            id_hash: "hash-1",
+            user_id: &u.id,
+            csrf_token: "csrf-1",
+            expires_at: t0 + Duration::from_secs(3600),
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.user_id, u.id);
+    assert_eq!(created.csrf_token, "csrf-1");
+
+    let live = s
+        .session("hash-1", t0)
+        .await
+        .unwrap()
+        .expect("live session");
+    assert_eq!(live, created);
+    assert_eq!(live.expires_at, t0 + Duration::from_secs(3600));
+    assert_eq!(
+        s.session("hash-1", t0 + Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(s.session("other", t0).await.unwrap(), None);
+
+    // Touching moves the expiry; an expired session cannot be revived.
+    let t1 = t0 + Duration::from_secs(1800);
+    assert!(
+        s.touch_session("hash-1", t1, t1 + Duration::from_secs(3600))
+            .await
+            .unwrap()
+    );
+    let touched = s
+        .session("hash-1", t0 + Duration::from_secs(4000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.last_seen_at, t1);
+    assert!(
+        !s.touch_session(
+            "hash-1",
+            t1 + Duration::from_secs(7200),
+            t1 + Duration::from_secs(9000)
+        )
+        .await
+        .unwrap()
+    );
+
+    // Housekeeping removes what expired, logout removes one, password change removes all.
+    s.create_session(&NewSession {
+        id_hash: "hash-2",
+        user_id: &u.id,
+        csrf_token: "csrf-2",
+        expires_at: t0 + Duration::from_secs(60),
+    })
+    .await
+    .unwrap();
+    s.create_session(&NewSession {
+        id_hash: "hash-3",
+        user_id: &u.id,
+        csrf_token: "csrf-3",
+        expires_at: t0 + Duration::from_secs(86_400),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.delete_expired_sessions(t0 + Duration::from_secs(120))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.delete_session("hash-1").await.unwrap());
+    assert!(!s.delete_session("hash-1").await.unwrap());
+    assert!(s.session("hash-3", t0).await.unwrap().is_some());
+    assert_eq!(s.delete_user_sessions(&u.id).await.unwrap(), 1);
+    assert_eq!(s.session("hash-3", t0).await.unwrap(), None);
+
+    // A session must belong to a user.
+    let orphan = s
+        .create_session(&NewSession {
+            id_hash: "hash-4",
+            user_id: &UserId::new("nobody"),
+            csrf_token: "c",
+            expires_at: t0,
+        })
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::InvalidReference(_))),
+        "{orphan:?}"
+    );
+}
+
+async fn sessions_and_lockouts_are_shared_between_servers(ctx: Ctx) {
+    let a = &ctx.store;
+    let b = Store::connect(&ctx.url).await.expect("second server");
+    let u = user(a, "alice@clinic.example").await;
+    let t0 = datetime!(2026-03-01 09:00 UTC);
+    a.create_session(&NewSession {
+        id_hash: "h",
+        user_id: &u.id,
+        csrf_token: "csrf",
+        expires_at: t0 + Duration::from_secs(600),
+    })
+    .await
+    .unwrap();
+    assert_eq!(b.session("h", t0).await.unwrap().unwrap().user_id, u.id);
+    for _ in 0..5 {
+        a.record_login_failure("email:alice@clinic.example", t0)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        b.count_login_failures("email:alice@clinic.example", t0)
+            .await
+            .unwrap(),
+        5
+    );
+    b.delete_session("h").await.unwrap();
+    assert_eq!(a.session("h", t0).await.unwrap(), None);
+    b.close().await;
+}
+
+async fn login_throttling_counts_within_a_window(ctx: Ctx) {
+    let s = &ctx.store;
+    let now = datetime!(2026-03-01 12:00 UTC);
+    let minutes = |m: u64| Duration::from_secs(60 * m);
+    for ago in [20, 5, 1] {
+        s.record_login_failure("ip:192.0.2.1", now - minutes(ago))
+            .await
+            .unwrap();
+    }
+    s.record_login_failure("ip:192.0.2.2", now).await.unwrap();
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.1", now - minutes(10))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.1", now - minutes(30))
+            .await
+            .unwrap(),
+        3
+    );
+    // The window's start is inclusive.
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.1", now - minutes(5))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.1", now).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        s.count_login_failures("ip:198.51.100.9", now - minutes(60))
+            .await
+            .unwrap(),
+        0
+    );
+
+    assert_eq!(s.prune_login_failures(now - minutes(10)).await.unwrap(), 1);
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.1", now - minutes(30))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(s.clear_login_failures("ip:192.0.2.1").await.unwrap(), 2);
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.1", now - minutes(60))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.count_login_failures("ip:192.0.2.2", now - minutes(60))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn organizations_are_isolated(ctx: Ctx) {
+    let s = &ctx.store;
+    let alice = user(s, "alice@a.example").await;
+    let bob = user(s, "bob@b.example").await;
+    let oa = org(s, "Clinic A", &alice.id).await;
+    let ob = org(s, "Clinic B", &bob.id).await;
+    let ob2 = org(s, "Clinic B2", &bob.id).await;
+
+    let alices = s.organizations_for_user(&alice.id).await.unwrap();
+    assert_eq!(alices, vec![(oa.clone(), Role::Admin)]);
+    let bobs: Vec<OrgId> = s
+        .organizations_for_user(&bob.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(o, _)| o.id)
+        .collect();
+    assert_eq!(bobs, vec![ob.id.clone(), ob2.id.clone()]);
+    assert_eq!(s.role_of(&alice.id, &ob.id).await.unwrap(), None);
+    assert_eq!(s.role_of(&bob.id, &oa.id).await.unwrap(), None);
+    let members: Vec<UserId> = s
+        .members(&ob.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    assert_eq!(members, vec![bob.id.clone()]);
+
+    // Assessments and plan tracking of one organization never show in another's lists.
+    let aa = assessment(s, &oa.id, &alice.id).await;
+    let ab = assessment(s, &ob.id, &bob.id).await;
+    let ids = |v: Vec<Assessment>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.assessments_for_org(&oa.id).await.unwrap()),
+        vec![aa.id.clone()]
+    );
+    assert_eq!(
+        ids(s.assessments_for_org(&ob.id).await.unwrap()),
+        vec![ab.id.clone()]
+    );
+    s.save_action(&ob.id, "A-1", &action(ActionStatus::Open), &bob.id, 0)
+        .await
+        .unwrap();
+    assert!(s.actions(&oa.id).await.unwrap().is_empty());
+    assert_eq!(s.list_organizations().await.unwrap().len(), 3);
+
+    // Sharing is explicit, and revocable.
+    s.grant_role(&ob.id, &alice.id, Role::Viewer, &bob.id)
+        .await
+        .unwrap();
+    let alices: Vec<(String, Role)> = s
+        .organizations_for_user(&alice.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(o, r)| (o.name, r))
+        .collect();
+    assert_eq!(
+        alices,
+        vec![
+            ("Clinic A".to_owned(), Role::Admin),
+            ("Clinic B".to_owned(), Role::Viewer)
+        ]
+    );
+    assert!(s.revoke_role(&ob.id, &alice.id, &bob.id).await.unwrap());
+    assert_eq!(s.organizations_for_user(&alice.id).await.unwrap().len(), 1);
+}
+
+async fn organization_profile_and_tier_update(ctx: Ctx) {
+    let s = &ctx.store;
+    let u = user(s, "alice@clinic.example").await;
+    let o = org(s, "Clinic", &u.id).await;
+    assert_eq!(o.tier.as_deref(), Some("small"));
+    assert_eq!(o.profile_json.as_deref(), Some(r#"{"staff":12}"#));
+    assert!(!o.tier_overridden);
+    assert_eq!(s.organization(&o.id).await.unwrap(), Some(o.clone()));
+
+    let updated = s
+        .update_organization(
+            &o.id,
+            &OrganizationUpdate {
+                name: "Clinic (two sites)",
+                profile_json: Some(r#"{"staff":80}"#),
+                tier: Some("medium"),
+                tier_reason: Some("overridden: two sites"),
+                tier_overridden: true,
+            },
+            &u.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Clinic (two sites)");
+    assert_eq!(updated.tier.as_deref(), Some("medium"));
+    assert!(updated.tier_overridden);
+    assert_eq!(updated.created_at, o.created_at);
+    assert_eq!(s.organization(&o.id).await.unwrap(), Some(updated));
+
+    let tier_changes = s
+        .audit_log(&AuditFilter {
+            org_id: Some(&o.id),
+            entity: Some("organization"),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let tier = tier_changes
+        .iter()
+        .find(|e| e.field == "tier" && e.old_value.is_some())
+        .unwrap();
+    assert_eq!(
+        (tier.old_value.as_deref(), tier.new_value.as_deref()),
+        (Some("small"), Some("medium"))
+    );
+    assert!(matches!(
+        s.update_organization(
+            &OrgId::new("nope"),
+            &OrganizationUpdate {
+                name: "x",
+                profile_json: None,
+                tier: None,
+                tier_reason: None,
+                tier_overridden: false,
+            },
+            &u.id
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn memberships_and_roles(ctx: Ctx) {
+    let s = &ctx.store;
+    let admin = user(s, "admin@clinic.example").await;
+    let carol = user(s, "carol@clinic.example").await;
+    let o = org(s, "Clinic", &admin.id).await;
+    assert_eq!(
+        s.role_of(&admin.id, &o.id).await.unwrap(),
+        Some(Role::Admin)
+    );
+    s.grant_role(&o.id, &carol.id, Role::Viewer, &admin.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.role_of(&carol.id, &o.id).await.unwrap(),
+        Some(Role::Viewer)
+    );
+    s.grant_role(&o.id, &carol.id, Role::Assessor, &admin.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.role_of(&carol.id, &o.id).await.unwrap(),
+        Some(Role::Assessor)
+    );
+    let members: Vec<(String, Role)> = s
+        .members(&o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.email, m.role))
+        .collect();
+    assert_eq!(
+        members,
+        vec![
+            ("admin@clinic.example".to_owned(), Role::Admin),
+            ("carol@clinic.example".to_owned(), Role::Assessor)
+        ]
+    );
+    let granted = s
+        .audit_log(&AuditFilter {
+            entity: Some("membership"),
+            entity_id: Some(carol.id.as_str()),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let changes: Vec<(Option<&str>, Option<&str>)> = granted
+        .iter()
+        .map(|e| (e.old_value.as_deref(), e.new_value.as_deref()))
+        .collect();
+    assert_eq!(
+        changes,
+        vec![(Some("viewer"), Some("assessor")), (None, Some("viewer"))]
+    );
+
+    assert!(s.revoke_role(&o.id, &carol.id, &admin.id).await.unwrap());
+    assert!(!s.revoke_role(&o.id, &carol.id, &admin.id).await.unwrap());
+    assert_eq!(s.role_of(&carol.id, &o.id).await.unwrap(), None);
+    let unknown = s
+        .grant_role(&o.id, &UserId::new("nobody"), Role::Viewer, &admin.id)
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::InvalidReference(_))),
+        "{unknown:?}"
+    );
+}
+
+async fn assessments_one_open_per_organization(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, a) = setup(s).await;
+    assert_eq!(a.status, AssessmentStatus::Open);
+    assert_eq!(a.org_id, o.id);
+    assert_eq!(a.tier, "small");
+    assert_eq!(a.created_by.as_ref(), Some(&u.id));
+    assert_eq!(s.assessment(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(s.current_assessment(&o.id).await.unwrap(), Some(a.clone()));
+    let second = s
+        .create_assessment(&NewAssessment {
+            org_id: &o.id,
+            name: "another",
+            tier: "small",
+            created_by: &u.id,
+        })
+        .await;
+    assert!(
+        matches!(second, Err(StoreError::Duplicate(_))),
+        "{second:?}"
+    );
+    let orphan = s
+        .create_assessment(&NewAssessment {
+            org_id: &OrgId::new("nope"),
+            name: "x",
+            tier: "small",
+            created_by: &u.id,
+        })
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::InvalidReference(_))),
+        "{orphan:?}"
+    );
+    assert_eq!(
+        s.assessment(&AssessmentId::new("nope")).await.unwrap(),
+        None
+    );
+}
+
+async fn answers_round_trip(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, _o, a) = setup(s).await;
+    let input = AnswerInput {
+        status: "partial".into(),
+        na_reason: None,
+        notes: Some("Backups nightly; restore never tested. «ünïcode» ✓".into()),
+        owner: Some("IT contractor".into()),
+        in_place_since: Some(date!(2024 - 02 - 29)),
+    };
+    let saved = s
+        .save_answer(&a.id, "1.S.A.1", &input, &u.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 1);
+    assert_eq!(saved.status, "partial");
+    assert_eq!(saved.notes, input.notes);
+    assert_eq!(saved.owner, input.owner);
+    assert_eq!(saved.in_place_since, Some(date!(2024 - 02 - 29)));
+    assert_eq!(saved.updated_by.as_ref(), Some(&u.id));
+    assert_eq!(
+        s.answer(&a.id, "1.S.A.1").await.unwrap(),
+        Some(saved.clone())
+    );
+
+    let na = AnswerInput {
+        status: "not_applicable".into(),
+        na_reason: Some("No email server on site".into()),
+        ..AnswerInput::default()
+    };
+    let saved_na = s
+        .save_answer(&a.id, "1.S.A.2", &na, &u.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        saved_na.na_reason.as_deref(),
+        Some("No email server on site")
+    );
+    assert_eq!(saved_na.notes, None);
+
+    let v2 = s
+        .save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(v2.notes, None, "every field is written");
+    let all = s.answers(&a.id).await.unwrap();
+    assert_eq!(all, vec![v2, saved_na]);
+
+    assert_eq!(s.answer(&a.id, "9.9.9").await.unwrap(), None);
+    let missing = s
+        .save_answer(&a.id, "9.9.9", &answer("yes"), &u.id, 3)
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    let no_assessment = s
+        .save_answer(
+            &AssessmentId::new("nope"),
+            "1.S.A.1",
+            &answer("yes"),
+            &u.id,
+            0,
+        )
+        .await;
+    assert!(
+        matches!(no_assessment, Err(StoreError::NotFound)),
+        "{no_assessment:?}"
+    );
+}
+
+async fn answer_conflict_keeps_the_first_save(ctx: Ctx) {
+    let s = &ctx.store;
+    let (alice, o, a) = setup(s).await;
+    let bob = user(s, "bob@clinic.example").await;
+    s.grant_role(&o.id, &bob.id, Role::Assessor, &alice.id)
+        .await
+        .unwrap();
+
+    // Both start from "no answer yet".
+    let first = s
+        .save_answer(&a.id, "2.S.A.1", &answer("yes"), &alice.id, 0)
+        .await
+        .unwrap();
+    let lost = s
+        .save_answer(&a.id, "2.S.A.1", &answer("no"), &bob.id, 0)
+        .await;
+    match lost {
+        Err(StoreError::Conflict(Conflict::Answer(current))) => assert_eq!(*current, first),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+
+    // Both start from version 1.
+    let second = s
+        .save_answer(&a.id, "2.S.A.1", &answer("partial"), &bob.id, 1)
+        .await
+        .unwrap();
+    let lost = s
+        .save_answer(&a.id, "2.S.A.1", &answer("no"), &alice.id, 1)
+        .await;
+    match lost {
+        Err(StoreError::Conflict(Conflict::Answer(current))) => {
+            assert_eq!(current.status, "partial");
+            assert_eq!(current.version, 2);
+            assert_eq!(current.updated_by.as_ref(), Some(&bob.id));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Nothing of the losing saves was written or audited.
+    assert_eq!(s.answer(&a.id, "2.S.A.1").await.unwrap(), Some(second));
+    let statuses: Vec<Option<String>> = s
+        .audit_log(&AuditFilter {
+            entity: Some("answer"),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.new_value)
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![Some("partial".to_owned()), Some("yes".to_owned())]
+    );
+}
+
+async fn answer_conflict_between_concurrent_writers(ctx: Ctx) {
+    let s = &ctx.store;
+    let (alice, _o, a) = setup(s).await;
+    for expected in [0_i64, 1] {
+        let writers: Vec<_> = ["yes", "no"]
+            .into_iter()
+            .map(|status| {
+                let s = s.clone();
+                let a = a.id.clone();
+                let by = alice.id.clone();
+                tokio::spawn(async move {
+                    (
+                        status,
+                        s.save_answer(&a, "3.S.A.1", &answer(status), &by, expected)
+                            .await,
+                    )
+                })
+            })
+            .collect();
+        let mut won = Vec::new();
+        let mut conflicts = Vec::new();
+        for w in writers {
+            match w.await.unwrap() {
+                (status, Ok(saved)) => won.push((status, saved)),
+                (_, Err(StoreError::Conflict(Conflict::Answer(current)))) => {
+                    conflicts.push(current)
+                }
+                (_, Err(e)) => panic!("unexpected error: {e:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one writer wins");
+        assert_eq!(conflicts.len(), 1, "the other is told");
+        let (status, saved) = &won[0];
+        assert_eq!(saved.version, expected + 1);
+        assert_eq!(saved.status, *status);
+        assert_eq!(*conflicts[0], *saved, "the loser sees the winner's value");
+    }
+}
+
+fn action(status: ActionStatus) -> ActionInput {
+    ActionInput {
+        owner: None,
+        due_on: None,
+        status,
+        reason: None,
+    }
+}
+
+async fn action_tracking_round_trip_and_conflict(ctx: Ctx) {
+    let s = &ctx.store;
+    let (alice, o, _a) = setup(s).await;
+    let input = ActionInput {
+        owner: Some("Office manager".into()),
+        due_on: Some(date!(2026 - 06 - 30)),
+        status: ActionStatus::InProgress,
+        reason: None,
+    };
+    let v1 = s
+        .save_action(&o.id, "1.S.A-a1", &input, &alice.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(v1.owner.as_deref(), Some("Office manager"));
+    assert_eq!(v1.due_on, Some(date!(2026 - 06 - 30)));
+    assert_eq!(v1.status, ActionStatus::InProgress);
+    assert_eq!(s.action(&o.id, "1.S.A-a1").await.unwrap(), Some(v1.clone()));
+
+    let accepted = ActionInput {
+        status: ActionStatus::RiskAccepted,
+        reason: Some("Vendor system, replaced next year".into()),
+        ..input.clone()
+    };
+    let v2 = s
+        .save_action(&o.id, "1.S.A-a1", &accepted, &alice.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(v2.status, ActionStatus::RiskAccepted);
+    assert_eq!(
+        v2.reason.as_deref(),
+        Some("Vendor system, replaced next year")
+    );
+
+    // A second writer still at version 1 is told, with the current value.
+    let lost = s
+        .save_action(&o.id, "1.S.A-a1", &action(ActionStatus::Done), &alice.id, 1)
+        .await;
+    match lost {
+        Err(StoreError::Conflict(Conflict::Action(current))) => assert_eq!(*current, v2),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let lost = s
+        .save_action(&o.id, "1.S.A-a1", &action(ActionStatus::Done), &alice.id, 0)
+        .await;
+    assert!(
+        matches!(lost, Err(StoreError::Conflict(Conflict::Action(_)))),
+        "{lost:?}"
+    );
+
+    // Concurrent writers from version 2: one wins, the other sees its value.
+    let writers: Vec<_> = [ActionStatus::Done, ActionStatus::Open]
+        .into_iter()
+        .map(|status| {
+            let (s, org, by) = (s.clone(), o.id.clone(), alice.id.clone());
+            tokio::spawn(async move {
+                s.save_action(&org, "1.S.A-a1", &action(status), &by, 2)
+                    .await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for w in writers {
+        results.push(w.await.unwrap());
+    }
+    let winner = results
+        .iter()
+        .find_map(|r| r.as_ref().ok())
+        .expect("one wins")
+        .clone();
+    let loser = results
+        .into_iter()
+        .find_map(Result::err)
+        .expect("one loses");
+    match loser {
+        StoreError::Conflict(Conflict::Action(current)) => assert_eq!(*current, winner),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(winner.version, 3);
+
+    s.save_action(&o.id, "2.S.A-a1", &action(ActionStatus::Open), &alice.id, 0)
+        .await
+        .unwrap();
+    let ids: Vec<String> = s
+        .actions(&o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action_id)
+        .collect();
+    assert_eq!(ids, ["1.S.A-a1", "2.S.A-a1"]);
+    let orphan = s
+        .save_action(
+            &OrgId::new("nope"),
+            "x",
+            &action(ActionStatus::Open),
+            &alice.id,
+            0,
+        )
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::InvalidReference(_))),
+        "{orphan:?}"
+    );
+}
+
+async fn sub_practices_opt_in_and_out(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, _o, a) = setup(s).await;
+    assert!(
+        s.set_sub_practice(&a.id, "2.M.B", true, &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_sub_practice(&a.id, "2.M.B", true, &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.set_sub_practice(&a.id, "1.M.D", true, &u.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.opted_in_sub_practices(&a.id).await.unwrap(),
+        ["1.M.D", "2.M.B"]
+    );
+    assert!(
+        s.set_sub_practice(&a.id, "2.M.B", false, &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_sub_practice(&a.id, "2.M.B", false, &u.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.opted_in_sub_practices(&a.id).await.unwrap(), ["1.M.D"]);
+}
+
+async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, _o, a) = setup(s).await;
+    // Every byte value, so that no text encoding can pass unnoticed.
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let sha = sha256_hex(&bytes);
+    let file = s
+        .add_evidence(&NewEvidence {
+            assessment_id: &a.id,
+            criterion_id: Some("1.S.A.1"),
+            action_id: None,
+            title: "Phishing training log",
+            content: EvidenceContent::File {
+                file_name: "training 2026.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: bytes.clone(),
+                sha256: None,
+            },
+            collected_on: Some(date!(2026 - 01 - 15)),
+            valid_until: Some(date!(2027 - 01 - 15)),
+            added_by: &u.id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(file.kind, EvidenceKind::File);
+    assert_eq!(file.size, 70_000);
+    assert_eq!(file.sha256.as_deref(), Some(sha.as_str()));
+    assert_eq!(file.collected_on, Some(date!(2026 - 01 - 15)));
+    assert_eq!(file.valid_until, Some(date!(2027 - 01 - 15)));
+    assert_eq!(s.evidence(&file.id).await.unwrap(), Some(file.clone()));
+    let stored = s.evidence_file(&file.id).await.unwrap().expect("bytes");
+    assert_eq!(stored.bytes, bytes);
+    assert_eq!(stored.sha256, sha);
+    assert_eq!(sha256_hex(&stored.bytes), sha);
+    assert_eq!(stored.file_name, "training 2026.pdf");
+    assert_eq!(stored.content_type, "application/pdf");
+
+    // A SHA-256 given by the caller is checked.
+    let given = s
+        .add_evidence(&NewEvidence {
+            assessment_id: &a.id,
+            criterion_id: Some("1.S.A.2"),
+            action_id: Some("1.S.A-a1"),
+            title: "policy",
+            content: EvidenceContent::File {
+                file_name: "policy.txt".into(),
+                content_type: "text/plain".into(),
+                bytes: b"policy".to_vec(),
+                sha256: Some(sha256_hex(b"policy").to_uppercase()),
+            },
+            collected_on: None,
+            valid_until: None,
+            added_by: &u.id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(given.action_id.as_deref(), Some("1.S.A-a1"));
+    let wrong = s
+        .add_evidence(&NewEvidence {
+            assessment_id: &a.id,
+            criterion_id: None,
+            action_id: None,
+            title: "tampered",
+            content: EvidenceContent::File {
+                file_name: "x.txt".into(),
+                content_type: "text/plain".into(),
+                bytes: b"tampered".to_vec(),
+                sha256: Some(sha256_hex(b"original")),
+            },
+            collected_on: None,
+            valid_until: None,
+            added_by: &u.id,
+        })
+        .await;
+    assert!(matches!(wrong, Err(StoreError::Invalid(_))), "{wrong:?}");
+
+    let link = s
+        .add_evidence(&NewEvidence {
+            assessment_id: &a.id,
+            criterion_id: Some("1.S.A.1"),
+            action_id: None,
+            title: "Backup dashboard",
+            content: EvidenceContent::Link {
+                url: "https://backup.example/report".into(),
+            },
+            collected_on: None,
+            valid_until: None,
+            added_by: &u.id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(link.kind, EvidenceKind::Link);
+    assert_eq!(link.size, 0);
+    assert_eq!(link.sha256, None);
+    assert_eq!(link.url.as_deref(), Some("https://backup.example/report"));
+    assert_eq!(s.evidence_file(&link.id).await.unwrap(), None);
+
+    let ids = |v: Vec<hicp_store::Evidence>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.evidence_for_criterion(&a.id, "1.S.A.1").await.unwrap()),
+        vec![file.id.clone(), link.id.clone()]
+    );
+    assert_eq!(s.evidence_for_assessment(&a.id).await.unwrap().len(), 3);
+
+    assert!(s.delete_evidence(&file.id, &u.id).await.unwrap());
+    assert!(!s.delete_evidence(&file.id, &u.id).await.unwrap());
+    assert_eq!(s.evidence(&file.id).await.unwrap(), None);
+    assert_eq!(s.evidence_file(&file.id).await.unwrap(), None);
+    assert_eq!(s.evidence_for_assessment(&a.id).await.unwrap().len(), 2);
+}
+
+async fn audit_log_is_ordered_filtered_and_append_only(ctx: Ctx) {
+    let s = &ctx.store;
+    let alice = user(s, "alice@a.example").await;
+    let bob = user(s, "bob@b.example").await;
+    let oa = org(s, "A", &alice.id).await;
+    let ob = org(s, "B", &bob.id).await;
+    let aa = assessment(s, &oa.id, &alice.id).await;
+    let ab = assessment(s, &ob.id, &bob.id).await;
+    s.save_answer(&aa.id, "1.S.A.1", &answer("no"), &alice.id, 0)
+        .await
+        .unwrap();
+    s.save_answer(
+        &aa.id,
+        "1.S.A.1",
+        &AnswerInput {
+            status: "yes".into(),
+            owner: Some("Dr. Lee".into()),
+            ..AnswerInput::default()
+        },
+        &alice.id,
+        1,
+    )
+    .await
+    .unwrap();
+    s.save_answer(&ab.id, "1.S.A.1", &answer("yes"), &bob.id, 0)
+        .await
+        .unwrap();
+
+    let all = s.audit_log(&AuditFilter::default()).await.unwrap();
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    assert!(all.windows(2).all(|w| w[0].at >= w[1].at));
+
+    // Old → new values of one answer, newest first.
+    let entity_id = format!("{}/1.S.A.1", aa.id);
+    let history: Vec<(String, Option<String>, Option<String>)> = s
+        .audit_log(&AuditFilter {
+            entity: Some("answer"),
+            entity_id: Some(&entity_id),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.field, e.old_value, e.new_value))
+        .collect();
+    let v = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        history,
+        vec![
+            ("owner".to_owned(), None, v("Dr. Lee")),
+            ("status".to_owned(), v("no"), v("yes")),
+            ("status".to_owned(), None, v("no")),
+        ]
+    );
+
+    // Filters by organization and by user never mix the two organizations.
+    let of_a = s
+        .audit_log(&AuditFilter {
+            org_id: Some(&oa.id),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(!of_a.is_empty());
+    assert!(of_a.iter().all(|e| e.org_id.as_ref() == Some(&oa.id)));
+    assert!(of_a.iter().all(|e| e.user_id.as_ref() == Some(&alice.id)));
+    let by_bob = s
+        .audit_log(&AuditFilter {
+            user_id: Some(&bob.id),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(!by_bob.is_empty());
+    assert!(by_bob.iter().all(|e| e.org_id.as_ref() == Some(&ob.id)));
+
+    // A recorded event comes back as given, at the top.
+    let custom = s
+        .record_audit(&NewAuditEntry {
+            user_id: Some(&alice.id),
+            org_id: Some(&oa.id),
+            entity: "import",
+            entity_id: "answers.yaml",
+            field: "imported",
+            old_value: None,
+            new_value: Some("12 answers"),
+        })
+        .await
+        .unwrap();
+    let top = s
+        .audit_log(&AuditFilter {
+            limit: Some(1),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(top, vec![custom.clone()]);
+
+    // Paging with before_seq walks the whole log once.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s
+            .audit_log(&AuditFilter {
+                before_seq: before,
+                limit: Some(3),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.seq);
+        seen.extend(page.into_iter().map(|e| e.seq));
+    }
+    let everything: Vec<i64> = s
+        .audit_log(&AuditFilter {
+            limit: Some(1000),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seen, everything);
+
+    // The database itself refuses to rewrite or delete history.
+    let raw = RawDb::open(&ctx.url).await;
+    assert!(
+        raw.execute("UPDATE audit_log SET new_value = 'forged'")
+            .await
+            .is_err()
+    );
+    assert!(raw.execute("DELETE FROM audit_log").await.is_err());
+    raw.close().await;
+    let again = s
+        .audit_log(&AuditFilter {
+            limit: Some(1000),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(again.len(), everything.len());
+    assert_eq!(again[0], custom);
+}
+
+async fn closing_an_assessment_makes_a_snapshot(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, a) = setup(s).await;
+    s.save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 0)
+        .await
+        .unwrap();
+    let snapshot = r#"{"overall":0.42,"practices":{"1":0.5}}"#;
+    let closed = s.close_assessment(&a.id, snapshot, &u.id).await.unwrap();
+    assert_eq!(closed.status, AssessmentStatus::Closed);
+    assert_eq!(closed.snapshot_json.as_deref(), Some(snapshot));
+    assert_eq!(closed.closed_by.as_ref(), Some(&u.id));
+    assert!(closed.closed_at.is_some_and(|t| t >= closed.created_at));
+    assert_eq!(s.assessment(&a.id).await.unwrap(), Some(closed.clone()));
+    assert_eq!(s.current_assessment(&o.id).await.unwrap(), None);
+
+    // A snapshot no longer changes.
+    let edit = s
+        .save_answer(&a.id, "1.S.A.1", &answer("no"), &u.id, 1)
+        .await;
+    assert!(
+        matches!(edit, Err(StoreError::AssessmentClosed)),
+        "{edit:?}"
+    );
+    let opt = s.set_sub_practice(&a.id, "2.M.B", true, &u.id).await;
+    assert!(matches!(opt, Err(StoreError::AssessmentClosed)), "{opt:?}");
+    let ev = s
+        .add_evidence(&NewEvidence {
+            assessment_id: &a.id,
+            criterion_id: None,
+            action_id: None,
+            title: "late",
+            content: EvidenceContent::Link {
+                url: "https://x.example".into(),
+            },
+            collected_on: None,
+            valid_until: None,
+            added_by: &u.id,
+        })
+        .await;
+    assert!(matches!(ev, Err(StoreError::AssessmentClosed)), "{ev:?}");
+    let again = s.close_assessment(&a.id, "{}", &u.id).await;
+    assert!(
+        matches!(again, Err(StoreError::AssessmentClosed)),
+        "{again:?}"
+    );
+    assert_eq!(
+        s.answer(&a.id, "1.S.A.1").await.unwrap().unwrap().status,
+        "yes"
+    );
+    let missing = s
+        .close_assessment(&AssessmentId::new("nope"), "{}", &u.id)
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    // The next assessment can start; the history lists both, newest first.
+    let next = assessment(s, &o.id, &u.id).await;
+    assert_eq!(
+        s.current_assessment(&o.id).await.unwrap(),
+        Some(next.clone())
+    );
+    let history: Vec<AssessmentId> = s
+        .assessments_for_org(&o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(history, vec![next.id, a.id]);
+}
+
+async fn concurrent_writers_complete_without_busy_errors(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, _o, a) = setup(s).await;
+    const TASKS: usize = 8;
+    const ANSWERS: usize = 25;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let (s, a, by) = (s.clone(), a.id.clone(), u.id.clone());
+            tokio::spawn(async move {
+                let mut conflicts = 0;
+                for i in 0..ANSWERS {
+                    // Each task's own criteria...
+                    s.save_answer(&a, &format!("t{t}.c{i}"), &answer("yes"), &by, 0)
+                        .await
+                        .unwrap_or_else(|e| panic!("task {t} answer {i}: {e:?}"));
+                    // ...and one criterion everyone edits, retrying on conflict.
+                    loop {
+                        let current = s
+                            .answer(&a, "shared")
+                            .await
+                            .expect("read")
+                            .map_or(0, |x| x.version);
+                        match s
+                            .save_answer(&a, "shared", &answer(&format!("t{t}")), &by, current)
+                            .await
+                        {
+                            Ok(_) => break,
+                            Err(StoreError::Conflict(_)) => conflicts += 1,
+                            Err(e) => panic!("task {t}: {e:?}"),
+                        }
+                    }
+                }
+                conflicts
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("writer task");
+    }
+    let answers = s.answers(&a.id).await.unwrap();
+    assert_eq!(answers.len(), TASKS * ANSWERS + 1);
+    let shared = s.answer(&a.id, "shared").await.unwrap().unwrap();
+    assert_eq!(shared.version, (TASKS * ANSWERS) as i64, "no save was lost");
+}
+
+/// Raw SQL access to the test database, to check what the schema itself enforces.
+enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl RawDb {
+    async fn open(url: &str) -> RawDb {
+        if url.starts_with("sqlite:") {
+            RawDb::Sqlite(sqlx::SqlitePool::connect(url).await.expect("raw SQLite"))
+        } else {
+            RawDb::Postgres(sqlx::PgPool::connect(url).await.expect("raw PostgreSQL"))
+        }
+    }
+
+    async fn execute(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
+        match self {
+            RawDb::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+            RawDb::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            RawDb::Sqlite(p) => p.close().await,
+            RawDb::Postgres(p) => p.close().await,
+        }
+    }
+}

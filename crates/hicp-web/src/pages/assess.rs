@@ -1,0 +1,494 @@
+//! The questionnaire: one page per practice, each answer saved as it is given, and evidence.
+
+use super::orgs::Opt;
+use super::render;
+use crate::error::{AppError, escape};
+use crate::session::Auth;
+use crate::view::{OrgCtx, org_ctx};
+use crate::{ALLOWED_UPLOADS, AppState};
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use hicp_core::assessment::Status;
+use hicp_core::catalog::{Provenance, SubPractice};
+use hicp_store::{AnswerInput, Date, EvidenceContent, EvidenceId, NewEvidence, OffsetDateTime, StoreError};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const STATUS_LABELS: [(Status, &str); 5] = [
+    (Status::NotStarted, "Not started"),
+    (Status::Partial, "Partly"),
+    (Status::Largely, "Largely"),
+    (Status::Implemented, "Yes, in place"),
+    (Status::NotApplicable, "Does not apply"),
+];
+
+/// An id safe in HTML ids and CSS selectors (criterion ids contain dots).
+pub fn dom_id(id: &str) -> String {
+    id.replace('.', "-")
+}
+
+pub struct EvidenceView {
+    pub id: String,
+    pub title: String,
+    pub is_file: bool,
+    pub file_name: String,
+    pub size: String,
+    pub sha_short: String,
+    pub url: String,
+    pub collected_on: String,
+    pub valid_until: String,
+}
+
+pub struct CriterionView {
+    pub id: String,
+    pub dom: String,
+    pub text: String,
+    pub guidance: Option<String>,
+    pub statuses: Vec<Opt>,
+    pub version: i64,
+    pub na_reason: String,
+    pub notes: String,
+    pub owner: String,
+    pub in_place_since: String,
+    pub has_details: bool,
+    pub evidence: Vec<EvidenceView>,
+}
+
+pub struct SubView {
+    pub id: String,
+    pub dom: String,
+    pub title: String,
+    pub unverified: bool,
+    pub summary: String,
+    pub criteria: Vec<CriterionView>,
+}
+
+pub struct Tab {
+    pub number: u8,
+    pub name: String,
+    pub answered: usize,
+    pub total: usize,
+}
+
+#[derive(Template)]
+#[template(path = "practice.html")]
+struct PracticePage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    org_name: String,
+    tier: String,
+    number: u8,
+    practice_name: String,
+    practice_summary: String,
+    tabs: Vec<Tab>,
+    subs: Vec<SubView>,
+    can_edit: bool,
+    overall_answered: usize,
+    overall_total: usize,
+    next_practice: Option<u8>,
+    max_upload_mb: usize,
+    message: String,
+    message_class: String,
+}
+
+#[derive(Template)]
+#[template(path = "evidence_list.html")]
+struct EvidenceFragment {
+    org_id: String,
+    c: CriterionView,
+    message: String,
+    message_class: String,
+}
+
+fn size_text(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+fn evidence_view(e: &hicp_store::Evidence) -> EvidenceView {
+    EvidenceView {
+        id: e.id.to_string(),
+        title: e.title.clone(),
+        is_file: e.kind == hicp_store::EvidenceKind::File,
+        file_name: e.file_name.clone().unwrap_or_default(),
+        size: size_text(e.size),
+        sha_short: e.sha256.as_deref().map(|s| s[..12.min(s.len())].to_owned()).unwrap_or_default(),
+        url: e.url.clone().unwrap_or_default(),
+        collected_on: e.collected_on.map(|d| d.to_string()).unwrap_or_default(),
+        valid_until: e.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+fn criterion_view(
+    c: &hicp_core::catalog::Criterion,
+    answer: Option<&hicp_store::Answer>,
+    evidence: Vec<EvidenceView>,
+) -> CriterionView {
+    let status = answer.and_then(|a| Status::from_name(&a.status)).unwrap_or(Status::NotStarted);
+    let text = |f: Option<&String>| f.cloned().unwrap_or_default();
+    let na_reason = text(answer.and_then(|a| a.na_reason.as_ref()));
+    let notes = text(answer.and_then(|a| a.notes.as_ref()));
+    let owner = text(answer.and_then(|a| a.owner.as_ref()));
+    let in_place_since = answer.and_then(|a| a.in_place_since).map(|d| d.to_string()).unwrap_or_default();
+    CriterionView {
+        id: c.id.to_string(),
+        dom: dom_id(c.id.as_str()),
+        text: c.text.clone(),
+        guidance: c.guidance.clone(),
+        statuses: STATUS_LABELS
+            .iter()
+            .map(|(s, l)| Opt { value: s.name().into(), label: (*l).into(), selected: *s == status })
+            .collect(),
+        version: answer.map_or(0, |a| a.version),
+        has_details: !(na_reason.is_empty() && notes.is_empty() && owner.is_empty() && in_place_since.is_empty()),
+        na_reason,
+        notes,
+        owner,
+        in_place_since,
+        evidence,
+    }
+}
+
+fn in_scope<'c>(state: &'c AppState, ctx: &OrgCtx, opted: &[String]) -> Vec<&'c SubPractice> {
+    state
+        .catalog
+        .sub_practices
+        .iter()
+        .filter(|s| state.catalog.applies(ctx.tier, s) || opted.iter().any(|o| o == s.id.as_str()))
+        .collect()
+}
+
+pub async fn practice(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, n)): Path<(String, u8)>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let Some(practice) = state.catalog.practice(n) else {
+        return Err(AppError::NotFound);
+    };
+    let store = &state.store;
+    let answers = store.answers(&ctx.assessment.id).await.map_err(AppError::internal)?;
+    let by_criterion: HashMap<&str, &hicp_store::Answer> =
+        answers.iter().map(|a| (a.criterion_id.as_str(), a)).collect();
+    let evidence = store.evidence_for_assessment(&ctx.assessment.id).await.map_err(AppError::internal)?;
+    let opted = store.opted_in_sub_practices(&ctx.assessment.id).await.map_err(AppError::internal)?;
+    let scope = in_scope(&state, &ctx, &opted);
+
+    let answered = |s: &SubPractice| {
+        s.criteria
+            .iter()
+            .filter(|c| by_criterion.get(c.id.as_str()).is_some_and(|a| a.status != Status::NotStarted.name()))
+            .count()
+    };
+    let tabs: Vec<Tab> = state
+        .catalog
+        .practices
+        .iter()
+        .map(|p| {
+            let subs = scope.iter().filter(|s| s.practice == p.number);
+            let (mut a, mut t) = (0, 0);
+            for s in subs {
+                a += answered(s);
+                t += s.criteria.len();
+            }
+            Tab { number: p.number, name: p.name.clone(), answered: a, total: t }
+        })
+        .collect();
+    let subs = scope
+        .iter()
+        .filter(|s| s.practice == n)
+        .map(|s| SubView {
+            id: s.id.to_string(),
+            dom: dom_id(s.id.as_str()),
+            title: s.title.clone(),
+            unverified: s.title_provenance == Provenance::Unverified,
+            summary: s.summary.clone(),
+            criteria: s
+                .criteria
+                .iter()
+                .map(|c| {
+                    let ev = evidence
+                        .iter()
+                        .filter(|e| e.criterion_id.as_deref() == Some(c.id.as_str()))
+                        .map(evidence_view)
+                        .collect();
+                    criterion_view(c, by_criterion.get(c.id.as_str()).copied(), ev)
+                })
+                .collect(),
+        })
+        .collect();
+    render(&PracticePage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        org_id: ctx.org.id.to_string(),
+        org_name: ctx.org.name.clone(),
+        tier: ctx.tier.name().into(),
+        number: n,
+        practice_name: practice.name.clone(),
+        practice_summary: practice.summary.clone(),
+        overall_answered: tabs.iter().map(|t| t.answered).sum(),
+        overall_total: tabs.iter().map(|t| t.total).sum(),
+        next_practice: state.catalog.practices.iter().map(|p| p.number).find(|m| *m > n),
+        tabs,
+        subs,
+        can_edit: ctx.can_edit(),
+        max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
+        message: String::new(),
+        message_class: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    na_reason: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    in_place_since: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// A date from a form field: empty is none; a malformed or future date is an error naming the field.
+pub fn form_date(field: &str, s: &str) -> Result<Option<Date>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let parsed = hicp_core::assessment::Date::parse(s)
+        .ok()
+        .and_then(|d| time::Month::try_from(d.month()).ok().and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok()));
+    match parsed {
+        None => Err(format!("{field}: \"{s}\" is not a date (use YYYY-MM-DD).")),
+        Some(d) if d > OffsetDateTime::now_utc().date() => Err(format!("{field}: {s} is in the future.")),
+        Some(d) => Ok(Some(d)),
+    }
+}
+
+fn status_fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
+    let mut html = format!(
+        "<div id=\"status-{dom}\" class=\"{class}\" aria-live=\"polite\" role=\"status\">{}</div>",
+        escape(message)
+    );
+    if let Some(v) = version {
+        html.push_str(&format!(
+            "<input type=\"hidden\" name=\"version\" id=\"version-{dom}\" value=\"{v}\" hx-swap-oob=\"true\">"
+        ));
+    }
+    Html(html).into_response()
+}
+
+pub async fn save_answer(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path((org, criterion)): Path<(String, String)>,
+    Form(f): Form<AnswerForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    ctx.require_edit()?;
+    let Some(sp) = state.catalog.sub_practices.iter().find(|s| s.criteria.iter().any(|c| c.id.as_str() == criterion)) else {
+        return Err(AppError::NotFound);
+    };
+    let dom = dom_id(&criterion);
+    let htmx = headers.contains_key("hx-request");
+    let fail = |message: String| -> Result<Response, AppError> {
+        if htmx { Ok(status_fragment(&dom, "error", &message, None)) } else { Err(AppError::BadRequest(message)) }
+    };
+    let Some(status) = Status::from_name(&f.status) else {
+        return fail("Choose an answer first.".into());
+    };
+    let na_reason = opt(&f.na_reason);
+    if status == Status::NotApplicable && na_reason.is_none() {
+        return fail("Not saved: say why it does not apply (the \"Why it does not apply\" field).".into());
+    }
+    let in_place_since = match form_date("In place since", &f.in_place_since) {
+        Ok(d) => d,
+        Err(e) => return fail(format!("Not saved: {e}")),
+    };
+    let input = AnswerInput { status: status.name().into(), na_reason, notes: opt(&f.notes), owner: opt(&f.owner), in_place_since };
+    match state.store.save_answer(&ctx.assessment.id, &criterion, &input, &auth.user.id, f.version).await {
+        Ok(saved) if htmx => {
+            let at = saved.updated_at.time();
+            Ok(status_fragment(&dom, "saved", &format!("Saved at {:02}:{:02} UTC.", at.hour(), at.minute()), Some(saved.version)))
+        }
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{org}/practices/{}#sp-{}", sp.practice, dom_id(sp.id.as_str()))).into_response()),
+        Err(StoreError::Conflict(hicp_store::Conflict::Answer(current))) => {
+            let who = match &current.updated_by {
+                Some(u) => state.store.user(u).await.ok().flatten().map(|u| u.display_name).unwrap_or_else(|| "someone".into()),
+                None => "someone".into(),
+            };
+            let label = STATUS_LABELS
+                .iter()
+                .find(|(s, _)| s.name() == current.status)
+                .map_or(current.status.as_str(), |(_, l)| l);
+            let notes = current.notes.as_deref().map(|n| format!(" Their notes: \"{n}\".")).unwrap_or_default();
+            let message = format!(
+                "Not saved: {who} changed this answer while you were editing. Their answer: \"{label}\".{notes} \
+                 Change any field again to replace it with yours, or reload the page to see theirs."
+            );
+            Ok(status_fragment(&dom, "error", &message, Some(current.version)))
+        }
+        Err(StoreError::AssessmentClosed) => fail("This assessment is closed and can no longer change.".into()),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+fn allowed_type(file_name: &str) -> Option<&'static str> {
+    let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
+    ALLOWED_UPLOADS.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
+}
+
+pub async fn add_evidence(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    ctx.require_edit()?;
+    let (mut criterion, mut title, mut url, mut collected, mut valid) = (String::new(), String::new(), String::new(), String::new(), String::new());
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let too_big = || AppError::BadRequest(format!("The file is larger than {} MB.", state.config.max_upload_bytes / (1024 * 1024)));
+    while let Some(field) = form.next_field().await.map_err(|_| too_big())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(|_| too_big())?;
+            if !file_name.is_empty() && !bytes.is_empty() {
+                if bytes.len() > state.config.max_upload_bytes {
+                    return Err(too_big());
+                }
+                file = Some((file_name, bytes.to_vec()));
+            }
+        } else {
+            let value = field.text().await.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            match name.as_str() {
+                "criterion" => criterion = value,
+                "title" => title = value,
+                "url" => url = value,
+                "collected_on" => collected = value,
+                "valid_until" => valid = value,
+                _ => {}
+            }
+        }
+    }
+    let Some(c) = state.catalog.sub_practices.iter().flat_map(|s| &s.criteria).find(|c| c.id.as_str() == criterion) else {
+        return Err(AppError::BadRequest("criterion: unknown criterion.".into()));
+    };
+    let mut message = String::new();
+    let title = title.trim().to_owned();
+    let content = match (file, opt(&url)) {
+        (Some((file_name, bytes)), _) => match allowed_type(&file_name) {
+            Some(content_type) => Some(EvidenceContent::File { file_name, content_type: content_type.into(), bytes, sha256: None }),
+            None => {
+                message = "Not added: that file type is not accepted. Use PDF, PNG, JPEG, text, CSV or an Office document.".into();
+                None
+            }
+        },
+        (None, Some(u)) if u.starts_with("https://") || u.starts_with("http://") => Some(EvidenceContent::Link { url: u }),
+        (None, Some(_)) => {
+            message = "Not added: the link must start with https:// or http://.".into();
+            None
+        }
+        (None, None) => {
+            message = "Not added: choose a file or give a link.".into();
+            None
+        }
+    };
+    let dates = form_date("Collected on", &collected).and_then(|c| form_date("Valid until", &valid).map(|v| (c, v)));
+    if title.is_empty() && message.is_empty() {
+        message = "Not added: say what the evidence is (the \"What is it?\" field).".into();
+    }
+    if let (Err(e), true) = (&dates, message.is_empty()) {
+        message = format!("Not added: {e}");
+    }
+    if let (Some(content), Ok((collected_on, _)), true) = (content, &dates, message.is_empty()) {
+        // "Valid until" may lie in the future, so it is parsed without the future check.
+        let valid_until = hicp_core::assessment::Date::parse(valid.trim()).ok().and_then(|d| {
+            time::Month::try_from(d.month()).ok().and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
+        });
+        state
+            .store
+            .add_evidence(&NewEvidence {
+                assessment_id: &ctx.assessment.id,
+                criterion_id: Some(c.id.as_str()),
+                action_id: None,
+                title: &title,
+                content,
+                collected_on: *collected_on,
+                valid_until,
+                added_by: &auth.user.id,
+            })
+            .await
+            .map_err(AppError::internal)?;
+        message = "Evidence added.".into();
+    }
+    let evidence = state
+        .store
+        .evidence_for_criterion(&ctx.assessment.id, c.id.as_str())
+        .await
+        .map_err(AppError::internal)?
+        .iter()
+        .map(evidence_view)
+        .collect();
+    let answer = state.store.answer(&ctx.assessment.id, c.id.as_str()).await.map_err(AppError::internal)?;
+    let class = if message == "Evidence added." { "saved" } else { "error" };
+    render(&EvidenceFragment {
+        org_id: ctx.org.id.to_string(),
+        c: criterion_view(c, answer.as_ref(), evidence),
+        message,
+        message_class: class.into(),
+    })
+}
+
+pub async fn download_evidence(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let id = EvidenceId::new(id);
+    let Some(meta) = state.store.evidence(&id).await.map_err(AppError::internal)? else {
+        return Err(AppError::NotFound);
+    };
+    // Evidence of another organization's assessment is not found, whatever the id.
+    let assessment = state.store.assessment(&meta.assessment_id).await.map_err(AppError::internal)?;
+    if assessment.is_none_or(|a| a.org_id != ctx.org.id) {
+        return Err(AppError::NotFound);
+    }
+    let Some(file) = state.store.evidence_file(&id).await.map_err(AppError::internal)? else {
+        return Err(AppError::NotFound);
+    };
+    let safe_name: String = file
+        .file_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}

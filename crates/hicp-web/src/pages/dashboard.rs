@@ -1,0 +1,144 @@
+//! The dashboard (scores, charts, goals, top actions) and the page for clinicians and staff.
+
+use super::render;
+use crate::AppState;
+use crate::charts::{Bar, bar_chart};
+use crate::error::AppError;
+use crate::session::Auth;
+use crate::view::{answers, org_ctx};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use hicp_core::assessment::plan::plan;
+use hicp_core::assessment::{Status, score};
+
+pub struct Row {
+    pub label: String,
+    pub value: String,
+}
+
+pub struct TopAction {
+    pub sub_practice: String,
+    pub text: String,
+    pub effort: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    org_name: String,
+    tier: String,
+    overall: String,
+    answered: usize,
+    total: usize,
+    threat_chart: String,
+    threat_rows: Vec<Row>,
+    practice_chart: String,
+    practice_rows: Vec<Row>,
+    cpg_rows: Vec<Row>,
+    top: Vec<TopAction>,
+    changes: String,
+}
+
+fn shown(score: Option<f64>) -> String {
+    score.map_or("not scored yet".into(), |s| format!("{s:.0}"))
+}
+
+pub async fn dashboard(State(state): State<AppState>, auth: Auth, Path(org): Path<String>) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let a = answers(&state, &ctx).await?;
+    let scores = score(&state.catalog, &a);
+    let items = plan(&state.catalog, &scores);
+    let scope = a.scope(&state.catalog);
+    let total: usize = scope.iter().map(|s| s.criteria.len()).sum();
+    let answered = scope
+        .iter()
+        .flat_map(|s| &s.criteria)
+        .filter(|c| a.status(c.id.as_str()) != Status::NotStarted)
+        .count();
+    let threat_bars: Vec<Bar> = scores.threats.iter().map(|t| Bar { label: t.name.clone(), score: t.score }).collect();
+    let practice_bars: Vec<Bar> = scores
+        .practices
+        .iter()
+        .filter(|p| p.score.is_some() || !p.sub_practices.is_empty())
+        .map(|p| Bar { label: format!("{}. {}", p.number, p.name), score: p.score })
+        .collect();
+    let rows = |bars: &[Bar]| bars.iter().map(|b| Row { label: b.label.clone(), value: shown(b.score) }).collect();
+    let closed = state
+        .store
+        .assessments_for_org(&ctx.org.id)
+        .await
+        .map_err(AppError::internal)?
+        .into_iter()
+        .filter(|x| x.status == hicp_store::AssessmentStatus::Closed)
+        .count();
+    let changes = if closed == 0 {
+        "This is the first assessment; changes will show here once an assessment has been closed as a snapshot.".to_owned()
+    } else {
+        format!("{closed} earlier assessment(s) closed as snapshots.")
+    };
+    render(&DashboardPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        org_id: ctx.org.id.to_string(),
+        org_name: ctx.org.name.clone(),
+        tier: ctx.tier.name().into(),
+        overall: shown(scores.overall),
+        answered,
+        total,
+        threat_chart: bar_chart("Coverage of the five threats, 0 to 100", &threat_bars),
+        threat_rows: rows(&threat_bars),
+        practice_chart: bar_chart("Practice scores, 0 to 100", &practice_bars),
+        practice_rows: rows(&practice_bars),
+        cpg_rows: scores
+            .cpg
+            .iter()
+            .map(|g| Row { label: format!("{} {}", g.id, g.name), value: g.status.name().replace('_', " ") })
+            .collect(),
+        top: items
+            .iter()
+            .take(5)
+            .map(|i| TopAction { sub_practice: i.sub_practice.to_string(), text: i.text.clone(), effort: i.effort.name().into() })
+            .collect(),
+        changes,
+    })
+}
+
+pub struct ThreatView {
+    pub name: String,
+    pub summary: String,
+    pub patients: String,
+    pub tips: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff.html")]
+struct StaffPage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    threats: Vec<ThreatView>,
+}
+
+pub async fn staff(State(state): State<AppState>, auth: Auth, Path(org): Path<String>) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    render(&StaffPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        org_id: ctx.org.id.to_string(),
+        threats: state
+            .catalog
+            .threats
+            .iter()
+            .map(|t| ThreatView {
+                name: t.name.clone(),
+                summary: t.summary.clone(),
+                patients: t.impact_patients.clone(),
+                tips: t.tips.clone(),
+            })
+            .collect(),
+    })
+}

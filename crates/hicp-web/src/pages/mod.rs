@@ -1,0 +1,28 @@
+//! Request handlers, one module per area. Handlers are thin: check access, call the store
+//! and the domain, render a template.
+
+pub mod assess;
+pub mod auth;
+pub mod dashboard;
+pub mod orgs;
+pub mod plan;
+
+use crate::AppState;
+use crate::error::AppError;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// Liveness and database reachability, for load balancers.
+pub async fn health(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+/// Renders a template into a response.
+pub fn render(t: &impl Template) -> Result<Response, AppError> {
+    t.render().map(|html| Html(html).into_response()).map_err(AppError::internal)
+}

@@ -1,0 +1,250 @@
+//! The action plan board: the engine's ranked actions, each tracked with owner, due date
+//! and status.
+
+use super::orgs::Opt;
+use super::render;
+use crate::AppState;
+use crate::error::{AppError, escape};
+use crate::pages::assess::dom_id;
+use crate::session::Auth;
+use crate::view::{answers, org_ctx};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use hicp_core::assessment::plan::{Horizon, plan};
+use hicp_core::assessment::score;
+use hicp_store::{ActionInput, ActionStatus, EvidenceContent, NewEvidence, StoreError};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const STATUS_LABELS: [(ActionStatus, &str); 4] = [
+    (ActionStatus::Open, "Open"),
+    (ActionStatus::InProgress, "In progress"),
+    (ActionStatus::Done, "Done"),
+    (ActionStatus::RiskAccepted, "Risk accepted"),
+];
+
+pub struct ItemView {
+    pub rank: usize,
+    pub dom: String,
+    pub sub_practice: String,
+    pub title: String,
+    pub action: String,
+    pub text: String,
+    pub effort: String,
+    pub cost: String,
+    pub horizon: String,
+    pub why: String,
+    pub owner: String,
+    pub due_on: String,
+    pub reason: String,
+    pub version: i64,
+    pub statuses: Vec<Opt>,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    org_name: String,
+    can_edit: bool,
+    items: Vec<ItemView>,
+    total: usize,
+    horizons: Vec<Opt>,
+    statuses: Vec<Opt>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PlanQuery {
+    #[serde(default)]
+    horizon: String,
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Query(q): Query<PlanQuery>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let a = answers(&state, &ctx).await?;
+    let scores = score(&state.catalog, &a);
+    let items = plan(&state.catalog, &scores);
+    let tracks: HashMap<String, hicp_store::ActionTrack> = state
+        .store
+        .actions(&ctx.org.id)
+        .await
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|t| (t.action_id.clone(), t))
+        .collect();
+    let total = items.len();
+    let views = items
+        .iter()
+        .filter(|i| q.horizon.is_empty() || i.horizon.name() == q.horizon)
+        .filter_map(|i| {
+            let t = tracks.get(i.action.as_str());
+            let status = t.map_or(ActionStatus::Open, |t| t.status);
+            if !q.status.is_empty() && status.as_str() != q.status {
+                return None;
+            }
+            Some(ItemView {
+                rank: i.rank,
+                dom: dom_id(i.action.as_str()),
+                sub_practice: i.sub_practice.to_string(),
+                title: i.title.clone(),
+                action: i.action.to_string(),
+                text: i.text.clone(),
+                effort: i.effort.name().into(),
+                cost: i.cost.clone(),
+                horizon: i.horizon.label().into(),
+                why: i.why.clone(),
+                owner: t.and_then(|t| t.owner.clone()).unwrap_or_default(),
+                due_on: t.and_then(|t| t.due_on).map(|d| d.to_string()).unwrap_or_default(),
+                reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
+                version: t.map_or(0, |t| t.version),
+                statuses: STATUS_LABELS
+                    .iter()
+                    .map(|(s, l)| Opt { value: s.as_str().into(), label: (*l).into(), selected: *s == status })
+                    .collect(),
+            })
+        })
+        .collect();
+    let horizons = std::iter::once(Opt { value: String::new(), label: "All horizons".into(), selected: q.horizon.is_empty() })
+        .chain([Horizon::Days30, Horizon::Days90, Horizon::Months12].into_iter().map(|h| Opt {
+            value: h.name().into(),
+            label: h.label().into(),
+            selected: q.horizon == h.name(),
+        }))
+        .collect();
+    let statuses = std::iter::once(Opt { value: String::new(), label: "Any status".into(), selected: q.status.is_empty() })
+        .chain(STATUS_LABELS.iter().map(|(s, l)| Opt { value: s.as_str().into(), label: (*l).into(), selected: q.status == s.as_str() }))
+        .collect();
+    render(&PlanPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        org_id: ctx.org.id.to_string(),
+        org_name: ctx.org.name.clone(),
+        can_edit: ctx.can_edit(),
+        items: views,
+        total,
+        horizons,
+        statuses,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    due_on: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
+    let mut html = format!("<div id=\"track-{dom}\" class=\"{class}\" role=\"status\" aria-live=\"polite\">{}</div>", escape(message));
+    if let Some(v) = version {
+        html.push_str(&format!("<input type=\"hidden\" name=\"version\" id=\"aversion-{dom}\" value=\"{v}\" hx-swap-oob=\"true\">"));
+    }
+    Html(html).into_response()
+}
+
+pub async fn save_action(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path((org, action)): Path<(String, String)>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    ctx.require_edit()?;
+    if !state.catalog.sub_practices.iter().flat_map(|s| &s.actions).any(|a| a.id.as_str() == action) {
+        return Err(AppError::NotFound);
+    }
+    let dom = dom_id(&action);
+    let htmx = headers.contains_key("hx-request");
+    let fail = |m: String| if htmx { Ok(fragment(&dom, "error", &m, None)) } else { Err(AppError::BadRequest(m)) };
+    let Some(status) = ActionStatus::parse(&f.status) else {
+        return fail("Not saved: choose a status.".into());
+    };
+    let reason = opt(&f.reason);
+    if status == ActionStatus::RiskAccepted && reason.is_none() {
+        return fail("Not saved: accepting a risk needs a reason.".into());
+    }
+    let evidence = opt(&f.evidence);
+    if status == ActionStatus::Done && evidence.is_none() {
+        return fail("Not saved: say what proves it is done (a link, or where the proof is kept).".into());
+    }
+    let due_on = match f.due_on.trim() {
+        "" => None,
+        s => match hicp_core::assessment::Date::parse(s) {
+            Ok(d) => time::Month::try_from(d.month()).ok().and_then(|m| hicp_store::Date::from_calendar_date(d.year(), m, d.day()).ok()),
+            Err(_) => return fail(format!("Not saved: due date \"{s}\" is not a date (use YYYY-MM-DD).")),
+        },
+    };
+    let input = ActionInput { owner: opt(&f.owner), due_on, status, reason };
+    match state.store.save_action(&ctx.org.id, &action, &input, &auth.user.id, f.version).await {
+        Ok(saved) => {
+            if let Some(ev) = evidence.filter(|_| status == ActionStatus::Done) {
+                let content = if ev.starts_with("https://") || ev.starts_with("http://") {
+                    EvidenceContent::Link { url: ev.clone() }
+                } else {
+                    // Where the proof is kept, as the user wrote it: stored as a small text file.
+                    EvidenceContent::File {
+                        file_name: "where-the-proof-is.txt".into(),
+                        content_type: "text/plain".into(),
+                        bytes: ev.clone().into_bytes(),
+                        sha256: None,
+                    }
+                };
+                state
+                    .store
+                    .add_evidence(&NewEvidence {
+                        assessment_id: &ctx.assessment.id,
+                        criterion_id: None,
+                        action_id: Some(&action),
+                        title: &format!("Proof that action {action} is done"),
+                        content,
+                        collected_on: Some(time::OffsetDateTime::now_utc().date()),
+                        valid_until: None,
+                        added_by: &auth.user.id,
+                    })
+                    .await
+                    .map_err(AppError::internal)?;
+            }
+            if htmx {
+                Ok(fragment(&dom, "saved", "Saved.", Some(saved.version)))
+            } else {
+                Ok(Redirect::to(&format!("/orgs/{org}/plan#action-{dom}")).into_response())
+            }
+        }
+        Err(StoreError::Conflict(hicp_store::Conflict::Action(current))) => {
+            let m = format!(
+                "Not saved: someone else changed this action meanwhile (now: {}, owner {}). Save again to replace it with yours, or reload to see theirs.",
+                current.status.as_str().replace('_', " "),
+                current.owner.as_deref().unwrap_or("none")
+            );
+            Ok(fragment(&dom, "error", &m, Some(current.version)))
+        }
+        Err(e) => Err(AppError::internal(e)),
+    }
+}

@@ -1,0 +1,248 @@
+//! Sign-in sessions (in the database, so any server can serve any request) and CSRF checks.
+//!
+//! The session cookie holds a random secret; the database keeps only its SHA-256. Each
+//! session has its own CSRF token, which every state-changing request must carry (form
+//! field `csrf` or header `X-CSRF-Token`). Before sign-in, a short-lived `hicp_csrf` cookie
+//! plays that part (double submit), so the login and setup forms are protected too.
+
+use crate::AppState;
+use crate::auth::{random_token, same_token, token_digest};
+use crate::error::AppError;
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use hicp_store::{OffsetDateTime, Session, User};
+use time::Duration;
+
+pub const SESSION_COOKIE: &str = "hicp_session";
+pub const PRE_CSRF_COOKIE: &str = "hicp_csrf";
+/// Form bodies larger than this are not searched for a CSRF field (uploads send the header).
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// The signed-in user of a request.
+#[derive(Clone)]
+pub struct Auth {
+    pub user: User,
+    pub session: Session,
+}
+
+impl Auth {
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf_token
+    }
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when the site is served over TLS.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if state.config.secure_cookies {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).expect("cookie values are hex tokens")
+}
+
+/// Looks up the session of a request, if it has a live one.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Auth>, AppError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let now = OffsetDateTime::now_utc();
+    let digest = token_digest(token);
+    let Some(session) = state.store.session(&digest, now).await.map_err(AppError::internal)? else {
+        return Ok(None);
+    };
+    let Some(user) = state.store.user(&session.user_id).await.map_err(AppError::internal)? else {
+        return Ok(None);
+    };
+    // Sliding expiry, written at most once a minute to spare the database.
+    if now - session.last_seen_at > Duration::minutes(1) {
+        let expires = now + Duration::hours(state.config.session_hours);
+        state
+            .store
+            .touch_session(&digest, now, expires)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    Ok(Some(Auth { user, session }))
+}
+
+/// Starts a session for `user`; returns the `Set-Cookie` header value.
+pub async fn start(state: &AppState, user: &User) -> Result<HeaderValue, AppError> {
+    let token = random_token().map_err(AppError::internal)?;
+    let csrf = random_token().map_err(AppError::internal)?;
+    let expires = OffsetDateTime::now_utc() + Duration::hours(state.config.session_hours);
+    state
+        .store
+        .create_session(&hicp_store::NewSession {
+            id_hash: &token_digest(&token),
+            user_id: &user.id,
+            csrf_token: &csrf,
+            expires_at: expires,
+        })
+        .await
+        .map_err(AppError::internal)?;
+    Ok(set_cookie(state, SESSION_COOKIE, &token, Some(state.config.session_hours * 3600)))
+}
+
+/// Signed-in users only: others are sent to the login page.
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(auth.clone());
+        }
+        match current(state, &parts.headers).await {
+            Ok(Some(auth)) => Ok(auth),
+            Ok(None) => {
+                if parts.headers.contains_key("hx-request") {
+                    // htmx: make the browser leave the page rather than swap a login form in.
+                    Err(([("hx-redirect", "/login")], StatusCode::UNAUTHORIZED).into_response())
+                } else {
+                    Err(Redirect::to("/login").into_response())
+                }
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// The CSRF token for a page shown before sign-in: the existing pre-session cookie's, or a
+/// new one to set.
+pub fn pre_session_token(headers: &HeaderMap) -> (String, Option<String>) {
+    match cookie(headers, PRE_CSRF_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => (t.to_owned(), None),
+        _ => {
+            let t = random_token().unwrap_or_default();
+            (t.clone(), Some(t))
+        }
+    }
+}
+
+/// Middleware: every POST, PUT, PATCH and DELETE must come from our own pages and carry the
+/// right token. Signed-in requests get their [`Auth`] attached on the way.
+pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !unsafe_method {
+        return next.run(req).await;
+    }
+    if cross_site(req.headers()) {
+        return refuse("This request came from another site and was refused.");
+    }
+    let auth = match current(&state, req.headers()).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let expected = match &auth {
+        Some(a) => a.session.csrf_token.clone(),
+        None => match cookie(req.headers(), PRE_CSRF_COOKIE) {
+            Some(t) => t.to_owned(),
+            None => return refuse("Your form has expired. Go back, reload the page and try again."),
+        },
+    };
+    let (mut req, given) = match token_of(req).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !given.as_deref().is_some_and(|g| same_token(g, &expected)) {
+        return refuse("Your form has expired. Go back, reload the page and try again.");
+    }
+    if let Some(a) = auth {
+        req.extensions_mut().insert(a);
+    }
+    next.run(req).await
+}
+
+fn refuse(message: &'static str) -> Response {
+    AppError::Csrf(message).into_response()
+}
+
+/// `Sec-Fetch-Site: cross-site`, or an `Origin` that is not this host.
+fn cross_site(h: &HeaderMap) -> bool {
+    if h.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
+        return true;
+    }
+    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok())) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            origin_host != host
+        }
+        _ => false,
+    }
+}
+
+/// The token from the `X-CSRF-Token` header, or from the `csrf` field of a URL-encoded form
+/// (the body is read and put back).
+async fn token_of(req: Request) -> Result<(Request, Option<String>), Response> {
+    if let Some(t) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        let t = t.to_owned();
+        return Ok((req, Some(t)));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((req, None));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::BadRequest("The form is too large.".into()).into_response())?;
+    let token = form_field(&bytes, "csrf");
+    Ok((Request::from_parts(parts, Body::from(bytes)), token))
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_form_fields_are_found() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; hicp_session=abc; b=2"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert_eq!(form_field(b"x=1&csrf=tok&y=2", "csrf").as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn other_origins_are_cross_site() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        assert!(!cross_site(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(cross_site(&h));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(cross_site(&h));
+    }
+}

@@ -1,0 +1,341 @@
+//! `hicp init`, `hicp assess` and `hicp plan` as a user runs them: the real binary, the three
+//! example organizations, snapshots of the reports, and exit code 2 for bad input.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::PathBuf;
+
+const AS_OF: &str = "2026-10-01";
+const EXAMPLES: [&str; 3] = ["small-clinic", "community-hospital", "health-system"];
+
+fn hicp() -> Command {
+    Command::cargo_bin("hicp").expect("the hicp binary is built")
+}
+
+fn example(name: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    root.join(format!("{name}.yaml")).display().to_string()
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = hicp().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs, expects exit code 2, returns stderr.
+fn run_invalid(args: &[&str]) -> String {
+    let out = hicp().args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&run_ok(args)).expect("valid JSON")
+}
+
+/// Example paths differ between machines: show them relative to the repository.
+fn portable(s: String) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../");
+    s.replace(&root.display().to_string(), "")
+}
+
+#[test]
+fn assess_json_has_the_fields_the_issue_names() {
+    for name in EXAMPLES {
+        let v = json(&[
+            "assess",
+            &example(name),
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]);
+        let overall = v["overall"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&overall), "{name}");
+        for key in ["practices", "threats", "csf"] {
+            let items = v[key].as_array().unwrap();
+            assert!(!items.is_empty(), "{name}: {key}");
+            for i in items {
+                assert!(i["id"].is_string(), "{name}: {key} id");
+                assert!(
+                    i["score"].is_number() || i["score"].is_null(),
+                    "{name}: {key} score"
+                );
+            }
+        }
+        assert_eq!(v["threats"].as_array().unwrap().len(), 5);
+        assert_eq!(v["practices"].as_array().unwrap().len(), 10);
+        for g in v["cpg"].as_array().unwrap() {
+            assert!(
+                ["met", "partly", "not_met", "not_in_scope"]
+                    .contains(&g["status"].as_str().unwrap())
+            );
+        }
+        for r in v["rsp"].as_array().unwrap() {
+            assert!(r["id"].is_string() && r["in_place_12_months"].is_boolean());
+            assert!(r["since"].is_string() || r["since"].is_null());
+        }
+    }
+}
+
+#[test]
+fn the_examples_size_themselves_as_their_names_say() {
+    for (name, tier) in EXAMPLES.iter().zip(["small", "medium", "large"]) {
+        let v = json(&[
+            "assess",
+            &example(name),
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]);
+        assert_eq!(v["tier"], tier, "{name}");
+        assert_eq!(v["tier_source"], "from the profile", "{name}");
+    }
+}
+
+#[test]
+fn plan_json_lists_every_gap_once_with_rank_and_why() {
+    for name in EXAMPLES {
+        let assess = json(&[
+            "assess",
+            &example(name),
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]);
+        let gaps = assess["sub_practices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["score"].as_f64().is_some_and(|v| v < 100.0))
+            .count();
+        let plan = json(&["plan", &example(name), "--format", "json", "--as-of", AS_OF]);
+        let items = plan.as_array().unwrap();
+        assert_eq!(items.len(), gaps, "{name}");
+        for (n, i) in items.iter().enumerate() {
+            assert_eq!(i["rank"].as_u64(), Some(n as u64 + 1));
+            for key in ["sub_practice", "text", "why"] {
+                assert!(!i[key].as_str().unwrap().is_empty(), "{name}: {key}");
+            }
+            assert!(["low", "medium", "high"].contains(&i["effort"].as_str().unwrap()));
+            assert!(["30-days", "90-days", "12-months"].contains(&i["horizon"].as_str().unwrap()));
+        }
+    }
+}
+
+#[test]
+fn plan_csv_has_a_header_and_a_row_per_action() {
+    let out = run_ok(&[
+        "plan",
+        &example("small-clinic"),
+        "--format",
+        "csv",
+        "--as-of",
+        AS_OF,
+    ]);
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    assert_eq!(&headers[0], "rank");
+    assert!(headers.iter().any(|h| h == "why"));
+    assert_eq!(rows.records().count(), 18);
+}
+
+#[test]
+fn snapshots_of_assess_and_plan_for_the_examples() {
+    for name in EXAMPLES {
+        let assess = run_ok(&["assess", &example(name), "--as-of", AS_OF]);
+        insta::assert_snapshot!(format!("assess_{name}"), assess);
+        let plan = run_ok(&["plan", &example(name), "--as-of", AS_OF]);
+        insta::assert_snapshot!(format!("plan_{name}"), plan);
+    }
+    let md = run_ok(&[
+        "plan",
+        &example("small-clinic"),
+        "--format",
+        "markdown",
+        "--as-of",
+        AS_OF,
+    ]);
+    insta::assert_snapshot!("plan_small-clinic_markdown", md);
+}
+
+#[test]
+fn explain_shows_how_a_score_was_reached() {
+    let out = run_ok(&[
+        "assess",
+        &example("small-clinic"),
+        "--as-of",
+        AS_OF,
+        "--explain",
+        "9.S.A",
+    ]);
+    assert!(
+        out.contains("9.S.A.c5: not_applicable, left out (Neither connected device"),
+        "{out}"
+    );
+    assert!(
+        out.contains("= (50.0 + 0.0 + 0.0 + 0.0 + 50.0) / 5 = 20.0"),
+        "{out}"
+    );
+    let out = run_ok(&[
+        "assess",
+        &example("community-hospital"),
+        "--as-of",
+        AS_OF,
+        "--explain",
+        "overall",
+    ]);
+    assert!(
+        out.contains("ransomware (Ransomware): 62.1 x weight 2"),
+        "{out}"
+    );
+    let err = run_invalid(&[
+        "assess",
+        &example("small-clinic"),
+        "--as-of",
+        AS_OF,
+        "--explain",
+        "ransomwar",
+    ]);
+    assert!(err.contains("did you mean \"ransomware\"?"), "{err}");
+}
+
+#[test]
+fn init_writes_a_template_that_assesses_to_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("answers.yaml");
+    let f = file.display().to_string();
+    let out = run_ok(&[
+        "init",
+        "--tier",
+        "medium",
+        "--org",
+        "Test Hospital",
+        "-o",
+        &f,
+    ]);
+    assert!(
+        out.contains("a medium organization, 36 sub-practices"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("name: \"Test Hospital\"") && text.contains("- id: 10.M.A.c6"));
+    let v = json(&["assess", &f, "--format", "json", "--as-of", AS_OF]);
+    assert_eq!(v["overall"].as_f64(), Some(0.0));
+    let plan = json(&["plan", &f, "--format", "json", "--as-of", AS_OF]);
+    assert_eq!(plan.as_array().unwrap().len(), 36);
+    let err = run_invalid(&["init", "--tier", "small", "-o", &f]);
+    assert!(err.contains("already exists; use --force"), "{err}");
+    run_ok(&["init", "--tier", "small", "-o", &f, "--force"]);
+    assert!(run_ok(&["init", "--tier", "large", "-o", "-"]).contains("- id: 9.L.D.c5"));
+    let out = run_ok(&[
+        "init",
+        "--tier",
+        "small",
+        "--opt-in",
+        "1.M.B,7.M.D",
+        "-o",
+        "-",
+    ]);
+    assert!(
+        out.contains("opt_in: [1.M.B, 7.M.D]") && out.contains("- id: 7.M.D.c5"),
+        "{out}"
+    );
+    let err = run_invalid(&["init", "--tier", "small", "--opt-in", "1.M.Q", "-o", "-"]);
+    assert!(err.contains("unknown sub-practice \"1.M.Q\""), "{err}");
+    let err = run_invalid(&["init", "--tier", "small", "--opt-in", "1.S.A", "-o", "-"]);
+    assert!(
+        err.contains("1.S.A already applies to a small organization"),
+        "{err}"
+    );
+}
+
+#[test]
+fn init_interview_asks_the_sizing_questions_and_suggests_a_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("answers.yaml");
+    let f = file.display().to_string();
+    // name, type, physicians, beds, workforce, assets, IT staff, security staff, sites, tier.
+    let input = "Lakeside Pediatrics\nphysician-practice\n7\n\n22\n30\n0\n0\n1\n\n";
+    let out = hicp()
+        .args(["init", "--interview", "-o", &f])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("7 physicians (HICP: 10 or fewer is small)"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("tier: small") && text.contains("physicians: 7"),
+        "{text}"
+    );
+    let v = json(&["assess", &f, "--format", "json", "--as-of", AS_OF]);
+    assert_eq!(v["organization"]["name"], "Lakeside Pediatrics");
+}
+
+#[test]
+fn bad_answers_files_exit_2_with_located_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        (
+            "tier: small\nanswers:\n  - id: 1.S.A.c1\n    status: [implemented\n",
+            ":4:",
+        ),
+        (
+            "tier: medium\nanswers:\n  - id: 3.M.B.c9\n    status: partial\n",
+            "did you mean \"3.M.B.c1\"?",
+        ),
+        (
+            "tier: small\nanswers:\n  - id: 1.S.A.c1\n    status: done\n",
+            "invalid status \"done\"",
+        ),
+        (
+            "tier: small\nanswers:\n  - id: 1.S.A.c1\n    status: not_applicable\n",
+            "not_applicable needs a reason",
+        ),
+        (
+            "tier: small\nanswers:\n  - id: 1.S.A.c1\n    status: implemented\n    in_place_since: 2026-13-01\n",
+            "not a real calendar date",
+        ),
+        (
+            "tier: small\nanswers:\n  - id: 1.S.A.c1\n    status: implemented\n    in_place_since: 2030-01-01\n",
+            "is in the future",
+        ),
+    ];
+    for (i, (text, expected)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{i}.yaml"));
+        std::fs::write(&file, text).unwrap();
+        let f = file.display().to_string();
+        for cmd in ["assess", "plan"] {
+            let err = run_invalid(&[cmd, &f, "--as-of", AS_OF]);
+            assert!(err.contains(expected), "{cmd} {i}: {err}");
+            assert!(
+                err.contains(&format!("bad{i}.yaml:")),
+                "{cmd} {i}: no location in {err}"
+            );
+        }
+    }
+    let err = run_invalid(&["assess", "/no/such/answers.yaml"]);
+    assert!(err.contains("cannot read the answers file"), "{err}");
+    let err = run_invalid(&["assess", &example("small-clinic"), "--as-of", "2026-02-30"]);
+    assert!(err.contains("--as-of"), "{err}");
+    let err = run_invalid(&["assess", &example("health-system"), "--as-of", "2025-01-01"]);
+    assert!(portable(err).contains("examples/health-system.yaml:"));
+}
