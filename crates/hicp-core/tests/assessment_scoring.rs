@@ -124,6 +124,12 @@ fn explanations_show_the_arithmetic_and_the_reasons() {
     ] {
         assert!(explain(catalog(), &a, &s, id).is_ok(), "{id}");
     }
+    let err = explain(catalog(), &a, &s, "7.M.D").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("7.M.D (not in scope for a small organization)"),
+        "{err}"
+    );
     let err = explain(catalog(), &a, &s, "ransomwar").unwrap_err();
     assert_eq!(err.suggestion.as_deref(), Some("ransomware"));
     assert!(

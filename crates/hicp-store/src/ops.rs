@@ -1111,6 +1111,72 @@ impl Store {
         })
     }
 
+    /// Starts an open assessment from an earlier one of the same organization (the
+    /// yearly reassessment): copies its answers (as version 1, updated by `by`) and its
+    /// opted-in sub-practices, leaving alone any criterion `to` has already answered.
+    /// Evidence is not copied. Returns how many answers were copied. One audit entry
+    /// records the copy.
+    pub async fn copy_answers(
+        &self,
+        from: &AssessmentId,
+        to: &AssessmentId,
+        by: &UserId,
+    ) -> Result<u64> {
+        let at = to_millis(now());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let org = open_assessment_org!(tx, to);
+            let source: Option<(String,)> =
+                sqlx::query_as("SELECT org_id FROM assessments WHERE id = $1")
+                    .bind(from.as_str().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match source {
+                None => return Err(StoreError::NotFound),
+                Some((source_org,)) if source_org != org => {
+                    return Err(StoreError::Invalid(
+                        "answers can only be copied within one organization".into(),
+                    ));
+                }
+                Some(_) => {}
+            }
+            let copied = sqlx::query(
+                "INSERT INTO answers (assessment_id, criterion_id, status, na_reason, notes, owner, \
+                 in_place_since, updated_by, updated_at, version) \
+                 SELECT $2, criterion_id, status, na_reason, notes, owner, in_place_since, $3, $4, 1 \
+                 FROM answers WHERE assessment_id = $1 \
+                 ON CONFLICT (assessment_id, criterion_id) DO NOTHING",
+            )
+            .bind(from.as_str().to_owned())
+            .bind(to.as_str().to_owned())
+            .bind(by.as_str().to_owned())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "INSERT INTO assessment_sub_practices (assessment_id, sub_practice_id, opted_in_by, opted_in_at) \
+                 SELECT $2, sub_practice_id, $3, $4 FROM assessment_sub_practices WHERE assessment_id = $1 \
+                 ON CONFLICT (assessment_id, sub_practice_id) DO NOTHING",
+            )
+            .bind(from.as_str().to_owned())
+            .bind(to.as_str().to_owned())
+            .bind(by.as_str().to_owned())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let mut audit = AuditBatch::new(at, Some(by), Some(&org), "assessment", to.to_string());
+            audit.event(
+                "copied_answers_from",
+                None,
+                Some(format!("{from} ({copied} answers)")),
+            );
+            write_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(copied)
+        })
+    }
+
     /// The sub-practices opted into an assessment, sorted.
     pub async fn opted_in_sub_practices(&self, assessment: &AssessmentId) -> Result<Vec<String>> {
         on_pool!(self, pool => {

@@ -163,6 +163,7 @@ conformance!(
     evidence_bytes_and_sha256_round_trip,
     audit_log_is_ordered_filtered_and_append_only,
     closing_an_assessment_makes_a_snapshot,
+    next_assessment_starts_from_the_previous_answers,
     concurrent_writers_complete_without_busy_errors,
 );
 
@@ -1392,6 +1393,66 @@ async fn closing_an_assessment_makes_a_snapshot(ctx: Ctx) {
         .map(|a| a.id)
         .collect();
     assert_eq!(history, vec![next.id, a.id]);
+}
+
+async fn next_assessment_starts_from_the_previous_answers(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, first) = setup(s).await;
+    let kept = AnswerInput {
+        status: "partial".into(),
+        notes: Some("restore test pending".into()),
+        owner: Some("IT".into()),
+        in_place_since: Some(date!(2025 - 05 - 01)),
+        ..AnswerInput::default()
+    };
+    s.save_answer(&first.id, "1.S.A.1", &kept, &u.id, 0)
+        .await
+        .unwrap();
+    s.save_answer(&first.id, "1.S.A.2", &answer("yes"), &u.id, 0)
+        .await
+        .unwrap();
+    s.save_answer(&first.id, "1.S.A.2", &answer("no"), &u.id, 1)
+        .await
+        .unwrap();
+    s.set_sub_practice(&first.id, "2.M.B", true, &u.id)
+        .await
+        .unwrap();
+    s.close_assessment(&first.id, "{}", &u.id).await.unwrap();
+
+    let next = assessment(s, &o.id, &u.id).await;
+    // Something answered before the copy is left alone.
+    let early = s
+        .save_answer(&next.id, "1.S.A.2", &answer("yes"), &u.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(s.copy_answers(&first.id, &next.id, &u.id).await.unwrap(), 1);
+    let copied = s.answer(&next.id, "1.S.A.1").await.unwrap().unwrap();
+    assert_eq!(copied.status, "partial");
+    assert_eq!(copied.notes, kept.notes);
+    assert_eq!(copied.owner, kept.owner);
+    assert_eq!(copied.in_place_since, kept.in_place_since);
+    assert_eq!(copied.version, 1);
+    assert_eq!(s.answer(&next.id, "1.S.A.2").await.unwrap(), Some(early));
+    assert_eq!(s.opted_in_sub_practices(&next.id).await.unwrap(), ["2.M.B"]);
+    // The snapshot is unchanged.
+    assert_eq!(s.answers(&first.id).await.unwrap().len(), 2);
+    // Copying again changes nothing.
+    assert_eq!(s.copy_answers(&first.id, &next.id, &u.id).await.unwrap(), 0);
+
+    // Never across organizations, never into a closed assessment.
+    let other = org(s, "Other clinic", &u.id).await;
+    let theirs = assessment(s, &other.id, &u.id).await;
+    let across = s.copy_answers(&first.id, &theirs.id, &u.id).await;
+    assert!(matches!(across, Err(StoreError::Invalid(_))), "{across:?}");
+    let into_closed = s.copy_answers(&next.id, &first.id, &u.id).await;
+    assert!(
+        matches!(into_closed, Err(StoreError::AssessmentClosed)),
+        "{into_closed:?}"
+    );
+    let unknown = s
+        .copy_answers(&AssessmentId::new("nope"), &next.id, &u.id)
+        .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
 }
 
 async fn concurrent_writers_complete_without_busy_errors(ctx: Ctx) {

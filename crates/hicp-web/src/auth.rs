@@ -20,7 +20,9 @@ pub enum AuthError {
 pub fn password_problem(password: &str) -> Option<String> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        Some(format!("Use at least {MIN_PASSWORD_CHARS} characters; a short sentence is easy to remember."))
+        Some(format!(
+            "Use at least {MIN_PASSWORD_CHARS} characters; a short sentence is easy to remember."
+        ))
     } else if n > MAX_PASSWORD_CHARS {
         Some(format!("Use at most {MAX_PASSWORD_CHARS} characters."))
     } else {
@@ -39,8 +41,11 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
 
 /// Whether `password` matches `phc`. A malformed stored hash never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A hash nobody's password matches, verified when the email is unknown so that a wrong
@@ -65,7 +70,11 @@ pub fn token_digest(token: &str) -> String {
 
 /// Constant-time equality for tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]

@@ -100,8 +100,14 @@ mod tests {
     #[test]
     fn chart_is_accessible_escaped_and_deterministic() {
         let bars = [
-            Bar { label: "Ransomware <&>".into(), score: Some(62.0) },
-            Bar { label: "Insider".into(), score: None },
+            Bar {
+                label: "Ransomware <&>".into(),
+                score: Some(62.0),
+            },
+            Bar {
+                label: "Insider".into(),
+                score: None,
+            },
         ];
         let a = bar_chart("Threat coverage", &bars);
         assert_eq!(a, bar_chart("Threat coverage", &bars));

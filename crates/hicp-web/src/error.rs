@@ -28,14 +28,24 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "This page does not exist, or you have no access to it.".to_owned()),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "This page does not exist, or you have no access to it.".to_owned(),
+            ),
             // Same words as not found: a user of another organization learns nothing of it.
-            AppError::Forbidden => (StatusCode::FORBIDDEN, "You do not have access to this.".to_owned()),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "You do not have access to this.".to_owned(),
+            ),
             AppError::Csrf(m) => (StatusCode::FORBIDDEN, (*m).to_owned()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Your saved work is safe; please try again.".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. Your saved work is safe; please try again."
+                        .to_owned(),
+                )
             }
         };
         let body = format!(

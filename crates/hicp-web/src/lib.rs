@@ -35,7 +35,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { secure_cookies: false, max_upload_bytes: 10 * 1024 * 1024, session_hours: 12 }
+        Config {
+            secure_cookies: false,
+            max_upload_bytes: 10 * 1024 * 1024,
+            session_hours: 12,
+        }
     }
 }
 
@@ -48,9 +52,18 @@ pub const ALLOWED_UPLOADS: &[(&str, &str)] = &[
     ("jpeg", "image/jpeg"),
     ("txt", "text/plain"),
     ("csv", "text/csv"),
-    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
 ];
 
 /// What every handler can reach.
@@ -73,7 +86,11 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(store: Store, catalog: Catalog, config: Config) -> AppState {
-        AppState(Arc::new(Inner { store, catalog, config }))
+        AppState(Arc::new(Inner {
+            store,
+            catalog,
+            config,
+        }))
     }
 }
 
@@ -82,24 +99,49 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(pages::health))
         .route("/assets/{*path}", get(assets::serve))
-        .route("/setup", get(pages::auth::setup_form).post(pages::auth::setup))
-        .route("/login", get(pages::auth::login_form).post(pages::auth::login))
+        .route(
+            "/setup",
+            get(pages::auth::setup_form).post(pages::auth::setup),
+        )
+        .route(
+            "/login",
+            get(pages::auth::login_form).post(pages::auth::login),
+        )
         .route("/logout", post(pages::auth::logout))
         .route("/", get(pages::orgs::home))
-        .route("/orgs/new", get(pages::orgs::new_form).post(pages::orgs::create))
+        .route(
+            "/orgs/new",
+            get(pages::orgs::new_form).post(pages::orgs::create),
+        )
         .route("/orgs/{org}", get(pages::dashboard::dashboard))
-        .route("/orgs/{org}/settings", get(pages::orgs::settings).post(pages::orgs::update))
+        .route(
+            "/orgs/{org}/settings",
+            get(pages::orgs::settings).post(pages::orgs::update),
+        )
         .route("/orgs/{org}/staff", get(pages::dashboard::staff))
+        .route(
+            "/orgs/{org}/members",
+            get(pages::orgs::members).post(pages::orgs::add_member),
+        )
         .route("/orgs/{org}/practices/{n}", get(pages::assess::practice))
-        .route("/orgs/{org}/answers/{criterion}", post(pages::assess::save_answer))
+        .route(
+            "/orgs/{org}/answers/{criterion}",
+            post(pages::assess::save_answer),
+        )
         .route(
             "/orgs/{org}/evidence",
             post(pages::assess::add_evidence).layer(DefaultBodyLimit::max(upload_limit)),
         )
-        .route("/orgs/{org}/evidence/{id}", get(pages::assess::download_evidence))
+        .route(
+            "/orgs/{org}/evidence/{id}",
+            get(pages::assess::download_evidence),
+        )
         .route("/orgs/{org}/plan", get(pages::plan::board))
         .route("/orgs/{org}/plan/{action}", post(pages::plan::save_action))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::csrf));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::csrf,
+        ));
     for layer in security::layers() {
         app = app.layer(layer);
     }
@@ -112,5 +154,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

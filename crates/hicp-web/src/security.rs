@@ -16,7 +16,10 @@ pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         h(header::REFERRER_POLICY, "same-origin"),
         h(header::X_FRAME_OPTIONS, "DENY"),
-        h(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        h(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
         // Pages hold an organization's weaknesses: keep them out of shared caches and history.
         h(header::CACHE_CONTROL, "no-store"),
     ]

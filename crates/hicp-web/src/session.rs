@@ -65,10 +65,20 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Aut
     };
     let now = OffsetDateTime::now_utc();
     let digest = token_digest(token);
-    let Some(session) = state.store.session(&digest, now).await.map_err(AppError::internal)? else {
+    let Some(session) = state
+        .store
+        .session(&digest, now)
+        .await
+        .map_err(AppError::internal)?
+    else {
         return Ok(None);
     };
-    let Some(user) = state.store.user(&session.user_id).await.map_err(AppError::internal)? else {
+    let Some(user) = state
+        .store
+        .user(&session.user_id)
+        .await
+        .map_err(AppError::internal)?
+    else {
         return Ok(None);
     };
     // Sliding expiry, written at most once a minute to spare the database.
@@ -98,14 +108,22 @@ pub async fn start(state: &AppState, user: &User) -> Result<HeaderValue, AppErro
         })
         .await
         .map_err(AppError::internal)?;
-    Ok(set_cookie(state, SESSION_COOKIE, &token, Some(state.config.session_hours * 3600)))
+    Ok(set_cookie(
+        state,
+        SESSION_COOKIE,
+        &token,
+        Some(state.config.session_hours * 3600),
+    ))
 }
 
 /// Signed-in users only: others are sent to the login page.
 impl FromRequestParts<AppState> for Auth {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(auth) = parts.extensions.get::<Auth>() {
             return Ok(auth.clone());
         }
@@ -128,7 +146,9 @@ impl FromRequestParts<AppState> for Auth {
 /// new one to set.
 pub fn pre_session_token(headers: &HeaderMap) -> (String, Option<String>) {
     match cookie(headers, PRE_CSRF_COOKIE) {
-        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => (t.to_owned(), None),
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (t.to_owned(), None)
+        }
         _ => {
             let t = random_token().unwrap_or_default();
             (t.clone(), Some(t))
@@ -154,7 +174,9 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         Some(a) => a.session.csrf_token.clone(),
         None => match cookie(req.headers(), PRE_CSRF_COOKIE) {
             Some(t) => t.to_owned(),
-            None => return refuse("Your form has expired. Go back, reload the page and try again."),
+            None => {
+                return refuse("Your form has expired. Go back, reload the page and try again.");
+            }
         },
     };
     let (mut req, given) = match token_of(req).await {
@@ -179,7 +201,10 @@ fn cross_site(h: &HeaderMap) -> bool {
     if h.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
         return true;
     }
-    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok())) {
+    match (
+        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
         (Some("null"), _) => true,
         (Some(origin), Some(host)) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
@@ -192,7 +217,11 @@ fn cross_site(h: &HeaderMap) -> bool {
 /// The token from the `X-CSRF-Token` header, or from the `csrf` field of a URL-encoded form
 /// (the body is read and put back).
 async fn token_of(req: Request) -> Result<(Request, Option<String>), Response> {
-    if let Some(t) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(t) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         let t = t.to_owned();
         return Ok((req, Some(t)));
     }
@@ -227,19 +256,31 @@ mod tests {
     #[test]
     fn cookies_and_form_fields_are_found() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; hicp_session=abc; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hicp_session=abc; b=2"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
-        assert_eq!(form_field(b"x=1&csrf=tok&y=2", "csrf").as_deref(), Some("tok"));
+        assert_eq!(
+            form_field(b"x=1&csrf=tok&y=2", "csrf").as_deref(),
+            Some("tok")
+        );
     }
 
     #[test]
     fn other_origins_are_cross_site() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
         assert!(!cross_site(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(cross_site(&h));
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));

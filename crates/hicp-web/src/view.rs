@@ -4,7 +4,9 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use hicp_core::assessment::{Answers, CriterionAnswer, Date, Evidence, OrgType, Profile, Status, classify};
+use hicp_core::assessment::{
+    Answers, CriterionAnswer, Date, Evidence, OrgType, Profile, Status, classify,
+};
 use hicp_core::catalog::{SubPracticeId, Tier};
 use hicp_store::{Assessment, OrgId, Organization, Role};
 use serde::{Deserialize, Serialize};
@@ -23,7 +25,11 @@ impl OrgCtx {
     }
 
     pub fn require_edit(&self) -> Result<(), AppError> {
-        if self.can_edit() { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.can_edit() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 }
 
@@ -34,16 +40,34 @@ pub async fn org_ctx(state: &AppState, auth: &Auth, org: &str) -> Result<OrgCtx,
     let role = if auth.user.is_admin {
         Some(Role::Admin)
     } else {
-        state.store.role_of(&auth.user.id, &id).await.map_err(AppError::internal)?
+        state
+            .store
+            .role_of(&auth.user.id, &id)
+            .await
+            .map_err(AppError::internal)?
     };
     let Some(role) = role else {
         return Err(AppError::NotFound);
     };
-    let Some(org) = state.store.organization(&id).await.map_err(AppError::internal)? else {
+    let Some(org) = state
+        .store
+        .organization(&id)
+        .await
+        .map_err(AppError::internal)?
+    else {
         return Err(AppError::NotFound);
     };
-    let tier = org.tier.as_deref().and_then(Tier::from_name).unwrap_or(Tier::Small);
-    let assessment = match state.store.current_assessment(&id).await.map_err(AppError::internal)? {
+    let tier = org
+        .tier
+        .as_deref()
+        .and_then(Tier::from_name)
+        .unwrap_or(Tier::Small);
+    let assessment = match state
+        .store
+        .current_assessment(&id)
+        .await
+        .map_err(AppError::internal)?
+    {
         Some(a) => a,
         None => state
             .store
@@ -56,7 +80,12 @@ pub async fn org_ctx(state: &AppState, auth: &Auth, org: &str) -> Result<OrgCtx,
             .await
             .map_err(AppError::internal)?,
     };
-    Ok(OrgCtx { org, role, assessment, tier })
+    Ok(OrgCtx {
+        org,
+        role,
+        assessment,
+        tier,
+    })
 }
 
 /// The sizing interview's answers as stored with the organization (JSON).
@@ -102,7 +131,10 @@ fn date(d: Option<hicp_store::Date>) -> Option<Date> {
 /// The domain's view of the stored assessment, ready to score and plan.
 pub async fn answers(state: &AppState, ctx: &OrgCtx) -> Result<Answers, AppError> {
     let store = &state.store;
-    let rows = store.answers(&ctx.assessment.id).await.map_err(AppError::internal)?;
+    let rows = store
+        .answers(&ctx.assessment.id)
+        .await
+        .map_err(AppError::internal)?;
     let evidence = store
         .evidence_for_assessment(&ctx.assessment.id)
         .await

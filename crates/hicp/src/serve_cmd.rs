@@ -32,7 +32,10 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
         None => {
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("creating {}", args.data_dir.display()))?;
-            format!("sqlite://{}?mode=rwc", args.data_dir.join("hicp.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                args.data_dir.join("hicp.db").display()
+            )
         }
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -51,8 +54,13 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             ..hicp_web::Config::default()
         };
         let state = hicp_web::AppState::new(store, catalog, config);
-        println!("HICP Toolkit is running at http://{addr}/ (database: {})", redact(&url));
-        hicp_web::serve(listener, state, shutdown_signal()).await.context("serving")?;
+        println!(
+            "HICP Toolkit is running at http://{addr}/ (database: {})",
+            redact(&url)
+        );
+        hicp_web::serve(listener, state, shutdown_signal())
+            .await
+            .context("serving")?;
         Ok(())
     })
 }
@@ -64,7 +72,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -94,7 +103,13 @@ fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact("sqlite://x.db?mode=rwc"), "sqlite://x.db?mode=rwc");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
     }
 }

@@ -272,16 +272,19 @@ pub fn explain(
     ids.extend(scores.csf.iter().map(|c| c.id.clone()));
     ids.extend(scores.cpg.iter().map(|c| c.id.clone()));
     ids.extend(scores.hipaa.iter().map(|c| c.id.clone()));
-    let mut suggestion = nearest(key, ids.iter().map(String::as_str)).map(str::to_owned);
-    if suggestion.is_none() && catalog.sub_practice(key).is_some() {
-        suggestion = None;
+    let out_of_scope = catalog.sub_practice(key).is_some()
+        || catalog
+            .sub_practices
+            .iter()
+            .any(|s| s.criteria.iter().any(|c| c.id.as_str() == key));
+    if out_of_scope {
         return Err(ExplainError {
             id: format!("{key} (not in scope for a {} organization)", answers.tier),
-            suggestion,
+            suggestion: None,
         });
     }
     Err(ExplainError {
         id: key.to_owned(),
-        suggestion,
+        suggestion: nearest(key, ids.iter().map(String::as_str)).map(str::to_owned),
     })
 }

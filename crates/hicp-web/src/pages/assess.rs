@@ -7,13 +7,15 @@ use crate::session::Auth;
 use crate::view::{OrgCtx, org_ctx};
 use crate::{ALLOWED_UPLOADS, AppState};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use hicp_core::assessment::Status;
 use hicp_core::catalog::{Provenance, SubPractice};
-use hicp_store::{AnswerInput, Date, EvidenceContent, EvidenceId, NewEvidence, OffsetDateTime, StoreError};
+use hicp_store::{
+    AnswerInput, Date, EvidenceContent, EvidenceId, NewEvidence, OffsetDateTime, StoreError,
+};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -119,7 +121,11 @@ fn evidence_view(e: &hicp_store::Evidence) -> EvidenceView {
         is_file: e.kind == hicp_store::EvidenceKind::File,
         file_name: e.file_name.clone().unwrap_or_default(),
         size: size_text(e.size),
-        sha_short: e.sha256.as_deref().map(|s| s[..12.min(s.len())].to_owned()).unwrap_or_default(),
+        sha_short: e
+            .sha256
+            .as_deref()
+            .map(|s| s[..12.min(s.len())].to_owned())
+            .unwrap_or_default(),
         url: e.url.clone().unwrap_or_default(),
         collected_on: e.collected_on.map(|d| d.to_string()).unwrap_or_default(),
         valid_until: e.valid_until.map(|d| d.to_string()).unwrap_or_default(),
@@ -131,12 +137,17 @@ fn criterion_view(
     answer: Option<&hicp_store::Answer>,
     evidence: Vec<EvidenceView>,
 ) -> CriterionView {
-    let status = answer.and_then(|a| Status::from_name(&a.status)).unwrap_or(Status::NotStarted);
+    let status = answer
+        .and_then(|a| Status::from_name(&a.status))
+        .unwrap_or(Status::NotStarted);
     let text = |f: Option<&String>| f.cloned().unwrap_or_default();
     let na_reason = text(answer.and_then(|a| a.na_reason.as_ref()));
     let notes = text(answer.and_then(|a| a.notes.as_ref()));
     let owner = text(answer.and_then(|a| a.owner.as_ref()));
-    let in_place_since = answer.and_then(|a| a.in_place_since).map(|d| d.to_string()).unwrap_or_default();
+    let in_place_since = answer
+        .and_then(|a| a.in_place_since)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     CriterionView {
         id: c.id.to_string(),
         dom: dom_id(c.id.as_str()),
@@ -144,10 +155,17 @@ fn criterion_view(
         guidance: c.guidance.clone(),
         statuses: STATUS_LABELS
             .iter()
-            .map(|(s, l)| Opt { value: s.name().into(), label: (*l).into(), selected: *s == status })
+            .map(|(s, l)| Opt {
+                value: s.name().into(),
+                label: (*l).into(),
+                selected: *s == status,
+            })
             .collect(),
         version: answer.map_or(0, |a| a.version),
-        has_details: !(na_reason.is_empty() && notes.is_empty() && owner.is_empty() && in_place_since.is_empty()),
+        has_details: !(na_reason.is_empty()
+            && notes.is_empty()
+            && owner.is_empty()
+            && in_place_since.is_empty()),
         na_reason,
         notes,
         owner,
@@ -175,17 +193,32 @@ pub async fn practice(
         return Err(AppError::NotFound);
     };
     let store = &state.store;
-    let answers = store.answers(&ctx.assessment.id).await.map_err(AppError::internal)?;
-    let by_criterion: HashMap<&str, &hicp_store::Answer> =
-        answers.iter().map(|a| (a.criterion_id.as_str(), a)).collect();
-    let evidence = store.evidence_for_assessment(&ctx.assessment.id).await.map_err(AppError::internal)?;
-    let opted = store.opted_in_sub_practices(&ctx.assessment.id).await.map_err(AppError::internal)?;
+    let answers = store
+        .answers(&ctx.assessment.id)
+        .await
+        .map_err(AppError::internal)?;
+    let by_criterion: HashMap<&str, &hicp_store::Answer> = answers
+        .iter()
+        .map(|a| (a.criterion_id.as_str(), a))
+        .collect();
+    let evidence = store
+        .evidence_for_assessment(&ctx.assessment.id)
+        .await
+        .map_err(AppError::internal)?;
+    let opted = store
+        .opted_in_sub_practices(&ctx.assessment.id)
+        .await
+        .map_err(AppError::internal)?;
     let scope = in_scope(&state, &ctx, &opted);
 
     let answered = |s: &SubPractice| {
         s.criteria
             .iter()
-            .filter(|c| by_criterion.get(c.id.as_str()).is_some_and(|a| a.status != Status::NotStarted.name()))
+            .filter(|c| {
+                by_criterion
+                    .get(c.id.as_str())
+                    .is_some_and(|a| a.status != Status::NotStarted.name())
+            })
             .count()
     };
     let tabs: Vec<Tab> = state
@@ -199,7 +232,12 @@ pub async fn practice(
                 a += answered(s);
                 t += s.criteria.len();
             }
-            Tab { number: p.number, name: p.name.clone(), answered: a, total: t }
+            Tab {
+                number: p.number,
+                name: p.name.clone(),
+                answered: a,
+                total: t,
+            }
         })
         .collect();
     let subs = scope
@@ -236,7 +274,12 @@ pub async fn practice(
         practice_summary: practice.summary.clone(),
         overall_answered: tabs.iter().map(|t| t.answered).sum(),
         overall_total: tabs.iter().map(|t| t.total).sum(),
-        next_practice: state.catalog.practices.iter().map(|p| p.number).find(|m| *m > n),
+        next_practice: state
+            .catalog
+            .practices
+            .iter()
+            .map(|p| p.number)
+            .find(|m| *m > n),
         tabs,
         subs,
         can_edit: ctx.can_edit(),
@@ -273,12 +316,16 @@ pub fn form_date(field: &str, s: &str) -> Result<Option<Date>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    let parsed = hicp_core::assessment::Date::parse(s)
-        .ok()
-        .and_then(|d| time::Month::try_from(d.month()).ok().and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok()));
+    let parsed = hicp_core::assessment::Date::parse(s).ok().and_then(|d| {
+        time::Month::try_from(d.month())
+            .ok()
+            .and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
+    });
     match parsed {
         None => Err(format!("{field}: \"{s}\" is not a date (use YYYY-MM-DD).")),
-        Some(d) if d > OffsetDateTime::now_utc().date() => Err(format!("{field}: {s} is in the future.")),
+        Some(d) if d > OffsetDateTime::now_utc().date() => {
+            Err(format!("{field}: {s} is in the future."))
+        }
         Some(d) => Ok(Some(d)),
     }
 }
@@ -305,56 +352,114 @@ pub async fn save_answer(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     ctx.require_edit()?;
-    let Some(sp) = state.catalog.sub_practices.iter().find(|s| s.criteria.iter().any(|c| c.id.as_str() == criterion)) else {
+    let Some(sp) = state
+        .catalog
+        .sub_practices
+        .iter()
+        .find(|s| s.criteria.iter().any(|c| c.id.as_str() == criterion))
+    else {
         return Err(AppError::NotFound);
     };
     let dom = dom_id(&criterion);
     let htmx = headers.contains_key("hx-request");
     let fail = |message: String| -> Result<Response, AppError> {
-        if htmx { Ok(status_fragment(&dom, "error", &message, None)) } else { Err(AppError::BadRequest(message)) }
+        if htmx {
+            Ok(status_fragment(&dom, "error", &message, None))
+        } else {
+            Err(AppError::BadRequest(message))
+        }
     };
     let Some(status) = Status::from_name(&f.status) else {
         return fail("Choose an answer first.".into());
     };
     let na_reason = opt(&f.na_reason);
     if status == Status::NotApplicable && na_reason.is_none() {
-        return fail("Not saved: say why it does not apply (the \"Why it does not apply\" field).".into());
+        return fail(
+            "Not saved: say why it does not apply (the \"Why it does not apply\" field).".into(),
+        );
     }
     let in_place_since = match form_date("In place since", &f.in_place_since) {
         Ok(d) => d,
         Err(e) => return fail(format!("Not saved: {e}")),
     };
-    let input = AnswerInput { status: status.name().into(), na_reason, notes: opt(&f.notes), owner: opt(&f.owner), in_place_since };
-    match state.store.save_answer(&ctx.assessment.id, &criterion, &input, &auth.user.id, f.version).await {
+    let input = AnswerInput {
+        status: status.name().into(),
+        na_reason,
+        notes: opt(&f.notes),
+        owner: opt(&f.owner),
+        in_place_since,
+    };
+    match state
+        .store
+        .save_answer(
+            &ctx.assessment.id,
+            &criterion,
+            &input,
+            &auth.user.id,
+            f.version,
+        )
+        .await
+    {
         Ok(saved) if htmx => {
             let at = saved.updated_at.time();
-            Ok(status_fragment(&dom, "saved", &format!("Saved at {:02}:{:02} UTC.", at.hour(), at.minute()), Some(saved.version)))
+            Ok(status_fragment(
+                &dom,
+                "saved",
+                &format!("Saved at {:02}:{:02} UTC.", at.hour(), at.minute()),
+                Some(saved.version),
+            ))
         }
-        Ok(_) => Ok(Redirect::to(&format!("/orgs/{org}/practices/{}#sp-{}", sp.practice, dom_id(sp.id.as_str()))).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/orgs/{org}/practices/{}#sp-{}",
+            sp.practice,
+            dom_id(sp.id.as_str())
+        ))
+        .into_response()),
         Err(StoreError::Conflict(hicp_store::Conflict::Answer(current))) => {
             let who = match &current.updated_by {
-                Some(u) => state.store.user(u).await.ok().flatten().map(|u| u.display_name).unwrap_or_else(|| "someone".into()),
+                Some(u) => state
+                    .store
+                    .user(u)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|u| u.display_name)
+                    .unwrap_or_else(|| "someone".into()),
                 None => "someone".into(),
             };
             let label = STATUS_LABELS
                 .iter()
                 .find(|(s, _)| s.name() == current.status)
                 .map_or(current.status.as_str(), |(_, l)| l);
-            let notes = current.notes.as_deref().map(|n| format!(" Their notes: \"{n}\".")).unwrap_or_default();
+            let notes = current
+                .notes
+                .as_deref()
+                .map(|n| format!(" Their notes: \"{n}\"."))
+                .unwrap_or_default();
             let message = format!(
                 "Not saved: {who} changed this answer while you were editing. Their answer: \"{label}\".{notes} \
                  Change any field again to replace it with yours, or reload the page to see theirs."
             );
-            Ok(status_fragment(&dom, "error", &message, Some(current.version)))
+            Ok(status_fragment(
+                &dom,
+                "error",
+                &message,
+                Some(current.version),
+            ))
         }
-        Err(StoreError::AssessmentClosed) => fail("This assessment is closed and can no longer change.".into()),
+        Err(StoreError::AssessmentClosed) => {
+            fail("This assessment is closed and can no longer change.".into())
+        }
         Err(e) => Err(AppError::internal(e)),
     }
 }
 
 fn allowed_type(file_name: &str) -> Option<&'static str> {
     let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
-    ALLOWED_UPLOADS.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
+    ALLOWED_UPLOADS
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map(|(_, t)| *t)
 }
 
 pub async fn add_evidence(
@@ -365,9 +470,20 @@ pub async fn add_evidence(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     ctx.require_edit()?;
-    let (mut criterion, mut title, mut url, mut collected, mut valid) = (String::new(), String::new(), String::new(), String::new(), String::new());
+    let (mut criterion, mut title, mut url, mut collected, mut valid) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    );
     let mut file: Option<(String, Vec<u8>)> = None;
-    let too_big = || AppError::BadRequest(format!("The file is larger than {} MB.", state.config.max_upload_bytes / (1024 * 1024)));
+    let too_big = || {
+        AppError::BadRequest(format!(
+            "The file is larger than {} MB.",
+            state.config.max_upload_bytes / (1024 * 1024)
+        ))
+    };
     while let Some(field) = form.next_field().await.map_err(|_| too_big())? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
@@ -380,7 +496,10 @@ pub async fn add_evidence(
                 file = Some((file_name, bytes.to_vec()));
             }
         } else {
-            let value = field.text().await.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            let value = field
+                .text()
+                .await
+                .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
             match name.as_str() {
                 "criterion" => criterion = value,
                 "title" => title = value,
@@ -391,20 +510,33 @@ pub async fn add_evidence(
             }
         }
     }
-    let Some(c) = state.catalog.sub_practices.iter().flat_map(|s| &s.criteria).find(|c| c.id.as_str() == criterion) else {
+    let Some(c) = state
+        .catalog
+        .sub_practices
+        .iter()
+        .flat_map(|s| &s.criteria)
+        .find(|c| c.id.as_str() == criterion)
+    else {
         return Err(AppError::BadRequest("criterion: unknown criterion.".into()));
     };
     let mut message = String::new();
     let title = title.trim().to_owned();
     let content = match (file, opt(&url)) {
         (Some((file_name, bytes)), _) => match allowed_type(&file_name) {
-            Some(content_type) => Some(EvidenceContent::File { file_name, content_type: content_type.into(), bytes, sha256: None }),
+            Some(content_type) => Some(EvidenceContent::File {
+                file_name,
+                content_type: content_type.into(),
+                bytes,
+                sha256: None,
+            }),
             None => {
                 message = "Not added: that file type is not accepted. Use PDF, PNG, JPEG, text, CSV or an Office document.".into();
                 None
             }
         },
-        (None, Some(u)) if u.starts_with("https://") || u.starts_with("http://") => Some(EvidenceContent::Link { url: u }),
+        (None, Some(u)) if u.starts_with("https://") || u.starts_with("http://") => {
+            Some(EvidenceContent::Link { url: u })
+        }
         (None, Some(_)) => {
             message = "Not added: the link must start with https:// or http://.".into();
             None
@@ -414,7 +546,8 @@ pub async fn add_evidence(
             None
         }
     };
-    let dates = form_date("Collected on", &collected).and_then(|c| form_date("Valid until", &valid).map(|v| (c, v)));
+    let dates = form_date("Collected on", &collected)
+        .and_then(|c| form_date("Valid until", &valid).map(|v| (c, v)));
     if title.is_empty() && message.is_empty() {
         message = "Not added: say what the evidence is (the \"What is it?\" field).".into();
     }
@@ -423,9 +556,13 @@ pub async fn add_evidence(
     }
     if let (Some(content), Ok((collected_on, _)), true) = (content, &dates, message.is_empty()) {
         // "Valid until" may lie in the future, so it is parsed without the future check.
-        let valid_until = hicp_core::assessment::Date::parse(valid.trim()).ok().and_then(|d| {
-            time::Month::try_from(d.month()).ok().and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
-        });
+        let valid_until = hicp_core::assessment::Date::parse(valid.trim())
+            .ok()
+            .and_then(|d| {
+                time::Month::try_from(d.month())
+                    .ok()
+                    .and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
+            });
         state
             .store
             .add_evidence(&NewEvidence {
@@ -450,8 +587,16 @@ pub async fn add_evidence(
         .iter()
         .map(evidence_view)
         .collect();
-    let answer = state.store.answer(&ctx.assessment.id, c.id.as_str()).await.map_err(AppError::internal)?;
-    let class = if message == "Evidence added." { "saved" } else { "error" };
+    let answer = state
+        .store
+        .answer(&ctx.assessment.id, c.id.as_str())
+        .await
+        .map_err(AppError::internal)?;
+    let class = if message == "Evidence added." {
+        "saved"
+    } else {
+        "error"
+    };
     render(&EvidenceFragment {
         org_id: ctx.org.id.to_string(),
         c: criterion_view(c, answer.as_ref(), evidence),
@@ -467,26 +612,49 @@ pub async fn download_evidence(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let id = EvidenceId::new(id);
-    let Some(meta) = state.store.evidence(&id).await.map_err(AppError::internal)? else {
+    let Some(meta) = state
+        .store
+        .evidence(&id)
+        .await
+        .map_err(AppError::internal)?
+    else {
         return Err(AppError::NotFound);
     };
     // Evidence of another organization's assessment is not found, whatever the id.
-    let assessment = state.store.assessment(&meta.assessment_id).await.map_err(AppError::internal)?;
+    let assessment = state
+        .store
+        .assessment(&meta.assessment_id)
+        .await
+        .map_err(AppError::internal)?;
     if assessment.is_none_or(|a| a.org_id != ctx.org.id) {
         return Err(AppError::NotFound);
     }
-    let Some(file) = state.store.evidence_file(&id).await.map_err(AppError::internal)? else {
+    let Some(file) = state
+        .store
+        .evidence_file(&id)
+        .await
+        .map_err(AppError::internal)?
+    else {
         return Err(AppError::NotFound);
     };
     let safe_name: String = file
         .file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok((
         [
             (header::CONTENT_TYPE, file.content_type),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe_name}\""),
+            ),
         ],
         file.bytes,
     )

@@ -47,7 +47,11 @@ fn shown(score: Option<f64>) -> String {
     score.map_or("not scored yet".into(), |s| format!("{s:.0}"))
 }
 
-pub async fn dashboard(State(state): State<AppState>, auth: Auth, Path(org): Path<String>) -> Result<Response, AppError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let a = answers(&state, &ctx).await?;
     let scores = score(&state.catalog, &a);
@@ -59,14 +63,31 @@ pub async fn dashboard(State(state): State<AppState>, auth: Auth, Path(org): Pat
         .flat_map(|s| &s.criteria)
         .filter(|c| a.status(c.id.as_str()) != Status::NotStarted)
         .count();
-    let threat_bars: Vec<Bar> = scores.threats.iter().map(|t| Bar { label: t.name.clone(), score: t.score }).collect();
+    let threat_bars: Vec<Bar> = scores
+        .threats
+        .iter()
+        .map(|t| Bar {
+            label: t.name.clone(),
+            score: t.score,
+        })
+        .collect();
     let practice_bars: Vec<Bar> = scores
         .practices
         .iter()
         .filter(|p| p.score.is_some() || !p.sub_practices.is_empty())
-        .map(|p| Bar { label: format!("{}. {}", p.number, p.name), score: p.score })
+        .map(|p| Bar {
+            label: format!("{}. {}", p.number, p.name),
+            score: p.score,
+        })
         .collect();
-    let rows = |bars: &[Bar]| bars.iter().map(|b| Row { label: b.label.clone(), value: shown(b.score) }).collect();
+    let rows = |bars: &[Bar]| {
+        bars.iter()
+            .map(|b| Row {
+                label: b.label.clone(),
+                value: shown(b.score),
+            })
+            .collect()
+    };
     let closed = state
         .store
         .assessments_for_org(&ctx.org.id)
@@ -96,12 +117,19 @@ pub async fn dashboard(State(state): State<AppState>, auth: Auth, Path(org): Pat
         cpg_rows: scores
             .cpg
             .iter()
-            .map(|g| Row { label: format!("{} {}", g.id, g.name), value: g.status.name().replace('_', " ") })
+            .map(|g| Row {
+                label: format!("{} {}", g.id, g.name),
+                value: g.status.name().replace('_', " "),
+            })
             .collect(),
         top: items
             .iter()
             .take(5)
-            .map(|i| TopAction { sub_practice: i.sub_practice.to_string(), text: i.text.clone(), effort: i.effort.name().into() })
+            .map(|i| TopAction {
+                sub_practice: i.sub_practice.to_string(),
+                text: i.text.clone(),
+                effort: i.effort.name().into(),
+            })
             .collect(),
         changes,
     })
@@ -123,7 +151,11 @@ struct StaffPage {
     threats: Vec<ThreatView>,
 }
 
-pub async fn staff(State(state): State<AppState>, auth: Auth, Path(org): Path<String>) -> Result<Response, AppError> {
+pub async fn staff(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     render(&StaffPage {
         csrf: auth.csrf().to_owned(),

@@ -24,5 +24,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 
 /// Renders a template into a response.
 pub fn render(t: &impl Template) -> Result<Response, AppError> {
-    t.render().map(|html| Html(html).into_response()).map_err(AppError::internal)
+    t.render()
+        .map(|html| Html(html).into_response())
+        .map_err(AppError::internal)
 }

@@ -45,7 +45,12 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
             .await
             .map_err(AppError::internal)?
             .into_iter()
-            .map(|o| OrgRow { id: o.id.to_string(), name: o.name, tier: o.tier.unwrap_or_default(), role: "admin".into() })
+            .map(|o| OrgRow {
+                id: o.id.to_string(),
+                name: o.name,
+                tier: o.tier.unwrap_or_default(),
+                role: "admin".into(),
+            })
             .collect()
     } else {
         state
@@ -54,10 +59,20 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
             .await
             .map_err(AppError::internal)?
             .into_iter()
-            .map(|(o, r)| OrgRow { id: o.id.to_string(), name: o.name, tier: o.tier.unwrap_or_default(), role: r.to_string() })
+            .map(|(o, r)| OrgRow {
+                id: o.id.to_string(),
+                name: o.name,
+                tier: o.tier.unwrap_or_default(),
+                role: r.to_string(),
+            })
             .collect()
     };
-    render(&HomePage { csrf: auth.csrf().to_owned(), user_name: auth.user.display_name.clone(), orgs, can_create: auth.user.is_admin })
+    render(&HomePage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        orgs,
+        can_create: auth.user.is_admin,
+    })
 }
 
 /// The sizing interview, as typed (numbers stay text so a wrong entry can be shown back).
@@ -88,7 +103,10 @@ const ORG_TYPE_LABELS: [(&str, &str); 7] = [
     ("post-acute", "Post-acute or long-term care"),
     ("payer", "Health plan or payer"),
     ("device-manufacturer", "Medical device manufacturer"),
-    ("business-associate", "Business associate (billing, IT, other services)"),
+    (
+        "business-associate",
+        "Business associate (billing, IT, other services)",
+    ),
     ("other", "Other"),
 ];
 
@@ -105,9 +123,19 @@ struct NewOrgPage {
 fn new_page(auth: &Auth, form: OrgForm, error: String) -> NewOrgPage {
     let org_types = ORG_TYPE_LABELS
         .iter()
-        .map(|(v, l)| Opt { value: (*v).into(), label: (*l).into(), selected: form.org_type == *v })
+        .map(|(v, l)| Opt {
+            value: (*v).into(),
+            label: (*l).into(),
+            selected: form.org_type == *v,
+        })
         .collect();
-    NewOrgPage { csrf: auth.csrf().to_owned(), user_name: auth.user.display_name.clone(), error, form, org_types }
+    NewOrgPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        error,
+        form,
+        org_types,
+    }
 }
 
 pub async fn new_form(auth: Auth) -> Result<Response, AppError> {
@@ -144,7 +172,11 @@ fn profile(f: &OrgForm) -> Result<ProfileJson, String> {
     })
 }
 
-pub async fn create(State(state): State<AppState>, auth: Auth, Form(f): Form<OrgForm>) -> Result<Response, AppError> {
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<OrgForm>,
+) -> Result<Response, AppError> {
     if !auth.user.is_admin {
         return Err(AppError::Forbidden);
     }
@@ -173,7 +205,12 @@ pub async fn create(State(state): State<AppState>, auth: Auth, Form(f): Form<Org
         .map_err(AppError::internal)?;
     state
         .store
-        .create_assessment(&NewAssessment { org_id: &org.id, name: "Assessment", tier: tier.name(), created_by: &auth.user.id })
+        .create_assessment(&NewAssessment {
+            org_id: &org.id,
+            name: "Assessment",
+            tier: tier.name(),
+            created_by: &auth.user.id,
+        })
         .await
         .map_err(AppError::internal)?;
     Ok(Redirect::to(&format!("/orgs/{}/settings?created=1", org.id)).into_response())
@@ -214,7 +251,11 @@ pub async fn settings(
     let sizing = classify(&ProfileJson::of(&ctx.org).to_profile(&ctx.org.name));
     let tiers = Tier::ALL
         .iter()
-        .map(|t| Opt { value: t.name().into(), label: t.name().into(), selected: *t == ctx.tier })
+        .map(|t| Opt {
+            value: t.name().into(),
+            label: t.name().into(),
+            selected: *t == ctx.tier,
+        })
         .collect();
     render(&SettingsPage {
         csrf: auth.csrf().to_owned(),
@@ -248,12 +289,18 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let Some(tier) = Tier::from_name(&f.tier) else {
-        return Err(AppError::BadRequest("tier: choose small, medium or large.".into()));
+        return Err(AppError::BadRequest(
+            "tier: choose small, medium or large.".into(),
+        ));
     };
     let sizing = classify(&ProfileJson::of(&ctx.org).to_profile(&ctx.org.name));
     let overridden = sizing.tier != Some(tier);
     let reason = if overridden {
-        format!("Set to {} by hand. The sizing rules said: {}", tier.name(), sizing.explanation)
+        format!(
+            "Set to {} by hand. The sizing rules said: {}",
+            tier.name(),
+            sizing.explanation
+        )
     } else {
         sizing.explanation.clone()
     };
@@ -273,4 +320,154 @@ pub async fn update(
         .await
         .map_err(AppError::internal)?;
     Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1")).into_response())
+}
+
+pub struct MemberRow {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    org_name: String,
+    members: Vec<MemberRow>,
+    is_admin: bool,
+    message: String,
+    message_class: String,
+}
+
+async fn members_page(
+    state: &AppState,
+    auth: &Auth,
+    ctx: &crate::view::OrgCtx,
+    message: String,
+    ok: bool,
+) -> Result<Response, AppError> {
+    let members = state
+        .store
+        .members(&ctx.org.id)
+        .await
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|m| MemberRow {
+            name: m.display_name,
+            email: m.email,
+            role: m.role.to_string(),
+        })
+        .collect();
+    render(&MembersPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        org_id: ctx.org.id.to_string(),
+        org_name: ctx.org.name.clone(),
+        members,
+        is_admin: ctx.role == hicp_store::Role::Admin,
+        message_class: if ok { "flash".into() } else { "error".into() },
+        message,
+    })
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    members_page(&state, &auth, &ctx, String::new(), true).await
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    display_name: String,
+    email: String,
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(f): Form<MemberForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    if ctx.role != hicp_store::Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let Some(role) = hicp_store::Role::parse(&f.role) else {
+        return members_page(
+            &state,
+            &auth,
+            &ctx,
+            "Role: choose viewer, assessor or admin.".into(),
+            false,
+        )
+        .await;
+    };
+    let email = f.email.trim().to_lowercase();
+    if !email.contains('@') {
+        return members_page(
+            &state,
+            &auth,
+            &ctx,
+            "Email: enter an email address.".into(),
+            false,
+        )
+        .await;
+    }
+    let user = match state
+        .store
+        .user_by_email(&email)
+        .await
+        .map_err(AppError::internal)?
+    {
+        Some(u) => u,
+        None => {
+            if let Some(problem) = crate::auth::password_problem(&f.password) {
+                return members_page(
+                    &state,
+                    &auth,
+                    &ctx,
+                    format!("First password: {problem}"),
+                    false,
+                )
+                .await;
+            }
+            let name = f.display_name.trim().to_owned();
+            let password = f.password.clone();
+            let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+                .await
+                .map_err(AppError::internal)?
+                .map_err(AppError::internal)?;
+            state
+                .store
+                .create_user(&hicp_store::NewUser {
+                    email: &email,
+                    display_name: &name,
+                    password_hash: &hash,
+                    is_admin: false,
+                })
+                .await
+                .map_err(AppError::internal)?
+        }
+    };
+    state
+        .store
+        .grant_role(&ctx.org.id, &user.id, role, &auth.user.id)
+        .await
+        .map_err(AppError::internal)?;
+    members_page(
+        &state,
+        &auth,
+        &ctx,
+        format!("{} is now {} of {}.", user.display_name, role, ctx.org.name),
+        true,
+    )
+    .await
 }

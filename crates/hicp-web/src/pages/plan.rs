@@ -106,26 +106,49 @@ pub async fn board(
                 horizon: i.horizon.label().into(),
                 why: i.why.clone(),
                 owner: t.and_then(|t| t.owner.clone()).unwrap_or_default(),
-                due_on: t.and_then(|t| t.due_on).map(|d| d.to_string()).unwrap_or_default(),
+                due_on: t
+                    .and_then(|t| t.due_on)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
                 version: t.map_or(0, |t| t.version),
                 statuses: STATUS_LABELS
                     .iter()
-                    .map(|(s, l)| Opt { value: s.as_str().into(), label: (*l).into(), selected: *s == status })
+                    .map(|(s, l)| Opt {
+                        value: s.as_str().into(),
+                        label: (*l).into(),
+                        selected: *s == status,
+                    })
                     .collect(),
             })
         })
         .collect();
-    let horizons = std::iter::once(Opt { value: String::new(), label: "All horizons".into(), selected: q.horizon.is_empty() })
-        .chain([Horizon::Days30, Horizon::Days90, Horizon::Months12].into_iter().map(|h| Opt {
-            value: h.name().into(),
-            label: h.label().into(),
-            selected: q.horizon == h.name(),
-        }))
-        .collect();
-    let statuses = std::iter::once(Opt { value: String::new(), label: "Any status".into(), selected: q.status.is_empty() })
-        .chain(STATUS_LABELS.iter().map(|(s, l)| Opt { value: s.as_str().into(), label: (*l).into(), selected: q.status == s.as_str() }))
-        .collect();
+    let horizons = std::iter::once(Opt {
+        value: String::new(),
+        label: "All horizons".into(),
+        selected: q.horizon.is_empty(),
+    })
+    .chain(
+        [Horizon::Days30, Horizon::Days90, Horizon::Months12]
+            .into_iter()
+            .map(|h| Opt {
+                value: h.name().into(),
+                label: h.label().into(),
+                selected: q.horizon == h.name(),
+            }),
+    )
+    .collect();
+    let statuses = std::iter::once(Opt {
+        value: String::new(),
+        label: "Any status".into(),
+        selected: q.status.is_empty(),
+    })
+    .chain(STATUS_LABELS.iter().map(|(s, l)| Opt {
+        value: s.as_str().into(),
+        label: (*l).into(),
+        selected: q.status == s.as_str(),
+    }))
+    .collect();
     render(&PlanPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -161,7 +184,10 @@ fn opt(s: &str) -> Option<String> {
 }
 
 fn fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
-    let mut html = format!("<div id=\"track-{dom}\" class=\"{class}\" role=\"status\" aria-live=\"polite\">{}</div>", escape(message));
+    let mut html = format!(
+        "<div id=\"track-{dom}\" class=\"{class}\" role=\"status\" aria-live=\"polite\">{}</div>",
+        escape(message)
+    );
     if let Some(v) = version {
         html.push_str(&format!("<input type=\"hidden\" name=\"version\" id=\"aversion-{dom}\" value=\"{v}\" hx-swap-oob=\"true\">"));
     }
@@ -177,12 +203,24 @@ pub async fn save_action(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     ctx.require_edit()?;
-    if !state.catalog.sub_practices.iter().flat_map(|s| &s.actions).any(|a| a.id.as_str() == action) {
+    if !state
+        .catalog
+        .sub_practices
+        .iter()
+        .flat_map(|s| &s.actions)
+        .any(|a| a.id.as_str() == action)
+    {
         return Err(AppError::NotFound);
     }
     let dom = dom_id(&action);
     let htmx = headers.contains_key("hx-request");
-    let fail = |m: String| if htmx { Ok(fragment(&dom, "error", &m, None)) } else { Err(AppError::BadRequest(m)) };
+    let fail = |m: String| {
+        if htmx {
+            Ok(fragment(&dom, "error", &m, None))
+        } else {
+            Err(AppError::BadRequest(m))
+        }
+    };
     let Some(status) = ActionStatus::parse(&f.status) else {
         return fail("Not saved: choose a status.".into());
     };
@@ -192,17 +230,34 @@ pub async fn save_action(
     }
     let evidence = opt(&f.evidence);
     if status == ActionStatus::Done && evidence.is_none() {
-        return fail("Not saved: say what proves it is done (a link, or where the proof is kept).".into());
+        return fail(
+            "Not saved: say what proves it is done (a link, or where the proof is kept).".into(),
+        );
     }
     let due_on = match f.due_on.trim() {
         "" => None,
         s => match hicp_core::assessment::Date::parse(s) {
-            Ok(d) => time::Month::try_from(d.month()).ok().and_then(|m| hicp_store::Date::from_calendar_date(d.year(), m, d.day()).ok()),
-            Err(_) => return fail(format!("Not saved: due date \"{s}\" is not a date (use YYYY-MM-DD).")),
+            Ok(d) => time::Month::try_from(d.month())
+                .ok()
+                .and_then(|m| hicp_store::Date::from_calendar_date(d.year(), m, d.day()).ok()),
+            Err(_) => {
+                return fail(format!(
+                    "Not saved: due date \"{s}\" is not a date (use YYYY-MM-DD)."
+                ));
+            }
         },
     };
-    let input = ActionInput { owner: opt(&f.owner), due_on, status, reason };
-    match state.store.save_action(&ctx.org.id, &action, &input, &auth.user.id, f.version).await {
+    let input = ActionInput {
+        owner: opt(&f.owner),
+        due_on,
+        status,
+        reason,
+    };
+    match state
+        .store
+        .save_action(&ctx.org.id, &action, &input, &auth.user.id, f.version)
+        .await
+    {
         Ok(saved) => {
             if let Some(ev) = evidence.filter(|_| status == ActionStatus::Done) {
                 let content = if ev.starts_with("https://") || ev.starts_with("http://") {

@@ -1,0 +1,524 @@
+//! `hicp serve` over HTTP, black-box: the real binary on 127.0.0.1:0, on SQLite and on
+//! PostgreSQL (the machine's server at 127.0.0.1:5432, database `test`).
+
+mod support;
+
+use reqwest::{Client, StatusCode};
+use support::{Backend, Database, Server};
+
+const PASSWORD: &str = "a long enough passphrase";
+
+fn client() -> Client {
+    Client::builder().cookie_store(true).build().unwrap()
+}
+
+/// The CSRF token of a page (hidden field or meta tag).
+fn csrf_of(html: &str) -> String {
+    for marker in ["name=\"csrf\" value=\"", "name=\"csrf-token\" content=\""] {
+        if let Some(i) = html.find(marker) {
+            let rest = &html[i + marker.len()..];
+            return rest[..rest.find('"').unwrap()].to_owned();
+        }
+    }
+    panic!("no CSRF token in page:\n{html}")
+}
+
+async fn get(c: &Client, s: &Server, path: &str) -> (StatusCode, String, String) {
+    let r = c.get(s.url(path)).send().await.unwrap();
+    let (status, url) = (r.status(), r.url().path().to_owned());
+    (status, url, r.text().await.unwrap())
+}
+
+async fn post(
+    c: &Client,
+    s: &Server,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let r = c.post(s.url(path)).form(form).send().await.unwrap();
+    let (status, url) = (r.status(), r.url().path().to_owned());
+    (status, url, r.text().await.unwrap())
+}
+
+/// An htmx request, as the questionnaire page sends it.
+async fn htmx(
+    c: &Client,
+    s: &Server,
+    path: &str,
+    csrf: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let r = c
+        .post(s.url(path))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", csrf)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Sets up the first administrator; returns their signed-in client.
+async fn first_admin(s: &Server) -> Client {
+    let c = client();
+    let (_, path, html) = get(&c, s, "/").await;
+    assert_eq!(path, "/setup", "a new installation starts at setup");
+    let csrf = csrf_of(&html);
+    let (status, path, _) = post(
+        &c,
+        s,
+        "/setup",
+        &[
+            ("csrf", &csrf),
+            ("display_name", "Dana Admin"),
+            ("email", "dana@clinic.example"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!((status, path.as_str()), (StatusCode::OK, "/orgs/new"));
+    c
+}
+
+/// Creates an organization through the sizing interview; returns its id and settings page.
+async fn create_org(
+    c: &Client,
+    s: &Server,
+    name: &str,
+    fields: &[(&str, &str)],
+) -> (String, String) {
+    let (_, _, html) = get(c, s, "/orgs/new").await;
+    let csrf = csrf_of(&html);
+    let mut form = vec![("csrf", csrf.as_str()), ("name", name)];
+    form.extend_from_slice(fields);
+    let (status, path, html) = post(c, s, "/orgs/new", &form).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let id = path
+        .strip_prefix("/orgs/")
+        .unwrap()
+        .strip_suffix("/settings")
+        .unwrap()
+        .to_owned();
+    (id, html)
+}
+
+async fn sign_in(s: &Server, email: &str, password: &str) -> (Client, StatusCode, String) {
+    let c = client();
+    let (_, _, html) = get(&c, s, "/login").await;
+    let csrf = csrf_of(&html);
+    let (status, _, html) = post(
+        &c,
+        s,
+        "/login",
+        &[("csrf", &csrf), ("email", email), ("password", password)],
+    )
+    .await;
+    (c, status, html)
+}
+
+async fn add_member(c: &Client, s: &Server, org: &str, email: &str, role: &str) {
+    let (_, _, html) = get(c, s, &format!("/orgs/{org}/members")).await;
+    let csrf = csrf_of(&html);
+    let (status, _, html) = post(
+        c,
+        s,
+        &format!("/orgs/{org}/members"),
+        &[
+            ("csrf", &csrf),
+            ("display_name", email),
+            ("email", email),
+            ("role", role),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("is now {role}")), "{html}");
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Postgres).await; })*
+        }
+    };
+}
+
+on_both_backends!(
+    first_run_creates_one_administrator,
+    sizing_explains_the_tier_and_allows_an_override,
+    answers_are_saved_validated_and_never_silently_overwritten,
+    viewers_read_and_outsiders_see_nothing,
+    csrf_and_headers_protect_every_page,
+    login_is_rate_limited,
+    evidence_is_stored_with_its_hash,
+);
+
+async fn first_run_creates_one_administrator(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let bad = client();
+    let (_, _, html) = get(&bad, &s, "/setup").await;
+    let csrf = csrf_of(&html);
+    let (status, _, html) = post(
+        &bad,
+        &s,
+        "/setup",
+        &[
+            ("csrf", &csrf),
+            ("display_name", "X"),
+            ("email", "x@y.example"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("at least 12 characters"), "{html}");
+
+    let admin = first_admin(&s).await;
+    let (_, path, html) = get(&admin, &s, "/").await;
+    assert_eq!(path, "/");
+    assert!(html.contains("Dana Admin"));
+    // Setup is closed once an account exists.
+    let (_, path, _) = get(&client(), &s, "/setup").await;
+    assert_eq!(path, "/login");
+    // Sign out, and back in.
+    let (_, _, html) = get(&admin, &s, "/").await;
+    let csrf = csrf_of(&html);
+    let (_, path, _) = post(&admin, &s, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(path, "/login");
+    let (_, path, _) = get(&admin, &s, "/").await;
+    assert_eq!(path, "/login", "signed out");
+    let (_, status, _) = sign_in(&s, "dana@clinic.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn sizing_explains_the_tier_and_allows_an_override(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let c = first_admin(&s).await;
+    let (org, html) = create_org(
+        &c,
+        &s,
+        "Maple Street Family Practice",
+        &[
+            ("org_type", "physician-practice"),
+            ("physicians", "6"),
+            ("it_staff", "0"),
+            ("workforce", "20"),
+        ],
+    )
+    .await;
+    assert!(html.contains("Size tier: small"), "{html}");
+    assert!(
+        html.contains("6 physicians"),
+        "the reason names the count: {html}"
+    );
+    // A wrong number is named, and nothing is created.
+    let (_, _, page) = get(&c, &s, "/orgs/new").await;
+    let csrf = csrf_of(&page);
+    let (_, path, html) = post(
+        &c,
+        &s,
+        "/orgs/new",
+        &[("csrf", &csrf), ("name", "Bad"), ("physicians", "six")],
+    )
+    .await;
+    assert_eq!(path, "/orgs/new");
+    assert!(
+        html.contains("Physicians and other providers: enter a whole number"),
+        "{html}"
+    );
+    // Override.
+    let csrf = csrf_of(&html);
+    let (_, _, html) = post(
+        &c,
+        &s,
+        &format!("/orgs/{org}/settings"),
+        &[("csrf", &csrf), ("tier", "medium")],
+    )
+    .await;
+    assert!(html.contains("Size tier: medium"), "{html}");
+    assert!(html.contains("Chosen by hand"), "{html}");
+    let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(html.contains("1.M.A"), "medium sub-practices now apply");
+    assert!(!html.contains("1.S.A E-mail"), "small ones no longer do");
+}
+
+async fn answers_are_saved_validated_and_never_silently_overwritten(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let (org, _) = create_org(
+        &a,
+        &s,
+        "Clinic",
+        &[("org_type", "physician-practice"), ("physicians", "4")],
+    )
+    .await;
+    let (_, _, html) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(html.contains("1.S.A.c1"));
+    let csrf = csrf_of(&html);
+    let path = format!("/orgs/{org}/answers/1.S.A.c1");
+
+    let (status, frag) = htmx(
+        &a,
+        &s,
+        &path,
+        &csrf,
+        &[
+            ("status", "implemented"),
+            ("version", "0"),
+            ("notes", "Microsoft 365 with BAA"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(frag.contains("Saved at"), "{frag}");
+    assert!(
+        frag.contains("value=\"1\""),
+        "new version sent back: {frag}"
+    );
+
+    // Not applicable needs a reason; a future date is refused; nothing is saved.
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &path,
+        &csrf,
+        &[("status", "not_applicable"), ("version", "1")],
+    )
+    .await;
+    assert!(frag.contains("say why it does not apply"), "{frag}");
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &path,
+        &csrf,
+        &[
+            ("status", "implemented"),
+            ("version", "1"),
+            ("in_place_since", "2999-01-01"),
+        ],
+    )
+    .await;
+    assert!(
+        frag.contains("In place since: 2999-01-01 is in the future"),
+        "{frag}"
+    );
+
+    // A second person saving from a stale page is told, and shown the other's answer.
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &path,
+        &csrf,
+        &[("status", "partial"), ("version", "0")],
+    )
+    .await;
+    assert!(
+        frag.contains("changed this answer while you were editing"),
+        "{frag}"
+    );
+    assert!(
+        frag.contains("Yes, in place") && frag.contains("Microsoft 365 with BAA"),
+        "{frag}"
+    );
+
+    // The page shows the saved answer after a reload, and the dashboard counts it.
+    let (_, _, html) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(html.contains("Microsoft 365 with BAA"));
+    let (_, _, html) = get(&a, &s, &format!("/orgs/{org}")).await;
+    assert!(
+        html.contains("1 of 67 questions answered") || html.contains(" of "),
+        "{html}"
+    );
+    assert!(html.contains("role=\"img\""), "charts are there");
+}
+
+async fn viewers_read_and_outsiders_see_nothing(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let admin = first_admin(&s).await;
+    let (org_a, _) = create_org(&admin, &s, "Clinic A", &[("physicians", "3")]).await;
+    let (org_b, _) = create_org(&admin, &s, "Clinic B", &[("physicians", "3")]).await;
+    add_member(&admin, &s, &org_a, "viewer@a.example", "viewer").await;
+    add_member(&admin, &s, &org_b, "assessor@b.example", "assessor").await;
+
+    let (viewer, _, _) = sign_in(&s, "viewer@a.example", PASSWORD).await;
+    let (_, _, html) = get(&viewer, &s, &format!("/orgs/{org_a}/practices/1")).await;
+    assert!(
+        html.contains("<fieldset disabled>"),
+        "a viewer's form is read-only"
+    );
+    let csrf = csrf_of(&html);
+    let (status, _) = htmx(
+        &viewer,
+        &s,
+        &format!("/orgs/{org_a}/answers/1.S.A.c1"),
+        &csrf,
+        &[("status", "implemented"), ("version", "0")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot edit");
+    let (_, _, home) = get(&viewer, &s, "/").await;
+    assert!(home.contains("Clinic A") && !home.contains("Clinic B"));
+
+    let (outsider, _, _) = sign_in(&s, "assessor@b.example", PASSWORD).await;
+    for path in [
+        format!("/orgs/{org_a}"),
+        format!("/orgs/{org_a}/practices/1"),
+        format!("/orgs/{org_a}/plan"),
+        format!("/orgs/{org_a}/members"),
+    ] {
+        let (status, _, html) = get(&outsider, &s, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!html.contains("Clinic A"), "{path} leaks the name");
+    }
+    let (_, _, html) = get(&outsider, &s, &format!("/orgs/{org_b}/practices/1")).await;
+    let csrf = csrf_of(&html);
+    let (status, _) = htmx(
+        &outsider,
+        &s,
+        &format!("/orgs/{org_a}/answers/1.S.A.c1"),
+        &csrf,
+        &[("status", "implemented"), ("version", "0")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Not signed in: every page sends to the login page.
+    let (_, path, _) = get(&client(), &s, &format!("/orgs/{org_a}")).await;
+    assert_eq!(path, "/login");
+}
+
+async fn csrf_and_headers_protect_every_page(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    // No token.
+    let (status, _, _) = post(&a, &s, "/orgs/new", &[("name", "Forged")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Right token, another site.
+    let (_, _, html) = get(&a, &s, "/orgs/new").await;
+    let csrf = csrf_of(&html);
+    let r = a
+        .post(s.url("/orgs/new"))
+        .header("Origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str()), ("name", "Forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, _, home) = get(&a, &s, "/").await;
+    assert!(!home.contains("Forged"));
+    // Headers.
+    let r = a.get(s.url("/")).send().await.unwrap();
+    let h = r.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "no-store");
+    // Cookies are HttpOnly and SameSite.
+    let c = client();
+    let r = c.get(s.url("/login")).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    // Escaped output.
+    let (org, _) = create_org(&a, &s, "<script>alert(1)</script> Clinic", &[]).await;
+    let (_, _, html) = get(&a, &s, &format!("/orgs/{org}")).await;
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(
+        html.contains("&#60;script&#62;"),
+        "the name is shown, escaped"
+    );
+}
+
+async fn login_is_rate_limited(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let _admin = first_admin(&s).await;
+    for _ in 0..5 {
+        let (_, _, html) = sign_in(&s, "dana@clinic.example", "wrong password here").await;
+        assert!(html.contains("do not match"), "{html}");
+    }
+    let (_, _, html) = sign_in(&s, "dana@clinic.example", PASSWORD).await;
+    assert!(
+        html.contains("Too many failed attempts"),
+        "locked even with the right password: {html}"
+    );
+}
+
+async fn evidence_is_stored_with_its_hash(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let (org, _) = create_org(&a, &s, "Clinic", &[("physicians", "2")]).await;
+    let (_, _, html) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let csrf = csrf_of(&html);
+    let upload = |name: &'static str, body: &'static [u8]| {
+        reqwest::multipart::Form::new()
+            .text("criterion", "1.S.A.c1")
+            .text("title", "Signed BAA")
+            .text("collected_on", "2026-01-15")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(body).file_name(name),
+            )
+    };
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &csrf)
+        .multipart(upload("baa.pdf", b"%PDF-1.4 signed agreement"))
+        .send()
+        .await
+        .unwrap();
+    let frag = r.text().await.unwrap();
+    assert!(frag.contains("Evidence added."), "{frag}");
+    // sha256("%PDF-1.4 signed agreement")
+    let expected = "SHA-256 ";
+    assert!(frag.contains(expected), "{frag}");
+    let href = frag
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let bytes = a
+        .get(s.url(&href))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"%PDF-1.4 signed agreement");
+
+    // A type we do not accept is refused and nothing is stored.
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &csrf)
+        .multipart(upload("run.exe", b"MZ"))
+        .send()
+        .await
+        .unwrap();
+    let frag = r.text().await.unwrap();
+    assert!(frag.contains("that file type is not accepted"), "{frag}");
+    assert_eq!(frag.matches("<li>").count(), 1);
+}
