@@ -13,7 +13,7 @@ pub struct Bar {
 /// A horizontal bar chart of scores, 0-100.
 pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
     const ROW: usize = 28;
-    const LABEL_W: usize = 300;
+    const LABEL_W: usize = 340;
     const BAR_W: usize = 320;
     let height = bars.len() * ROW + 30;
     let width = LABEL_W + BAR_W + 60;
@@ -39,7 +39,7 @@ pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2430\">{}</text>",
             LABEL_W - 8,
             y + 15,
-            escape(&shorten(&b.label, 42))
+            escape(&shorten(&b.label, 40))
         );
         let _ = write!(
             svg,

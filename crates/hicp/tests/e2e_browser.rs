@@ -1,0 +1,274 @@
+//! End-to-end tests in real headless Chromium (Debian `chromium` + `chromium-driver`),
+//! driving `hicp serve` on 127.0.0.1:0 as a person would.
+
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::{Backend, Database, Server};
+
+const PASSWORD: &str = "a long enough passphrase";
+
+/// A chromedriver process and a headless Chromium session; both end when dropped.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (Debian package chromium-driver)");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..50 {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => return Browser { client, driver, _profile: profile },
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        panic!("could not start Chromium through chromedriver: {last:?}");
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    async fn go(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let e = self.client.wait().for_element(Locator::Css(css)).await.unwrap();
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    }
+
+    async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    /// Waits until the page's text contains `needle` (htmx swaps happen after the click).
+    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await {
+                last = e.text().await.unwrap_or_default();
+                if last.contains(needle) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {needle:?}; last text: {last:?}");
+    }
+
+    /// Saves a screenshot when HICP_SCREENSHOTS names a folder (to look at the pages).
+    async fn shot(&self, name: &str) {
+        if let Ok(dir) = std::env::var("HICP_SCREENSHOTS") {
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn sign_in(&self, server: &Server, email: &str) {
+        self.go(&server.url("/login")).await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("button[type=submit]").await;
+        self.client.wait().for_element(Locator::Css("header.top form")).await.unwrap();
+    }
+
+    async fn sign_out(&self) {
+        self.click("header.top form button").await;
+        self.client.wait().for_element(Locator::Css("#email")).await.unwrap();
+    }
+}
+
+/// A new user sets up the first account, creates and sizes a small clinic, answers a
+/// practice, uploads evidence, and reads the dashboard and the plan; the answer survives a
+/// restart of the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_clinic_assesses_itself_in_the_browser() {
+    let db = Database::new(Backend::Sqlite);
+    let server = Server::start(&db);
+    let b = Browser::start().await;
+
+    // First run: the start page leads to setup.
+    b.go(&server.url("/")).await;
+    assert_eq!(b.path().await, "/setup");
+    b.fill("#display_name", "Pat Office Manager").await;
+    b.fill("#email", "pat@maple.example").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+
+    // The sizing interview.
+    b.client.wait().for_element(Locator::Css("#org_type")).await.unwrap();
+    b.fill("#name", "Maple Street Family Practice").await;
+    b.client
+        .find(Locator::Css("#org_type"))
+        .await
+        .unwrap()
+        .select_by_value("physician-practice")
+        .await
+        .unwrap();
+    b.fill("#physicians", "6").await;
+    b.fill("#it_staff", "0").await;
+    b.fill("#workforce", "18").await;
+    b.click("form.card button[type=submit]").await;
+    b.shot("settings").await;
+    let tier = b.text("#tier h2").await;
+    assert_eq!(tier, "Size tier: small");
+    let reason = b.text("#tier p").await;
+    assert!(reason.contains("6 physicians"), "{reason}");
+    let org_path = b.path().await.trim_end_matches("/settings").to_owned();
+
+    // Practice 1: answer the first criterion; it is saved without pressing anything.
+    b.click("a.button[href$='/practices/1']").await;
+    b.client.wait().for_element(Locator::Css("#sp-1-S-A")).await.unwrap();
+    b.click("#sp-1-S-A .criterion input[value=implemented]").await;
+    b.wait_for_text("#status-1-S-A-c1", "Saved at").await;
+    // "Does not apply" without a reason is refused in words.
+    b.click("#sp-1-S-A .criterion:nth-of-type(2) input[value=not_applicable]").await;
+    b.wait_for_text("#status-1-S-A-c2", "say why it does not apply").await;
+
+    b.shot("practice").await;
+    // Evidence: a file, stored with its SHA-256.
+    let evidence = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(evidence.path(), b"%PDF-1.4 business associate agreement").unwrap();
+    b.click("#sp-1-S-A .criterion > details > summary").await;
+    let form = "form[hx-post$='/evidence']";
+    b.fill(&format!("{form} input[name=title]"), "Signed BAA with our email provider").await;
+    b.client
+        .find(Locator::Css(&format!("{form} input[type=file]")))
+        .await
+        .unwrap()
+        .send_keys(&evidence.path().display().to_string())
+        .await
+        .unwrap();
+    b.click(&format!("{form} button[type=submit]")).await;
+    let list = b.wait_for_text("#evidence-1-S-A-c1", "Evidence added.").await;
+    assert!(list.contains("Signed BAA with our email provider") && list.contains("SHA-256"), "{list}");
+
+    // The dashboard and the plan.
+    b.go(&server.url(&org_path)).await;
+    b.shot("dashboard").await;
+    let overall = b.text(".score").await;
+    assert!(overall.parse::<f64>().is_ok(), "an overall score: {overall}");
+    let page = b.source().await;
+    assert!(page.contains("role=\"img\"") && page.contains("Coverage of the five threats"));
+    assert!(page.contains("1 of ") || page.contains("questions answered"));
+    b.click("header.top nav a[href$='/plan']").await;
+    b.shot("plan").await;
+    let first = b.text("section.card h2").await;
+    assert!(first.starts_with("1. "), "the plan starts at rank 1: {first}");
+    b.click("header.top nav a[href$='/staff']").await;
+    assert!(b.source().await.contains("What you can do"));
+
+    // The answer survives a restart of the server.
+    b.close().await;
+    drop(server);
+    let server = Server::start(&db);
+    let b = Browser::start().await;
+    b.sign_in(&server, "pat@maple.example").await;
+    b.go(&server.url(&format!("{org_path}/practices/1"))).await;
+    let checked = b
+        .client
+        .find(Locator::Css("#sp-1-S-A .criterion input[value=implemented]"))
+        .await
+        .unwrap()
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(checked.as_deref(), Some("true"));
+    b.close().await;
+}
+
+/// A viewer cannot edit, and a user of another organization sees nothing of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn viewers_cannot_edit_and_outsiders_see_nothing() {
+    let db = Database::new(Backend::Sqlite);
+    let server = Server::start(&db);
+    let b = Browser::start().await;
+    b.go(&server.url("/setup")).await;
+    b.fill("#display_name", "Admin").await;
+    b.fill("#email", "admin@x.example").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    let mut orgs = Vec::new();
+    for name in ["Clinic A", "Clinic B"] {
+        b.go(&server.url("/orgs/new")).await;
+        b.fill("#name", name).await;
+        b.fill("#physicians", "3").await;
+        b.click("form.card button[type=submit]").await;
+        b.client.wait().for_element(Locator::Css("#tier")).await.unwrap();
+        orgs.push(b.path().await.trim_end_matches("/settings").to_owned());
+    }
+    for (org, email, role) in [(&orgs[0], "viewer@a.example", "viewer"), (&orgs[1], "assessor@b.example", "assessor")] {
+        b.go(&server.url(&format!("{org}/members"))).await;
+        b.fill("#m-name", email).await;
+        b.fill("#m-email", email).await;
+        b.client.find(Locator::Css("#m-role")).await.unwrap().select_by_value(role).await.unwrap();
+        b.fill("#m-password", PASSWORD).await;
+        b.click("form.card button[type=submit]").await;
+        b.wait_for_text("main", &format!("is now {role}")).await;
+    }
+    b.sign_out().await;
+
+    b.sign_in(&server, "viewer@a.example").await;
+    b.go(&server.url(&format!("{}/practices/1", orgs[0]))).await;
+    let radio = b.client.wait().for_element(Locator::Css("#sp-1-S-A .criterion input[value=implemented]")).await.unwrap();
+    assert!(!radio.is_enabled().await.unwrap(), "a viewer's answers are read-only");
+    assert!(!b.source().await.contains("Add evidence"));
+    b.sign_out().await;
+
+    b.sign_in(&server, "assessor@b.example").await;
+    let home = b.source().await;
+    assert!(home.contains("Clinic B") && !home.contains("Clinic A"));
+    b.go(&server.url(&orgs[0])).await;
+    let page = b.source().await;
+    assert!(page.contains("404") && !page.contains("Clinic A"), "{page}");
+    b.close().await;
+}
