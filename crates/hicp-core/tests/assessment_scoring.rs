@@ -3,11 +3,11 @@
 //! deterministic ranking, prerequisites first).
 
 use hicp_core::assessment::explain::explain;
-use hicp_core::assessment::plan::{Horizon, plan};
+use hicp_core::assessment::plan::{CAPACITY_30_DAYS, CAPACITY_90_DAYS, Horizon, plan};
 use hicp_core::assessment::rsp::rsp;
 use hicp_core::assessment::scoring::{Coverage, Scores};
 use hicp_core::assessment::{Answers, CriterionAnswer, Date, Evidence, Status, parse, score};
-use hicp_core::catalog::{Catalog, SourceFile, Tier, load};
+use hicp_core::catalog::{Catalog, Effort, SourceFile, Tier, load};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -234,6 +234,37 @@ fn the_plan_puts_the_inventory_before_vulnerability_management() {
     assert!(p.iter().filter(|i| i.horizon == Horizon::Days30).count() <= 5);
 }
 
+#[test]
+fn key_controls_outrank_supporting_controls_with_the_same_gap() {
+    // Medium tier, nothing in place: backups (4.M.D, a key control against ransomware) and
+    // information sharing (8.M.C, supporting) are both open. HICP's matrix alone puts 8.M.C far
+    // ahead, because practice 8 covers all five threats with three medium sub-practices.
+    let a = Answers::blank(catalog(), Tier::Medium);
+    let s = score(catalog(), &a);
+    let p = plan(catalog(), &s);
+    let item = |id: &str| p.iter().find(|i| i.sub_practice.as_str() == id).unwrap();
+    let (backups, isac) = (item("4.M.D"), item("8.M.C"));
+    assert!(isac.gain > backups.gain);
+    assert!(backups.reduction > isac.reduction);
+    assert!(
+        backups.rank < isac.rank,
+        "{} vs {}",
+        backups.rank,
+        isac.rank
+    );
+    assert_eq!(backups.key_threats.len(), 1);
+    assert!(
+        backups.why.contains("A key control against ransomware"),
+        "{}",
+        backups.why
+    );
+    assert!(
+        isac.why.contains("Not a key control against any threat"),
+        "{}",
+        isac.why
+    );
+}
+
 // ---- properties ----
 
 /// Answers for `tier` with the statuses given by `codes` (cycled over the criteria in scope):
@@ -369,7 +400,22 @@ proptest! {
                 prop_assert!(pr.horizon <= item.horizon);
             }
         }
-        prop_assert!(p.windows(2).all(|w| w[0].horizon <= w[1].horizon));
+        // Horizons follow effort and capacity; ranks follow risk reduction, so a quick win may
+        // rank below a 90-day key control.
+        for item in &p {
+            let by_effort = match item.effort {
+                Effort::Low => Horizon::Days30,
+                Effort::Medium => Horizon::Days90,
+                Effort::High => Horizon::Months12,
+            };
+            prop_assert!(item.horizon >= by_effort, "{}", item.sub_practice);
+            // Key controls earn extra credit on top of the exact gain; others rank on the gain.
+            let credit: f64 = item.key_threats.iter().map(|(_, c)| c).sum();
+            prop_assert!((item.reduction - item.gain - credit).abs() < 1e-9);
+            prop_assert!(item.gain >= 0.0 && credit >= 0.0);
+        }
+        prop_assert!(p.iter().filter(|i| i.horizon == Horizon::Days30).count() <= CAPACITY_30_DAYS);
+        prop_assert!(p.iter().filter(|i| i.horizon == Horizon::Days90).count() <= CAPACITY_90_DAYS);
     }
 
     #[test]

@@ -226,3 +226,42 @@ fn search_and_filters_find_what_they_should() {
     );
     assert_eq!(c.threat("T5").unwrap().id.as_str(), "medical-devices");
 }
+
+#[test]
+fn key_threats_are_the_direct_controls_within_hicps_matrix() {
+    let c = builtin();
+    let every: Vec<String> = c.sub_practices.iter().map(|s| s.id.to_string()).collect();
+    assert_eq!(every.len(), 89);
+    for s in &c.sub_practices {
+        let practice = c.practice(s.practice).unwrap();
+        for t in &s.key_threats {
+            assert!(practice.threats.contains(t), "{}: {t}", s.id);
+        }
+    }
+    let keys = |id: &str| -> Vec<String> {
+        c.sub_practice(id)
+            .unwrap()
+            .key_threats
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    };
+    assert_eq!(keys("4.M.D"), ["ransomware"]);
+    assert_eq!(keys("1.M.B"), ["social-engineering"]);
+    assert_eq!(keys("3.M.D"), ["ransomware", "medical-devices"]);
+    assert_eq!(keys("2.M.A"), ["ransomware", "loss-theft"]);
+    assert!(keys("8.M.C").is_empty(), "information sharing supports");
+    assert!(keys("10.M.A").is_empty(), "policies support");
+    // Every threat has key controls at every tier.
+    for tier in [Tier::Small, Tier::Medium] {
+        for t in &c.threats {
+            assert!(
+                c.sub_practices
+                    .iter()
+                    .any(|s| s.tier == tier && s.key_threats.contains(&t.id)),
+                "{tier:?}: no key control against {}",
+                t.id
+            );
+        }
+    }
+}

@@ -13,6 +13,9 @@ pub struct SubPracticeJson<'a> {
     pub title_provenance: &'static str,
     pub summary: &'a str,
     pub threats: Vec<&'a str>,
+    /// The threats it is a primary, direct control against: our judgement (always derived).
+    pub key_threats: Vec<&'a str>,
+    pub key_threats_provenance: &'static str,
     /// NIST CSF 2.0 ids (derived through NIST's 1.1 -> 2.0 mapping, plus our own).
     pub csf: Vec<&'a str>,
     pub csf_provenance: &'static str,
@@ -78,6 +81,8 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
         title_provenance: s.title_provenance.name(),
         summary: &s.summary,
         threats: catalog.threats_of(s).iter().map(|t| t.as_str()).collect(),
+        key_threats: s.key_threats.iter().map(|t| t.as_str()).collect(),
+        key_threats_provenance: "derived",
         csf: s.csf20.iter().map(|c| c.id.as_str()).collect(),
         csf_provenance: "derived",
         csf_detail: s

@@ -131,6 +131,11 @@ fn control(catalog: &Catalog, s: &SubPractice) -> Control {
             .iter()
             .map(|t| our_prop("threat", t.as_str(), Some("verified"))),
     );
+    props.extend(
+        s.key_threats
+            .iter()
+            .map(|t| our_prop("key-threat", t.as_str(), Some("derived"))),
+    );
     props.extend(mapping_props("nist-csf-1.1", &s.csf11));
     props.extend(
         s.csf20

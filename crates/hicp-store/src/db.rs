@@ -121,9 +121,115 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` while the application keeps
+    /// running (`VACUUM INTO`: one read transaction, writers are not blocked in WAL mode).
+    /// The file must not exist yet. PostgreSQL is backed up with `pg_dump`: `Invalid`.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        let Backend::Sqlite(pool) = &self.backend else {
+            return Err(StoreError::Invalid(
+                "backup_to is for SQLite; back up PostgreSQL with pg_dump".into(),
+            ));
+        };
+        let target = path.to_str().ok_or_else(|| {
+            StoreError::Invalid(format!("backup path is not UTF-8: {}", path.display()))
+        })?;
+        if path.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} already exists",
+                path.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Which migrations this database has applied, compared with the ones this build knows.
+    /// A database that was never migrated has none applied (not an error).
+    pub async fn schema_status(&self) -> Result<SchemaStatus> {
+        let known: Vec<i64> = match &self.backend {
+            Backend::Sqlite(_) => SQLITE_MIGRATIONS.iter().map(|m| m.version).collect(),
+            Backend::Postgres(_) => POSTGRES_MIGRATIONS.iter().map(|m| m.version).collect(),
+        };
+        let applied: Vec<i64> = on_pool!(self, pool => {
+            let table: Option<i64> = match &self.backend {
+                Backend::Sqlite(_) => sqlx::query_scalar(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_optional(pool)
+                .await?,
+                Backend::Postgres(_) => sqlx::query_scalar(
+                    "SELECT 1::BIGINT FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+                )
+                .fetch_optional(pool)
+                .await?,
+            };
+            if table.is_some() {
+                sqlx::query_scalar(
+                    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+                )
+                .fetch_all(pool)
+                .await?
+            } else {
+                Vec::new()
+            }
+        });
+        Ok(SchemaStatus { applied, known })
+    }
+
+    /// SQLite: `PRAGMA quick_check` (a damaged file is `Invalid`). PostgreSQL: a ping.
+    pub async fn check_integrity(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+                    .fetch_all(pool)
+                    .await?;
+                if rows.len() == 1 && rows[0] == "ok" {
+                    Ok(())
+                } else {
+                    Err(StoreError::Invalid(format!(
+                        "integrity check failed: {}",
+                        rows.join("; ")
+                    )))
+                }
+            }
+            Backend::Postgres(_) => self.ping().await,
+        }
+    }
+
     /// Closes every connection of the pool (waits for connections in use).
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// The migrations a database has applied and the ones this build knows (by version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    pub applied: Vec<i64>,
+    pub known: Vec<i64>,
+}
+
+impl SchemaStatus {
+    /// Known migrations not applied yet (what `migrate` would run).
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .filter(|v| !self.applied.contains(v))
+            .copied()
+            .collect()
+    }
+
+    /// Applied migrations this build does not know: the database is from a newer version.
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied
+            .iter()
+            .filter(|v| !self.known.contains(v))
+            .copied()
+            .collect()
     }
 }
 

@@ -32,7 +32,7 @@ use std::fmt;
 
 pub use time::{Date, OffsetDateTime};
 
-pub use db::Store;
+pub use db::{SchemaStatus, Store};
 pub use ops::sha256_hex;
 
 // ---------------------------------------------------------------------------------------

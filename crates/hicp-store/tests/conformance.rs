@@ -165,7 +165,45 @@ conformance!(
     closing_an_assessment_makes_a_snapshot,
     next_assessment_starts_from_the_previous_answers,
     concurrent_writers_complete_without_busy_errors,
+    backup_copies_a_running_database,
 );
+
+/// `schema_status` names what is applied; `backup_to` writes a consistent SQLite copy that
+/// opens as a migrated store, and refuses PostgreSQL (pg_dump) and an existing file.
+async fn backup_copies_a_running_database(ctx: Ctx) {
+    let status = ctx.store.schema_status().await.expect("schema status");
+    assert!(!status.known.is_empty());
+    assert_eq!(status.applied, status.known, "migrated");
+    assert!(status.pending().is_empty() && status.unknown().is_empty());
+    ctx.store.check_integrity().await.expect("integrity");
+    let (u, _, a) = setup(&ctx.store).await;
+    ctx.store
+        .save_answer(&a.id, "1.S.A.c1", &answer("implemented"), &u.id, 0)
+        .await
+        .expect("save");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("backup.db");
+    if ctx.url.starts_with("postgres") {
+        assert!(matches!(
+            ctx.store.backup_to(&path).await,
+            Err(StoreError::Invalid(_))
+        ));
+        return;
+    }
+    ctx.store.backup_to(&path).await.expect("backup");
+    assert!(
+        matches!(ctx.store.backup_to(&path).await, Err(StoreError::Invalid(_))),
+        "an existing file is not overwritten"
+    );
+    let copy = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open the copy");
+    copy.check_integrity().await.expect("copy integrity");
+    assert!(copy.schema_status().await.unwrap().pending().is_empty());
+    let answers = copy.answers(&a.id).await.expect("answers in the copy");
+    assert_eq!(answers.len(), 1);
+    copy.close().await;
+}
 
 #[tokio::test]
 async fn other_urls_are_refused() {

@@ -138,6 +138,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/orgs/{org}/plan", get(pages::plan::board))
         .route("/orgs/{org}/plan/{action}", post(pages::plan::save_action))
+        .route(
+            "/orgs/{org}/history",
+            get(pages::history::history).post(pages::history::close),
+        )
+        .route("/orgs/{org}/export.yaml", get(pages::interchange::export))
+        .route(
+            "/orgs/{org}/import",
+            get(pages::interchange::import_form).post(pages::interchange::import),
+        )
+        .route("/orgs/{org}/audit", get(pages::audit::audit))
+        .route(
+            "/orgs/{org}/sub-practices/{sp}",
+            post(pages::assess::set_sub_practice),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::csrf,
@@ -145,7 +159,33 @@ pub fn router(state: AppState) -> Router {
     for layer in security::layers() {
         app = app.layer(layer);
     }
-    app.with_state(state)
+    // Request ids: taken from `x-request-id` or made (UUID), put in the request's log span,
+    // and sent back. The last layer added runs first.
+    app.layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
+        ))
+        .with_state(state)
+}
+
+/// The log span of a request: method, path (never the query) and request id.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets};
 use hicp_core::assessment::explain::explain;
 use hicp_core::assessment::plan::{
-    CAPACITY_30_DAYS, CAPACITY_90_DAYS, ESSENTIAL_BOOST, Horizon, PlanItem, plan,
+    CAPACITY_30_DAYS, CAPACITY_90_DAYS, ESSENTIAL_BOOST, Horizon, KEY_CREDIT, PlanItem, plan,
 };
 use hicp_core::assessment::rsp::{RspReport, rsp};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, round1, show};
@@ -631,6 +631,9 @@ fn plan_item_json(i: &PlanItem) -> Value {
         "horizon": i.horizon.name(),
         "score": round1(i.score),
         "gain": (i.gain * 100.0).round() / 100.0,
+        "key_threats": i.key_threats.iter().map(|(t, c)| json!({"threat": t, "credit": (c * 100.0).round() / 100.0})).collect::<Vec<_>>(),
+        "key_threats_provenance": "derived",
+        "reduction": (i.reduction * 100.0).round() / 100.0,
         "priority": (i.priority * 100.0).round() / 100.0,
         "threat_gains": i.threat_gains.iter().map(|(t, g)| json!({"threat": t, "gain": (g * 100.0).round() / 100.0})).collect::<Vec<_>>(),
         "unmet": i.unmet.iter().map(|(c, s)| json!({"id": c, "status": s.name()})).collect::<Vec<_>>(),
@@ -651,6 +654,7 @@ fn write_csv(items: &[PlanItem]) -> anyhow::Result<()> {
         "effort",
         "cost",
         "gain",
+        "reduction",
         "priority",
         "after",
         "why",
@@ -667,6 +671,7 @@ fn write_csv(items: &[PlanItem]) -> anyhow::Result<()> {
             i.effort.name().to_owned(),
             i.cost.clone(),
             format!("{:.2}", i.gain),
+            format!("{:.2}", i.reduction),
             format!("{:.2}", i.priority),
             after.join(" "),
             i.why.clone(),
@@ -686,10 +691,11 @@ fn plan_text(a: &Answers, s: &Scores, items: &[PlanItem], md: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "{} actions for a {} organization (overall score now {}). Ranked by the overall points each gap adds (x{ESSENTIAL_BOOST} when it serves an HPH CPG essential goal) per unit of effort (low 1, medium 2, high 4), prerequisites first; at most {CAPACITY_30_DAYS} actions in 30 days and {CAPACITY_90_DAYS} in 90. See docs/scoring.md.",
+        "{} actions for a {} organization (overall score now {}). Ranked by expected risk reduction: the overall points each gap adds, plus {:.0}% of its open points on each threat it is a key control against (our judgement), weighted; x{ESSENTIAL_BOOST} when it serves an HPH CPG essential goal; per unit of effort (low 1, medium 2, high 4); prerequisites first. Scheduled by effort, at most {CAPACITY_30_DAYS} actions in 30 days and {CAPACITY_90_DAYS} in 90. See docs/scoring.md.",
         items.len(),
         a.tier,
-        show(s.overall)
+        show(s.overall),
+        KEY_CREDIT * 100.0
     );
     if items.is_empty() {
         let _ = writeln!(
@@ -698,20 +704,44 @@ fn plan_text(a: &Answers, s: &Scores, items: &[PlanItem], md: bool) -> String {
         );
         return out;
     }
+    heading(&mut out, md, "By horizon");
     for h in [Horizon::Days30, Horizon::Days90, Horizon::Months12] {
-        let mine: Vec<&PlanItem> = items.iter().filter(|i| i.horizon == h).collect();
+        let mine: Vec<String> = items
+            .iter()
+            .filter(|i| i.horizon == h)
+            .map(|i| format!("{}. {}", i.rank, i.sub_practice))
+            .collect();
         if mine.is_empty() {
             continue;
         }
-        heading(&mut out, md, h.label());
-        for i in mine {
+        if md {
+            let _ = writeln!(out, "- {}: {}", h.label(), mine.join(", "));
+        } else {
+            // Break between entries only, so a rank stays with its sub-practice.
+            let mut line = format!("{}:", h.label());
+            for (n, m) in mine.iter().enumerate() {
+                let sep = if n + 1 < mine.len() { "," } else { "" };
+                if line.chars().count() + 1 + m.chars().count() + sep.len() > WIDTH {
+                    let _ = writeln!(out, "{line}");
+                    line = format!("  {m}{sep}");
+                } else {
+                    line.push_str(&format!(" {m}{sep}"));
+                }
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    heading(&mut out, md, "Actions, most important first");
+    {
+        for i in items {
             if md {
                 let _ = writeln!(
                     out,
-                    "{}. **{} {}** ({} effort, +{:.1} overall)",
+                    "{}. **{} {}** ({}, {} effort, +{:.1} overall)",
                     i.rank,
                     i.sub_practice,
                     i.title,
+                    i.horizon.label().to_lowercase(),
                     i.effort.name(),
                     i.gain
                 );
@@ -723,10 +753,11 @@ fn plan_text(a: &Answers, s: &Scores, items: &[PlanItem], md: bool) -> String {
             } else {
                 let _ = writeln!(
                     out,
-                    "{:>3}. {} {}  [{} effort, +{:.1} overall]",
+                    "{:>3}. {} {}  [{}, {} effort, +{:.1} overall]",
                     i.rank,
                     i.sub_practice,
                     i.title,
+                    i.horizon.label().to_lowercase(),
                     i.effort.name(),
                     i.gain
                 );

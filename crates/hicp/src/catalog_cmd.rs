@@ -311,6 +311,25 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
             19
         )
     );
+    let keys: Vec<&str> = s
+        .key_threats
+        .iter()
+        .filter_map(|t| c.threat(t.as_str()).map(|t| t.name.as_str()))
+        .collect();
+    let keys = if keys.is_empty() {
+        "none (a supporting control)".to_owned()
+    } else {
+        keys.join("; ")
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        wrap(
+            &format!("Key control against: {keys} (derived: our judgement, not HHS's)"),
+            WIDTH,
+            21
+        )
+    );
     let _ = writeln!(out, "\n{}", wrap(&s.summary, WIDTH, 0));
 
     let _ = writeln!(

@@ -1,8 +1,12 @@
 //! `hicp`: the HICP Toolkit command line. Thin glue: parse arguments, read files, call the
 //! domain, print. Exit codes: 0 success, 1 failure, 2 invalid input (catalog, answers file, id, usage).
 
+mod admin_cmd;
 mod assess_cmd;
 mod catalog_cmd;
+mod logging;
+mod ops_cmd;
+mod report_cmd;
 mod serve_cmd;
 mod source;
 mod text;
@@ -36,8 +40,21 @@ enum Command {
     Assess(assess_cmd::AssessArgs),
     /// The prioritized action plan for an answers file: one action per gap, in 30/90/365-day horizons.
     Plan(assess_cmd::PlanArgs),
+    /// An assessment report: HTML, OSCAL (assessment plan, results, POA&M), XLSX or CSV.
+    Report(report_cmd::ReportArgs),
+    /// Starter policy documents and an incident response plan for the organization.
+    Templates(report_cmd::TemplatesArgs),
     /// Run the web application (embedded SQLite by default, PostgreSQL by URL).
     Serve(serve_cmd::ServeArgs),
+    /// Bring the database schema up to date (idempotent; `serve` also does it on start).
+    Migrate(ops_cmd::MigrateArgs),
+    /// Copy the SQLite database to a file while servers keep running (PostgreSQL: pg_dump).
+    Backup(ops_cmd::BackupArgs),
+    /// Replace the SQLite database with a backup, after checking it (PostgreSQL: pg_restore).
+    Restore(ops_cmd::RestoreArgs),
+    /// Manage accounts of the web application (on the same database as `hicp serve`).
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 /// Bad input from the user (an invalid catalog, an unknown id): exit code 2.
@@ -59,7 +76,13 @@ fn main() -> ExitCode {
         Command::Init(args) => assess_cmd::init(args, cli.catalog.as_deref()),
         Command::Assess(args) => assess_cmd::assess(args, cli.catalog.as_deref()),
         Command::Plan(args) => assess_cmd::plan_cmd(args, cli.catalog.as_deref()),
+        Command::Report(args) => report_cmd::report(args, cli.catalog.as_deref()),
+        Command::Templates(args) => report_cmd::templates(args, cli.catalog.as_deref()),
         Command::Serve(args) => serve_cmd::serve(args, cli.catalog.as_deref()),
+        Command::Migrate(args) => ops_cmd::migrate(args),
+        Command::Backup(args) => ops_cmd::backup(args),
+        Command::Restore(args) => ops_cmd::restore(args),
+        Command::Admin(cmd) => admin_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,49 +1,74 @@
 //! `hicp serve`: the web application.
 
+use crate::logging::{self, LogFormat};
 use crate::source;
 use anyhow::Context;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Where the data lives: shared by `hicp serve` and `hicp admin`.
 #[derive(Args)]
-pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "HICP_LISTEN")]
-    listen: SocketAddr,
+pub struct DatabaseArgs {
     /// Folder for the embedded database (used when --database is not given).
     #[arg(long, default_value = "hicp-data", env = "HICP_DATA_DIR")]
     data_dir: PathBuf,
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: SQLite in --data-dir.
     #[arg(long, env = "HICP_DATABASE_URL")]
     database: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database URL: `--database`, else an SQLite file in `--data-dir` (created if needed).
+    pub fn url(&self) -> anyhow::Result<String> {
+        match &self.database {
+            Some(u) => Ok(u.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("creating {}", self.data_dir.display()))?;
+                Ok(format!(
+                    "sqlite://{}?mode=rwc",
+                    self.data_dir.join("hicp.db").display()
+                ))
+            }
+        }
+    }
+
+    /// Opens the database and brings its schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<hicp_store::Store> {
+        let store = hicp_store::Store::connect(url)
+            .await
+            .with_context(|| format!("opening the database {}", redact(url)))?;
+        store.migrate().await.context("migrating the database")?;
+        Ok(store)
+    }
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "HICP_LISTEN")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: DatabaseArgs,
     /// Mark cookies Secure; set this when users reach the server over HTTPS (e.g. via a proxy).
     #[arg(long, env = "HICP_SECURE_COOKIES")]
     secure_cookies: bool,
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
+    /// Log format on stderr: text, or one JSON object per line. Filter with RUST_LOG.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "HICP_LOG_FORMAT")]
+    log_format: LogFormat,
 }
 
 pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    logging::init(args.log_format);
     let catalog = source::catalog(catalog_dir)?;
-    let url = match args.database {
-        Some(u) => u,
-        None => {
-            std::fs::create_dir_all(&args.data_dir)
-                .with_context(|| format!("creating {}", args.data_dir.display()))?;
-            format!(
-                "sqlite://{}?mode=rwc",
-                args.data_dir.join("hicp.db").display()
-            )
-        }
-    };
+    let url = args.db.url()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let store = hicp_store::Store::connect(&url)
-            .await
-            .with_context(|| format!("opening the database {}", redact(&url)))?;
-        store.migrate().await.context("migrating the database")?;
+        let store = DatabaseArgs::open(&url).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -53,14 +78,18 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             max_upload_bytes: args.max_upload_mb * 1024 * 1024,
             ..hicp_web::Config::default()
         };
-        let state = hicp_web::AppState::new(store, catalog, config);
+        let state = hicp_web::AppState::new(store.clone(), catalog, config);
         println!(
             "HICP Toolkit is running at http://{addr}/ (database: {})",
             redact(&url)
         );
+        tracing::info!(%addr, database = %redact(&url), "listening");
         hicp_web::serve(listener, state, shutdown_signal())
             .await
             .context("serving")?;
+        // Close the pool cleanly: SQLite then checkpoints and removes its -wal file.
+        store.close().await;
+        tracing::info!("stopped");
         Ok(())
     })
 }
@@ -86,7 +115,7 @@ async fn shutdown_signal() {
 }
 
 /// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];

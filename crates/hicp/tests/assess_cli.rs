@@ -195,7 +195,7 @@ fn explain_shows_how_a_score_was_reached() {
         "overall",
     ]);
     assert!(
-        out.contains("ransomware (Ransomware): 62.1 x weight 2"),
+        out.contains("ransomware (Ransomware): 62.1 x weight 3"),
         "{out}"
     );
     let err = run_invalid(&[

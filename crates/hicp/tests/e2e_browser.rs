@@ -18,7 +18,11 @@ struct Browser {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Browser {
@@ -47,8 +51,18 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let mut last = None;
         for _ in 0..50 {
-            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
-                Ok(client) => return Browser { client, driver, _profile: profile },
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        driver,
+                        _profile: profile,
+                    };
+                }
                 Err(e) => {
                     last = Some(e);
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -69,17 +83,36 @@ impl Browser {
     }
 
     async fn fill(&self, css: &str, text: &str) {
-        let e = self.client.wait().for_element(Locator::Css(css)).await.unwrap();
+        let e = self
+            .client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap();
         e.clear().await.unwrap();
         e.send_keys(text).await.unwrap();
     }
 
     async fn click(&self, css: &str) {
-        self.client.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
 
     async fn text(&self, css: &str) -> String {
-        self.client.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     async fn source(&self) -> String {
@@ -118,12 +151,20 @@ impl Browser {
         self.fill("#email", email).await;
         self.fill("#password", PASSWORD).await;
         self.click("button[type=submit]").await;
-        self.client.wait().for_element(Locator::Css("header.top form")).await.unwrap();
+        self.client
+            .wait()
+            .for_element(Locator::Css("header.top form"))
+            .await
+            .unwrap();
     }
 
     async fn sign_out(&self) {
         self.click("header.top form button").await;
-        self.client.wait().for_element(Locator::Css("#email")).await.unwrap();
+        self.client
+            .wait()
+            .for_element(Locator::Css("#email"))
+            .await
+            .unwrap();
     }
 }
 
@@ -145,7 +186,11 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
     b.click("button[type=submit]").await;
 
     // The sizing interview.
-    b.client.wait().for_element(Locator::Css("#org_type")).await.unwrap();
+    b.client
+        .wait()
+        .for_element(Locator::Css("#org_type"))
+        .await
+        .unwrap();
     b.fill("#name", "Maple Street Family Practice").await;
     b.client
         .find(Locator::Css("#org_type"))
@@ -167,12 +212,19 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
 
     // Practice 1: answer the first criterion; it is saved without pressing anything.
     b.click("a.button[href$='/practices/1']").await;
-    b.client.wait().for_element(Locator::Css("#sp-1-S-A")).await.unwrap();
-    b.click("#sp-1-S-A .criterion input[value=implemented]").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("#sp-1-S-A"))
+        .await
+        .unwrap();
+    b.click("#sp-1-S-A .criterion input[value=implemented]")
+        .await;
     b.wait_for_text("#status-1-S-A-c1", "Saved at").await;
     // "Does not apply" without a reason is refused in words.
-    b.click("#sp-1-S-A .criterion:nth-of-type(2) input[value=not_applicable]").await;
-    b.wait_for_text("#status-1-S-A-c2", "say why it does not apply").await;
+    b.click("#sp-1-S-A .criterion:nth-of-type(2) input[value=not_applicable]")
+        .await;
+    b.wait_for_text("#status-1-S-A-c2", "say why it does not apply")
+        .await;
 
     b.shot("practice").await;
     // Evidence: a file, stored with its SHA-256.
@@ -180,7 +232,11 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
     std::fs::write(evidence.path(), b"%PDF-1.4 business associate agreement").unwrap();
     b.click("#sp-1-S-A .criterion > details > summary").await;
     let form = "form[hx-post$='/evidence']";
-    b.fill(&format!("{form} input[name=title]"), "Signed BAA with our email provider").await;
+    b.fill(
+        &format!("{form} input[name=title]"),
+        "Signed BAA with our email provider",
+    )
+    .await;
     b.client
         .find(Locator::Css(&format!("{form} input[type=file]")))
         .await
@@ -189,21 +245,32 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
         .await
         .unwrap();
     b.click(&format!("{form} button[type=submit]")).await;
-    let list = b.wait_for_text("#evidence-1-S-A-c1", "Evidence added.").await;
-    assert!(list.contains("Signed BAA with our email provider") && list.contains("SHA-256"), "{list}");
+    let list = b
+        .wait_for_text("#evidence-1-S-A-c1", "Evidence added.")
+        .await;
+    assert!(
+        list.contains("Signed BAA with our email provider") && list.contains("SHA-256"),
+        "{list}"
+    );
 
     // The dashboard and the plan.
     b.go(&server.url(&org_path)).await;
     b.shot("dashboard").await;
     let overall = b.text(".score").await;
-    assert!(overall.parse::<f64>().is_ok(), "an overall score: {overall}");
+    assert!(
+        overall.parse::<f64>().is_ok(),
+        "an overall score: {overall}"
+    );
     let page = b.source().await;
     assert!(page.contains("role=\"img\"") && page.contains("Coverage of the five threats"));
     assert!(page.contains("1 of ") || page.contains("questions answered"));
     b.click("header.top nav a[href$='/plan']").await;
     b.shot("plan").await;
     let first = b.text("section.card h2").await;
-    assert!(first.starts_with("1. "), "the plan starts at rank 1: {first}");
+    assert!(
+        first.starts_with("1. "),
+        "the plan starts at rank 1: {first}"
+    );
     b.click("header.top nav a[href$='/staff']").await;
     assert!(b.source().await.contains("What you can do"));
 
@@ -216,7 +283,9 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
     b.go(&server.url(&format!("{org_path}/practices/1"))).await;
     let checked = b
         .client
-        .find(Locator::Css("#sp-1-S-A .criterion input[value=implemented]"))
+        .find(Locator::Css(
+            "#sp-1-S-A .criterion input[value=implemented]",
+        ))
         .await
         .unwrap()
         .prop("checked")
@@ -243,14 +312,27 @@ async fn viewers_cannot_edit_and_outsiders_see_nothing() {
         b.fill("#name", name).await;
         b.fill("#physicians", "3").await;
         b.click("form.card button[type=submit]").await;
-        b.client.wait().for_element(Locator::Css("#tier")).await.unwrap();
+        b.client
+            .wait()
+            .for_element(Locator::Css("#tier"))
+            .await
+            .unwrap();
         orgs.push(b.path().await.trim_end_matches("/settings").to_owned());
     }
-    for (org, email, role) in [(&orgs[0], "viewer@a.example", "viewer"), (&orgs[1], "assessor@b.example", "assessor")] {
+    for (org, email, role) in [
+        (&orgs[0], "viewer@a.example", "viewer"),
+        (&orgs[1], "assessor@b.example", "assessor"),
+    ] {
         b.go(&server.url(&format!("{org}/members"))).await;
         b.fill("#m-name", email).await;
         b.fill("#m-email", email).await;
-        b.client.find(Locator::Css("#m-role")).await.unwrap().select_by_value(role).await.unwrap();
+        b.client
+            .find(Locator::Css("#m-role"))
+            .await
+            .unwrap()
+            .select_by_value(role)
+            .await
+            .unwrap();
         b.fill("#m-password", PASSWORD).await;
         b.click("form.card button[type=submit]").await;
         b.wait_for_text("main", &format!("is now {role}")).await;
@@ -259,8 +341,18 @@ async fn viewers_cannot_edit_and_outsiders_see_nothing() {
 
     b.sign_in(&server, "viewer@a.example").await;
     b.go(&server.url(&format!("{}/practices/1", orgs[0]))).await;
-    let radio = b.client.wait().for_element(Locator::Css("#sp-1-S-A .criterion input[value=implemented]")).await.unwrap();
-    assert!(!radio.is_enabled().await.unwrap(), "a viewer's answers are read-only");
+    let radio = b
+        .client
+        .wait()
+        .for_element(Locator::Css(
+            "#sp-1-S-A .criterion input[value=implemented]",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        !radio.is_enabled().await.unwrap(),
+        "a viewer's answers are read-only"
+    );
     assert!(!b.source().await.contains("Add evidence"));
     b.sign_out().await;
 

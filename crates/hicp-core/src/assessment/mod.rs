@@ -9,10 +9,12 @@
 //! * [`rsp`]: recognized security practices (Public Law 116-321: in place for 12 months).
 //! * [`plan`]: the prioritized action plan.
 //! * [`template`]: a commented answers template for a tier.
+//! * [`export`]: answers written back as an answers file.
 
 pub mod answers;
 pub mod date;
 pub mod explain;
+pub mod export;
 pub mod plan;
 pub mod rsp;
 pub mod scoring;
@@ -21,5 +23,6 @@ pub mod template;
 
 pub use answers::{Answers, AnswersError, CriterionAnswer, Evidence, Status, parse};
 pub use date::Date;
+pub use export::to_yaml;
 pub use scoring::{Coverage, Scores, score};
 pub use sizing::{OrgType, Profile, Sizing, classify};

@@ -1,6 +1,8 @@
 //! The action plan: every gap (a sub-practice in scope scoring below 100) becomes one action,
-//! ranked by expected risk reduction divided by effort, with prerequisites first, grouped into
-//! horizons of 30 days, 90 days and 12 months. See docs/scoring.md, "The action plan".
+//! ranked by expected risk reduction divided by effort, with prerequisites first, and scheduled
+//! into horizons of 30 days, 90 days and 12 months. Key controls (the catalog's `key_threats`,
+//! our judgement) carry most of each threat's risk reduction. See docs/scoring.md, "The action
+//! plan".
 
 use super::answers::Status;
 use super::scoring::{Scores, round1};
@@ -56,13 +58,23 @@ pub fn effort_cost(e: Effort) -> f64 {
 pub const CAPACITY_30_DAYS: usize = 5;
 pub const CAPACITY_90_DAYS: usize = 10;
 
-/// A prerequisite scoring at least this much is in place enough for what depends on it;
-/// below it, the prerequisite's gap is planned first.
-pub const PREREQUISITE_MET_AT: f64 = super::scoring::MET_AT;
+/// A prerequisite scoring at least this much (half way: on average `partial` or better) is in
+/// place enough to start what depends on it, and the two proceed side by side; below it, the
+/// prerequisite's gap is planned first. Patching need not wait for the last rows of an
+/// inventory, but it cannot start without one. Ours; see docs/scoring.md.
+pub const PREREQUISITE_MET_AT: f64 = 50.0;
 
 /// The ranking bonus for a gap that maps to an HPH CPG essential goal: HHS chose those goals
 /// as the high-impact subset against the most common attacks.
 pub const ESSENTIAL_BOOST: f64 = 2.0;
+
+/// The ranking's extra credit for a key control: for each threat in its `key_threats` (our
+/// judgement), closing the gap counts this fraction of its open points (100 - score), times the
+/// threat's share of the weights, on top of the overall points it adds. HICP's matrix spreads a
+/// threat over every practice that touches it, so a thin practice (8, 10) gains a lot and a
+/// direct control (backups) little; this credit does not depend on how HICP groups practices.
+/// Ours; see docs/scoring.md.
+pub const KEY_CREDIT: f64 = 0.4;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanItem {
@@ -85,9 +97,14 @@ pub struct PlanItem {
     pub gain: f64,
     /// Points gained per threat score (unweighted).
     pub threat_gains: Vec<(String, f64)>,
+    /// The threats it is a key control against (the catalog's `key_threats`), each with the
+    /// extra credit it earns (see [`KEY_CREDIT`]), weighted.
+    pub key_threats: Vec<(String, f64)>,
+    /// Expected risk reduction: the gain plus the key-control credits.
+    pub reduction: f64,
     /// The HPH CPG essential goals it maps to (our mapping); any earns [`ESSENTIAL_BOOST`].
     pub essential: Vec<String>,
-    /// `gain x boost / effort cost`: the ranking key within a horizon.
+    /// `reduction x boost / effort cost`: the ranking key.
     pub priority: f64,
     /// The criteria not yet implemented, with their status.
     pub unmet: Vec<(String, Status)>,
@@ -128,21 +145,41 @@ pub fn plan(catalog: &Catalog, scores: &Scores) -> Vec<PlanItem> {
             .max(1);
         let practice_gain = (100.0 - score) / n_subs as f64;
         let mut threat_gains = Vec::new();
+        let mut key_threats = Vec::new();
         let mut gain = 0.0;
+        let mut reduction = 0.0;
         for t in &scores.threats {
-            if !t
-                .practices
-                .iter()
-                .any(|(p, sc)| *p == s.practice && sc.is_some())
-            {
+            if t.score.is_none() {
                 continue;
             }
-            let n_practices = t.practices.iter().filter(|p| p.1.is_some()).count().max(1);
-            let g = practice_gain / n_practices as f64;
-            threat_gains.push((t.id.clone(), g));
-            if total_weight > 0.0 {
-                gain += g * t.weight / total_weight;
+            let share = if total_weight > 0.0 {
+                t.weight / total_weight
+            } else {
+                0.0
+            };
+            // The matrix part: what closing the gap adds to this threat's score.
+            let mitigates = t
+                .practices
+                .iter()
+                .any(|(p, sc)| *p == s.practice && sc.is_some());
+            let g = if mitigates {
+                let n_practices = t.practices.iter().filter(|p| p.1.is_some()).count().max(1);
+                practice_gain / n_practices as f64
+            } else {
+                0.0
+            };
+            if mitigates {
+                threat_gains.push((t.id.clone(), g));
             }
+            gain += g * share;
+            // A key control earns extra credit on its key threats, whatever HICP's grouping.
+            let mut r = g;
+            if sp.key_threats.iter().any(|k| k.as_str() == t.id) {
+                let credit = KEY_CREDIT * (100.0 - score) * share;
+                key_threats.push((t.id.clone(), credit));
+                r += KEY_CREDIT * (100.0 - score);
+            }
+            reduction += r * share;
         }
         let efforts: Vec<Effort> = sp.actions.iter().map(|a| a.effort).collect();
         let effort = gap_effort(&efforts);
@@ -202,7 +239,9 @@ pub fn plan(catalog: &Catalog, scores: &Scores) -> Vec<PlanItem> {
                 score,
                 gain,
                 threat_gains,
-                priority: gain * boost / effort_cost(effort),
+                key_threats,
+                reduction,
+                priority: reduction * boost / effort_cost(effort),
                 essential,
                 unmet,
                 after,
@@ -211,36 +250,8 @@ pub fn plan(catalog: &Catalog, scores: &Scores) -> Vec<PlanItem> {
         ));
     }
 
-    // A prerequisite is never planned for a later horizon than what depends on it.
-    let mut pushed: BTreeMap<String, Horizon> = BTreeMap::new();
-    for _ in 0..=items.len() {
-        let horizons: BTreeMap<String, Horizon> = items
-            .iter()
-            .map(|(_, i)| (i.sub_practice.to_string(), i.horizon))
-            .collect();
-        let mut changed = false;
-        for (_, item) in items.iter_mut() {
-            for pre in &item.after {
-                if let Some(h) = horizons.get(pre.as_str())
-                    && *h > item.horizon
-                {
-                    item.horizon = *h;
-                    pushed.insert(item.sub_practice.to_string(), *h);
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-
-    items.sort_by(|(ia, a), (ib, b)| {
-        a.horizon
-            .cmp(&b.horizon)
-            .then(b.priority.total_cmp(&a.priority))
-            .then(ia.cmp(ib))
-    });
+    // Rank by priority (highest first), ties in catalog order.
+    items.sort_by(|(ia, a), (ib, b)| b.priority.total_cmp(&a.priority).then(ia.cmp(ib)));
 
     // Prerequisites first: walk the items best first; before placing one, place the
     // prerequisites it still waits for (pulling them forward), depth first.
@@ -259,13 +270,27 @@ pub fn plan(catalog: &Catalog, scores: &Scores) -> Vec<PlanItem> {
         );
     }
 
-    // Fill the horizons in plan order up to their capacity; overflow moves on. Horizons stay
-    // in plan order, so prerequisites never land later than what depends on them.
+    // Schedule in plan order. An action's horizon comes from its effort, is never earlier than
+    // its prerequisites' (placed before it), and moves on when its horizon is full: a plan is
+    // something people can do, and no team closes twenty gaps in a month.
+    let mut pushed: BTreeMap<String, Horizon> = BTreeMap::new();
     let mut deferred: BTreeMap<String, Horizon> = BTreeMap::new();
     let mut counts: BTreeMap<Horizon, usize> = BTreeMap::new();
-    let mut floor = Horizon::Days30;
+    let mut scheduled: BTreeMap<String, Horizon> = BTreeMap::new();
     for item in placed.iter_mut() {
-        let mut h = item.horizon.max(floor);
+        let own = item.horizon;
+        let mut h = own;
+        for pre in &item.after {
+            if let Some(p) = scheduled.get(pre.as_str())
+                && *p > h
+            {
+                h = *p;
+            }
+        }
+        if h != own {
+            pushed.insert(item.sub_practice.to_string(), h);
+        }
+        let wanted = h;
         loop {
             let cap = match h {
                 Horizon::Days30 => CAPACITY_30_DAYS,
@@ -280,12 +305,12 @@ pub fn plan(catalog: &Catalog, scores: &Scores) -> Vec<PlanItem> {
                 _ => Horizon::Months12,
             };
         }
-        if h != item.horizon {
+        if h != wanted {
             deferred.insert(item.sub_practice.to_string(), h);
-            item.horizon = h;
         }
+        item.horizon = h;
         *counts.entry(h).or_default() += 1;
-        floor = h;
+        scheduled.insert(item.sub_practice.to_string(), h);
     }
 
     for (i, item) in placed.iter_mut().enumerate() {
@@ -444,6 +469,26 @@ fn why(item: &PlanItem, pushed: Option<Horizon>, pulled_by: Option<&str>) -> Str
         round1(item.gain),
         threats.join(", "),
     );
+    if item.key_threats.is_empty() {
+        s.push_str(&format!(
+            " Not a key control against any threat (a supporting control; our judgement): expected risk reduction {:.2}, the points alone.",
+            item.reduction
+        ));
+    } else {
+        let keys: Vec<String> = item
+            .key_threats
+            .iter()
+            .map(|(t, c)| format!("{t} +{:.2}", c))
+            .collect();
+        s.push_str(&format!(
+            " A key control against {} (our judgement): {:.0}% of its {:.0} open points per key threat, times that threat's share of the weights ({}), so expected risk reduction {:.2}.",
+            and_list(item.key_threats.iter().map(|(t, _)| t.as_str())),
+            KEY_CREDIT * 100.0,
+            100.0 - item.score,
+            keys.join(", "),
+            item.reduction
+        ));
+    }
     if item.essential.is_empty() {
         s.push_str(&format!(
             " {} effort: priority {:.2}.",
@@ -490,6 +535,16 @@ fn why(item: &PlanItem, pushed: Option<Horizon>, pulled_by: Option<&str>) -> Str
         ));
     }
     s
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = items.collect();
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].to_owned(),
+        n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+    }
 }
 
 fn capital(s: &str) -> String {

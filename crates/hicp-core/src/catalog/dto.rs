@@ -172,6 +172,11 @@ pub(crate) struct SubPracticeDto {
     #[serde(default)]
     pub title_aliases: Vec<AliasDto>,
     pub summary: S,
+    /// Threats this sub-practice is a primary, direct control against (our judgement).
+    #[serde(default)]
+    pub key_threats: Option<Spanned<Vec<S>>>,
+    #[serde(default)]
+    pub key_threats_provenance: Option<Spanned<ProvenanceDto>>,
     pub criteria: Spanned<Vec<CriterionDto>>,
     pub actions: Spanned<Vec<ActionDto>>,
     #[serde(default)]

@@ -244,7 +244,7 @@ impl Loader {
             for (i, sp) in file.sub_practices.into_iter().enumerate() {
                 let id = sp.id.clone();
                 let prerequisites = sp.prerequisites.clone();
-                if let Some(s) = self.sub_practice(sp, i, practice.number, &refs, &csf11_to_20) {
+                if let Some(s) = self.sub_practice(sp, i, &practice, &refs, &csf11_to_20) {
                     subs.push(Loaded {
                         file: self.file.clone(),
                         id,
@@ -696,7 +696,7 @@ impl Loader {
         &mut self,
         sp: dto::SubPracticeDto,
         index: usize,
-        practice: u8,
+        practice: &Practice,
         refs: &RefSets,
         csf11_to_20: &BTreeMap<String, Vec<String>>,
     ) -> Option<SubPractice> {
@@ -711,14 +711,18 @@ impl Loader {
             );
             return None;
         };
-        if number != practice {
+        if number != practice.number {
             self.at(
                 &sp.id.referenced,
                 format!("{id}.id"),
-                format!("{id} belongs to practice {number}, but this file is practice {practice}"),
+                format!(
+                    "{id} belongs to practice {number}, but this file is practice {}",
+                    practice.number
+                ),
             );
         }
         let f = |field: &str| format!("{id}.{field}");
+        let key_threats = self.key_threats(&sp, practice, refs, &f("key_threats"));
 
         let criteria_n = sp.criteria.value.len();
         if !CRITERIA_PER_SUB_PRACTICE.contains(&criteria_n) {
@@ -866,6 +870,7 @@ impl Loader {
             summary: self.text(&sp.summary, &f("summary")),
             id,
             practice: number,
+            key_threats,
             tier,
             criteria,
             actions,
@@ -876,6 +881,70 @@ impl Loader {
             cpg,
             hipaa,
         })
+    }
+
+    /// The key threats of a sub-practice: known threat ids, no repeats, each one its practice
+    /// mitigates in HICP's matrix, and always our judgement (provenance derived).
+    fn key_threats(
+        &mut self,
+        sp: &dto::SubPracticeDto,
+        practice: &Practice,
+        refs: &RefSets,
+        field: &str,
+    ) -> Vec<ThreatId> {
+        let provenance_field = format!("{field}_provenance");
+        let Some(listed) = &sp.key_threats else {
+            if let Some(p) = &sp.key_threats_provenance {
+                self.at(
+                    &p.referenced,
+                    provenance_field,
+                    "key_threats_provenance is set but key_threats is missing",
+                );
+            }
+            return Vec::new();
+        };
+        match &sp.key_threats_provenance {
+            None => self.at(
+                &listed.referenced,
+                provenance_field,
+                "key threats are our judgement: add key_threats_provenance: derived",
+            ),
+            Some(p) if p.value != dto::ProvenanceDto::Derived => self.at(
+                &p.referenced,
+                provenance_field,
+                "key threats are our judgement, never HHS's: provenance must be derived",
+            ),
+            Some(_) => {}
+        }
+        let mut out: Vec<ThreatId> = Vec::new();
+        for t in &listed.value {
+            if !self.resolves(t, &refs.threats, field, "threat") {
+                continue;
+            }
+            let id = ThreatId::new(t.value.clone());
+            if out.contains(&id) {
+                self.at(
+                    &t.referenced,
+                    field,
+                    format!("threat \"{}\" is listed twice", t.value),
+                );
+            } else if !practice.threats.contains(&id) {
+                let own: Vec<&str> = practice.threats.iter().map(ThreatId::as_str).collect();
+                self.at(
+                    &t.referenced,
+                    field,
+                    format!(
+                        "\"{}\" is not a threat of practice {} ({}); a key threat must be one the practice mitigates in HICP's matrix",
+                        t.value,
+                        practice.number,
+                        own.join(", ")
+                    ),
+                );
+            } else {
+                out.push(id);
+            }
+        }
+        out
     }
 
     fn refs(

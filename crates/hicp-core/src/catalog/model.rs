@@ -136,6 +136,10 @@ pub struct SubPractice {
     pub title_provenance: Provenance,
     pub title_aliases: Vec<Alias>,
     pub summary: String,
+    /// The threats this sub-practice is a primary, direct control against: a subset of its
+    /// practice's threats, in the order listed. Our judgement, so always [`Provenance::Derived`];
+    /// empty for supporting controls (and when the catalog gives none).
+    pub key_threats: Vec<ThreatId>,
     pub criteria: Vec<Criterion>,
     pub actions: Vec<Action>,
     pub prerequisites: Vec<SubPracticeId>,

@@ -66,6 +66,17 @@ pub struct SubView {
     pub unverified: bool,
     pub summary: String,
     pub criteria: Vec<CriterionView>,
+    /// Added by choice (it does not apply to the tier by itself).
+    pub opted_in: bool,
+}
+
+/// A sub-practice of another tier that the organization may add to its assessment.
+pub struct OptionalView {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub volume: String,
+    pub criteria: usize,
 }
 
 pub struct Tab {
@@ -88,6 +99,7 @@ struct PracticePage {
     practice_summary: String,
     tabs: Vec<Tab>,
     subs: Vec<SubView>,
+    optional: Vec<OptionalView>,
     can_edit: bool,
     overall_answered: usize,
     overall_total: usize,
@@ -261,6 +273,25 @@ pub async fn practice(
                     criterion_view(c, by_criterion.get(c.id.as_str()).copied(), ev)
                 })
                 .collect(),
+            opted_in: !state.catalog.applies(ctx.tier, s),
+        })
+        .collect();
+    let optional = state
+        .catalog
+        .sub_practices
+        .iter()
+        .filter(|s| {
+            s.practice == n
+                && !state.catalog.applies(ctx.tier, s)
+                && state.catalog.optional_for(ctx.tier, s)
+                && !opted.iter().any(|o| o == s.id.as_str())
+        })
+        .map(|s| OptionalView {
+            id: s.id.to_string(),
+            title: s.title.clone(),
+            summary: s.summary.clone(),
+            volume: format!("meant for {} organizations", s.tier.name()),
+            criteria: s.criteria.len(),
         })
         .collect();
     render(&PracticePage {
@@ -282,6 +313,7 @@ pub async fn practice(
             .find(|m| *m > n),
         tabs,
         subs,
+        optional,
         can_edit: ctx.can_edit(),
         max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
         message: String::new(),
@@ -659,4 +691,63 @@ pub async fn download_evidence(
         file.bytes,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SubPracticeForm {
+    /// `true` to add the sub-practice to the assessment, `false` to remove it.
+    opted_in: String,
+}
+
+/// Adds a sub-practice of another tier to the assessment, or removes one added before.
+/// Its answers stay stored, so removing and adding again loses nothing.
+pub async fn set_sub_practice(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, sp)): Path<(String, String)>,
+    Form(f): Form<SubPracticeForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    ctx.require_edit()?;
+    let Some(s) = state.catalog.sub_practice(&sp) else {
+        return Err(AppError::NotFound);
+    };
+    let opt_in = match f.opted_in.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest("opted_in: true or false.".into())),
+    };
+    if opt_in && state.catalog.applies(ctx.tier, s) {
+        return Err(AppError::BadRequest(format!(
+            "{} already applies to a {} organization.",
+            s.id,
+            ctx.tier.name()
+        )));
+    }
+    if opt_in && !state.catalog.optional_for(ctx.tier, s) {
+        return Err(AppError::BadRequest(format!(
+            "{} cannot be added to a {} organization's assessment.",
+            s.id,
+            ctx.tier.name()
+        )));
+    }
+    match state
+        .store
+        .set_sub_practice(&ctx.assessment.id, s.id.as_str(), opt_in, &auth.user.id)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::AssessmentClosed) => {
+            return Err(AppError::BadRequest(
+                "This assessment is closed and can no longer change.".into(),
+            ));
+        }
+        Err(e) => return Err(AppError::internal(e)),
+    }
+    let anchor = if opt_in {
+        format!("#sp-{}", dom_id(s.id.as_str()))
+    } else {
+        "#optional".into()
+    };
+    Ok(Redirect::to(&format!("/orgs/{org}/practices/{}{anchor}", s.practice)).into_response())
 }

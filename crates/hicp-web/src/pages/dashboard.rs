@@ -41,6 +41,7 @@ struct DashboardPage {
     cpg_rows: Vec<Row>,
     top: Vec<TopAction>,
     changes: String,
+    change_rows: Vec<super::history::ChangeRow>,
 }
 
 fn shown(score: Option<f64>) -> String {
@@ -88,18 +89,30 @@ pub async fn dashboard(
             })
             .collect()
     };
-    let closed = state
-        .store
-        .assessments_for_org(&ctx.org.id)
-        .await
-        .map_err(AppError::internal)?
+    // What changed since the last closed snapshot: overall and per threat.
+    let last = super::history::snapshots(&state, &ctx)
+        .await?
         .into_iter()
-        .filter(|x| x.status == hicp_store::AssessmentStatus::Closed)
-        .count();
-    let changes = if closed == 0 {
-        "This is the first assessment; changes will show here once an assessment has been closed as a snapshot.".to_owned()
-    } else {
-        format!("{closed} earlier assessment(s) closed as snapshots.")
+        .next();
+    let mut change_rows = Vec::new();
+    let changes = match &last {
+        None => "This is the first assessment; changes will show here once an assessment has been closed as a snapshot (on the History page).".to_owned(),
+        Some(snap) => match super::history::Snapshot::parse(snap.snapshot_json.as_deref()) {
+            None => "The last snapshot could not be read.".to_owned(),
+            Some(before) => {
+                let now = super::history::snapshot_of(&state.catalog, &a, &scores);
+                change_rows.push(super::history::change_row(
+                    "Overall",
+                    before.overall,
+                    now.overall,
+                ));
+                change_rows.extend(super::history::compare_lines(&before.threats, &now.threats));
+                format!(
+                    "Since the snapshot of {}. Scores are out of 100; + means better, - means worse.",
+                    super::history::when(snap.closed_at)
+                )
+            }
+        },
     };
     render(&DashboardPage {
         csrf: auth.csrf().to_owned(),
@@ -132,6 +145,7 @@ pub async fn dashboard(
             })
             .collect(),
         changes,
+        change_rows,
     })
 }
 

@@ -2,8 +2,11 @@
 //! and the domain, render a template.
 
 pub mod assess;
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod history;
+pub mod interchange;
 pub mod orgs;
 pub mod plan;
 

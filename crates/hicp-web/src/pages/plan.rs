@@ -41,6 +41,7 @@ pub struct ItemView {
     pub due_on: String,
     pub reason: String,
     pub version: i64,
+    pub status_label: String,
     pub statuses: Vec<Opt>,
 }
 
@@ -112,6 +113,11 @@ pub async fn board(
                     .unwrap_or_default(),
                 reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
                 version: t.map_or(0, |t| t.version),
+                status_label: STATUS_LABELS
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or("Open", |(_, l)| l)
+                    .to_owned(),
                 statuses: STATUS_LABELS
                     .iter()
                     .map(|(s, l)| Opt {

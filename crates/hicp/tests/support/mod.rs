@@ -107,6 +107,11 @@ impl Server {
     pub fn start(db: &Database) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hicp"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+            // Request logs only when asked for (RUST_LOG=info): keeps test output readable.
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

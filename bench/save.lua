@@ -1,0 +1,61 @@
+-- wrk script: save answers of the open assessment as the questionnaire page does (htmx POST
+-- with the session cookie and the CSRF header), always naming the current version, so that
+-- every request is a real write (a stale version would only be a conflict).
+--
+-- bench/run.sh writes bench-state.lua (org, cookie, csrf, criteria, versions) and runs:
+--   wrk -s bench/save.lua URL -- /path/to/bench-state.lua
+
+local statuses = { "not_started", "partial", "largely", "implemented" }
+-- Globals (not locals): done() reads them from each thread with thread:get.
+n, conflicts, saved, errors = 0, 0, 0, 0
+
+function init(args)
+  dofile(args[1])      -- defines state = { org, cookie, csrf, criteria = {...}, versions = {...} }
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+  wrk.method = "POST"
+  wrk.headers["Cookie"] = state.cookie
+  wrk.headers["X-CSRF-Token"] = state.csrf
+  wrk.headers["HX-Request"] = "true"
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+
+function request()
+  n = n + 1
+  local c = state.criteria[math.random(#state.criteria)]
+  local dom = c:gsub("%.", "-")
+  local v = state.versions[dom] or 0
+  local body = "status=" .. statuses[(n % #statuses) + 1] .. "&version=" .. v ..
+               "&notes=benchmark+save+" .. n
+  return wrk.format("POST", "/orgs/" .. state.org .. "/answers/" .. c, nil, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    errors = errors + 1
+    return
+  end
+  if body:find("changed this answer while you were editing", 1, true) then
+    conflicts = conflicts + 1
+  elseif body:find("Saved at", 1, true) then
+    saved = saved + 1
+  end
+  -- The fragment carries the row's version now (after a save, or the winner's on a conflict).
+  local dom, v = body:match('id="version%-([^"]+)" value="(%d+)"')
+  if dom then state.versions[dom] = tonumber(v) end
+end
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local s, c, e = 0, 0, 0
+  for _, t in ipairs(threads) do
+    s = s + (t:get("saved") or 0)
+    c = c + (t:get("conflicts") or 0)
+    e = e + (t:get("errors") or 0)
+  end
+  io.write(string.format("SAVES saved=%d conflicts=%d errors=%d\n", s, c, e))
+end

@@ -1,0 +1,242 @@
+//! Assessment exports: the OSCAL assessment plan, results and POA&M validate against NIST's
+//! official 1.2.3 schemas; the XLSX workbook reads back with the same values; CSV cells that
+//! start like a formula come out inert.
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use hicp_core::assessment::{Answers, Date, parse};
+use hicp_core::catalog::{Catalog, SourceFile, load};
+use hicp_interop::assessment::{Assessed, deadline};
+use hicp_interop::assessment_oscal;
+use hicp_interop::sheets::{self, Cell};
+use serde_json::Value;
+use std::io::Cursor;
+
+const EXAMPLES: [&str; 3] = ["small-clinic", "community-hospital", "health-system"];
+
+fn builtin() -> Catalog {
+    let files: Vec<SourceFile> = hicp_content::builtin_files()
+        .into_iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog loads")
+}
+
+fn as_of() -> Date {
+    Date::parse("2026-10-01").unwrap()
+}
+
+fn example(c: &Catalog, name: &str) -> Answers {
+    let path = format!("{}/../../examples/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    parse(&path, &text, c, as_of()).unwrap()
+}
+
+fn errors(schema: &str, doc: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(schema).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("NIST's schema compiles");
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+const AP: &str = include_str!("fixtures/oscal/oscal_assessment-plan_schema.json");
+const AR: &str = include_str!("fixtures/oscal/oscal_assessment-results_schema.json");
+const POAM: &str = include_str!("fixtures/oscal/oscal_poam_schema.json");
+
+#[test]
+fn oscal_plan_results_and_poam_validate_for_every_example() {
+    let c = builtin();
+    for name in EXAMPLES {
+        let answers = example(&c, name);
+        let a = Assessed::new(&c, &answers, as_of());
+        let ap = assessment_oscal::assessment_plan(&a, "answers.yaml");
+        let ar = assessment_oscal::assessment_results(&a, "assessment-plan.json");
+        let poam = assessment_oscal::poam(&a);
+        for (schema, doc, what) in [
+            (AP, &ap, "plan"),
+            (AR, &ar, "results"),
+            (POAM, &poam, "poam"),
+        ] {
+            let errs = errors(schema, doc);
+            assert!(errs.is_empty(), "{name} {what}:\n{}", errs.join("\n"));
+        }
+        // The results import the plan, by name and UUID.
+        let ap_uuid = ap["assessment-plan"]["uuid"].as_str().unwrap();
+        assert!(
+            ar["assessment-results"]["import-ap"]["remarks"]
+                .as_str()
+                .unwrap()
+                .contains(ap_uuid)
+        );
+        // A finding per sub-practice in scope, each with the answers observation at least.
+        let result = &ar["assessment-results"]["results"][0];
+        let findings = result["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), answers.scope(&c).len(), "{name}");
+        assert!(
+            findings
+                .iter()
+                .all(|f| !f["related-observations"].as_array().unwrap().is_empty())
+        );
+        // Every piece of evidence is an observation.
+        let evidence: usize = answers.criteria.values().map(|x| x.evidence.len()).sum();
+        let examined = result["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["methods"][0] == "EXAMINE")
+            .count();
+        assert_eq!(examined, evidence, "{name}");
+        // A POA&M item per open action, with its deadline.
+        let items = poam["plan-of-action-and-milestones"]["poam-items"]
+            .as_array()
+            .unwrap();
+        assert_eq!(items.len(), a.plan.len(), "{name}");
+        let risks = poam["plan-of-action-and-milestones"]["risks"]
+            .as_array()
+            .unwrap();
+        let first = &a.plan[0];
+        assert_eq!(risks[0]["status"], "open");
+        assert_eq!(
+            risks[0]["deadline"],
+            format!("{}T00:00:00Z", deadline(as_of(), first.horizon))
+        );
+        // Deterministic.
+        assert_eq!(
+            ar,
+            assessment_oscal::assessment_results(&a, "assessment-plan.json")
+        );
+    }
+}
+
+#[test]
+fn the_schema_checks_catch_broken_documents() {
+    let c = builtin();
+    let answers = example(&c, "small-clinic");
+    let a = Assessed::new(&c, &answers, as_of());
+    let mut ar = assessment_oscal::assessment_results(&a, "assessment-plan.json");
+    ar["assessment-results"]["results"][0]["findings"][0]["target"]["status"]["state"] =
+        Value::from("fine");
+    assert!(!errors(AR, &ar).is_empty());
+    let mut poam = assessment_oscal::poam(&a);
+    poam["plan-of-action-and-milestones"]["risks"][0]["deadline"] = Value::from("soon");
+    assert!(!errors(POAM, &poam).is_empty());
+    let mut ap = assessment_oscal::assessment_plan(&a, "answers.yaml");
+    ap["assessment-plan"]["reviewed-controls"] = Value::from("all");
+    assert!(!errors(AP, &ap).is_empty());
+}
+
+#[test]
+fn a_fully_implemented_organization_still_gets_a_valid_poam() {
+    let c = builtin();
+    let mut answers = example(&c, "small-clinic");
+    for sp in answers.scope(&c) {
+        for cr in &sp.criteria {
+            let mut x = answers.answer(cr.id.as_str());
+            if x.status != hicp_core::assessment::Status::NotApplicable {
+                x.status = hicp_core::assessment::Status::Implemented;
+            }
+            answers.criteria.insert(cr.id.to_string(), x);
+        }
+    }
+    let a = Assessed::new(&c, &answers, as_of());
+    assert!(a.plan.is_empty());
+    let poam = assessment_oscal::poam(&a);
+    assert!(errors(POAM, &poam).is_empty());
+}
+
+fn read_back(bytes: Vec<u8>) -> Xlsx<Cursor<Vec<u8>>> {
+    open_workbook_from_rs(Cursor::new(bytes)).expect("the workbook opens")
+}
+
+#[test]
+fn xlsx_reads_back_with_the_same_values() {
+    let c = builtin();
+    for name in EXAMPLES {
+        let answers = example(&c, name);
+        let a = Assessed::new(&c, &answers, as_of());
+        let mut wb = read_back(sheets::xlsx(&a).unwrap());
+        assert_eq!(wb.sheet_names(), ["answers", "scores", "action plan"]);
+        for sheet in sheets::sheets(&a) {
+            let range = wb.worksheet_range(sheet.name).unwrap();
+            let rows: Vec<&[Data]> = range.rows().collect();
+            assert_eq!(rows.len(), sheet.rows.len() + 1, "{name} {}", sheet.name);
+            for (col, h) in sheet.header.iter().enumerate() {
+                assert_eq!(rows[0][col], Data::String((*h).to_owned()));
+            }
+            for (r, row) in sheet.rows.iter().enumerate() {
+                for (col, cell) in row.iter().enumerate() {
+                    let got = rows[r + 1].get(col).cloned().unwrap_or(Data::Empty);
+                    let want = match cell {
+                        Cell::Text(s) => Data::String(s.clone()),
+                        Cell::Number(n) => Data::Float(*n),
+                        Cell::Empty => Data::Empty,
+                    };
+                    assert_eq!(got, want, "{name} {} row {} col {col}", sheet.name, r + 1);
+                }
+            }
+        }
+        // And the values are the engine's: the plan's first action, the overall score.
+        let plan = wb.worksheet_range("action plan").unwrap();
+        let first = &a.plan[0];
+        assert_eq!(
+            plan.get((1, 3)),
+            Some(&Data::String(first.sub_practice.to_string()))
+        );
+        assert_eq!(plan.get((1, 6)), Some(&Data::String(first.text.clone())));
+        let scores = wb.worksheet_range("scores").unwrap();
+        assert_eq!(
+            scores.get((1, 3)),
+            Some(&Data::Float(hicp_core::assessment::scoring::round1(
+                a.scores.overall.unwrap()
+            )))
+        );
+    }
+}
+
+const INJECTED: &str = "\
+format: hicp-answers/1
+organization:
+  name: \"=HYPERLINK(\\\"http://x\\\",\\\"click\\\")\"
+tier: small
+answers:
+  - id: 1.S.A.c1
+    status: partial
+    owner: \"=cmd|' /C calc'!A0\"
+    notes: \"+SUM(A1:A9)\"
+";
+
+#[test]
+fn csv_and_xlsx_cells_starting_with_a_formula_character_come_out_inert() {
+    let c = builtin();
+    let answers = parse("injected.yaml", INJECTED, &c, as_of()).unwrap();
+    let a = Assessed::new(&c, &answers, as_of());
+    let mut out = Vec::new();
+    sheets::plan_csv(&a, &mut out).unwrap();
+    let mut r = csv::Reader::from_reader(out.as_slice());
+    let headers = r.headers().unwrap().clone();
+    let owners = headers.iter().position(|h| h == "owners").unwrap();
+    let sp = headers.iter().position(|h| h == "sub_practice").unwrap();
+    let row = r
+        .records()
+        .map(Result::unwrap)
+        .find(|x| &x[sp] == "1.S.A")
+        .expect("1.S.A is a gap");
+    assert_eq!(&row[owners], "'=cmd|' /C calc'!A0");
+    // No cell of the CSV starts with a formula character.
+    let mut r = csv::Reader::from_reader(out.as_slice());
+    for rec in r.records() {
+        for cell in rec.unwrap().iter() {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell}");
+        }
+    }
+    // The workbook stores them as text with the same guard.
+    let mut wb = read_back(sheets::xlsx(&a).unwrap());
+    let answers_sheet = wb.worksheet_range("answers").unwrap();
+    let cells: Vec<String> = answers_sheet
+        .rows()
+        .flat_map(|r| r.iter().map(|d| d.to_string()))
+        .collect();
+    assert!(cells.contains(&"'+SUM(A1:A9)".to_owned()));
+    assert!(cells.contains(&"'=cmd|' /C calc'!A0".to_owned()));
+}

@@ -1,0 +1,660 @@
+//! The report's view-model: everything the HTML report shows, worked out from the catalog, an
+//! assessed answers file and, optionally, the previous answers file. Only strings and flags
+//! leave here; the templates do no arithmetic.
+
+use crate::charts::{Bar, bar_chart_with_id};
+use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
+use hicp_core::assessment::{Answers, Date, Status, score};
+use hicp_core::catalog::{CpgTier, Provenance};
+use hicp_interop::assessment::{Assessed, deadline};
+
+/// How many actions the executive summary lists.
+pub const TOP_ACTIONS: usize = 5;
+
+pub struct Report {
+    pub org: String,
+    pub org_type: String,
+    pub tier: String,
+    pub sizing: String,
+    pub as_of: String,
+    pub window_start: String,
+    pub catalog_title: String,
+    pub overall: String,
+    pub overall_words: String,
+    pub in_scope: usize,
+    pub opted_in: Vec<String>,
+    pub threats: Vec<ThreatRow>,
+    pub top_actions: Vec<ActionRow>,
+    pub plan_len: usize,
+    pub changes: Option<Changes>,
+    pub threat_chart: String,
+    pub practice_chart: String,
+    pub csf_chart: String,
+    pub practices: Vec<ScoreRow>,
+    pub csf: Vec<ScoreRow>,
+    pub cpg: Vec<MappedRow>,
+    pub hipaa: Vec<MappedRow>,
+    pub hipaa_not_addressed: usize,
+    pub plan: Vec<ActionRow>,
+    pub details: Vec<Detail>,
+    pub evidence: Vec<EvidenceRow>,
+    pub dossier: Vec<DossierPractice>,
+    pub practices_qualifying: String,
+}
+
+pub struct ThreatRow {
+    pub id: String,
+    pub name: String,
+    pub unverified: bool,
+    pub weight: String,
+    pub score: String,
+    pub words: String,
+}
+
+pub struct ScoreRow {
+    pub id: String,
+    pub name: String,
+    pub unverified: bool,
+    pub score: String,
+    pub detail: String,
+}
+
+pub struct MappedRow {
+    pub id: String,
+    pub name: String,
+    pub unverified: bool,
+    pub essential: bool,
+    pub status: String,
+    pub status_class: &'static str,
+    pub score: String,
+    pub sub_practices: String,
+}
+
+pub struct ActionRow {
+    pub rank: usize,
+    pub horizon: String,
+    pub due: String,
+    pub sub_practice: String,
+    pub title: String,
+    pub text: String,
+    pub effort: String,
+    pub cost: String,
+    pub gain: String,
+    pub owners: String,
+    pub then: Vec<String>,
+    pub why: String,
+}
+
+pub struct Changes {
+    pub previous: String,
+    pub overall: String,
+    pub lines: Vec<String>,
+}
+
+pub struct Detail {
+    pub id: String,
+    pub title: String,
+    pub unverified: bool,
+    pub practice: String,
+    pub score: String,
+    pub opted_in: bool,
+    pub csf: String,
+    pub cpg: String,
+    pub hipaa: String,
+    pub criteria: Vec<CriterionRow>,
+}
+
+pub struct CriterionRow {
+    pub id: String,
+    pub text: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub owner: String,
+    pub since: String,
+    pub notes: String,
+    pub reason: String,
+    pub evidence: Vec<String>,
+}
+
+pub struct EvidenceRow {
+    pub n: usize,
+    pub title: String,
+    pub criterion: String,
+    pub location: String,
+    pub collected: String,
+    pub valid_until: String,
+    pub expired: bool,
+}
+
+pub struct DossierPractice {
+    pub number: u8,
+    pub name: String,
+    pub qualifies: bool,
+    pub sub_practices: Vec<DossierRow>,
+}
+
+pub struct DossierRow {
+    pub id: String,
+    pub title: String,
+    pub in_place: bool,
+    pub since: String,
+    pub qualifies_on: String,
+    pub proof: Vec<String>,
+    pub gaps: Vec<String>,
+}
+
+/// Coverage in plain words, for the executive summary.
+pub fn words(score: Option<f64>) -> &'static str {
+    match score {
+        None => "not scored",
+        Some(s) if s >= 75.0 => "well covered",
+        Some(s) if s >= 40.0 => "partly covered",
+        Some(s) if s > 0.0 => "barely covered",
+        Some(_) => "not covered",
+    }
+}
+
+fn status_class(s: Status) -> &'static str {
+    match s {
+        Status::Implemented => "ok",
+        Status::Largely | Status::Partial => "part",
+        Status::NotStarted => "gap",
+        Status::NotApplicable => "na",
+    }
+}
+
+fn status_words(s: Status) -> &'static str {
+    match s {
+        Status::NotStarted => "not started",
+        Status::Partial => "partial",
+        Status::Largely => "largely",
+        Status::Implemented => "implemented",
+        Status::NotApplicable => "not applicable",
+    }
+}
+
+fn unverified(p: Provenance) -> bool {
+    p == Provenance::Unverified
+}
+
+fn mapped(m: &MappedScore, unverified: bool, essential: bool) -> MappedRow {
+    let subs: Vec<String> = m
+        .sub_practices
+        .iter()
+        .map(|(id, s)| format!("{id} {}", show(*s)))
+        .collect();
+    MappedRow {
+        id: m.id.clone(),
+        name: m.name.clone(),
+        unverified,
+        essential,
+        status: m.status.name().replace('_', " "),
+        status_class: match m.status.name() {
+            "met" => "ok",
+            "partly" => "part",
+            "not_met" => "gap",
+            _ => "na",
+        },
+        score: show(m.score),
+        sub_practices: subs.join(", "),
+    }
+}
+
+/// Builds the report. `previous` is the previous answers file of the same organization,
+/// parsed against the same catalog, with a label for it (its date or file name).
+pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
+    let c = a.catalog;
+    let s = &a.scores;
+    let threats: Vec<ThreatRow> = s
+        .threats
+        .iter()
+        .map(|t| ThreatRow {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            unverified: c
+                .threat(&t.id)
+                .is_some_and(|x| unverified(x.name_provenance)),
+            weight: format!("{}", t.weight),
+            score: show(t.score),
+            words: words(t.score).to_owned(),
+        })
+        .collect();
+    let plan: Vec<ActionRow> = a
+        .plan
+        .iter()
+        .map(|i| ActionRow {
+            rank: i.rank,
+            horizon: i.horizon.label().to_owned(),
+            due: deadline(a.as_of, i.horizon).to_string(),
+            sub_practice: i.sub_practice.to_string(),
+            title: i.title.clone(),
+            text: i.text.clone(),
+            effort: i.effort.name().to_owned(),
+            cost: i.cost.clone(),
+            gain: format!("{:.1}", i.gain),
+            owners: a.owners(i.sub_practice.as_str()).join(", "),
+            then: i.then.iter().map(|(id, t)| format!("{id}: {t}")).collect(),
+            why: i.why.clone(),
+        })
+        .collect();
+    // The five most important: the first of the plan, which is already in the order to do them.
+    let top_actions = a
+        .plan
+        .iter()
+        .take(TOP_ACTIONS)
+        .map(|i| plan[i.rank - 1].clone_row())
+        .collect();
+
+    let bars = |rows: Vec<(String, Option<f64>)>| -> Vec<Bar> {
+        rows.into_iter()
+            .map(|(label, score)| Bar { label, score })
+            .collect()
+    };
+    let threat_chart = bar_chart_with_id(
+        "threats",
+        "Coverage of the five threats, 0 to 100",
+        &bars(
+            s.threats
+                .iter()
+                .map(|t| (t.name.clone(), t.score))
+                .collect(),
+        ),
+    );
+    let practice_chart = bar_chart_with_id(
+        "practices",
+        "Practice scores, 0 to 100",
+        &bars(
+            s.practices
+                .iter()
+                .map(|p| (format!("{}. {}", p.number, p.name), p.score))
+                .collect(),
+        ),
+    );
+    let functions: Vec<_> = s
+        .csf
+        .iter()
+        .filter(|x| x.level == CsfLevel::Function)
+        .collect();
+    let csf_chart = bar_chart_with_id(
+        "csf",
+        "NIST CSF 2.0 functions (derived mapping), 0 to 100",
+        &bars(
+            functions
+                .iter()
+                .map(|f| (format!("{} {}", f.id, f.name), f.score))
+                .collect(),
+        ),
+    );
+    let practices = s
+        .practices
+        .iter()
+        .map(|p| ScoreRow {
+            id: format!("P{}", p.number),
+            name: p.name.clone(),
+            unverified: c
+                .practice(p.number)
+                .is_some_and(|x| unverified(x.name_provenance)),
+            score: show(p.score),
+            detail: p
+                .sub_practices
+                .iter()
+                .map(|(id, sc)| format!("{id} {}", show(*sc)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let csf = functions
+        .iter()
+        .map(|f| ScoreRow {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            unverified: false,
+            score: show(f.score),
+            detail: s
+                .csf
+                .iter()
+                .filter(|x| {
+                    x.level == CsfLevel::Category
+                        && x.id.starts_with(&format!("{}.", f.id))
+                        && !x.sub_practices.is_empty()
+                })
+                .map(|x| format!("{} {}", x.id, show(x.score)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let cpg = s
+        .cpg
+        .iter()
+        .map(|g| {
+            let goal = c.cpg_goal(&g.id);
+            mapped(
+                g,
+                goal.is_some_and(|x| unverified(x.title_provenance)),
+                goal.is_some_and(|x| x.tier == CpgTier::Essential),
+            )
+        })
+        .collect();
+    let hipaa = s
+        .hipaa
+        .iter()
+        .filter(|h| !h.sub_practices.is_empty())
+        .map(|h| mapped(h, false, false))
+        .collect();
+    let hipaa_not_addressed = s
+        .hipaa
+        .iter()
+        .filter(|h| h.sub_practices.is_empty())
+        .count();
+
+    // Details and the evidence index.
+    let mut details = Vec::new();
+    let mut evidence = Vec::new();
+    for sp in a.answers.scope(c) {
+        let sc = s.sub_practice(sp.id.as_str());
+        let mut criteria = Vec::new();
+        for cr in &sp.criteria {
+            let ans = a.answers.answer(cr.id.as_str());
+            let mut refs = Vec::new();
+            for e in &ans.evidence {
+                let n = evidence.len() + 1;
+                refs.push(format!("E{n} {}", e.title));
+                evidence.push(EvidenceRow {
+                    n,
+                    title: e.title.clone(),
+                    criterion: cr.id.to_string(),
+                    location: e.location.clone().unwrap_or_default(),
+                    collected: e.collected.map_or("-".into(), |d| d.to_string()),
+                    valid_until: e.valid_until.map_or("-".into(), |d| d.to_string()),
+                    expired: e.valid_until.is_some_and(|u| u < a.as_of),
+                });
+            }
+            criteria.push(CriterionRow {
+                id: cr.id.to_string(),
+                text: cr.text.clone(),
+                status: status_words(ans.status).to_owned(),
+                status_class: status_class(ans.status),
+                owner: ans.owner.clone().unwrap_or_default(),
+                since: ans.in_place_since.map_or(String::new(), |d| d.to_string()),
+                notes: ans.notes.clone().unwrap_or_default(),
+                reason: ans.reason.clone().unwrap_or_default(),
+                evidence: refs,
+            });
+        }
+        let csf: Vec<&str> = sp.csf20.iter().map(|x| x.id.as_str()).collect();
+        details.push(Detail {
+            id: sp.id.to_string(),
+            title: sp.title.clone(),
+            unverified: unverified(sp.title_provenance),
+            practice: c
+                .practice(sp.practice)
+                .map_or(String::new(), |p| format!("{}. {}", p.number, p.name)),
+            score: show(sc.and_then(|x| x.score)),
+            opted_in: sc.is_some_and(|x| x.opted_in),
+            csf: csf.join(", "),
+            cpg: sp.cpg.refs.join(", "),
+            hipaa: sp.hipaa.refs.join(", "),
+            criteria,
+        });
+    }
+
+    let window_start = a.as_of.add_years(-1).unwrap_or(a.as_of);
+    let dossier = dossier(a, window_start);
+    let q: Vec<String> = a
+        .rsp
+        .practices_qualifying
+        .iter()
+        .map(|p| format!("P{p}"))
+        .collect();
+
+    let changes = previous.map(|(prev, label)| changes(a, prev, label));
+    let p = &a.answers.profile;
+    Report {
+        org: a.org_name().to_owned(),
+        org_type: p
+            .org_type
+            .map_or(String::new(), |t| t.name().replace('-', " ")),
+        tier: a.answers.tier.name().to_owned(),
+        sizing: a.answers.sizing.explanation.clone(),
+        as_of: a.as_of.to_string(),
+        window_start: window_start.to_string(),
+        catalog_title: c.meta.title.clone(),
+        overall: show(s.overall),
+        overall_words: words(s.overall).to_owned(),
+        in_scope: a.answers.scope(c).len(),
+        opted_in: a.answers.opt_in.iter().map(|x| x.to_string()).collect(),
+        threats,
+        top_actions,
+        plan_len: plan.len(),
+        changes,
+        threat_chart,
+        practice_chart,
+        csf_chart,
+        practices,
+        csf,
+        cpg,
+        hipaa,
+        hipaa_not_addressed,
+        plan,
+        details,
+        evidence,
+        dossier,
+        practices_qualifying: if q.is_empty() {
+            "none".to_owned()
+        } else {
+            q.join(", ")
+        },
+    }
+}
+
+impl ActionRow {
+    fn clone_row(&self) -> ActionRow {
+        ActionRow {
+            rank: self.rank,
+            horizon: self.horizon.clone(),
+            due: self.due.clone(),
+            sub_practice: self.sub_practice.clone(),
+            title: self.title.clone(),
+            text: self.text.clone(),
+            effort: self.effort.clone(),
+            cost: self.cost.clone(),
+            gain: self.gain.clone(),
+            owners: self.owners.clone(),
+            then: self.then.clone(),
+            why: self.why.clone(),
+        }
+    }
+}
+
+/// The recognized-security-practices dossier: per practice and sub-practice, whether it has
+/// been in place for the 12 months before the assessment date, what dated record shows it, and
+/// where the window `[window_start, as_of]` has gaps.
+fn dossier(a: &Assessed, window_start: Date) -> Vec<DossierPractice> {
+    let c = a.catalog;
+    let mut out: Vec<DossierPractice> = Vec::new();
+    for r in &a.rsp.sub_practices {
+        let sp = c
+            .sub_practice(r.sub_practice.as_str())
+            .expect("the 12-month check names catalog sub-practices");
+        let mut proof = Vec::new();
+        let mut gaps = Vec::new();
+        for cr in &sp.criteria {
+            let ans = a.answers.answer(cr.id.as_str());
+            match ans.status {
+                Status::NotApplicable => continue,
+                Status::Implemented => {}
+                other => {
+                    gaps.push(format!(
+                        "{} is {}: not fully in place, so the window is not covered",
+                        cr.id,
+                        status_words(other)
+                    ));
+                    continue;
+                }
+            }
+            if let Some(d) = ans.in_place_since {
+                proof.push(format!(
+                    "{}: in place since {d} (stated in the answers file)",
+                    cr.id
+                ));
+            }
+            for e in &ans.evidence {
+                let mut line = format!("{}: {}", cr.id, e.title);
+                match e.collected {
+                    Some(d) => line.push_str(&format!(", collected {d}")),
+                    None => line.push_str(", no collection date"),
+                }
+                if let Some(u) = e.valid_until {
+                    line.push_str(&format!(", valid until {u}"));
+                }
+                if let Some(l) = &e.location {
+                    line.push_str(&format!(" ({l})"));
+                }
+                proof.push(line);
+            }
+            let from_evidence = ans.evidence.iter().filter_map(|e| e.collected).min();
+            match ans.in_place_since.or(from_evidence) {
+                None => gaps.push(format!(
+                    "{}: no date at all (add in_place_since or dated evidence)",
+                    cr.id
+                )),
+                Some(d) if d > window_start => gaps.push(format!(
+                    "{}: in place only from {d}; {window_start} to {d} is not covered",
+                    cr.id
+                )),
+                Some(_) => {}
+            }
+            if !ans.evidence.is_empty()
+                && ans
+                    .evidence
+                    .iter()
+                    .all(|e| e.valid_until.is_some_and(|u| u < a.as_of))
+            {
+                let last = ans
+                    .evidence
+                    .iter()
+                    .filter_map(|e| e.valid_until)
+                    .max()
+                    .expect("all evidence has an end date");
+                gaps.push(format!(
+                    "{}: evidence expired on {last}; nothing on file covers {last} to {}",
+                    cr.id, a.as_of
+                ));
+            }
+            if ans.evidence.is_empty() {
+                gaps.push(format!(
+                    "{}: no evidence on file, only the stated date",
+                    cr.id
+                ));
+            }
+        }
+        let row = DossierRow {
+            id: sp.id.to_string(),
+            title: sp.title.clone(),
+            in_place: r.in_place_12_months,
+            since: r.since.map_or("-".into(), |d| d.to_string()),
+            qualifies_on: r.qualifies_on.map_or("-".into(), |d| d.to_string()),
+            proof,
+            gaps,
+        };
+        match out.iter_mut().find(|p| p.number == r.practice) {
+            Some(p) => p.sub_practices.push(row),
+            None => out.push(DossierPractice {
+                number: r.practice,
+                name: c
+                    .practice(r.practice)
+                    .map_or(String::new(), |p| p.name.clone()),
+                qualifies: a.rsp.practices_qualifying.contains(&r.practice),
+                sub_practices: vec![row],
+            }),
+        }
+    }
+    out
+}
+
+/// What changed since the previous answers file: the overall score, each threat, and the
+/// sub-practices whose score moved.
+fn changes(a: &Assessed, prev: &Answers, label: &str) -> Changes {
+    let before = score(a.catalog, prev);
+    let now = &a.scores;
+    let delta = |b: Option<f64>, n: Option<f64>| match (b, n) {
+        (Some(b), Some(n)) => {
+            let d = n - b;
+            if d.abs() < 0.05 {
+                format!("unchanged at {}", show(Some(n)))
+            } else {
+                format!(
+                    "{} from {} to {} ({:+.1})",
+                    if d > 0.0 { "up" } else { "down" },
+                    show(Some(b)),
+                    show(Some(n)),
+                    d
+                )
+            }
+        }
+        (b, n) => format!("from {} to {}", show(b), show(n)),
+    };
+    let mut lines = Vec::new();
+    for t in &now.threats {
+        let b = before.threat(&t.id).and_then(|x| x.score);
+        lines.push(format!("{}: {}", t.name, delta(b, t.score)));
+    }
+    let mut better = Vec::new();
+    let mut worse = Vec::new();
+    let mut added = Vec::new();
+    for sp in &now.sub_practices {
+        let Some(was) = before.sub_practice(sp.id.as_str()) else {
+            added.push(sp.id.to_string());
+            continue;
+        };
+        match (was.score, sp.score) {
+            (Some(b), Some(n)) if n > b + 0.05 => better.push(format!(
+                "{} ({} to {})",
+                sp.id,
+                show(Some(b)),
+                show(Some(n))
+            )),
+            (Some(b), Some(n)) if n < b - 0.05 => worse.push(format!(
+                "{} ({} to {})",
+                sp.id,
+                show(Some(b)),
+                show(Some(n))
+            )),
+            _ => {}
+        }
+    }
+    lines.push(if better.is_empty() {
+        "No sub-practice improved.".to_owned()
+    } else {
+        format!("Improved ({}): {}.", better.len(), better.join(", "))
+    });
+    if !worse.is_empty() {
+        lines.push(format!(
+            "Went back ({}): {}.",
+            worse.len(),
+            worse.join(", ")
+        ));
+    }
+    if !added.is_empty() {
+        lines.push(format!(
+            "Newly in scope ({}): {}.",
+            added.len(),
+            added.join(", ")
+        ));
+    }
+    let closed = a
+        .answers
+        .criteria
+        .iter()
+        .filter(|(id, x)| x.status == Status::Implemented && prev.status(id) != Status::Implemented)
+        .count();
+    lines.push(format!(
+        "{closed} {} became implemented.",
+        if closed == 1 { "criterion" } else { "criteria" }
+    ));
+    Changes {
+        previous: label.to_owned(),
+        overall: delta(before.overall, now.overall),
+        lines,
+    }
+}

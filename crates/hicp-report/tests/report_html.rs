@@ -1,0 +1,174 @@
+//! The HTML report: self-contained, escaped, labelled, and a few sections held to snapshots.
+
+use hicp_core::assessment::{Answers, Date, parse};
+use hicp_core::catalog::{Catalog, Provenance, SourceFile, load};
+use hicp_interop::assessment::Assessed;
+use hicp_report::html::{report, section};
+use hicp_report::policies;
+
+fn builtin() -> Catalog {
+    let files: Vec<SourceFile> = hicp_content::builtin_files()
+        .into_iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog loads")
+}
+
+fn as_of() -> Date {
+    Date::parse("2026-10-01").unwrap()
+}
+
+fn answers(c: &Catalog, path: &str) -> Answers {
+    let text = std::fs::read_to_string(path).unwrap();
+    parse(path, &text, c, as_of()).unwrap()
+}
+
+fn fixture(c: &Catalog, name: &str) -> Answers {
+    answers(
+        c,
+        &format!("{}/tests/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
+fn example(c: &Catalog, name: &str) -> Answers {
+    answers(
+        c,
+        &format!("{}/../../examples/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
+const SECTIONS: [&str; 8] = [
+    "cover",
+    "summary",
+    "charts",
+    "frameworks",
+    "plan",
+    "details",
+    "evidence",
+    "dossier",
+];
+
+#[test]
+fn every_example_renders_a_self_contained_report() {
+    let c = builtin();
+    for name in ["small-clinic", "community-hospital", "health-system"] {
+        let ans = example(&c, name);
+        let a = Assessed::new(&c, &ans, as_of());
+        let html = report(&a, None).unwrap();
+        for id in SECTIONS {
+            assert!(section(&html, id).is_some(), "{name}: no section {id}");
+        }
+        // One file: no script, no external stylesheet, image or font.
+        for bad in ["<script", "<link", " src=", "url(", "@import"] {
+            assert!(!html.contains(bad), "{name}: {bad}");
+        }
+        assert!(html.contains("@media print"));
+        assert_eq!(html.matches("<svg").count(), 3, "{name}: three charts");
+        // Chart ids are unique on the page.
+        assert_eq!(html.matches("id=\"threats-t\"").count(), 1);
+        // A detail per sub-practice in scope, a dossier row per sub-practice in scope.
+        let scope = ans.scope(&c);
+        assert_eq!(html.matches("<div class=\"detail\"").count(), scope.len());
+        // Unverified titles and derived mappings are labelled.
+        for sp in &scope {
+            if sp.title_provenance == Provenance::Unverified {
+                let d = &html[html.find(&format!("id=\"sp-{}\"", sp.id)).unwrap()..];
+                let heading = &d[..d.find("</h3>").unwrap()];
+                assert!(heading.contains("unverified title"), "{}", sp.id);
+            }
+        }
+        let frameworks = section(&html, "frameworks").unwrap();
+        assert_eq!(frameworks.matches("derived mapping").count(), 2);
+        assert!(
+            section(&html, "charts")
+                .unwrap()
+                .contains("derived mapping")
+        );
+    }
+}
+
+#[test]
+fn text_from_the_answers_file_is_escaped() {
+    let c = builtin();
+    let mut ans = fixture(&c, "clinic");
+    ans.profile.name = Some("<script>alert(1)</script> & Co".into());
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("alert(1)"));
+    assert!(!html.contains("</script> & Co"));
+}
+
+#[test]
+fn summary_section() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    insta::assert_snapshot!(section(&html, "summary").unwrap());
+}
+
+#[test]
+fn summary_section_with_the_previous_answers_file() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let prev = fixture(&c, "clinic-previous");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, Some((&prev, "2025-10-01"))).unwrap();
+    let s = section(&html, "summary").unwrap();
+    assert!(s.contains("Since the previous assessment (2025-10-01)"));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn evidence_index_section() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    insta::assert_snapshot!(section(&html, "evidence").unwrap());
+}
+
+#[test]
+fn dossier_of_one_practice() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    let d = section(&html, "dossier").unwrap();
+    let start = d.find("<h3>Practice 1.").unwrap();
+    let end = d[start..].find("</table>").unwrap() + start + "</table>".len();
+    insta::assert_snapshot!(&d[start..end]);
+}
+
+#[test]
+fn policies_and_the_incident_response_plan_are_filled_in() {
+    let c = builtin();
+    for name in ["small-clinic", "community-hospital", "health-system"] {
+        let ans = example(&c, name);
+        let docs = policies::documents(&c, &ans, as_of());
+        let listed = c.lists.iter().find(|l| l.id == "policies").unwrap();
+        assert_eq!(docs.len(), listed.items.len() + 1);
+        let org = ans.profile.name.clone().unwrap();
+        for d in &docs {
+            assert!(d.markdown.contains(&org), "{}", d.stem);
+            assert!(
+                !d.markdown.contains("{{"),
+                "{}: unfilled placeholder",
+                d.stem
+            );
+            assert!(!d.markdown.contains("[Why"), "{}: only the outline", d.stem);
+            assert!(d.markdown.contains(&format!("a {} organization", ans.tier)));
+            assert!(d.html.starts_with("<!DOCTYPE html>"));
+            assert!(!d.html.contains("<script"));
+        }
+        let plan = docs.last().unwrap();
+        assert_eq!(plan.stem, "incident-response-plan");
+        for list in ["cirt-roles", "ir-plays", "device-ir-plays"] {
+            for item in &c.lists.iter().find(|l| l.id == list).unwrap().items {
+                assert!(plan.markdown.contains(&item.name), "{list}: {}", item.name);
+            }
+        }
+        assert!(!plan.markdown.contains("[Describe this role"));
+    }
+}

@@ -1,0 +1,471 @@
+//! History: close the current assessment as a dated snapshot (the next one starts with the
+//! same answers), list the snapshots, and compare any two, or one with the current answers.
+
+use super::orgs::Opt;
+use super::render;
+use crate::AppState;
+use crate::error::AppError;
+use crate::session::Auth;
+use crate::view::{OrgCtx, answers, org_ctx};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use hicp_core::assessment::{Answers, Scores, Status, score};
+use hicp_core::catalog::Catalog;
+use hicp_store::{Assessment, AssessmentId, AssessmentStatus, NewAssessment, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// The scores of an assessment when it was closed, stored with it as JSON. Names are kept
+/// so that a snapshot still reads well if the catalog changes later.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The shape of this JSON (1).
+    pub version: u32,
+    pub tier: String,
+    pub overall: Option<f64>,
+    pub answered: usize,
+    pub total: usize,
+    pub practices: Vec<ScoreLine>,
+    pub threats: Vec<ScoreLine>,
+}
+
+/// One scored thing of a snapshot: a practice (key: its number) or a threat (key: its id).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreLine {
+    pub key: String,
+    pub name: String,
+    pub score: Option<f64>,
+}
+
+impl Snapshot {
+    pub fn parse(json: Option<&str>) -> Option<Snapshot> {
+        json.and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
+/// The scores of the organization's open assessment, as they would be stored on closing.
+pub async fn current_snapshot(state: &AppState, ctx: &OrgCtx) -> Result<Snapshot, AppError> {
+    let a = answers(state, ctx).await?;
+    let scores = score(&state.catalog, &a);
+    Ok(snapshot_of(&state.catalog, &a, &scores))
+}
+
+/// The snapshot of scored answers.
+pub fn snapshot_of(catalog: &Catalog, a: &Answers, scores: &Scores) -> Snapshot {
+    let scope = a.scope(catalog);
+    let total = scope.iter().map(|s| s.criteria.len()).sum();
+    let answered = scope
+        .iter()
+        .flat_map(|s| &s.criteria)
+        .filter(|c| a.status(c.id.as_str()) != Status::NotStarted)
+        .count();
+    Snapshot {
+        version: 1,
+        tier: a.tier.name().into(),
+        overall: scores.overall,
+        answered,
+        total,
+        practices: scores
+            .practices
+            .iter()
+            .map(|p| ScoreLine {
+                key: p.number.to_string(),
+                name: format!("{}. {}", p.number, p.name),
+                score: p.score,
+            })
+            .collect(),
+        threats: scores
+            .threats
+            .iter()
+            .map(|t| ScoreLine {
+                key: t.id.clone(),
+                name: t.name.clone(),
+                score: t.score,
+            })
+            .collect(),
+    }
+}
+
+/// One line of a comparison: a score before and after, and the change in numbers and words.
+pub struct ChangeRow {
+    pub label: String,
+    pub before: String,
+    pub after: String,
+    pub change: String,
+    pub words: String,
+    /// `better`, `worse` or `same`, for the page's colours.
+    pub class: String,
+}
+
+fn shown(s: Option<f64>) -> String {
+    s.map_or("not scored".into(), |v| format!("{v:.0}"))
+}
+
+pub fn change_row(label: &str, before: Option<f64>, after: Option<f64>) -> ChangeRow {
+    let (change, words, class) = match (before, after) {
+        (Some(b), Some(a)) => {
+            // Compared as shown (whole numbers), so the words agree with the numbers.
+            let d = a.round() - b.round();
+            if d > 0.0 {
+                (format!("+{d:.0}"), "better".to_owned(), "better")
+            } else if d < 0.0 {
+                (format!("{d:.0}"), "worse".to_owned(), "worse")
+            } else {
+                ("0".into(), "no change".into(), "same")
+            }
+        }
+        (None, Some(a)) => (
+            format!("+{:.0}", a.round()),
+            "scored for the first time".into(),
+            "better",
+        ),
+        (Some(_), None) => ("".into(), "no longer scored".into(), "same"),
+        (None, None) => ("".into(), "not scored".into(), "same"),
+    };
+    ChangeRow {
+        label: label.to_owned(),
+        before: shown(before),
+        after: shown(after),
+        change,
+        words,
+        class: class.into(),
+    }
+}
+
+/// Changes of each line of `after` (and those only in `before`), matched by key.
+pub fn compare_lines(before: &[ScoreLine], after: &[ScoreLine]) -> Vec<ChangeRow> {
+    let mut rows: Vec<ChangeRow> = after
+        .iter()
+        .map(|a| {
+            let b = before.iter().find(|b| b.key == a.key).and_then(|b| b.score);
+            change_row(&a.name, b, a.score)
+        })
+        .collect();
+    for b in before {
+        if !after.iter().any(|a| a.key == b.key) {
+            rows.push(change_row(&b.name, b.score, None));
+        }
+    }
+    rows
+}
+
+/// The closed snapshots of an organization, newest first.
+pub async fn snapshots(state: &AppState, ctx: &OrgCtx) -> Result<Vec<Assessment>, AppError> {
+    let mut closed: Vec<Assessment> = state
+        .store
+        .assessments_for_org(&ctx.org.id)
+        .await
+        .map_err(AppError::internal)?
+        .into_iter()
+        .filter(|a| a.status == AssessmentStatus::Closed)
+        .collect();
+    closed.sort_by(|a, b| b.closed_at.cmp(&a.closed_at).then(b.id.cmp(&a.id)));
+    Ok(closed)
+}
+
+pub fn when(t: Option<hicp_store::OffsetDateTime>) -> String {
+    t.map_or_else(String::new, |t| {
+        format!(
+            "{} {:02}:{:02} UTC",
+            t.date(),
+            t.time().hour(),
+            t.time().minute()
+        )
+    })
+}
+
+pub struct SnapshotRow {
+    pub id: String,
+    pub closed_at: String,
+    pub closed_by: String,
+    pub overall: String,
+    pub answered: String,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    org_name: String,
+    can_edit: bool,
+    message: String,
+    current_id: String,
+    current_overall: String,
+    current_answered: String,
+    snapshots: Vec<SnapshotRow>,
+    from_options: Vec<Opt>,
+    to_options: Vec<Opt>,
+    comparing: String,
+    overall_rows: Vec<ChangeRow>,
+    practice_rows: Vec<ChangeRow>,
+    threat_rows: Vec<ChangeRow>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    closed: Option<String>,
+}
+
+const CURRENT: &str = "current";
+
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let current = current_snapshot(&state, &ctx).await?;
+    let closed = snapshots(&state, &ctx).await?;
+    let mut names = std::collections::HashMap::new();
+    let mut rows = Vec::new();
+    for a in &closed {
+        let by = match &a.closed_by {
+            Some(u) => {
+                if !names.contains_key(u) {
+                    let name = state
+                        .store
+                        .user(u)
+                        .await
+                        .map_err(AppError::internal)?
+                        .map_or_else(|| "someone".to_owned(), |u| u.display_name);
+                    names.insert(u.clone(), name);
+                }
+                names[u].clone()
+            }
+            None => "someone".into(),
+        };
+        let snap = Snapshot::parse(a.snapshot_json.as_deref());
+        rows.push(SnapshotRow {
+            id: a.id.to_string(),
+            closed_at: when(a.closed_at),
+            closed_by: by,
+            overall: snap.as_ref().map_or("unknown".into(), |s| shown(s.overall)),
+            answered: snap
+                .as_ref()
+                .map_or(String::new(), |s| format!("{} of {}", s.answered, s.total)),
+        });
+    }
+
+    // What to compare: by default the newest snapshot with the current answers.
+    let pick = |v: &str, default: &str| -> String {
+        if v == CURRENT || closed.iter().any(|a| a.id.as_str() == v) {
+            v.to_owned()
+        } else {
+            default.to_owned()
+        }
+    };
+    let newest = closed.first().map_or(CURRENT, |a| a.id.as_str());
+    let from = pick(&q.from, newest);
+    let to = pick(&q.to, CURRENT);
+    let label_of = |id: &str| -> String {
+        if id == CURRENT {
+            "the current assessment".into()
+        } else {
+            closed
+                .iter()
+                .find(|a| a.id.as_str() == id)
+                .map_or(String::new(), |a| {
+                    format!("the snapshot of {}", when(a.closed_at))
+                })
+        }
+    };
+    let snap_of = |id: &str| -> Option<Snapshot> {
+        if id == CURRENT {
+            Some(current.clone())
+        } else {
+            closed
+                .iter()
+                .find(|a| a.id.as_str() == id)
+                .and_then(|a| Snapshot::parse(a.snapshot_json.as_deref()))
+        }
+    };
+    let options = |selected: &str| -> Vec<Opt> {
+        let mut v: Vec<Opt> = closed
+            .iter()
+            .map(|a| Opt {
+                value: a.id.to_string(),
+                label: format!("Snapshot of {}", when(a.closed_at)),
+                selected: a.id.as_str() == selected,
+            })
+            .collect();
+        v.insert(
+            0,
+            Opt {
+                value: CURRENT.into(),
+                label: "Current assessment (not closed yet)".into(),
+                selected: selected == CURRENT,
+            },
+        );
+        v
+    };
+    let (mut overall_rows, mut practice_rows, mut threat_rows) = (vec![], vec![], vec![]);
+    let mut comparing = String::new();
+    if !closed.is_empty()
+        && let (Some(b), Some(a)) = (snap_of(&from), snap_of(&to))
+    {
+        comparing = format!("From {} to {}.", label_of(&from), label_of(&to));
+        overall_rows.push(change_row("Overall", b.overall, a.overall));
+        practice_rows = compare_lines(&b.practices, &a.practices);
+        threat_rows = compare_lines(&b.threats, &a.threats);
+    }
+    render(&HistoryPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        org_id: ctx.org.id.to_string(),
+        org_name: ctx.org.name.clone(),
+        can_edit: ctx.can_edit(),
+        message: if q.closed.is_some() {
+            "The assessment was closed as a snapshot. A new assessment has started with the same answers: update what has changed since.".into()
+        } else {
+            String::new()
+        },
+        current_id: ctx.assessment.id.to_string(),
+        current_overall: shown(current.overall),
+        current_answered: format!("{} of {}", current.answered, current.total),
+        snapshots: rows,
+        from_options: options(&from),
+        to_options: options(&to),
+        comparing,
+        overall_rows,
+        practice_rows,
+        threat_rows,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    /// The id of the assessment the user saw, so a double submit closes only once.
+    #[serde(default)]
+    assessment: String,
+}
+
+/// Closes the open assessment as a snapshot and starts the next one with its answers.
+pub async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(f): Form<CloseForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    ctx.require_edit()?;
+    let done = Redirect::to(&format!("/orgs/{org}/history?closed=1")).into_response();
+    if !f.assessment.is_empty() && f.assessment != ctx.assessment.id.as_str() {
+        // Already closed by this or another request: the next assessment is open.
+        return Ok(done);
+    }
+    let snapshot = current_snapshot(&state, &ctx).await?;
+    let json = serde_json::to_string(&snapshot).map_err(AppError::internal)?;
+    let store = &state.store;
+    match store
+        .close_assessment(&ctx.assessment.id, &json, &auth.user.id)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::AssessmentClosed) => return Ok(done),
+        Err(e) => return Err(AppError::internal(e)),
+    }
+    let today = hicp_store::OffsetDateTime::now_utc().date();
+    let next = match store
+        .create_assessment(&NewAssessment {
+            org_id: &ctx.org.id,
+            name: &format!("Assessment started {today}"),
+            tier: ctx.tier.name(),
+            created_by: &auth.user.id,
+        })
+        .await
+    {
+        Ok(a) => a.id,
+        // Another request opened the next assessment first: fill that one.
+        Err(StoreError::Duplicate(_)) => match store
+            .current_assessment(&ctx.org.id)
+            .await
+            .map_err(AppError::internal)?
+        {
+            Some(a) => a.id,
+            None => return Err(AppError::internal("no open assessment after closing")),
+        },
+        Err(e) => return Err(AppError::internal(e)),
+    };
+    copy_into(&state, &ctx.assessment.id, &next, &auth).await?;
+    Ok(done)
+}
+
+async fn copy_into(
+    state: &AppState,
+    from: &AssessmentId,
+    to: &AssessmentId,
+    auth: &Auth,
+) -> Result<(), AppError> {
+    state
+        .store
+        .copy_answers(from, to, &auth.user.id)
+        .await
+        .map(|_| ())
+        .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(key: &str, score: Option<f64>) -> ScoreLine {
+        ScoreLine {
+            key: key.into(),
+            name: format!("Practice {key}"),
+            score,
+        }
+    }
+
+    #[test]
+    fn changes_are_given_in_numbers_and_words() {
+        let r = change_row("Overall", Some(40.2), Some(55.4));
+        assert_eq!((r.before.as_str(), r.after.as_str()), ("40", "55"));
+        assert_eq!((r.change.as_str(), r.words.as_str()), ("+15", "better"));
+        let r = change_row("Overall", Some(60.0), Some(45.0));
+        assert_eq!((r.change.as_str(), r.words.as_str()), ("-15", "worse"));
+        // Equal as shown: no change, even if the decimals moved.
+        let r = change_row("Overall", Some(50.2), Some(49.9));
+        assert_eq!((r.change.as_str(), r.words.as_str()), ("0", "no change"));
+        assert_eq!(
+            change_row("x", None, Some(20.0)).words,
+            "scored for the first time"
+        );
+        assert_eq!(change_row("x", Some(20.0), None).words, "no longer scored");
+    }
+
+    #[test]
+    fn lines_are_matched_by_key() {
+        let before = [line("1", Some(10.0)), line("2", Some(50.0))];
+        let after = [line("1", Some(30.0)), line("3", None)];
+        let rows = compare_lines(&before, &after);
+        let words: Vec<&str> = rows.iter().map(|r| r.words.as_str()).collect();
+        assert_eq!(words, ["better", "not scored", "no longer scored"]);
+        assert_eq!(rows[2].label, "Practice 2");
+    }
+
+    #[test]
+    fn snapshots_read_back_and_bad_json_is_none() {
+        let s = Snapshot {
+            version: 1,
+            tier: "small".into(),
+            overall: Some(12.5),
+            answered: 3,
+            total: 67,
+            practices: vec![line("1", Some(25.0))],
+            threats: vec![],
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(Snapshot::parse(Some(&json)), Some(s));
+        assert_eq!(Snapshot::parse(Some("{")), None);
+        assert_eq!(Snapshot::parse(None), None);
+    }
+}

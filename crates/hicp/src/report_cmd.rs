@@ -1,0 +1,183 @@
+//! `hicp report` (the assessment as HTML, OSCAL, XLSX or CSV) and `hicp templates` (starter
+//! policies and the incident response plan): read the files, call hicp-report and
+//! hicp-interop, write.
+
+use crate::{InvalidInput, source};
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use hicp_core::assessment::{Answers, Date, parse};
+use hicp_core::catalog::Catalog;
+use hicp_interop::assessment::Assessed;
+use hicp_interop::{assessment_oscal, sheets};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The answers file (YAML).
+    file: PathBuf,
+    #[arg(long, default_value = "html")]
+    format: ReportFormat,
+    /// The previous answers file of the same organization: the summary says what changed.
+    #[arg(long, value_name = "FILE")]
+    previous: Option<PathBuf>,
+    /// The assessment date (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// With --format oscal-ar: where the assessment plan is (write it with --format oscal-ap).
+    #[arg(long, value_name = "HREF", default_value = "assessment-plan.json")]
+    ap_href: String,
+    /// Output file; `-` for standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file (print it to PDF from a browser if needed).
+    Html,
+    /// OSCAL assessment plan (JSON).
+    OscalAp,
+    /// OSCAL assessment results (JSON), importing the plan at --ap-href.
+    OscalAr,
+    /// OSCAL plan of action and milestones (JSON).
+    OscalPoam,
+    /// Excel workbook: answers, scores, action plan.
+    Xlsx,
+    /// The action plan as CSV.
+    Csv,
+}
+
+#[derive(Args)]
+pub struct TemplatesArgs {
+    /// The answers file (YAML): the organization's name and size fill the documents.
+    file: PathBuf,
+    /// The folder to write into (created if missing).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The date written on the documents (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
+        .expect("the clock is within years 1-9999")
+}
+
+fn as_of(arg: Option<&str>) -> anyhow::Result<Date> {
+    match arg {
+        None => Ok(today()),
+        Some(s) => Date::parse(s).map_err(|e| InvalidInput(format!("--as-of: {e}")).into()),
+    }
+}
+
+fn load(file: &Path, c: &Catalog, as_of: Date) -> anyhow::Result<Answers> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        InvalidInput(format!(
+            "{}: cannot read the answers file: {e}",
+            file.display()
+        ))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| InvalidInput(format!("{}: not UTF-8 text", file.display())))?;
+    parse(&file.display().to_string(), &text, c, as_of)
+        .map_err(|e| InvalidInput(e.to_string()).into())
+}
+
+fn write_out(output: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if output.as_os_str() == "-" {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()?;
+        Ok(())
+    } else {
+        std::fs::write(output, bytes).with_context(|| format!("writing {}", output.display()))
+    }
+}
+
+fn json_bytes(v: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
+    let mut b = serde_json::to_vec_pretty(v)?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+/// A relative reference for a file name, for OSCAL `href`s.
+fn href(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or("answers.yaml".into(), |n| n.to_string_lossy());
+    name.replace('%', "%25").replace(' ', "%20")
+}
+
+pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
+    let c = source::catalog(catalog_dir)?;
+    let date = as_of(args.as_of.as_deref())?;
+    let answers = load(&args.file, &c, date)?;
+    let previous = match &args.previous {
+        Some(p) => Some((load(p, &c, date)?, p.display().to_string())),
+        None => None,
+    };
+    let a = Assessed::new(&c, &answers, date);
+    let (bytes, what) = match args.format {
+        ReportFormat::Html => {
+            let html = hicp_report::html::report(
+                &a,
+                previous.as_ref().map(|(ans, label)| (ans, label.as_str())),
+            )?;
+            (html.into_bytes(), "HTML report")
+        }
+        ReportFormat::OscalAp => (
+            json_bytes(&assessment_oscal::assessment_plan(&a, &href(&args.file)))?,
+            "OSCAL assessment plan",
+        ),
+        ReportFormat::OscalAr => (
+            json_bytes(&assessment_oscal::assessment_results(&a, &args.ap_href))?,
+            "OSCAL assessment results",
+        ),
+        ReportFormat::OscalPoam => (json_bytes(&assessment_oscal::poam(&a))?, "OSCAL POA&M"),
+        ReportFormat::Xlsx => (sheets::xlsx(&a)?, "workbook"),
+        ReportFormat::Csv => {
+            let mut b = Vec::new();
+            sheets::plan_csv(&a, &mut b)?;
+            (b, "action plan CSV")
+        }
+    };
+    if args.previous.is_some() && !matches!(args.format, ReportFormat::Html) {
+        eprintln!("note: --previous is used by the HTML report only");
+    }
+    write_out(&args.output, &bytes)?;
+    if args.output.as_os_str() != "-" {
+        println!(
+            "wrote {}: {what} for {}, as of {date}",
+            args.output.display(),
+            a.org_name()
+        );
+    }
+    Ok(())
+}
+
+pub fn templates(args: TemplatesArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
+    let c = source::catalog(catalog_dir)?;
+    let date = as_of(args.as_of.as_deref())?;
+    let answers = load(&args.file, &c, date)?;
+    let docs = hicp_report::policies::documents(&c, &answers, date);
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    for d in &docs {
+        for (ext, text) in [("md", &d.markdown), ("html", &d.html)] {
+            let path = args.output.join(format!("{}.{ext}", d.stem));
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    println!(
+        "wrote {} documents to {} as Markdown and HTML ({} policies and the incident response plan); they are drafts: fill in the [bracketed] parts and review before adoption",
+        docs.len(),
+        args.output.display(),
+        docs.len() - 1
+    );
+    Ok(())
+}
