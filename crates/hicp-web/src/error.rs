@@ -59,18 +59,6 @@ impl IntoResponse for AppError {
     }
 }
 
-/// HTML-escapes text for the few places that build HTML outside templates.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML-escapes text for the few places that build HTML outside templates (one
+/// implementation, shared with the reports).
+pub use hicp_report::escape;

@@ -177,3 +177,41 @@ pub async fn answers(state: &AppState, ctx: &OrgCtx) -> Result<Answers, AppError
     }
     Ok(a)
 }
+
+/// Sets the organization's tier; it is an override when the sizing rules disagree, and the
+/// reason says `how` it was chosen (e.g. "by hand").
+pub async fn set_tier(
+    state: &AppState,
+    auth: &Auth,
+    ctx: &OrgCtx,
+    tier: Tier,
+    how: &str,
+) -> Result<(), AppError> {
+    let sizing = classify(&ProfileJson::of(&ctx.org).to_profile(&ctx.org.name));
+    let overridden = sizing.tier != Some(tier);
+    let reason = if overridden {
+        format!(
+            "Set to {} {how}. The sizing rules said: {}",
+            tier.name(),
+            sizing.explanation
+        )
+    } else {
+        sizing.explanation.clone()
+    };
+    state
+        .store
+        .update_organization(
+            &ctx.org.id,
+            &hicp_store::OrganizationUpdate {
+                name: &ctx.org.name,
+                profile_json: ctx.org.profile_json.as_deref(),
+                tier: Some(tier.name()),
+                tier_reason: Some(&reason),
+                tier_overridden: overridden,
+            },
+            &auth.user.id,
+        )
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}

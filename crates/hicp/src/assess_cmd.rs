@@ -259,7 +259,7 @@ fn interview(
     }
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -267,14 +267,15 @@ fn today() -> Date {
         .expect("the clock is within years 1-9999")
 }
 
-fn as_of(arg: Option<&str>) -> anyhow::Result<Date> {
+pub(crate) fn as_of(arg: Option<&str>) -> anyhow::Result<Date> {
     match arg {
         None => Ok(today()),
         Some(s) => Date::parse(s).map_err(|e| InvalidInput(format!("--as-of: {e}")).into()),
     }
 }
 
-fn load(file: &Path, c: &Catalog, as_of: Date) -> anyhow::Result<Answers> {
+/// Reads and validates an answers file; problems are [`InvalidInput`] (exit code 2).
+pub(crate) fn load(file: &Path, c: &Catalog, as_of: Date) -> anyhow::Result<Answers> {
     let bytes = std::fs::read(file).map_err(|e| {
         InvalidInput(format!(
             "{}: cannot read the answers file: {e}",

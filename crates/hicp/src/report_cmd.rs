@@ -2,11 +2,10 @@
 //! policies and the incident response plan): read the files, call hicp-report and
 //! hicp-interop, write.
 
-use crate::{InvalidInput, source};
+use crate::assess_cmd::{as_of, load};
+use crate::source;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use hicp_core::assessment::{Answers, Date, parse};
-use hicp_core::catalog::Catalog;
 use hicp_interop::assessment::Assessed;
 use hicp_interop::{assessment_oscal, sheets};
 use std::path::{Path, PathBuf};
@@ -57,34 +56,6 @@ pub struct TemplatesArgs {
     /// The date written on the documents (YYYY-MM-DD); default today.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-}
-
-fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
-        .expect("the clock is within years 1-9999")
-}
-
-fn as_of(arg: Option<&str>) -> anyhow::Result<Date> {
-    match arg {
-        None => Ok(today()),
-        Some(s) => Date::parse(s).map_err(|e| InvalidInput(format!("--as-of: {e}")).into()),
-    }
-}
-
-fn load(file: &Path, c: &Catalog, as_of: Date) -> anyhow::Result<Answers> {
-    let bytes = std::fs::read(file).map_err(|e| {
-        InvalidInput(format!(
-            "{}: cannot read the answers file: {e}",
-            file.display()
-        ))
-    })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| InvalidInput(format!("{}: not UTF-8 text", file.display())))?;
-    parse(&file.display().to_string(), &text, c, as_of)
-        .map_err(|e| InvalidInput(e.to_string()).into())
 }
 
 fn write_out(output: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -5,17 +5,15 @@ use super::render;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{OrgCtx, ProfileJson, answers, org_ctx};
+use crate::view::{OrgCtx, answers, org_ctx};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use hicp_core::assessment::answers::DEFAULT_WEIGHT;
-use hicp_core::assessment::{Answers, classify, parse, to_yaml};
-use hicp_core::catalog::Tier;
+use hicp_core::assessment::{Answers, parse, to_yaml};
 use hicp_store::{
-    AnswerInput, EvidenceContent, NewAuditEntry, NewEvidence, OffsetDateTime, OrganizationUpdate,
-    Role, StoreError,
+    AnswerInput, EvidenceContent, NewAuditEntry, NewEvidence, OffsetDateTime, Role, StoreError,
 };
 use std::collections::HashSet;
 
@@ -291,7 +289,7 @@ async fn run_import(
                 ctx.tier.name()
             )));
         }
-        set_tier(state, auth, ctx, a.tier).await?;
+        crate::view::set_tier(state, auth, ctx, a.tier, "by an imported answers file").await?;
         notes.push(format!(
             "The size tier changed from {} to {}, as the file says.",
             ctx.tier.name(),
@@ -487,38 +485,6 @@ fn closed() -> ImportResult {
     failed(
         "The assessment was closed while the file was imported. Import it again into the new assessment.",
     )
-}
-
-/// Sets the organization's tier as the settings page does (an override if the sizing rules
-/// disagree).
-async fn set_tier(state: &AppState, auth: &Auth, ctx: &OrgCtx, tier: Tier) -> Result<(), AppError> {
-    let sizing = classify(&ProfileJson::of(&ctx.org).to_profile(&ctx.org.name));
-    let overridden = sizing.tier != Some(tier);
-    let reason = if overridden {
-        format!(
-            "Set to {} by an imported answers file. The sizing rules said: {}",
-            tier.name(),
-            sizing.explanation
-        )
-    } else {
-        sizing.explanation.clone()
-    };
-    state
-        .store
-        .update_organization(
-            &ctx.org.id,
-            &OrganizationUpdate {
-                name: &ctx.org.name,
-                profile_json: ctx.org.profile_json.as_deref(),
-                tier: Some(tier.name()),
-                tier_reason: Some(&reason),
-                tier_overridden: overridden,
-            },
-            &auth.user.id,
-        )
-        .await
-        .map_err(AppError::internal)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_core::assessment::{OrgType, classify};
 use hicp_core::catalog::Tier;
-use hicp_store::{NewAssessment, NewOrganization, OrganizationUpdate};
+use hicp_store::{NewAssessment, NewOrganization};
 use serde::Deserialize;
 
 /// An `<option>` of a `<select>`.
@@ -293,32 +293,7 @@ pub async fn update(
             "tier: choose small, medium or large.".into(),
         ));
     };
-    let sizing = classify(&ProfileJson::of(&ctx.org).to_profile(&ctx.org.name));
-    let overridden = sizing.tier != Some(tier);
-    let reason = if overridden {
-        format!(
-            "Set to {} by hand. The sizing rules said: {}",
-            tier.name(),
-            sizing.explanation
-        )
-    } else {
-        sizing.explanation.clone()
-    };
-    state
-        .store
-        .update_organization(
-            &ctx.org.id,
-            &OrganizationUpdate {
-                name: &ctx.org.name,
-                profile_json: ctx.org.profile_json.as_deref(),
-                tier: Some(tier.name()),
-                tier_reason: Some(&reason),
-                tier_overridden: overridden,
-            },
-            &auth.user.id,
-        )
-        .await
-        .map_err(AppError::internal)?;
+    crate::view::set_tier(&state, &auth, &ctx, tier, "by hand").await?;
     Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1")).into_response())
 }
 
