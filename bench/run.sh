@@ -63,7 +63,9 @@ seed() {
 wrk_run() {
   local name=$1 url=$2; shift 2
   local out="$DIR/wrk-$TAG-$name.txt"
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" > "$out" 2>&1
+  # Options before the URL; a script's own arguments (WRK_ARGS) after it.
+  # shellcheck disable=SC2086
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" ${WRK_ARGS:-} > "$out" 2>&1
   local rps p50 p99 bad
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
   p50=$(awk '$1 == "50%" { print $2 }' "$out")
@@ -86,12 +88,15 @@ bench_backend() {
   local base="http://127.0.0.1:$port"
   RESULTS="$DIR/results-$TAG.txt"; : > "$RESULTS"
 
+  if curl -s -o /dev/null "$base/healthz"; then
+    echo "port $port is in use: stop the server there first" >&2; exit 1
+  fi
   # Cold start: from exec to the first successful /healthz.
-  local t0 t1 pid
+  local t0 t1
   t0=$(ms_now)
   "$BIN" serve --listen "127.0.0.1:$port" --database "$url" > "$DIR/server.out" 2> "$DIR/server.log" &
   pid=$!
-  trap 'kill $pid 2>/dev/null || true' EXIT
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
   until curl -sf -o /dev/null "$base/healthz"; do
     kill -0 "$pid" 2>/dev/null || { echo "server died: $(tail -5 "$DIR/server.log")" >&2; exit 1; }
     sleep 0.002
@@ -106,13 +111,13 @@ bench_backend() {
   curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
     --data-urlencode "email=bench@hicp.example" --data-urlencode "password=bench passphrase 2026" "$base/login"
   local cookie
-  cookie=$(awk '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
+  cookie=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
   local page; page=$(curl -s -H "Cookie: $cookie" "$base/orgs/$org/practices/1")
   csrf=$(sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' <<<"$page" | head -1)
   [ -n "$csrf" ] || { echo "sign-in failed (no CSRF token on the questionnaire page)" >&2; exit 1; }
 
   # Pages to measure; each must answer 200 before it is measured.
-  local paths=("healthz=/healthz" "dashboard=/orgs/ORG" "questionnaire=/orgs/ORG/practices/1" "plan=/orgs/ORG/plan")
+  local paths=("healthz=/healthz" "dashboard=/orgs/ORG" "questionnaire=/orgs/ORG/practices/1" "plan=/orgs/ORG/plan" "export=/orgs/ORG/export.yaml")
   # shellcheck disable=SC2206
   [ -n "${BENCH_PATHS:-}" ] && paths+=(${BENCH_PATHS})
   path_of() { local x=${1#*=}; echo "${x//ORG/$org}"; }
@@ -144,7 +149,7 @@ bench_backend() {
   for p in "${paths[@]}"; do
     wrk_run "${p%%=*}" "$base$(path_of "$p")" -H "Cookie: $cookie"
   done
-  wrk_run save "$base/" -s "$ROOT/bench/save.lua" -- "$DIR/bench-state.lua"
+  WRK_ARGS="$DIR/bench-state.lua $THREADS" wrk_run save "$base/" -s "$ROOT/bench/save.lua"
   grep '^SAVES' "$DIR/wrk-$TAG-save.txt" | sed 's/^/  /' || true
   wrk_run healthz-end "$base/healthz"
 

@@ -3,7 +3,10 @@
 -- every request is a real write (a stale version would only be a conflict).
 --
 -- bench/run.sh writes bench-state.lua (org, cookie, csrf, criteria, versions) and runs:
---   wrk -s bench/save.lua URL -- /path/to/bench-state.lua
+--   wrk -t THREADS -s bench/save.lua URL /path/to/bench-state.lua THREADS
+-- Each wrk thread saves its own share of the criteria (it only learns the versions of the
+-- answers it saved); a conflict remains possible when one thread has two requests in flight
+-- for the same answer, and is counted.
 
 local statuses = { "not_started", "partial", "largely", "implemented" }
 -- Globals (not locals): done() reads them from each thread with thread:get.
@@ -11,6 +14,12 @@ n, conflicts, saved, errors = 0, 0, 0, 0
 
 function init(args)
   dofile(args[1])      -- defines state = { org, cookie, csrf, criteria = {...}, versions = {...} }
+  local threads = tonumber(args[2] or "1")
+  local mine = {}
+  for i, c in ipairs(state.criteria) do
+    if (i - 1) % threads == (tid or 0) then table.insert(mine, c) end
+  end
+  state.criteria = mine
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
   wrk.method = "POST"
   wrk.headers["Cookie"] = state.cookie
@@ -47,6 +56,7 @@ end
 local threads = {}
 
 function setup(thread)
+  thread:set("tid", #threads)
   table.insert(threads, thread)
 end
 

@@ -45,20 +45,73 @@ pub(crate) use on_pool;
 /// that later upgrades to a writer fails with SQLITE_BUSY whatever the busy timeout.
 pub(crate) trait BeginWrite {
     type Db: Database;
-    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>>;
+    async fn begin_write(&self) -> Result<WriteTx<Self::Db>>;
+}
+
+/// A write transaction. Derefs to the connection (`&mut *tx` is an executor, as with a
+/// plain `Transaction`); on SQLite it also holds this process's writer turn until
+/// `commit` (or drop, which rolls back).
+pub(crate) struct WriteTx<DB: Database> {
+    tx: Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: Database> WriteTx<DB> {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl<DB: Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+/// SQLite has one writer at a time. Writers of one process take turns on an async mutex
+/// per database file, so they queue here instead of sleeping in SQLite's busy handler
+/// (which sleeps in steps of up to 100 ms and made the p99 of saves 0.2-0.3 s under load).
+/// Other processes on the same file still meet the busy timeout.
+fn sqlite_writer_turn(pool: &SqlitePool) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static TURNS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        OnceLock::new();
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let mut turns = TURNS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(file).or_default().clone()
 }
 
 impl BeginWrite for SqlitePool {
     type Db = Sqlite;
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    async fn begin_write(&self) -> Result<WriteTx<Sqlite>> {
+        let turn = sqlite_writer_turn(self).lock_owned().await;
+        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx {
+            tx,
+            _turn: Some(turn),
+        })
     }
 }
 
 impl BeginWrite for PgPool {
     type Db = Postgres;
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.begin().await?)
+    async fn begin_write(&self) -> Result<WriteTx<Postgres>> {
+        Ok(WriteTx {
+            tx: self.begin().await?,
+            _turn: None,
+        })
     }
 }
 

@@ -192,7 +192,10 @@ async fn backup_copies_a_running_database(ctx: Ctx) {
     }
     ctx.store.backup_to(&path).await.expect("backup");
     assert!(
-        matches!(ctx.store.backup_to(&path).await, Err(StoreError::Invalid(_))),
+        matches!(
+            ctx.store.backup_to(&path).await,
+            Err(StoreError::Invalid(_))
+        ),
         "an existing file is not overwritten"
     );
     let copy = Store::connect(&format!("sqlite://{}", path.display()))
