@@ -158,9 +158,9 @@ impl Scores {
 
 /// Scores `answers` against `catalog`.
 pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
-    let sub_practices: Vec<SubPracticeScore> = answers
-        .scope(catalog)
-        .into_iter()
+    let scope = answers.scope(catalog);
+    let sub_practices: Vec<SubPracticeScore> = scope
+        .iter()
         .map(|sp| {
             let criteria: Vec<CriterionScore> = sp
                 .criteria
@@ -237,10 +237,12 @@ pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
 
     let scored =
         |pred: &dyn Fn(&crate::catalog::SubPractice) -> bool| -> Vec<(SubPracticeId, Option<f64>)> {
-            sub_practices
+            // `scope` and `sub_practices` are in the same order: no lookup by id needed.
+            scope
                 .iter()
-                .filter(|s| catalog.sub_practice(s.id.as_str()).is_some_and(pred))
-                .map(|s| (s.id.clone(), s.score))
+                .zip(&sub_practices)
+                .filter(|(sp, _)| pred(sp))
+                .map(|(_, s)| (s.id.clone(), s.score))
                 .collect()
         };
 

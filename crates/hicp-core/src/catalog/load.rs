@@ -270,7 +270,19 @@ impl Loader {
             cpg_goals,
             hipaa,
         };
+        let sub_practice_index = sub_practices
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.to_string(), i))
+            .collect();
+        let criterion_index = sub_practices
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.criteria.iter().map(move |c| (c.id.to_string(), i)))
+            .collect();
         Some(Catalog {
+            sub_practice_index,
+            criterion_index,
             meta,
             threats,
             practices,

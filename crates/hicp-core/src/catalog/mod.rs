@@ -26,7 +26,16 @@ pub struct Filter {
 
 impl Catalog {
     pub fn sub_practice(&self, id: &str) -> Option<&SubPractice> {
-        self.sub_practices.iter().find(|s| s.id.as_str() == id)
+        self.sub_practice_index
+            .get(id)
+            .map(|&i| &self.sub_practices[i])
+    }
+
+    /// The sub-practice a criterion belongs to.
+    pub fn sub_practice_of_criterion(&self, criterion: &str) -> Option<&SubPractice> {
+        self.criterion_index
+            .get(criterion)
+            .map(|&i| &self.sub_practices[i])
     }
 
     pub fn practice(&self, number: u8) -> Option<&Practice> {

@@ -59,6 +59,11 @@ pub struct Catalog {
     pub parameters: Vec<Parameter>,
     pub lists: Vec<NamedList>,
     pub references: References,
+    /// Sub-practice id -> position in `sub_practices`; built by the loader (lookups are hot
+    /// paths of every page and score).
+    pub(crate) sub_practice_index: std::collections::HashMap<String, usize>,
+    /// Criterion id -> position of its sub-practice in `sub_practices`.
+    pub(crate) criterion_index: std::collections::HashMap<String, usize>,
 }
 
 #[derive(Clone, Debug)]

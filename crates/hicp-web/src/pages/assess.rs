@@ -384,12 +384,7 @@ pub async fn save_answer(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     ctx.require_edit()?;
-    let Some(sp) = state
-        .catalog
-        .sub_practices
-        .iter()
-        .find(|s| s.criteria.iter().any(|c| c.id.as_str() == criterion))
-    else {
+    let Some(sp) = state.catalog.sub_practice_of_criterion(&criterion) else {
         return Err(AppError::NotFound);
     };
     let dom = dom_id(&criterion);
@@ -544,10 +539,8 @@ pub async fn add_evidence(
     }
     let Some(c) = state
         .catalog
-        .sub_practices
-        .iter()
-        .flat_map(|s| &s.criteria)
-        .find(|c| c.id.as_str() == criterion)
+        .sub_practice_of_criterion(&criterion)
+        .and_then(|s| s.criteria.iter().find(|c| c.id.as_str() == criterion))
     else {
         return Err(AppError::BadRequest("criterion: unknown criterion.".into()));
     };
