@@ -137,6 +137,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::assess::download_evidence),
         )
         .route("/orgs/{org}/plan", get(pages::plan::board))
+        .route(
+            "/orgs/{org}/download/{format}",
+            get(pages::reports::download),
+        )
         .route("/orgs/{org}/plan/{action}", post(pages::plan::save_action))
         .route(
             "/orgs/{org}/history",

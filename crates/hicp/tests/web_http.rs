@@ -158,6 +158,7 @@ on_both_backends!(
     csrf_and_headers_protect_every_page,
     login_is_rate_limited,
     evidence_is_stored_with_its_hash,
+    reports_and_exports_download_from_the_dashboard,
 );
 
 async fn first_run_creates_one_administrator(b: Backend) {
@@ -521,4 +522,76 @@ async fn evidence_is_stored_with_its_hash(b: Backend) {
     let frag = r.text().await.unwrap();
     assert!(frag.contains("that file type is not accepted"), "{frag}");
     assert_eq!(frag.matches("<li>").count(), 1);
+}
+
+async fn reports_and_exports_download_from_the_dashboard(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let (org, _) = create_org(&a, &s, "Maple Clinic", &[("physicians", "5")]).await;
+    let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
+    assert!(dash.contains(&format!("/orgs/{org}/download/report.html")));
+
+    let r = a
+        .get(s.url(&format!("/orgs/{org}/download/report.html")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Maple Clinic") && !html.contains("<script"),
+        "a self-contained report"
+    );
+
+    let r = a
+        .get(s.url(&format!("/orgs/{org}/download/assessment.xlsx")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("maple-clinic.xlsx")
+    );
+    assert_eq!(
+        &r.bytes().await.unwrap()[..2],
+        b"PK",
+        "an XLSX is a zip file"
+    );
+    for f in [
+        "assessment-results.json",
+        "assessment-plan.json",
+        "poam.json",
+    ] {
+        let r = a
+            .get(s.url(&format!("/orgs/{org}/download/{f}")))
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert!(v.as_object().unwrap().len() == 1, "{f}: one OSCAL root");
+    }
+    let (status, _, _) = get(&a, &s, &format!("/orgs/{org}/download/secrets.txt")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Another organization's people get nothing.
+    let (other, _) = create_org(&a, &s, "Other Clinic", &[("physicians", "2")]).await;
+    add_member(&a, &s, &other, "other@b.example", "admin").await;
+    let (outsider, _, _) = sign_in(&s, "other@b.example", PASSWORD).await;
+    let r = outsider
+        .get(s.url(&format!("/orgs/{org}/download/report.html")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

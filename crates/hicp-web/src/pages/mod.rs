@@ -9,6 +9,7 @@ pub mod history;
 pub mod interchange;
 pub mod orgs;
 pub mod plan;
+pub mod reports;
 
 use crate::AppState;
 use crate::error::AppError;
