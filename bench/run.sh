@@ -117,7 +117,7 @@ bench_backend() {
   [ -n "$csrf" ] || { echo "sign-in failed (no CSRF token on the questionnaire page)" >&2; exit 1; }
 
   # Pages to measure; each must answer 200 before it is measured.
-  local paths=("healthz=/healthz" "dashboard=/orgs/ORG" "questionnaire=/orgs/ORG/practices/1" "plan=/orgs/ORG/plan" "export=/orgs/ORG/export.yaml")
+  local paths=("healthz=/healthz" "dashboard=/orgs/ORG" "questionnaire=/orgs/ORG/practices/1" "plan=/orgs/ORG/plan" "export=/orgs/ORG/export.yaml" "report=/orgs/ORG/download/report.html")
   # shellcheck disable=SC2206
   [ -n "${BENCH_PATHS:-}" ] && paths+=(${BENCH_PATHS})
   path_of() { local x=${1#*=}; echo "${x//ORG/$org}"; }
