@@ -3,139 +3,9 @@
 
 mod support;
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
+use support::web::*;
 use support::{Backend, Database, Server};
-
-const PASSWORD: &str = "a long enough passphrase";
-
-fn client() -> Client {
-    Client::builder().cookie_store(true).build().unwrap()
-}
-
-/// The CSRF token of a page (hidden field or meta tag).
-fn csrf_of(html: &str) -> String {
-    for marker in ["name=\"csrf\" value=\"", "name=\"csrf-token\" content=\""] {
-        if let Some(i) = html.find(marker) {
-            let rest = &html[i + marker.len()..];
-            return rest[..rest.find('"').unwrap()].to_owned();
-        }
-    }
-    panic!("no CSRF token in page:\n{html}")
-}
-
-async fn get(c: &Client, s: &Server, path: &str) -> (StatusCode, String, String) {
-    let r = c.get(s.url(path)).send().await.unwrap();
-    let (status, url) = (r.status(), r.url().path().to_owned());
-    (status, url, r.text().await.unwrap())
-}
-
-async fn post(
-    c: &Client,
-    s: &Server,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let r = c.post(s.url(path)).form(form).send().await.unwrap();
-    let (status, url) = (r.status(), r.url().path().to_owned());
-    (status, url, r.text().await.unwrap())
-}
-
-/// An htmx request, as the questionnaire page sends it.
-async fn htmx(
-    c: &Client,
-    s: &Server,
-    path: &str,
-    csrf: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let r = c
-        .post(s.url(path))
-        .header("HX-Request", "true")
-        .header("X-CSRF-Token", csrf)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-/// Sets up the first administrator; returns their signed-in client.
-async fn first_admin(s: &Server) -> Client {
-    let c = client();
-    let (_, path, html) = get(&c, s, "/").await;
-    assert_eq!(path, "/setup", "a new installation starts at setup");
-    let csrf = csrf_of(&html);
-    let (status, path, _) = post(
-        &c,
-        s,
-        "/setup",
-        &[
-            ("csrf", &csrf),
-            ("display_name", "Dana Admin"),
-            ("email", "dana@clinic.example"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!((status, path.as_str()), (StatusCode::OK, "/orgs/new"));
-    c
-}
-
-/// Creates an organization through the sizing interview; returns its id and settings page.
-async fn create_org(
-    c: &Client,
-    s: &Server,
-    name: &str,
-    fields: &[(&str, &str)],
-) -> (String, String) {
-    let (_, _, html) = get(c, s, "/orgs/new").await;
-    let csrf = csrf_of(&html);
-    let mut form = vec![("csrf", csrf.as_str()), ("name", name)];
-    form.extend_from_slice(fields);
-    let (status, path, html) = post(c, s, "/orgs/new", &form).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    let id = path
-        .strip_prefix("/orgs/")
-        .unwrap()
-        .strip_suffix("/settings")
-        .unwrap()
-        .to_owned();
-    (id, html)
-}
-
-async fn sign_in(s: &Server, email: &str, password: &str) -> (Client, StatusCode, String) {
-    let c = client();
-    let (_, _, html) = get(&c, s, "/login").await;
-    let csrf = csrf_of(&html);
-    let (status, _, html) = post(
-        &c,
-        s,
-        "/login",
-        &[("csrf", &csrf), ("email", email), ("password", password)],
-    )
-    .await;
-    (c, status, html)
-}
-
-async fn add_member(c: &Client, s: &Server, org: &str, email: &str, role: &str) {
-    let (_, _, html) = get(c, s, &format!("/orgs/{org}/members")).await;
-    let csrf = csrf_of(&html);
-    let (status, _, html) = post(
-        c,
-        s,
-        &format!("/orgs/{org}/members"),
-        &[
-            ("csrf", &csrf),
-            ("display_name", email),
-            ("email", email),
-            ("role", role),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(&format!("is now {role}")), "{html}");
-}
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -204,7 +74,7 @@ async fn sizing_explains_the_tier_and_allows_an_override(b: Backend) {
     let db = Database::new(b);
     let s = Server::start(&db);
     let c = first_admin(&s).await;
-    let (org, html) = create_org(
+    let (org, html) = create_org_page(
         &c,
         &s,
         "Maple Street Family Practice",
@@ -256,7 +126,7 @@ async fn answers_are_saved_validated_and_never_silently_overwritten(b: Backend) 
     let db = Database::new(b);
     let s = Server::start(&db);
     let a = first_admin(&s).await;
-    let (org, _) = create_org(
+    let (org, _) = create_org_page(
         &a,
         &s,
         "Clinic",
@@ -347,8 +217,8 @@ async fn viewers_read_and_outsiders_see_nothing(b: Backend) {
     let db = Database::new(b);
     let s = Server::start(&db);
     let admin = first_admin(&s).await;
-    let (org_a, _) = create_org(&admin, &s, "Clinic A", &[("physicians", "3")]).await;
-    let (org_b, _) = create_org(&admin, &s, "Clinic B", &[("physicians", "3")]).await;
+    let (org_a, _) = create_org_page(&admin, &s, "Clinic A", &[("physicians", "3")]).await;
+    let (org_b, _) = create_org_page(&admin, &s, "Clinic B", &[("physicians", "3")]).await;
     add_member(&admin, &s, &org_a, "viewer@a.example", "viewer").await;
     add_member(&admin, &s, &org_b, "assessor@b.example", "assessor").await;
 
@@ -438,7 +308,7 @@ async fn csrf_and_headers_protect_every_page(b: Backend) {
         "{cookie}"
     );
     // Escaped output.
-    let (org, _) = create_org(&a, &s, "<script>alert(1)</script> Clinic", &[]).await;
+    let (org, _) = create_org_page(&a, &s, "<script>alert(1)</script> Clinic", &[]).await;
     let (_, _, html) = get(&a, &s, &format!("/orgs/{org}")).await;
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(
@@ -466,7 +336,7 @@ async fn evidence_is_stored_with_its_hash(b: Backend) {
     let db = Database::new(b);
     let s = Server::start(&db);
     let a = first_admin(&s).await;
-    let (org, _) = create_org(&a, &s, "Clinic", &[("physicians", "2")]).await;
+    let (org, _) = create_org_page(&a, &s, "Clinic", &[("physicians", "2")]).await;
     let (_, _, html) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
     let csrf = csrf_of(&html);
     let upload = |name: &'static str, body: &'static [u8]| {
@@ -528,7 +398,7 @@ async fn reports_and_exports_download_from_the_dashboard(b: Backend) {
     let db = Database::new(b);
     let s = Server::start(&db);
     let a = first_admin(&s).await;
-    let (org, _) = create_org(&a, &s, "Maple Clinic", &[("physicians", "5")]).await;
+    let (org, _) = create_org_page(&a, &s, "Maple Clinic", &[("physicians", "5")]).await;
     let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
     assert!(dash.contains(&format!("/orgs/{org}/download/report.html")));
 
@@ -585,7 +455,7 @@ async fn reports_and_exports_download_from_the_dashboard(b: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Another organization's people get nothing.
-    let (other, _) = create_org(&a, &s, "Other Clinic", &[("physicians", "2")]).await;
+    let (other, _) = create_org_page(&a, &s, "Other Clinic", &[("physicians", "2")]).await;
     add_member(&a, &s, &other, "other@b.example", "admin").await;
     let (outsider, _, _) = sign_in(&s, "other@b.example", PASSWORD).await;
     let r = outsider
