@@ -8,9 +8,9 @@
 
 use super::answers::{Answers, CriterionAnswer, FORMAT};
 use crate::catalog::{Catalog, SubPracticeId};
+use super::template::comment;
 use std::fmt::Write as _;
 
-const WIDTH: usize = 96;
 
 /// The answers file for `answers`. Criteria the catalog does not know are written last,
 /// in id order (the reader will then name them).
@@ -162,22 +162,3 @@ pub fn quote(text: &str) -> String {
     out
 }
 
-/// `text` wrapped into comment lines starting with `prefix`.
-fn comment(text: &str, prefix: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && prefix.len() + line.len() + 1 + word.len() > WIDTH {
-            let _ = writeln!(out, "{prefix}{line}");
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        let _ = writeln!(out, "{prefix}{line}");
-    }
-    out
-}

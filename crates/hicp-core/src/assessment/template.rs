@@ -118,7 +118,7 @@ fn quote(s: &str) -> String {
 }
 
 /// `text` wrapped into comment lines starting with `prefix`.
-fn comment(text: &str, prefix: &str) -> String {
+pub(crate) fn comment(text: &str, prefix: &str) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

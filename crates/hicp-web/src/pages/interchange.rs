@@ -64,7 +64,8 @@ pub fn export_answers(state: &AppState, ctx: &OrgCtx, mut a: Answers) -> Answers
     a
 }
 
-fn file_slug(name: &str) -> String {
+/// A file name made of an organization's name: lower-case letters, digits and dashes.
+pub(crate) fn file_slug(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
