@@ -1,12 +1,14 @@
-//! Reports of an assessment: the self-contained HTML report (with its SVG charts), and the
+//! Reports of an assessment: the self-contained HTML report (with its SVG charts), the same
+//! report as PDF (typst as a library, no browser), and the
 //! starter policy documents and incident response plan (`hicp templates`).
 //!
 //! Built from `hicp-core` (scores, plan, 12-month check) and `hicp-interop` (the assessed
-//! answers file). Knows no files, HTTP or terminal: it returns strings.
+//! answers file). Knows no files, HTTP or terminal: it returns strings (and the PDF as bytes).
 
 pub mod charts;
 pub mod html;
 pub mod model;
+pub mod pdf;
 pub mod policies;
 
 /// Escapes text for HTML and SVG.
@@ -30,4 +32,6 @@ pub fn escape(s: &str) -> String {
 pub enum ReportError {
     #[error("could not render the report: {0}")]
     Render(#[from] askama::Error),
+    #[error("could not render the PDF report: {0}")]
+    Pdf(String),
 }

@@ -241,6 +241,43 @@ pub fn documents(catalog: &Catalog, answers: &Answers, date: Date) -> Vec<Docume
     out
 }
 
+/// One printable page per threat for clinicians and staff: what it looks like, why it
+/// matters for patients, what to do, and whom to tell. Plain words from the catalog's tips.
+pub fn staff_sheets(catalog: &Catalog, answers: &Answers) -> Vec<Document> {
+    let org = answers
+        .profile
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("[Organization name]")
+        .to_owned();
+    let lead = security_lead(answers.tier);
+    catalog
+        .threats
+        .iter()
+        .map(|t| {
+            let tips: String = t.tips.iter().map(|tip| format!("- {tip}\n")).collect();
+            let markdown = format!(
+                "# What to watch for: {name}\n\n**For everyone at {org}**\n\n{summary}\n\n\
+                 ## Why it matters for patients\n\n{patients}\n\n## What you can do\n\n{tips}\n\
+                 ## Tell someone straight away\n\nIf something looks wrong, or you already clicked, \
+                 lost a device or saw something odd, tell {lead} at once: [name], [phone], [email]. \
+                 Reporting quickly limits the harm, and nobody is blamed for reporting.\n",
+                name = t.name,
+                summary = t.summary,
+                patients = t.impact_patients,
+            );
+            document(
+                format!("staff-sheet-{}", t.id),
+                format!("What to watch for: {}", t.name),
+                markdown,
+                &org,
+            )
+        })
+        .collect()
+}
+
 fn document(stem: String, title: String, markdown: String, org: &str) -> Document {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}: {}</title>\n<style>{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",

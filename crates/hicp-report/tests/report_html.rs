@@ -172,3 +172,24 @@ fn policies_and_the_incident_response_plan_are_filled_in() {
         assert!(!plan.markdown.contains("[Describe this role"));
     }
 }
+
+#[test]
+fn one_printable_sheet_per_threat_for_staff() {
+    let c = builtin();
+    let ans = example(&c, "small-clinic");
+    let sheets = policies::staff_sheets(&c, &ans);
+    assert_eq!(sheets.len(), c.threats.len());
+    let org = ans.profile.name.clone().unwrap();
+    for (sheet, threat) in sheets.iter().zip(&c.threats) {
+        assert_eq!(sheet.stem, format!("staff-sheet-{}", threat.id));
+        assert!(sheet.markdown.contains(&threat.name) && sheet.markdown.contains(&org));
+        for tip in &threat.tips {
+            assert!(
+                sheet.markdown.contains(tip.as_str()),
+                "{}: {tip}",
+                sheet.stem
+            );
+        }
+        assert!(sheet.html.contains("<li>") && !sheet.html.contains("<script"));
+    }
+}

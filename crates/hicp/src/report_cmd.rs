@@ -1,4 +1,4 @@
-//! `hicp report` (the assessment as HTML, OSCAL, XLSX or CSV) and `hicp templates` (starter
+//! `hicp report` (the assessment as HTML, PDF, OSCAL, XLSX or CSV) and `hicp templates` (starter
 //! policies and the incident response plan): read the files, call hicp-report and
 //! hicp-interop, write.
 
@@ -32,8 +32,10 @@ pub struct ReportArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ReportFormat {
-    /// One self-contained HTML file (print it to PDF from a browser if needed).
+    /// One self-contained HTML file.
     Html,
+    /// The same report as PDF (made without a browser).
+    Pdf,
     /// OSCAL assessment plan (JSON).
     OscalAp,
     /// OSCAL assessment results (JSON), importing the plan at --ap-href.
@@ -101,6 +103,13 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
             )?;
             (html.into_bytes(), "HTML report")
         }
+        ReportFormat::Pdf => (
+            hicp_report::pdf::report(
+                &a,
+                previous.as_ref().map(|(ans, label)| (ans, label.as_str())),
+            )?,
+            "PDF report",
+        ),
         ReportFormat::OscalAp => (
             json_bytes(&assessment_oscal::assessment_plan(&a, &href(&args.file)))?,
             "OSCAL assessment plan",
@@ -117,8 +126,8 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
             (b, "action plan CSV")
         }
     };
-    if args.previous.is_some() && !matches!(args.format, ReportFormat::Html) {
-        eprintln!("note: --previous is used by the HTML report only");
+    if args.previous.is_some() && !matches!(args.format, ReportFormat::Html | ReportFormat::Pdf) {
+        eprintln!("note: --previous is used by the HTML and PDF reports only");
     }
     write_out(&args.output, &bytes)?;
     if args.output.as_os_str() != "-" {
@@ -135,7 +144,9 @@ pub fn templates(args: TemplatesArgs, catalog_dir: Option<&Path>) -> anyhow::Res
     let c = source::catalog(catalog_dir)?;
     let date = as_of(args.as_of.as_deref())?;
     let answers = load(&args.file, &c, date)?;
-    let docs = hicp_report::policies::documents(&c, &answers, date);
+    let mut docs = hicp_report::policies::documents(&c, &answers, date);
+    let policies = docs.len() - 1;
+    docs.extend(hicp_report::policies::staff_sheets(&c, &answers));
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;
     for d in &docs {
@@ -145,10 +156,11 @@ pub fn templates(args: TemplatesArgs, catalog_dir: Option<&Path>) -> anyhow::Res
         }
     }
     println!(
-        "wrote {} documents to {} as Markdown and HTML ({} policies and the incident response plan); they are drafts: fill in the [bracketed] parts and review before adoption",
+        "wrote {} documents to {} as Markdown and HTML ({} policies, the incident response plan and {} one-page sheets for staff, one per threat); they are drafts: fill in the [bracketed] parts and review before adoption",
         docs.len(),
         args.output.display(),
-        docs.len() - 1
+        policies,
+        docs.len() - policies - 1
     );
     Ok(())
 }

@@ -134,19 +134,51 @@ fn report_to_standard_output_and_with_a_previous_file() {
 }
 
 #[test]
+fn report_writes_a_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.pdf");
+    let o = out.display().to_string();
+    let file = example("small-clinic");
+    let stdout = run_ok(&[
+        "report",
+        &file,
+        "--format",
+        "pdf",
+        "--as-of",
+        AS_OF,
+        "--previous",
+        &file,
+        "-o",
+        &o,
+    ]);
+    assert!(
+        stdout.starts_with(&format!("wrote {o}: PDF report for ")),
+        "{stdout}"
+    );
+    let pdf = std::fs::read(&out).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(
+        pdf.len() > 10_000,
+        "a report of many pages: {} bytes",
+        pdf.len()
+    );
+}
+
+#[test]
 fn templates_writes_markdown_and_html_for_every_example() {
     for name in EXAMPLES {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("policies");
         let o = out.display().to_string();
         let stdout = run_ok(&["templates", &example(name), "-o", &o, "--as-of", AS_OF]);
-        assert!(stdout.contains("wrote 11 documents"), "{stdout}");
+        assert!(stdout.contains("wrote 16 documents"), "{stdout}");
         let mut files: Vec<String> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        assert_eq!(files.len(), 22);
+        assert_eq!(files.len(), 32);
+        assert!(files.contains(&"staff-sheet-ransomware.html".to_owned()));
         assert!(files.contains(&"incident-response-plan.md".to_owned()));
         assert!(files.contains(&"data-classification.html".to_owned()));
         let plan = std::fs::read_to_string(out.join("incident-response-plan.md")).unwrap();

@@ -422,6 +422,21 @@ async fn reports_and_exports_download_from_the_dashboard(b: Backend) {
         "a self-contained report"
     );
 
+    assert!(dash.contains(&format!("/orgs/{org}/download/report.pdf")));
+    let r = a
+        .get(s.url(&format!("/orgs/{org}/download/report.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("maple-clinic-hicp-report.pdf")
+    );
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+
     let r = a
         .get(s.url(&format!("/orgs/{org}/download/assessment.xlsx")))
         .send()

@@ -1,5 +1,5 @@
-//! Downloads of the assessment: the HTML report, OSCAL assessment plan, results and POA&M,
-//! the XLSX workbook and the action plan as CSV. The same code as `hicp report`.
+//! Downloads of the assessment: the HTML and PDF reports, OSCAL assessment plan, results and
+//! POA&M, the XLSX workbook and the action plan as CSV. The same code as `hicp report`.
 
 use crate::AppState;
 use crate::error::AppError;
@@ -21,26 +21,6 @@ fn today() -> Date {
     Date::new(d.year(), u8::from(d.month()), d.day()).expect("today is a valid date")
 }
 
-/// A file name made of the organization's name: letters, digits and dashes only.
-fn file_stem(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let s = s
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    if s.is_empty() { "assessment".into() } else { s }
-}
-
 pub async fn download(
     State(state): State<AppState>,
     auth: Auth,
@@ -49,7 +29,7 @@ pub async fn download(
     let ctx = org_ctx(&state, &auth, &org).await?;
     let a = answers(&state, &ctx).await?;
     let assessed = Assessed::new(&state.catalog, &a, today());
-    let stem = file_stem(&ctx.org.name);
+    let stem = super::interchange::file_slug(&ctx.org.name);
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
     let (bytes, content_type, name) = match format.as_str() {
         "report.html" => {
@@ -59,6 +39,15 @@ pub async fn download(
                 (header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_owned()),
             ];
             return Ok((headers, html).into_response());
+        }
+        "report.pdf" => {
+            // Typesetting takes a moment of CPU: off the async workers.
+            let report = hicp_report::model::build(&assessed, None);
+            let pdf = tokio::task::spawn_blocking(move || hicp_report::pdf::render(&report))
+                .await
+                .map_err(AppError::internal)?
+                .map_err(AppError::internal)?;
+            (pdf, "application/pdf", format!("{stem}-hicp-report.pdf"))
         }
         "assessment-plan.json" => (
             json(assessment_oscal::assessment_plan(
@@ -108,13 +97,4 @@ pub async fn download(
         bytes,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn file_names_are_plain() {
-        assert_eq!(super::file_stem("St. Mary's <Clinic>"), "st-mary-s-clinic");
-        assert_eq!(super::file_stem("***"), "assessment");
-    }
 }

@@ -1,0 +1,135 @@
+//! The PDF report: it is a PDF, and its text (read back with `pdftotext`, from poppler-utils)
+//! holds the key sections. Without `pdftotext` these tests fail: they do not skip.
+
+use hicp_core::assessment::{Answers, Date, parse};
+use hicp_core::catalog::{Catalog, SourceFile, load};
+use hicp_interop::assessment::Assessed;
+use hicp_report::pdf::report;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+fn builtin() -> Catalog {
+    let files: Vec<SourceFile> = hicp_content::builtin_files()
+        .into_iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog loads")
+}
+
+fn as_of() -> Date {
+    Date::parse("2026-10-01").unwrap()
+}
+
+fn answers(c: &Catalog, path: &str) -> Answers {
+    let text = std::fs::read_to_string(path).unwrap();
+    parse(path, &text, c, as_of()).unwrap()
+}
+
+fn example(c: &Catalog, name: &str) -> Answers {
+    answers(
+        c,
+        &format!("{}/../../examples/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
+fn fixture(c: &Catalog, name: &str) -> Answers {
+    answers(
+        c,
+        &format!("{}/tests/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
+/// The text of a PDF, as `pdftotext` reads it (layout ignored, pages joined).
+fn pdftotext(pdf: &[u8]) -> String {
+    let mut child = Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pdftotext is installed (Debian package poppler-utils)");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Collapses white space, so that words a line break split still match.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_example_renders_a_pdf_with_the_key_sections() {
+    let c = builtin();
+    for name in ["small-clinic", "community-hospital", "health-system"] {
+        let ans = example(&c, name);
+        let a = Assessed::new(&c, &ans, as_of());
+        let pdf = report(&a, None).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{name}: not a PDF");
+        let text = flat(&pdftotext(&pdf));
+        let model = hicp_report::model::build(&a, None);
+        let mut expected = vec![
+            flat(&model.org),
+            "Executive summary".into(),
+            "Threats, practices and CSF 2.0 functions".into(),
+            "HPH CPG status and HIPAA Security Rule coverage".into(),
+            "Action plan".into(),
+            "Sub-practices in detail".into(),
+            "Evidence index".into(),
+            "Recognized security practices: the 12-month dossier".into(),
+            "derived mapping".into(),
+        ];
+        expected.extend(model.threats.iter().map(|t| flat(&t.name)));
+        let first = model.details.first().expect("sub-practices in scope");
+        expected.push(first.id.clone());
+        expected.push(model.dossier[0].sub_practices[0].id.clone());
+        for e in &expected {
+            assert!(
+                text.contains(e.as_str()),
+                "{name}: no {e:?} in the PDF text"
+            );
+        }
+        if model.details.iter().any(|d| d.unverified) {
+            assert!(text.contains("unverified title"), "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_pdf_says_what_changed_and_is_the_same_for_the_same_inputs() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let prev = fixture(&c, "clinic-previous");
+    let a = Assessed::new(&c, &ans, as_of());
+    let pdf = report(&a, Some((&prev, "clinic-previous.yaml"))).unwrap();
+    assert_eq!(
+        pdf,
+        report(&a, Some((&prev, "clinic-previous.yaml"))).unwrap(),
+        "rendering twice gives the same bytes"
+    );
+    let text = flat(&pdftotext(&pdf));
+    assert!(
+        text.contains("Since the previous assessment (clinic-previous.yaml)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn user_text_is_data_not_markup() {
+    let c = builtin();
+    let mut ans = example(&c, "small-clinic");
+    // Typst markup and code in the organization's name must come out as the characters typed.
+    ans.profile.name = Some("#panic(\"x\") *Bold* $x$ [a] <l> @ref \\ // c".to_owned());
+    let a = Assessed::new(&c, &ans, as_of());
+    let pdf = report(&a, None).unwrap();
+    let text = flat(&pdftotext(&pdf));
+    assert!(
+        text.contains("#panic(\"x\") *Bold* $x$ [a] <l> @ref \\ // c"),
+        "{text}"
+    );
+}
