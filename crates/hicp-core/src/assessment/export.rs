@@ -7,10 +7,9 @@
 //! its criterion text; every free text is a double-quoted YAML string.
 
 use super::answers::{Answers, CriterionAnswer, FORMAT};
-use crate::catalog::{Catalog, SubPracticeId};
 use super::template::comment;
+use crate::catalog::{Catalog, SubPracticeId};
 use std::fmt::Write as _;
-
 
 /// The answers file for `answers`. Criteria the catalog does not know are written last,
 /// in id order (the reader will then name them).
@@ -161,4 +160,3 @@ pub fn quote(text: &str) -> String {
     out.push('"');
     out
 }
-
