@@ -160,14 +160,7 @@ fn fill(text: &str, vars: &[(&str, String)]) -> String {
 /// The documents for an organization: a policy per catalog policy, then the incident response
 /// plan. `date` is the effective date written on them.
 pub fn documents(catalog: &Catalog, answers: &Answers, date: Date) -> Vec<Document> {
-    let org = answers
-        .profile
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or("[Organization name]")
-        .to_owned();
+    let org = org_name(answers);
     let base = vec![
         ("org", org.clone()),
         ("size", size(answers)),
@@ -241,17 +234,22 @@ pub fn documents(catalog: &Catalog, answers: &Answers, date: Date) -> Vec<Docume
     out
 }
 
-/// One printable page per threat for clinicians and staff: what it looks like, why it
-/// matters for patients, what to do, and whom to tell. Plain words from the catalog's tips.
-pub fn staff_sheets(catalog: &Catalog, answers: &Answers) -> Vec<Document> {
-    let org = answers
+/// The organization's name, or a blank to fill in.
+fn org_name(answers: &Answers) -> String {
+    answers
         .profile
         .name
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .unwrap_or("[Organization name]")
-        .to_owned();
+        .to_owned()
+}
+
+/// One printable page per threat for clinicians and staff: what it looks like, why it
+/// matters for patients, what to do, and whom to tell. Plain words from the catalog's tips.
+pub fn staff_sheets(catalog: &Catalog, answers: &Answers) -> Vec<Document> {
+    let org = org_name(answers);
     let lead = security_lead(answers.tier);
     catalog
         .threats

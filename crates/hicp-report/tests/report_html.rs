@@ -1,41 +1,12 @@
 //! The HTML report: self-contained, escaped, labelled, and a few sections held to snapshots.
 
-use hicp_core::assessment::{Answers, Date, parse};
-use hicp_core::catalog::{Catalog, Provenance, SourceFile, load};
+mod common;
+
+use common::*;
+use hicp_core::catalog::Provenance;
 use hicp_interop::assessment::Assessed;
 use hicp_report::html::{report, section};
 use hicp_report::policies;
-
-fn builtin() -> Catalog {
-    let files: Vec<SourceFile> = hicp_content::builtin_files()
-        .into_iter()
-        .map(|(path, text)| SourceFile { path, text })
-        .collect();
-    load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog loads")
-}
-
-fn as_of() -> Date {
-    Date::parse("2026-10-01").unwrap()
-}
-
-fn answers(c: &Catalog, path: &str) -> Answers {
-    let text = std::fs::read_to_string(path).unwrap();
-    parse(path, &text, c, as_of()).unwrap()
-}
-
-fn fixture(c: &Catalog, name: &str) -> Answers {
-    answers(
-        c,
-        &format!("{}/tests/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
-    )
-}
-
-fn example(c: &Catalog, name: &str) -> Answers {
-    answers(
-        c,
-        &format!("{}/../../examples/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
-    )
-}
 
 const SECTIONS: [&str; 8] = [
     "cover",

@@ -1,43 +1,13 @@
 //! The PDF report: it is a PDF, and its text (read back with `pdftotext`, from poppler-utils)
 //! holds the key sections. Without `pdftotext` these tests fail: they do not skip.
 
-use hicp_core::assessment::{Answers, Date, parse};
-use hicp_core::catalog::{Catalog, SourceFile, load};
+mod common;
+
+use common::*;
 use hicp_interop::assessment::Assessed;
 use hicp_report::pdf::report;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
-
-fn builtin() -> Catalog {
-    let files: Vec<SourceFile> = hicp_content::builtin_files()
-        .into_iter()
-        .map(|(path, text)| SourceFile { path, text })
-        .collect();
-    load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog loads")
-}
-
-fn as_of() -> Date {
-    Date::parse("2026-10-01").unwrap()
-}
-
-fn answers(c: &Catalog, path: &str) -> Answers {
-    let text = std::fs::read_to_string(path).unwrap();
-    parse(path, &text, c, as_of()).unwrap()
-}
-
-fn example(c: &Catalog, name: &str) -> Answers {
-    answers(
-        c,
-        &format!("{}/../../examples/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
-    )
-}
-
-fn fixture(c: &Catalog, name: &str) -> Answers {
-    answers(
-        c,
-        &format!("{}/tests/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR")),
-    )
-}
 
 /// The text of a PDF, as `pdftotext` reads it (layout ignored, pages joined).
 fn pdftotext(pdf: &[u8]) -> String {
