@@ -17,6 +17,14 @@ struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// A failing test must not leave chromedriver running.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
