@@ -124,8 +124,41 @@ impl ProfileJson {
     }
 }
 
-fn date(d: Option<hicp_store::Date>) -> Option<Date> {
-    d.and_then(|d| Date::new(d.year(), u8::from(d.month()), d.day()))
+/// A stored date as the domain's date.
+pub fn core_date(d: hicp_store::Date) -> Option<Date> {
+    Date::new(d.year(), u8::from(d.month()), d.day())
+}
+
+/// A domain date as the store's date.
+pub fn store_date(d: Date) -> Option<hicp_store::Date> {
+    time::Month::try_from(d.month())
+        .ok()
+        .and_then(|m| hicp_store::Date::from_calendar_date(d.year(), m, d.day()).ok())
+}
+
+/// Today (UTC), as the domain's date.
+pub fn today() -> Date {
+    core_date(time::OffsetDateTime::now_utc().date()).expect("today is a calendar date")
+}
+
+/// A date typed in a form field: empty is none; a malformed date is an error naming the
+/// field, and so is a future one unless `future_ok` (a due date, a "valid until").
+pub fn form_date(
+    field: &str,
+    s: &str,
+    future_ok: bool,
+) -> Result<Option<hicp_store::Date>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match Date::parse(s).ok().and_then(store_date) {
+        None => Err(format!("{field}: \"{s}\" is not a date (use YYYY-MM-DD).")),
+        Some(d) if !future_ok && d > time::OffsetDateTime::now_utc().date() => {
+            Err(format!("{field}: {s} is in the future."))
+        }
+        Some(d) => Ok(Some(d)),
+    }
 }
 
 /// The domain's view of the stored assessment, ready to score and plan.
@@ -159,8 +192,8 @@ pub async fn answers(state: &AppState, ctx: &OrgCtx) -> Result<Answers, AppError
             .map(|e| Evidence {
                 title: e.title.clone(),
                 location: e.url.clone().or_else(|| e.file_name.clone()),
-                collected: date(e.collected_on),
-                valid_until: date(e.valid_until),
+                collected: e.collected_on.and_then(core_date),
+                valid_until: e.valid_until.and_then(core_date),
             })
             .collect();
         a.criteria.insert(
@@ -170,7 +203,7 @@ pub async fn answers(state: &AppState, ctx: &OrgCtx) -> Result<Answers, AppError
                 reason: row.na_reason,
                 notes: row.notes,
                 owner: row.owner,
-                in_place_since: date(row.in_place_since),
+                in_place_since: row.in_place_since.and_then(core_date),
                 evidence,
             },
         );
@@ -214,4 +247,34 @@ pub async fn set_tier(
         .await
         .map_err(AppError::internal)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_convert_both_ways() {
+        let d = Date::parse("2024-02-29").unwrap();
+        assert_eq!(store_date(d).and_then(core_date), Some(d));
+    }
+
+    #[test]
+    fn form_dates_name_the_field_and_refuse_the_future_unless_allowed() {
+        assert_eq!(form_date("Due", " ", true), Ok(None));
+        assert_eq!(
+            form_date("Due", "2026-13-01", true).unwrap_err(),
+            "Due: \"2026-13-01\" is not a date (use YYYY-MM-DD)."
+        );
+        assert!(
+            form_date("In place since", "2999-01-01", false)
+                .unwrap_err()
+                .ends_with("is in the future.")
+        );
+        assert!(
+            form_date("Valid until", "2999-01-01", true)
+                .unwrap()
+                .is_some()
+        );
+    }
 }

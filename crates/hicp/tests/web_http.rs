@@ -344,6 +344,8 @@ async fn evidence_is_stored_with_its_hash(b: Backend) {
             .text("criterion", "1.S.A.c1")
             .text("title", "Signed BAA")
             .text("collected_on", "2026-01-15")
+            // Evidence stays valid into the future: that date is not refused.
+            .text("valid_until", "2099-01-15")
             .part(
                 "file",
                 reqwest::multipart::Part::bytes(body).file_name(name),
@@ -359,9 +361,9 @@ async fn evidence_is_stored_with_its_hash(b: Backend) {
         .unwrap();
     let frag = r.text().await.unwrap();
     assert!(frag.contains("Evidence added."), "{frag}");
-    // sha256("%PDF-1.4 signed agreement")
-    let expected = "SHA-256 ";
-    assert!(frag.contains(expected), "{frag}");
+    assert!(frag.contains("valid until 2099-01-15"), "{frag}");
+    // The first 12 hex digits of sha256("%PDF-1.4 signed agreement").
+    assert!(frag.contains("SHA-256 b6e2b60485dd"), "{frag}");
     let href = frag
         .split("href=\"")
         .nth(1)

@@ -4,7 +4,7 @@ use super::orgs::Opt;
 use super::render;
 use crate::error::{AppError, escape};
 use crate::session::Auth;
-use crate::view::{OrgCtx, org_ctx};
+use crate::view::{OrgCtx, form_date, org_ctx};
 use crate::{ALLOWED_UPLOADS, AppState};
 use askama::Template;
 use axum::Form;
@@ -13,9 +13,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use hicp_core::assessment::Status;
 use hicp_core::catalog::{Provenance, SubPractice};
-use hicp_store::{
-    AnswerInput, Date, EvidenceContent, EvidenceId, NewEvidence, OffsetDateTime, StoreError,
-};
+use hicp_store::{AnswerInput, EvidenceContent, EvidenceId, NewEvidence, StoreError};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -342,26 +340,6 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-/// A date from a form field: empty is none; a malformed or future date is an error naming the field.
-pub fn form_date(field: &str, s: &str) -> Result<Option<Date>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let parsed = hicp_core::assessment::Date::parse(s).ok().and_then(|d| {
-        time::Month::try_from(d.month())
-            .ok()
-            .and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
-    });
-    match parsed {
-        None => Err(format!("{field}: \"{s}\" is not a date (use YYYY-MM-DD).")),
-        Some(d) if d > OffsetDateTime::now_utc().date() => {
-            Err(format!("{field}: {s} is in the future."))
-        }
-        Some(d) => Ok(Some(d)),
-    }
-}
-
 fn status_fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
     let mut html = format!(
         "<div id=\"status-{dom}\" class=\"{class}\" aria-live=\"polite\" role=\"status\">{}</div>",
@@ -405,7 +383,7 @@ pub async fn save_answer(
             "Not saved: say why it does not apply (the \"Why it does not apply\" field).".into(),
         );
     }
-    let in_place_since = match form_date("In place since", &f.in_place_since) {
+    let in_place_since = match form_date("In place since", &f.in_place_since, false) {
         Ok(d) => d,
         Err(e) => return fail(format!("Not saved: {e}")),
     };
@@ -571,23 +549,17 @@ pub async fn add_evidence(
             None
         }
     };
-    let dates = form_date("Collected on", &collected)
-        .and_then(|c| form_date("Valid until", &valid).map(|v| (c, v)));
+    let dates = form_date("Collected on", &collected, false)
+        .and_then(|c| form_date("Valid until", &valid, true).map(|v| (c, v)));
     if title.is_empty() && message.is_empty() {
         message = "Not added: say what the evidence is (the \"What is it?\" field).".into();
     }
     if let (Err(e), true) = (&dates, message.is_empty()) {
         message = format!("Not added: {e}");
     }
-    if let (Some(content), Ok((collected_on, _)), true) = (content, &dates, message.is_empty()) {
-        // "Valid until" may lie in the future, so it is parsed without the future check.
-        let valid_until = hicp_core::assessment::Date::parse(valid.trim())
-            .ok()
-            .and_then(|d| {
-                time::Month::try_from(d.month())
-                    .ok()
-                    .and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
-            });
+    if let (Some(content), Ok((collected_on, valid_until)), true) =
+        (content, &dates, message.is_empty())
+    {
         state
             .store
             .add_evidence(&NewEvidence {
@@ -597,7 +569,7 @@ pub async fn add_evidence(
                 title: &title,
                 content,
                 collected_on: *collected_on,
-                valid_until,
+                valid_until: *valid_until,
                 added_by: &auth.user.id,
             })
             .await

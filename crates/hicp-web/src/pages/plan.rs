@@ -240,18 +240,9 @@ pub async fn save_action(
             "Not saved: say what proves it is done (a link, or where the proof is kept).".into(),
         );
     }
-    let due_on = match f.due_on.trim() {
-        "" => None,
-        s => match hicp_core::assessment::Date::parse(s) {
-            Ok(d) => time::Month::try_from(d.month())
-                .ok()
-                .and_then(|m| hicp_store::Date::from_calendar_date(d.year(), m, d.day()).ok()),
-            Err(_) => {
-                return fail(format!(
-                    "Not saved: due date \"{s}\" is not a date (use YYYY-MM-DD)."
-                ));
-            }
-        },
+    let due_on = match crate::view::form_date("Due", &f.due_on, true) {
+        Ok(d) => d,
+        Err(e) => return fail(format!("Not saved: {e}")),
     };
     let input = ActionInput {
         owner: opt(&f.owner),

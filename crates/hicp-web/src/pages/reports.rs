@@ -4,22 +4,16 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{answers, org_ctx};
+use crate::view::{answers, org_ctx, today};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use hicp_core::assessment::Date;
 use hicp_interop::assessment::Assessed;
 use hicp_interop::{assessment_oscal, sheets};
 
 /// The report is one file with its own inline styles and no script: it gets a policy of its
 /// own that allows exactly that.
 const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-fn today() -> Date {
-    let d = time::OffsetDateTime::now_utc().date();
-    Date::new(d.year(), u8::from(d.month()), d.day()).expect("today is a valid date")
-}
 
 pub async fn download(
     State(state): State<AppState>,
