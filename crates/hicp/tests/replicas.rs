@@ -1,6 +1,7 @@
 //! Two `hicp serve` replicas on one PostgreSQL database behave as one application, and
 //! concurrent writers never lose an update (both backends). Black-box over HTTP.
 
+#[macro_use]
 mod support;
 
 use reqwest::{Client, StatusCode};
@@ -202,19 +203,6 @@ async fn concurrent_writers_on_two_replicas_one_wins_the_other_is_told() {
             assert!(html.contains(winner_note.as_str()));
         }
     }
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Postgres).await; })*
-        }
-    };
 }
 
 on_both_backends!(concurrent_saves_of_different_answers_all_succeed);

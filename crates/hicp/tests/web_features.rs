@@ -1,6 +1,7 @@
 //! History, interchange, audit log, opting in to sub-practices and `hicp admin`, black-box:
 //! the real binary on 127.0.0.1:0, on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod support;
 
 use reqwest::{Client, StatusCode};
@@ -89,19 +90,6 @@ async fn export(c: &Client, s: &Server, org: &str) -> String {
             .starts_with("attachment; filename=\"hicp-answers-")
     );
     r.text().await.unwrap()
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Postgres).await; })*
-        }
-    };
 }
 
 on_both_backends!(

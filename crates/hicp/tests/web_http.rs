@@ -1,24 +1,12 @@
 //! `hicp serve` over HTTP, black-box: the real binary on 127.0.0.1:0, on SQLite and on
 //! PostgreSQL (the machine's server at 127.0.0.1:5432, database `test`).
 
+#[macro_use]
 mod support;
 
 use reqwest::StatusCode;
 use support::web::*;
 use support::{Backend, Database, Server};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(super::Backend::Postgres).await; })*
-        }
-    };
-}
 
 on_both_backends!(
     first_run_creates_one_administrator,

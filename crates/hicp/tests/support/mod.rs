@@ -4,6 +4,22 @@
 
 pub mod web;
 
+/// `on_both_backends!(test_a, test_b)` runs each `async fn test_x(Backend)` of the file once
+/// on SQLite and once on PostgreSQL (modules `sqlite::` and `postgres::`).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(super::Backend::Postgres).await; })*
+        }
+    };
+}
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
