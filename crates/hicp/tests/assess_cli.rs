@@ -1,40 +1,11 @@
 //! `hicp init`, `hicp assess` and `hicp plan` as a user runs them: the real binary, the three
 //! example organizations, snapshots of the reports, and exit code 2 for bad input.
 
-use assert_cmd::Command;
+mod support;
+
 use serde_json::Value;
 use std::path::PathBuf;
-
-const AS_OF: &str = "2026-10-01";
-const EXAMPLES: [&str; 3] = ["small-clinic", "community-hospital", "health-system"];
-
-fn hicp() -> Command {
-    Command::cargo_bin("hicp").expect("the hicp binary is built")
-}
-
-fn example(name: &str) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    root.join(format!("{name}.yaml")).display().to_string()
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = hicp().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs, expects exit code 2, returns stderr.
-fn run_invalid(args: &[&str]) -> String {
-    let out = hicp().args(args).output().unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
+use support::cli::*;
 
 fn json(args: &[&str]) -> Value {
     serde_json::from_str(&run_ok(args)).expect("valid JSON")

@@ -1,39 +1,11 @@
 //! `hicp report` and `hicp templates` as a user runs them: the real binary on the three
 //! example organizations, every format, and exit code 2 for bad input.
 
-use assert_cmd::Command;
+mod support;
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-const AS_OF: &str = "2026-10-01";
-const EXAMPLES: [&str; 3] = ["small-clinic", "community-hospital", "health-system"];
-
-fn hicp() -> Command {
-    Command::cargo_bin("hicp").expect("the hicp binary is built")
-}
-
-fn example(name: &str) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    root.join(format!("{name}.yaml")).display().to_string()
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = hicp().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn run_invalid(args: &[&str]) -> String {
-    let out = hicp().args(args).output().unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
+use std::path::Path;
+use support::cli::*;
 
 fn report(file: &str, format: &str, out: &Path) -> Vec<u8> {
     let o = out.display().to_string();

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod web;
 
 /// `on_both_backends!(test_a, test_b)` runs each `async fn test_x(Backend)` of the file once

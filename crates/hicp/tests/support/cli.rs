@@ -1,0 +1,40 @@
+//! Helpers for tests that run the `hicp` binary on the example organizations.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+
+/// The date the example tests assess as of, so their output does not change with the clock.
+pub const AS_OF: &str = "2026-10-01";
+pub const EXAMPLES: [&str; 3] = ["small-clinic", "community-hospital", "health-system"];
+
+pub fn hicp() -> Command {
+    Command::cargo_bin("hicp").expect("the hicp binary is built")
+}
+
+/// The path of `examples/NAME.yaml`.
+pub fn example(name: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    root.join(format!("{name}.yaml")).display().to_string()
+}
+
+/// Runs, expects success, returns stdout.
+pub fn run_ok(args: &[&str]) -> String {
+    let out = hicp().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs, expects exit code 2, returns stderr.
+pub fn run_invalid(args: &[&str]) -> String {
+    let out = hicp().args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
