@@ -39,25 +39,114 @@ macro_rules! on_pool {
         }
     };
 }
-pub(crate) use on_pool;
+
+/// Runs `$body` with `$c` bound to the connection of a [`Conn`] (`&mut SqliteConnection`
+/// or `&mut PgConnection`) and `$pg` to whether it is PostgreSQL, for the few statements
+/// whose SQL differs (row locks). Like `on_pool!`, the body is compiled once per backend.
+macro_rules! on_conn {
+    ($conn:expr, $c:ident, $pg:ident => $body:expr) => {
+        match &mut $conn.link {
+            $crate::db::Link::Sqlite(link) => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                let $c: &mut sqlx::SqliteConnection = &mut *link;
+                $body
+            }
+            $crate::db::Link::Postgres(link) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                let $c: &mut sqlx::PgConnection = &mut *link;
+                $body
+            }
+        }
+    };
+    ($conn:expr, $c:ident => $body:expr) => {
+        on_conn!($conn, $c, _pg => $body)
+    };
+}
+pub(crate) use on_conn;
+
+/// A connection of the store's pool. Every query of the store is a method of `Conn`.
+///
+/// - `Conn<Autocommit>` ([`Store::conn`]): each statement commits by itself. It has the
+///   reads and the writes that are one statement.
+/// - `Conn<InTx>`, alias [`Tx`] ([`Store::begin`]): a write transaction, committed by
+///   [`Tx::commit`] and rolled back when dropped. It also has the writes that take several
+///   statements, so a use case that makes several changes makes them all or none.
+///
+/// On SQLite a transaction is `BEGIN IMMEDIATE` and holds this process's writer turn, so
+/// transactions of one database run one at a time. On PostgreSQL transactions are READ
+/// COMMITTED; the methods that need more take row locks ([`Tx::lock_organization`]).
+pub struct Conn<M> {
+    pub(crate) link: Link,
+    _mode: std::marker::PhantomData<M>,
+}
+
+/// Mode of a [`Conn`]: every statement commits by itself.
+pub enum Autocommit {}
+/// Mode of a [`Conn`]: inside a write transaction.
+pub enum InTx {}
+/// A write transaction (see [`Conn`]).
+pub type Tx = Conn<InTx>;
+
+pub(crate) enum Link {
+    Sqlite(Handle<Sqlite>),
+    Postgres(Handle<Postgres>),
+}
+
+/// A pooled connection, or a transaction on one.
+pub(crate) enum Handle<DB: Database> {
+    Pooled(sqlx::pool::PoolConnection<DB>),
+    Tx(WriteTx<DB>),
+}
+
+impl<DB: Database> std::ops::Deref for Handle<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Handle::Pooled(c) => c,
+            Handle::Tx(t) => t,
+        }
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for Handle<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Handle::Pooled(c) => c,
+            Handle::Tx(t) => t,
+        }
+    }
+}
+
+impl Conn<InTx> {
+    /// Commits every change made in this transaction.
+    pub async fn commit(self) -> Result<()> {
+        match self.link {
+            Link::Sqlite(Handle::Tx(t)) => t.commit().await,
+            Link::Postgres(Handle::Tx(t)) => t.commit().await,
+            // A `Conn<InTx>` is only made by `Store::begin`.
+            _ => unreachable!("a Conn<InTx> holds a transaction"),
+        }
+    }
+}
 
 /// Starting a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction
 /// that later upgrades to a writer fails with SQLITE_BUSY whatever the busy timeout.
-pub(crate) trait BeginWrite {
+trait BeginWrite {
     type Db: Database;
     async fn begin_write(&self) -> Result<WriteTx<Self::Db>>;
 }
 
-/// A write transaction. Derefs to the connection (`&mut *tx` is an executor, as with a
-/// plain `Transaction`); on SQLite it also holds this process's writer turn until
-/// `commit` (or drop, which rolls back).
+/// A write transaction. Derefs to the connection; on SQLite it also holds this process's
+/// writer turn until `commit` (or drop, which rolls back).
 pub(crate) struct WriteTx<DB: Database> {
     tx: Transaction<'static, DB>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl<DB: Database> WriteTx<DB> {
-    pub(crate) async fn commit(self) -> Result<()> {
+    async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())
     }
@@ -116,7 +205,34 @@ impl BeginWrite for PgPool {
 }
 
 impl Store {
-    /// Connects to `sqlite://path?mode=rwc` (WAL, foreign keys on, 5 s busy timeout) or
+    /// A connection whose statements commit one by one (reads, one-statement writes).
+    pub async fn conn(&self) -> Result<Conn<Autocommit>> {
+        let link = match &self.backend {
+            Backend::Sqlite(pool) => Link::Sqlite(Handle::Pooled(pool.acquire().await?)),
+            Backend::Postgres(pool) => Link::Postgres(Handle::Pooled(pool.acquire().await?)),
+        };
+        Ok(Conn {
+            link,
+            _mode: std::marker::PhantomData,
+        })
+    }
+
+    /// Starts a write transaction: every change made through it is kept by
+    /// [`Tx::commit`], or none (when it is dropped).
+    pub async fn begin(&self) -> Result<Tx> {
+        let link = match &self.backend {
+            Backend::Sqlite(pool) => Link::Sqlite(Handle::Tx(pool.begin_write().await?)),
+            Backend::Postgres(pool) => Link::Postgres(Handle::Tx(pool.begin_write().await?)),
+        };
+        Ok(Conn {
+            link,
+            _mode: std::marker::PhantomData,
+        })
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite://path?mode=rwc` (WAL, foreign keys on, 10 s busy timeout) or
     /// `postgres://...` (`postgresql://` too). Does not migrate: call [`Store::migrate`].
     ///
     /// A PostgreSQL URL may pick a schema with `?options[search_path]=name`.

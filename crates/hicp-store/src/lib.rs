@@ -26,13 +26,14 @@
 //! stored identically on both backends.
 
 mod db;
+mod one_shot;
 mod ops;
 
 use std::fmt;
 
 pub use time::{Date, OffsetDateTime};
 
-pub use db::{SchemaStatus, Store};
+pub use db::{Autocommit, Conn, InTx, SchemaStatus, Store, Tx};
 pub use ops::sha256_hex;
 
 // ---------------------------------------------------------------------------------------
@@ -91,6 +92,10 @@ uuid_id!(
 uuid_id!(
     /// One piece of evidence (a file or a link).
     EvidenceId
+);
+uuid_id!(
+    /// One personal API token.
+    TokenId
 );
 
 // ---------------------------------------------------------------------------------------
@@ -188,6 +193,8 @@ pub struct Organization {
     pub tier_reason: Option<String>,
     /// The tier was chosen by a person rather than by the sizing rules.
     pub tier_overridden: bool,
+    /// Threat weights as JSON (threat id to weight); `None`: every threat counts 1.
+    pub threat_weights_json: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -282,6 +289,26 @@ pub struct NewSession<'a> {
     pub user_id: &'a UserId,
     pub csrf_token: &'a str,
     pub expires_at: OffsetDateTime,
+}
+
+/// A personal API token (the store keeps only the SHA-256 of its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    /// May only read, whatever the user's roles.
+    pub read_only: bool,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiToken<'a> {
+    pub user_id: &'a UserId,
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub read_only: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -399,6 +426,10 @@ pub enum EvidenceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     pub id: EvidenceId,
+    /// Evidence belongs to the organization: it stays with its criterion from one
+    /// assessment to the next.
+    pub org_id: OrgId,
+    /// The assessment during which it was added.
     pub assessment_id: AssessmentId,
     pub criterion_id: Option<String>,
     pub action_id: Option<String>,

@@ -1,15 +1,15 @@
 //! The store's operations. Every body is written once and compiled for both backends by
-//! `on_pool!`; the SQL is portable (`$n` placeholders, `RETURNING`, `ON CONFLICT`).
+//! `on_conn!`; the SQL is portable (`$n` placeholders, `RETURNING`, `ON CONFLICT`).
 
 use sha2::{Digest, Sha256};
 
-use crate::db::{BeginWrite, from_millis, now, on_pool, opt_date_text, parse_opt_date, to_millis};
+use crate::db::{Conn, InTx, from_millis, now, on_conn, opt_date_text, parse_opt_date, to_millis};
 use crate::{
-    ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, Assessment, AssessmentId,
-    AssessmentStatus, AuditEntry, AuditFilter, Conflict, Evidence, EvidenceContent, EvidenceFile,
-    EvidenceId, EvidenceKind, Member, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization,
-    NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role,
-    Session, Store, StoreError, User, UserId,
+    ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, ApiToken, Assessment,
+    AssessmentId, AssessmentStatus, AuditEntry, AuditFilter, Conflict, Evidence, EvidenceContent,
+    EvidenceFile, EvidenceId, EvidenceKind, Member, NewApiToken, NewAssessment, NewAuditEntry,
+    NewEvidence, NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization,
+    OrganizationUpdate, Result, Role, Session, StoreError, TokenId, User, UserId,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -47,7 +47,7 @@ impl From<UserRow> for User {
 
 macro_rules! org_cols {
     () => {
-        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.created_at, o.updated_at"
+        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.threat_weights_json, o.created_at, o.updated_at"
     };
 }
 
@@ -59,6 +59,7 @@ struct OrgRow {
     tier: Option<String>,
     tier_reason: Option<String>,
     tier_overridden: bool,
+    threat_weights_json: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -72,6 +73,7 @@ impl From<OrgRow> for Organization {
             tier: r.tier,
             tier_reason: r.tier_reason,
             tier_overridden: r.tier_overridden,
+            threat_weights_json: r.threat_weights_json,
             created_at: from_millis(r.created_at),
             updated_at: from_millis(r.updated_at),
         }
@@ -213,13 +215,14 @@ impl TryFrom<AnswerRow> for Answer {
 
 macro_rules! evidence_cols {
     () => {
-        "id, assessment_id, criterion_id, action_id, title, kind, file_name, content_type, size, sha256, url, collected_on, valid_until, added_by, added_at"
+        "id, org_id, assessment_id, criterion_id, action_id, title, kind, file_name, content_type, size, sha256, url, collected_on, valid_until, added_by, added_at"
     };
 }
 
 #[derive(sqlx::FromRow)]
 struct EvidenceRow {
     id: String,
+    org_id: String,
     assessment_id: String,
     criterion_id: Option<String>,
     action_id: Option<String>,
@@ -250,6 +253,7 @@ impl TryFrom<EvidenceRow> for Evidence {
         };
         Ok(Evidence {
             id: EvidenceId::from(r.id),
+            org_id: OrgId::from(r.org_id),
             assessment_id: AssessmentId::from(r.assessment_id),
             criterion_id: r.criterion_id,
             action_id: r.action_id,
@@ -266,6 +270,14 @@ impl TryFrom<EvidenceRow> for Evidence {
             added_at: from_millis(r.added_at),
         })
     }
+}
+
+/// The condition "evidence of assessment `$1`" (see `Conn::evidence_for_assessment`).
+macro_rules! evidence_of_assessment {
+    () => {
+        "(org_id = (SELECT org_id FROM assessments WHERE id = $1 AND status = 'open') \
+         OR id IN (SELECT evidence_id FROM snapshot_evidence WHERE assessment_id = $1))"
+    };
 }
 
 #[derive(sqlx::FromRow)]
@@ -427,13 +439,20 @@ macro_rules! write_audit {
 
 /// Returns the organization of an assessment that may still change, in the transaction
 /// `$tx`: `NotFound` when it does not exist, `AssessmentClosed` when it is a snapshot.
+///
+/// On PostgreSQL the row is read `FOR SHARE`: a change waits for a close in progress and
+/// then sees it, instead of writing into an assessment that has just become a snapshot.
 macro_rules! open_assessment_org {
-    ($tx:ident, $id:expr) => {{
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT org_id, status FROM assessments WHERE id = $1")
-                .bind($id.as_str().to_owned())
-                .fetch_optional(&mut *$tx)
-                .await?;
+    ($tx:ident, $pg:ident, $id:expr) => {{
+        let sql = if $pg {
+            "SELECT org_id, status FROM assessments WHERE id = $1 FOR SHARE"
+        } else {
+            "SELECT org_id, status FROM assessments WHERE id = $1"
+        };
+        let row: Option<(String, String)> = sqlx::query_as(sql)
+            .bind($id.as_str().to_owned())
+            .fetch_optional(&mut *$tx)
+            .await?;
         match row {
             None => return Err(StoreError::NotFound),
             Some((_, status)) if status != "open" => return Err(StoreError::AssessmentClosed),
@@ -456,9 +475,56 @@ fn normalize_email(email: &str) -> Result<String> {
 // Users
 // ---------------------------------------------------------------------------------------
 
-impl Store {
+impl<M> Conn<M> {
+    pub async fn user(&mut self, id: &UserId) -> Result<Option<User>> {
+        on_conn!(self, c => {
+            let row: Option<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// Finds a user by email (trimmed and compared lower-cased).
+    pub async fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        on_conn!(self, c => {
+            let row: Option<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE email = $1"))
+                    .bind(email)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// How many users exist (0 means the first-run setup page is due).
+    pub async fn count_users(&mut self) -> Result<u64> {
+        on_conn!(self, c => {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+                .fetch_one(&mut *c)
+                .await?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
+    /// Every user, by email.
+    pub async fn list_users(&mut self) -> Result<Vec<User>> {
+        on_conn!(self, c => {
+            let rows: Vec<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users ORDER BY email"))
+                    .fetch_all(&mut *c)
+                    .await?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+}
+
+impl Conn<InTx> {
     /// Creates a user. The email is trimmed and lower-cased; a taken email is `Duplicate`.
-    pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User> {
+    pub async fn create_user(&mut self, new: &NewUser<'_>) -> Result<User> {
         let email = normalize_email(new.email)?;
         let id = UserId::generate();
         let at = to_millis(now());
@@ -467,8 +533,7 @@ impl Store {
         if new.is_admin {
             audit.event("is_admin", None, Some("true".into()));
         }
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let row: UserRow = sqlx::query_as(concat!(
                 "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
@@ -483,59 +548,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(User::from(row))
-        })
-    }
-
-    pub async fn user(&self, id: &UserId) -> Result<Option<User>> {
-        on_pool!(self, pool => {
-            let row: Option<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
-                    .bind(id.as_str().to_owned())
-                    .fetch_optional(pool)
-                    .await?;
-            Ok(row.map(User::from))
-        })
-    }
-
-    /// Finds a user by email (trimmed and compared lower-cased).
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let email = email.trim().to_lowercase();
-        on_pool!(self, pool => {
-            let row: Option<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE email = $1"))
-                    .bind(email)
-                    .fetch_optional(pool)
-                    .await?;
-            Ok(row.map(User::from))
-        })
-    }
-
-    /// How many users exist (0 means the first-run setup page is due).
-    pub async fn count_users(&self) -> Result<u64> {
-        on_pool!(self, pool => {
-            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-                .fetch_one(pool)
-                .await?;
-            Ok(n.max(0) as u64)
-        })
-    }
-
-    /// Every user, by email.
-    pub async fn list_users(&self) -> Result<Vec<User>> {
-        on_pool!(self, pool => {
-            let rows: Vec<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users ORDER BY email"))
-                    .fetch_all(pool)
-                    .await?;
-            Ok(rows.into_iter().map(User::from).collect())
         })
     }
 
     /// Replaces a user's password hash (a PHC string computed by the caller).
     pub async fn set_password_hash(
-        &self,
+        &mut self,
         id: &UserId,
         password_hash: &str,
         by: &UserId,
@@ -543,8 +562,7 @@ impl Store {
         let at = to_millis(now());
         let mut audit = AuditBatch::new(at, Some(by), None, "user", id.to_string());
         audit.event("password", None, None);
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .bind(password_hash.to_owned())
@@ -554,7 +572,6 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(())
         })
     }
@@ -564,10 +581,89 @@ impl Store {
 // Organizations and memberships
 // ---------------------------------------------------------------------------------------
 
-impl Store {
+impl<M> Conn<M> {
+    pub async fn organization(&mut self, id: &OrgId) -> Result<Option<Organization>> {
+        on_conn!(self, c => {
+            let row: Option<OrgRow> =
+                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            Ok(row.map(Organization::from))
+        })
+    }
+
+    /// Every organization (for installation administrators), by name.
+    pub async fn list_organizations(&mut self) -> Result<Vec<Organization>> {
+        on_conn!(self, c => {
+            let rows: Vec<OrgRow> =
+                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o ORDER BY o.name, o.id"))
+                    .fetch_all(&mut *c)
+                    .await?;
+            Ok(rows.into_iter().map(Organization::from).collect())
+        })
+    }
+
+    /// The organizations `user` is a member of, with the user's role in each, by name.
+    pub async fn organizations_for_user(
+        &mut self,
+        user: &UserId,
+    ) -> Result<Vec<(Organization, Role)>> {
+        on_conn!(self, c => {
+            let rows: Vec<OrgRoleRow> = sqlx::query_as(concat!(
+                "SELECT ", org_cols!(), ", m.role FROM organizations o \
+                 JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id"
+            ))
+            .bind(user.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter()
+                .map(|r| Ok((Organization::from(r.org), parse_role(&r.role)?)))
+                .collect()
+        })
+    }
+
+    /// The role of `user` in `org`, or `None` when they are not a member.
+    pub async fn role_of(&mut self, user: &UserId, org: &OrgId) -> Result<Option<Role>> {
+        on_conn!(self, c => {
+            let row: Option<(String,)> =
+                sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                    .bind(org.as_str().to_owned())
+                    .bind(user.as_str().to_owned())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            row.map(|(r,)| parse_role(&r)).transpose()
+        })
+    }
+
+    /// The members of `org`, by email.
+    pub async fn members(&mut self, org: &OrgId) -> Result<Vec<Member>> {
+        on_conn!(self, c => {
+            let rows: Vec<MemberRow> = sqlx::query_as(
+                "SELECT u.id AS user_id, u.email, u.display_name, m.role FROM memberships m \
+                 JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
+            )
+            .bind(org.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(Member {
+                        role: parse_role(&r.role)?,
+                        user_id: UserId::from(r.user_id),
+                        email: r.email,
+                        display_name: r.display_name,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+impl Conn<InTx> {
     /// Creates an organization and makes `creator` its admin, in one transaction.
     pub async fn create_organization(
-        &self,
+        &mut self,
         new: &NewOrganization<'_>,
         creator: &UserId,
     ) -> Result<Organization> {
@@ -590,13 +686,12 @@ impl Store {
             creator.to_string(),
         );
         member_audit.event("role", None, Some(Role::Admin.as_str().to_owned()));
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let row: OrgRow = sqlx::query_as(
                 "INSERT INTO organizations \
                  (id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at",
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, threat_weights_json, created_at, updated_at",
             )
             .bind(id.as_str().to_owned())
             .bind(new.name.to_owned())
@@ -617,59 +712,19 @@ impl Store {
             .await?;
             write_audit!(tx, audit);
             write_audit!(tx, member_audit);
-            tx.commit().await?;
             Ok(Organization::from(row))
-        })
-    }
-
-    pub async fn organization(&self, id: &OrgId) -> Result<Option<Organization>> {
-        on_pool!(self, pool => {
-            let row: Option<OrgRow> =
-                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
-                    .bind(id.as_str().to_owned())
-                    .fetch_optional(pool)
-                    .await?;
-            Ok(row.map(Organization::from))
-        })
-    }
-
-    /// Every organization (for installation administrators), by name.
-    pub async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        on_pool!(self, pool => {
-            let rows: Vec<OrgRow> =
-                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o ORDER BY o.name, o.id"))
-                    .fetch_all(pool)
-                    .await?;
-            Ok(rows.into_iter().map(Organization::from).collect())
-        })
-    }
-
-    /// The organizations `user` is a member of, with the user's role in each, by name.
-    pub async fn organizations_for_user(&self, user: &UserId) -> Result<Vec<(Organization, Role)>> {
-        on_pool!(self, pool => {
-            let rows: Vec<OrgRoleRow> = sqlx::query_as(concat!(
-                "SELECT ", org_cols!(), ", m.role FROM organizations o \
-                 JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id"
-            ))
-            .bind(user.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            rows.into_iter()
-                .map(|r| Ok((Organization::from(r.org), parse_role(&r.role)?)))
-                .collect()
         })
     }
 
     /// Replaces the name, profile and tier of an organization.
     pub async fn update_organization(
-        &self,
+        &mut self,
         id: &OrgId,
         update: &OrganizationUpdate<'_>,
         by: &UserId,
     ) -> Result<Organization> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let old: Option<OrgRow> =
                 sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
                     .bind(id.as_str().to_owned())
@@ -681,7 +736,7 @@ impl Store {
             let row: OrgRow = sqlx::query_as(
                 "UPDATE organizations SET name = $2, profile_json = $3, tier = $4, \
                  tier_reason = $5, tier_overridden = $6, updated_at = $7 WHERE id = $1 \
-                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at",
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, threat_weights_json, created_at, updated_at",
             )
             .bind(id.as_str().to_owned())
             .bind(update.name.to_owned())
@@ -703,22 +758,20 @@ impl Store {
                 Some(row.tier_overridden.to_string()),
             );
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(Organization::from(row))
         })
     }
 
     /// Gives `user` the role `role` in `org` (replacing any previous role).
     pub async fn grant_role(
-        &self,
+        &mut self,
         org: &OrgId,
         user: &UserId,
         role: Role,
         by: &UserId,
     ) -> Result<()> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let old: Option<(String,)> =
                 sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
                     .bind(org.as_str().to_owned())
@@ -738,16 +791,14 @@ impl Store {
             let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "membership", user.to_string());
             audit.field("role", old.map(|(r,)| r), Some(role.as_str().to_owned()));
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(())
         })
     }
 
     /// Removes `user` from `org`. Returns whether they were a member.
-    pub async fn revoke_role(&self, org: &OrgId, user: &UserId, by: &UserId) -> Result<bool> {
+    pub async fn revoke_role(&mut self, org: &OrgId, user: &UserId, by: &UserId) -> Result<bool> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let old: Option<(String,)> = sqlx::query_as(
                 "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2 RETURNING role",
             )
@@ -761,44 +812,7 @@ impl Store {
             let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "membership", user.to_string());
             audit.event("role", Some(old), None);
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(true)
-        })
-    }
-
-    /// The role of `user` in `org`, or `None` when they are not a member.
-    pub async fn role_of(&self, user: &UserId, org: &OrgId) -> Result<Option<Role>> {
-        on_pool!(self, pool => {
-            let row: Option<(String,)> =
-                sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
-                    .bind(org.as_str().to_owned())
-                    .bind(user.as_str().to_owned())
-                    .fetch_optional(pool)
-                    .await?;
-            row.map(|(r,)| parse_role(&r)).transpose()
-        })
-    }
-
-    /// The members of `org`, by email.
-    pub async fn members(&self, org: &OrgId) -> Result<Vec<Member>> {
-        on_pool!(self, pool => {
-            let rows: Vec<MemberRow> = sqlx::query_as(
-                "SELECT u.id AS user_id, u.email, u.display_name, m.role FROM memberships m \
-                 JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
-            )
-            .bind(org.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            rows.into_iter()
-                .map(|r| {
-                    Ok(Member {
-                        role: parse_role(&r.role)?,
-                        user_id: UserId::from(r.user_id),
-                        email: r.email,
-                        display_name: r.display_name,
-                    })
-                })
-                .collect()
         })
     }
 }
@@ -807,10 +821,10 @@ impl Store {
 // Sessions and login throttling
 // ---------------------------------------------------------------------------------------
 
-impl Store {
-    pub async fn create_session(&self, new: &NewSession<'_>) -> Result<Session> {
+impl<M> Conn<M> {
+    pub async fn create_session(&mut self, new: &NewSession<'_>) -> Result<Session> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
+        on_conn!(self, c => {
             let row: SessionRow = sqlx::query_as(concat!(
                 "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $4, $5) RETURNING ",
@@ -821,21 +835,21 @@ impl Store {
             .bind(new.csrf_token.to_owned())
             .bind(at)
             .bind(to_millis(new.expires_at))
-            .fetch_one(pool)
+            .fetch_one(&mut *c)
             .await?;
             Ok(Session::from(row))
         })
     }
 
     /// The session with this id hash if it has not expired at `now`.
-    pub async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<Option<Session>> {
-        on_pool!(self, pool => {
+    pub async fn session(&mut self, id_hash: &str, now: OffsetDateTime) -> Result<Option<Session>> {
+        on_conn!(self, c => {
             let row: Option<SessionRow> = sqlx::query_as(concat!(
                 "SELECT ", session_cols!(), " FROM sessions WHERE id_hash = $1 AND expires_at > $2"
             ))
             .bind(id_hash.to_owned())
             .bind(to_millis(now))
-            .fetch_optional(pool)
+            .fetch_optional(&mut *c)
             .await?;
             Ok(row.map(Session::from))
         })
@@ -844,101 +858,249 @@ impl Store {
     /// Records activity on a live session and moves its expiry. Returns false when the
     /// session does not exist or has expired at `now`.
     pub async fn touch_session(
-        &self,
+        &mut self,
         id_hash: &str,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
-        on_pool!(self, pool => {
+        on_conn!(self, c => {
             let done = sqlx::query(
                 "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1 AND expires_at > $2",
             )
             .bind(id_hash.to_owned())
             .bind(to_millis(now))
             .bind(to_millis(expires_at))
-            .execute(pool)
+            .execute(&mut *c)
             .await?;
             Ok(done.rows_affected() > 0)
         })
     }
 
     /// Logs a session out. Returns whether it existed.
-    pub async fn delete_session(&self, id_hash: &str) -> Result<bool> {
-        on_pool!(self, pool => {
+    pub async fn delete_session(&mut self, id_hash: &str) -> Result<bool> {
+        on_conn!(self, c => {
             let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(id_hash.to_owned())
-                .execute(pool)
+                .execute(&mut *c)
                 .await?;
             Ok(done.rows_affected() > 0)
         })
     }
 
     /// Logs a user out everywhere (after a password change). Returns how many sessions.
-    pub async fn delete_user_sessions(&self, user: &UserId) -> Result<u64> {
-        on_pool!(self, pool => {
+    pub async fn delete_user_sessions(&mut self, user: &UserId) -> Result<u64> {
+        on_conn!(self, c => {
             let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(user.as_str().to_owned())
-                .execute(pool)
+                .execute(&mut *c)
                 .await?;
             Ok(done.rows_affected())
         })
     }
 
     /// Removes sessions expired at `now`. Returns how many.
-    pub async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
-        on_pool!(self, pool => {
+    pub async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64> {
+        on_conn!(self, c => {
             let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                 .bind(to_millis(now))
-                .execute(pool)
+                .execute(&mut *c)
                 .await?;
             Ok(done.rows_affected())
         })
     }
 
     /// Records a failed login for `key` (e.g. `email:alice@x` or `ip:192.0.2.1`).
-    pub async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> Result<()> {
-        on_pool!(self, pool => {
+    pub async fn record_login_failure(&mut self, key: &str, at: OffsetDateTime) -> Result<()> {
+        on_conn!(self, c => {
             sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
                 .bind(key.to_owned())
                 .bind(to_millis(at))
-                .execute(pool)
+                .execute(&mut *c)
                 .await?;
             Ok(())
         })
     }
 
     /// How many failed logins for `key` happened at or after `since`.
-    pub async fn count_login_failures(&self, key: &str, since: OffsetDateTime) -> Result<u64> {
-        on_pool!(self, pool => {
+    pub async fn count_login_failures(&mut self, key: &str, since: OffsetDateTime) -> Result<u64> {
+        on_conn!(self, c => {
             let (n,): (i64,) =
                 sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2")
                     .bind(key.to_owned())
                     .bind(to_millis(since))
-                    .fetch_one(pool)
+                    .fetch_one(&mut *c)
                     .await?;
             Ok(n.max(0) as u64)
         })
     }
 
     /// Forgets the failed logins of `key` (after a successful login).
-    pub async fn clear_login_failures(&self, key: &str) -> Result<u64> {
-        on_pool!(self, pool => {
+    pub async fn clear_login_failures(&mut self, key: &str) -> Result<u64> {
+        on_conn!(self, c => {
             let done = sqlx::query("DELETE FROM login_failures WHERE key = $1")
                 .bind(key.to_owned())
-                .execute(pool)
+                .execute(&mut *c)
                 .await?;
             Ok(done.rows_affected())
         })
     }
 
     /// Forgets failed logins older than `before` (housekeeping).
-    pub async fn prune_login_failures(&self, before: OffsetDateTime) -> Result<u64> {
-        on_pool!(self, pool => {
+    pub async fn prune_login_failures(&mut self, before: OffsetDateTime) -> Result<u64> {
+        on_conn!(self, c => {
             let done = sqlx::query("DELETE FROM login_failures WHERE at < $1")
                 .bind(to_millis(before))
-                .execute(pool)
+                .execute(&mut *c)
                 .await?;
             Ok(done.rows_affected())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+// ---------------------------------------------------------------------------------------
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    user_id: String,
+    name: String,
+    read_only: bool,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> ApiToken {
+        ApiToken {
+            id: TokenId::from(r.id),
+            user_id: UserId::from(r.user_id),
+            name: r.name,
+            read_only: r.read_only,
+            created_at: from_millis(r.created_at),
+            last_used_at: r.last_used_at.map(from_millis),
+        }
+    }
+}
+
+impl<M> Conn<M> {
+    /// The tokens of a user, newest first.
+    pub async fn api_tokens(&mut self, user: &UserId) -> Result<Vec<ApiToken>> {
+        on_conn!(self, c => {
+            let rows: Vec<TokenRow> = sqlx::query_as(
+                "SELECT id, user_id, name, read_only, created_at, last_used_at FROM api_tokens \
+                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+            )
+            .bind(user.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(ApiToken::from).collect())
+        })
+    }
+
+    /// The token whose secret has SHA-256 `token_hash`, with its user.
+    pub async fn api_token_by_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<(ApiToken, User)>> {
+        on_conn!(self, c => {
+            let row: Option<TokenRow> = sqlx::query_as(
+                "SELECT id, user_id, name, read_only, created_at, last_used_at FROM api_tokens \
+                 WHERE token_hash = $1",
+            )
+            .bind(token_hash.to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let user: Option<UserRow> =
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+                    .bind(row.user_id.clone())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            Ok(user.map(|u| (ApiToken::from(row), User::from(u))))
+        })
+    }
+
+    /// Records that a token was used at `at`.
+    pub async fn touch_api_token(&mut self, id: &TokenId, at: OffsetDateTime) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .bind(to_millis(at))
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+impl Conn<InTx> {
+    /// Creates a token for a user (audited; the secret never reaches the store).
+    pub async fn create_api_token(
+        &mut self,
+        new: &NewApiToken<'_>,
+        by: Option<&UserId>,
+    ) -> Result<ApiToken> {
+        let id = TokenId::generate();
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(
+            at,
+            by.or(Some(new.user_id)),
+            None,
+            "api_token",
+            id.to_string(),
+        );
+        audit.event(
+            "created",
+            None,
+            Some(format!(
+                "{} ({})",
+                new.name,
+                if new.read_only {
+                    "read-only"
+                } else {
+                    "read-write"
+                }
+            )),
+        );
+        on_conn!(self, tx, pg => {
+            let row: TokenRow = sqlx::query_as(
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, read_only, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 RETURNING id, user_id, name, read_only, created_at, last_used_at",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(new.user_id.as_str().to_owned())
+            .bind(new.name.to_owned())
+            .bind(new.token_hash.to_owned())
+            .bind(new.read_only)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            write_audit!(tx, audit);
+            Ok(ApiToken::from(row))
+        })
+    }
+
+    /// Revokes (deletes) one of `user`'s tokens. Returns whether it existed.
+    pub async fn delete_api_token(&mut self, user: &UserId, id: &TokenId) -> Result<bool> {
+        let at = to_millis(now());
+        on_conn!(self, tx, pg => {
+            let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                .bind(id.as_str().to_owned())
+                .bind(user.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            let mut audit = AuditBatch::new(at, Some(user), None, "api_token", id.to_string());
+            audit.event("revoked", None, None);
+            write_audit!(tx, audit);
+            Ok(true)
         })
     }
 }
@@ -947,10 +1109,67 @@ impl Store {
 // Assessments and sub-practices
 // ---------------------------------------------------------------------------------------
 
-impl Store {
+impl<M> Conn<M> {
+    pub async fn assessment(&mut self, id: &AssessmentId) -> Result<Option<Assessment>> {
+        on_conn!(self, c => {
+            let row: Option<AssessmentRow> =
+                sqlx::query_as(concat!("SELECT ", assessment_cols!(), " FROM assessments WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            row.map(Assessment::try_from).transpose()
+        })
+    }
+
+    /// The assessments of `org`, newest first.
+    pub async fn assessments_for_org(&mut self, org: &OrgId) -> Result<Vec<Assessment>> {
+        on_conn!(self, c => {
+            let rows: Vec<AssessmentRow> = sqlx::query_as(concat!(
+                "SELECT ", assessment_cols!(),
+                " FROM assessments WHERE org_id = $1 ORDER BY created_at DESC, id DESC"
+            ))
+            .bind(org.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            collect(rows)
+        })
+    }
+
+    /// The open assessment of `org`, if any.
+    pub async fn current_assessment(&mut self, org: &OrgId) -> Result<Option<Assessment>> {
+        on_conn!(self, c => {
+            let row: Option<AssessmentRow> = sqlx::query_as(concat!(
+                "SELECT ", assessment_cols!(),
+                " FROM assessments WHERE org_id = $1 AND status = 'open'"
+            ))
+            .bind(org.as_str().to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
+            row.map(Assessment::try_from).transpose()
+        })
+    }
+
+    /// The sub-practices opted into an assessment, sorted.
+    pub async fn opted_in_sub_practices(
+        &mut self,
+        assessment: &AssessmentId,
+    ) -> Result<Vec<String>> {
+        on_conn!(self, c => {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT sub_practice_id FROM assessment_sub_practices WHERE assessment_id = $1 ORDER BY sub_practice_id",
+            )
+            .bind(assessment.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(|(s,)| s).collect())
+        })
+    }
+}
+
+impl Conn<InTx> {
     /// Starts an assessment. An organization has at most one open assessment: starting a
     /// second is `Duplicate`. An unknown organization is `InvalidReference`.
-    pub async fn create_assessment(&self, new: &NewAssessment<'_>) -> Result<Assessment> {
+    pub async fn create_assessment(&mut self, new: &NewAssessment<'_>) -> Result<Assessment> {
         let id = AssessmentId::generate();
         let at = to_millis(now());
         let mut audit = AuditBatch::new(
@@ -962,8 +1181,7 @@ impl Store {
         );
         audit.event("created", None, Some(new.name.to_owned()));
         audit.event("tier", None, Some(new.tier.to_owned()));
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let row: AssessmentRow = sqlx::query_as(concat!(
                 "INSERT INTO assessments (id, org_id, name, tier, status, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING ",
@@ -978,63 +1196,22 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             write_audit!(tx, audit);
-            tx.commit().await?;
             Assessment::try_from(row)
         })
     }
 
-    pub async fn assessment(&self, id: &AssessmentId) -> Result<Option<Assessment>> {
-        on_pool!(self, pool => {
-            let row: Option<AssessmentRow> =
-                sqlx::query_as(concat!("SELECT ", assessment_cols!(), " FROM assessments WHERE id = $1"))
-                    .bind(id.as_str().to_owned())
-                    .fetch_optional(pool)
-                    .await?;
-            row.map(Assessment::try_from).transpose()
-        })
-    }
-
-    /// The assessments of `org`, newest first.
-    pub async fn assessments_for_org(&self, org: &OrgId) -> Result<Vec<Assessment>> {
-        on_pool!(self, pool => {
-            let rows: Vec<AssessmentRow> = sqlx::query_as(concat!(
-                "SELECT ", assessment_cols!(),
-                " FROM assessments WHERE org_id = $1 ORDER BY created_at DESC, id DESC"
-            ))
-            .bind(org.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            collect(rows)
-        })
-    }
-
-    /// The open assessment of `org`, if any.
-    pub async fn current_assessment(&self, org: &OrgId) -> Result<Option<Assessment>> {
-        on_pool!(self, pool => {
-            let row: Option<AssessmentRow> = sqlx::query_as(concat!(
-                "SELECT ", assessment_cols!(),
-                " FROM assessments WHERE org_id = $1 AND status = 'open'"
-            ))
-            .bind(org.as_str().to_owned())
-            .fetch_optional(pool)
-            .await?;
-            row.map(Assessment::try_from).transpose()
-        })
-    }
-
     /// Closes an open assessment as a dated snapshot, storing `snapshot_json` (the scored
-    /// result). Its answers, sub-practices and evidence can no longer change. Closing a
-    /// closed assessment is `AssessmentClosed`.
+    /// result) and which evidence of the organization was in place. Its answers and
+    /// sub-practices can no longer change. Closing a closed assessment is `AssessmentClosed`.
     pub async fn close_assessment(
-        &self,
+        &mut self,
         id: &AssessmentId,
         snapshot_json: &str,
         by: &UserId,
     ) -> Result<Assessment> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let org = open_assessment_org!(tx, id);
+        on_conn!(self, tx, pg => {
+            let org = open_assessment_org!(tx, pg, id);
             let row: Option<AssessmentRow> = sqlx::query_as(concat!(
                 "UPDATE assessments SET status = 'closed', closed_at = $2, closed_by = $3, snapshot_json = $4 \
                  WHERE id = $1 AND status = 'open' RETURNING ",
@@ -1051,8 +1228,15 @@ impl Store {
             };
             let mut audit = AuditBatch::new(at, Some(by), Some(&org), "assessment", id.to_string());
             audit.event("status", Some("open".into()), Some("closed".into()));
+            sqlx::query(
+                "INSERT INTO snapshot_evidence (assessment_id, evidence_id) \
+                 SELECT $1, id FROM evidence WHERE org_id = $2",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(org.clone())
+            .execute(&mut *tx)
+            .await?;
             write_audit!(tx, audit);
-            tx.commit().await?;
             Assessment::try_from(row)
         })
     }
@@ -1060,16 +1244,15 @@ impl Store {
     /// Opts a sub-practice in (`true`) or out (`false`) of an open assessment. Returns
     /// whether anything changed.
     pub async fn set_sub_practice(
-        &self,
+        &mut self,
         assessment: &AssessmentId,
         sub_practice_id: &str,
         opted_in: bool,
         by: &UserId,
     ) -> Result<bool> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let org = open_assessment_org!(tx, assessment);
+        on_conn!(self, tx, pg => {
+            let org = open_assessment_org!(tx, pg, assessment);
             let done = if opted_in {
                 sqlx::query(
                     "INSERT INTO assessment_sub_practices (assessment_id, sub_practice_id, opted_in_by, opted_in_at) \
@@ -1106,26 +1289,25 @@ impl Store {
                 Some(opted_in.to_string()),
             );
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(true)
         })
     }
 
     /// Starts an open assessment from an earlier one of the same organization (the
-    /// yearly reassessment): copies its answers (as version 1, updated by `by`) and its
-    /// opted-in sub-practices, leaving alone any criterion `to` has already answered.
-    /// Evidence is not copied. Returns how many answers were copied. One audit entry
-    /// records the copy.
+    /// yearly reassessment): copies its answers (keeping their versions, so that a form
+    /// opened before the copy is still known to be stale after it) and its opted-in
+    /// sub-practices, leaving alone any criterion `to` has already answered. Evidence
+    /// belongs to the organization and needs no copy. Returns how many answers were copied.
+    /// One audit entry records the copy.
     pub async fn copy_answers(
-        &self,
+        &mut self,
         from: &AssessmentId,
         to: &AssessmentId,
         by: &UserId,
     ) -> Result<u64> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let org = open_assessment_org!(tx, to);
+        on_conn!(self, tx, pg => {
+            let org = open_assessment_org!(tx, pg, to);
             let source: Option<(String,)> =
                 sqlx::query_as("SELECT org_id FROM assessments WHERE id = $1")
                     .bind(from.as_str().to_owned())
@@ -1143,7 +1325,7 @@ impl Store {
             let copied = sqlx::query(
                 "INSERT INTO answers (assessment_id, criterion_id, status, na_reason, notes, owner, \
                  in_place_since, updated_by, updated_at, version) \
-                 SELECT $2, criterion_id, status, na_reason, notes, owner, in_place_since, $3, $4, 1 \
+                 SELECT $2, criterion_id, status, na_reason, notes, owner, in_place_since, $3, $4, version \
                  FROM answers WHERE assessment_id = $1 \
                  ON CONFLICT (assessment_id, criterion_id) DO NOTHING",
             )
@@ -1172,21 +1354,76 @@ impl Store {
                 Some(format!("{from} ({copied} answers)")),
             );
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(copied)
         })
     }
+}
 
-    /// The sub-practices opted into an assessment, sorted.
-    pub async fn opted_in_sub_practices(&self, assessment: &AssessmentId) -> Result<Vec<String>> {
-        on_pool!(self, pool => {
-            let rows: Vec<(String,)> = sqlx::query_as(
-                "SELECT sub_practice_id FROM assessment_sub_practices WHERE assessment_id = $1 ORDER BY sub_practice_id",
-            )
-            .bind(assessment.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            Ok(rows.into_iter().map(|(s,)| s).collect())
+impl Conn<InTx> {
+    /// Reads an organization and, on PostgreSQL, locks its row until the transaction ends:
+    /// `exclusive` (`FOR UPDATE`) for a change that must see no concurrent change of the
+    /// organization's assessments (closing one), shared (`FOR SHARE`) for the others. On
+    /// SQLite a write transaction already excludes every other writer.
+    pub async fn lock_organization(
+        &mut self,
+        id: &OrgId,
+        exclusive: bool,
+    ) -> Result<Option<Organization>> {
+        on_conn!(self, tx, pg => {
+            let sql = match (pg, exclusive) {
+                (false, _) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"),
+                (true, true) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR UPDATE"),
+                (true, false) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR SHARE"),
+            };
+            let row: Option<OrgRow> = sqlx::query_as(sql)
+                .bind(id.as_str().to_owned())
+                .fetch_optional(&mut *tx)
+                .await?;
+            Ok(row.map(Organization::from))
+        })
+    }
+
+    /// Serializes the transactions that decide on the installation as a whole (the
+    /// first-run setup) until this one ends: a PostgreSQL advisory lock; on SQLite a write
+    /// transaction already excludes every other writer.
+    pub async fn lock_installation(&mut self) -> Result<()> {
+        on_conn!(self, tx, pg => {
+            if pg {
+                sqlx::query("SELECT pg_advisory_xact_lock(405405405)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets an organization's threat weights (JSON, threat id to weight; `None`: all 1).
+    pub async fn set_threat_weights(
+        &mut self,
+        id: &OrgId,
+        weights_json: Option<&str>,
+        by: &UserId,
+    ) -> Result<()> {
+        let at = to_millis(now());
+        on_conn!(self, tx, pg => {
+            let old: Option<(Option<String>,)> =
+                sqlx::query_as("SELECT threat_weights_json FROM organizations WHERE id = $1")
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((old,)) = old else {
+                return Err(StoreError::NotFound);
+            };
+            sqlx::query("UPDATE organizations SET threat_weights_json = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .bind(weights_json.map(str::to_owned))
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            let mut audit = AuditBatch::new(at, Some(by), Some(id.as_str()), "organization", id.to_string());
+            audit.field("threat_weights", old, weights_json.map(str::to_owned));
+            write_audit!(tx, audit);
+            Ok(())
         })
     }
 }
@@ -1195,14 +1432,46 @@ impl Store {
 // Answers
 // ---------------------------------------------------------------------------------------
 
-impl Store {
+impl<M> Conn<M> {
+    pub async fn answer(
+        &mut self,
+        assessment: &AssessmentId,
+        criterion_id: &str,
+    ) -> Result<Option<Answer>> {
+        on_conn!(self, c => {
+            let row: Option<AnswerRow> = sqlx::query_as(concat!(
+                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .bind(criterion_id.to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
+            row.map(Answer::try_from).transpose()
+        })
+    }
+
+    /// Every answer of an assessment, by criterion id.
+    pub async fn answers(&mut self, assessment: &AssessmentId) -> Result<Vec<Answer>> {
+        on_conn!(self, c => {
+            let rows: Vec<AnswerRow> = sqlx::query_as(concat!(
+                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 ORDER BY criterion_id"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            collect(rows)
+        })
+    }
+}
+
+impl Conn<InTx> {
     /// Saves the answer to one criterion, if it is still at `expected_version` (`0`: there
     /// is no answer yet). Otherwise nothing is written and the error is
     /// `Conflict(Conflict::Answer(current))`; an `expected_version` above 0 for an answer
     /// that does not exist is `NotFound`. The saved answer has version
     /// `expected_version + 1`. Changed fields are audited in the same transaction.
     pub async fn save_answer(
-        &self,
+        &mut self,
         assessment: &AssessmentId,
         criterion_id: &str,
         input: &AnswerInput,
@@ -1211,9 +1480,8 @@ impl Store {
     ) -> Result<Answer> {
         let at = to_millis(now());
         let since = opt_date_text(input.in_place_since);
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let org = open_assessment_org!(tx, assessment);
+        on_conn!(self, tx, pg => {
+            let org = open_assessment_org!(tx, pg, assessment);
             let old: Option<AnswerRow> = sqlx::query_as(concat!(
                 "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
             ))
@@ -1297,38 +1565,7 @@ impl Store {
             audit.field("owner", o_owner, saved.owner.clone());
             audit.field("in_place_since", o_since, saved.in_place_since.clone());
             write_audit!(tx, audit);
-            tx.commit().await?;
             Answer::try_from(saved)
-        })
-    }
-
-    pub async fn answer(
-        &self,
-        assessment: &AssessmentId,
-        criterion_id: &str,
-    ) -> Result<Option<Answer>> {
-        on_pool!(self, pool => {
-            let row: Option<AnswerRow> = sqlx::query_as(concat!(
-                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
-            ))
-            .bind(assessment.as_str().to_owned())
-            .bind(criterion_id.to_owned())
-            .fetch_optional(pool)
-            .await?;
-            row.map(Answer::try_from).transpose()
-        })
-    }
-
-    /// Every answer of an assessment, by criterion id.
-    pub async fn answers(&self, assessment: &AssessmentId) -> Result<Vec<Answer>> {
-        on_pool!(self, pool => {
-            let rows: Vec<AnswerRow> = sqlx::query_as(concat!(
-                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 ORDER BY criterion_id"
-            ))
-            .bind(assessment.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            collect(rows)
         })
     }
 }
@@ -1342,11 +1579,81 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-impl Store {
+impl<M> Conn<M> {
+    /// Evidence metadata by id.
+    pub async fn evidence(&mut self, id: &EvidenceId) -> Result<Option<Evidence>> {
+        on_conn!(self, c => {
+            let row: Option<EvidenceRow> =
+                sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            row.map(Evidence::try_from).transpose()
+        })
+    }
+
+    /// The evidence of an assessment, oldest first: for the open one, every piece of the
+    /// organization's evidence; for a snapshot, what was in place when it was closed.
+    pub async fn evidence_for_assessment(
+        &mut self,
+        assessment: &AssessmentId,
+    ) -> Result<Vec<Evidence>> {
+        on_conn!(self, c => {
+            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
+                "SELECT ", evidence_cols!(), " FROM evidence WHERE ", evidence_of_assessment!(), " ORDER BY added_at, id"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            collect(rows)
+        })
+    }
+
+    /// The evidence attached to one criterion of an assessment, oldest first (which
+    /// evidence: as [`Conn::evidence_for_assessment`]).
+    pub async fn evidence_for_criterion(
+        &mut self,
+        assessment: &AssessmentId,
+        criterion_id: &str,
+    ) -> Result<Vec<Evidence>> {
+        on_conn!(self, c => {
+            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
+                "SELECT ", evidence_cols!(),
+                " FROM evidence WHERE criterion_id = $2 AND ", evidence_of_assessment!(), " ORDER BY added_at, id"
+            ))
+            .bind(assessment.as_str().to_owned())
+            .bind(criterion_id.to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            collect(rows)
+        })
+    }
+
+    /// The bytes of a file evidence (`None` for a link or an unknown id).
+    pub async fn evidence_file(&mut self, id: &EvidenceId) -> Result<Option<EvidenceFile>> {
+        on_conn!(self, c => {
+            let row: Option<EvidenceFileRow> = sqlx::query_as(
+                "SELECT e.file_name, e.content_type, e.sha256, b.bytes FROM evidence e \
+                 JOIN evidence_blobs b ON b.evidence_id = e.id WHERE e.id = $1",
+            )
+            .bind(id.as_str().to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
+            Ok(row.map(|r| EvidenceFile {
+                file_name: r.file_name.unwrap_or_default(),
+                content_type: r.content_type.unwrap_or_default(),
+                sha256: r.sha256.unwrap_or_default(),
+                bytes: r.bytes,
+            }))
+        })
+    }
+}
+
+impl Conn<InTx> {
     /// Adds evidence to an open assessment. File bytes are stored in the database with
     /// their SHA-256 (computed here; a different `sha256` given by the caller is
     /// `Invalid`). Size limits and allowed types are the caller's policy.
-    pub async fn add_evidence(&self, new: &NewEvidence<'_>) -> Result<Evidence> {
+    pub async fn add_evidence(&mut self, new: &NewEvidence<'_>) -> Result<Evidence> {
         let id = EvidenceId::generate();
         let at = to_millis(now());
         let (kind, file_name, content_type, size, sha, url, bytes) = match &new.content {
@@ -1378,13 +1685,12 @@ impl Store {
             }
             EvidenceContent::Link { url } => ("link", None, None, 0, None, Some(url.clone()), None),
         };
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let org = open_assessment_org!(tx, new.assessment_id);
+        on_conn!(self, tx, pg => {
+            let org = open_assessment_org!(tx, pg, new.assessment_id);
             let row: EvidenceRow = sqlx::query_as(concat!(
                 "INSERT INTO evidence (id, assessment_id, criterion_id, action_id, title, kind, file_name, \
-                 content_type, size, sha256, url, collected_on, valid_until, added_by, added_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ",
+                 content_type, size, sha256, url, collected_on, valid_until, added_by, added_at, org_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ",
                 evidence_cols!()
             ))
             .bind(id.as_str().to_owned())
@@ -1402,6 +1708,7 @@ impl Store {
             .bind(opt_date_text(new.valid_until))
             .bind(new.added_by.as_str().to_owned())
             .bind(at)
+            .bind(org.clone())
             .fetch_one(&mut *tx)
             .await?;
             if let Some(bytes) = &bytes {
@@ -1425,82 +1732,16 @@ impl Store {
                 audit.event("action", None, Some(a.to_owned()));
             }
             write_audit!(tx, audit);
-            tx.commit().await?;
             Evidence::try_from(row)
         })
     }
 
-    /// Evidence metadata by id.
-    pub async fn evidence(&self, id: &EvidenceId) -> Result<Option<Evidence>> {
-        on_pool!(self, pool => {
-            let row: Option<EvidenceRow> =
-                sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
-                    .bind(id.as_str().to_owned())
-                    .fetch_optional(pool)
-                    .await?;
-            row.map(Evidence::try_from).transpose()
-        })
-    }
-
-    /// The evidence of an assessment, oldest first.
-    pub async fn evidence_for_assessment(
-        &self,
-        assessment: &AssessmentId,
-    ) -> Result<Vec<Evidence>> {
-        on_pool!(self, pool => {
-            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
-                "SELECT ", evidence_cols!(), " FROM evidence WHERE assessment_id = $1 ORDER BY added_at, id"
-            ))
-            .bind(assessment.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            collect(rows)
-        })
-    }
-
-    /// The evidence attached to one criterion of an assessment, oldest first.
-    pub async fn evidence_for_criterion(
-        &self,
-        assessment: &AssessmentId,
-        criterion_id: &str,
-    ) -> Result<Vec<Evidence>> {
-        on_pool!(self, pool => {
-            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
-                "SELECT ", evidence_cols!(),
-                " FROM evidence WHERE assessment_id = $1 AND criterion_id = $2 ORDER BY added_at, id"
-            ))
-            .bind(assessment.as_str().to_owned())
-            .bind(criterion_id.to_owned())
-            .fetch_all(pool)
-            .await?;
-            collect(rows)
-        })
-    }
-
-    /// The bytes of a file evidence (`None` for a link or an unknown id).
-    pub async fn evidence_file(&self, id: &EvidenceId) -> Result<Option<EvidenceFile>> {
-        on_pool!(self, pool => {
-            let row: Option<EvidenceFileRow> = sqlx::query_as(
-                "SELECT e.file_name, e.content_type, e.sha256, b.bytes FROM evidence e \
-                 JOIN evidence_blobs b ON b.evidence_id = e.id WHERE e.id = $1",
-            )
-            .bind(id.as_str().to_owned())
-            .fetch_optional(pool)
-            .await?;
-            Ok(row.map(|r| EvidenceFile {
-                file_name: r.file_name.unwrap_or_default(),
-                content_type: r.content_type.unwrap_or_default(),
-                sha256: r.sha256.unwrap_or_default(),
-                bytes: r.bytes,
-            }))
-        })
-    }
-
-    /// Removes evidence from an open assessment. Returns whether it existed.
-    pub async fn delete_evidence(&self, id: &EvidenceId, by: &UserId) -> Result<bool> {
+    /// Removes evidence (from the organization, and from the snapshots that recorded it:
+    /// a file uploaded by mistake may hold patient data). The audit log keeps its name and
+    /// SHA-256. Returns whether it existed.
+    pub async fn delete_evidence(&mut self, id: &EvidenceId, by: &UserId) -> Result<bool> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let row: Option<EvidenceRow> =
                 sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
                     .bind(id.as_str().to_owned())
@@ -1509,16 +1750,19 @@ impl Store {
             let Some(row) = row else {
                 return Ok(false);
             };
-            let assessment = AssessmentId::from(row.assessment_id.clone());
-            let org = open_assessment_org!(tx, assessment);
+            let org = row.org_id.clone();
             sqlx::query("DELETE FROM evidence WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .execute(&mut *tx)
                 .await?;
             let mut audit = AuditBatch::new(at, Some(by), Some(&org), "evidence", id.to_string());
-            audit.event("deleted", row.file_name.or(row.url).or(Some(row.title)), None);
+            let described = match (row.file_name, row.url, row.sha256) {
+                (Some(f), _, Some(s)) => format!("{f} (sha256 {s})"),
+                (_, Some(u), _) => u,
+                _ => row.title,
+            };
+            audit.event("deleted", Some(described), None);
             write_audit!(tx, audit);
-            tx.commit().await?;
             Ok(true)
         })
     }
@@ -1528,11 +1772,39 @@ impl Store {
 // Plan actions
 // ---------------------------------------------------------------------------------------
 
-impl Store {
+impl<M> Conn<M> {
+    pub async fn action(&mut self, org: &OrgId, action_id: &str) -> Result<Option<ActionTrack>> {
+        on_conn!(self, c => {
+            let row: Option<ActionRow> = sqlx::query_as(concat!(
+                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
+            ))
+            .bind(org.as_str().to_owned())
+            .bind(action_id.to_owned())
+            .fetch_optional(&mut *c)
+            .await?;
+            row.map(ActionTrack::try_from).transpose()
+        })
+    }
+
+    /// Every tracked action of `org`, by action id.
+    pub async fn actions(&mut self, org: &OrgId) -> Result<Vec<ActionTrack>> {
+        on_conn!(self, c => {
+            let rows: Vec<ActionRow> = sqlx::query_as(concat!(
+                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 ORDER BY action_id"
+            ))
+            .bind(org.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            collect(rows)
+        })
+    }
+}
+
+impl Conn<InTx> {
     /// Saves the tracking of one plan action of `org`, if it is still at
     /// `expected_version` (`0`: not tracked yet); the same rule as `save_answer`.
     pub async fn save_action(
-        &self,
+        &mut self,
         org: &OrgId,
         action_id: &str,
         input: &ActionInput,
@@ -1541,8 +1813,7 @@ impl Store {
     ) -> Result<ActionTrack> {
         let at = to_millis(now());
         let due = opt_date_text(input.due_on);
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        on_conn!(self, tx, pg => {
             let old: Option<ActionRow> = sqlx::query_as(concat!(
                 "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
             ))
@@ -1615,34 +1886,7 @@ impl Store {
             audit.field("status", o_status, Some(saved.status.clone()));
             audit.field("reason", o_reason, saved.reason.clone());
             write_audit!(tx, audit);
-            tx.commit().await?;
             ActionTrack::try_from(saved)
-        })
-    }
-
-    pub async fn action(&self, org: &OrgId, action_id: &str) -> Result<Option<ActionTrack>> {
-        on_pool!(self, pool => {
-            let row: Option<ActionRow> = sqlx::query_as(concat!(
-                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
-            ))
-            .bind(org.as_str().to_owned())
-            .bind(action_id.to_owned())
-            .fetch_optional(pool)
-            .await?;
-            row.map(ActionTrack::try_from).transpose()
-        })
-    }
-
-    /// Every tracked action of `org`, by action id.
-    pub async fn actions(&self, org: &OrgId) -> Result<Vec<ActionTrack>> {
-        on_pool!(self, pool => {
-            let rows: Vec<ActionRow> = sqlx::query_as(concat!(
-                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 ORDER BY action_id"
-            ))
-            .bind(org.as_str().to_owned())
-            .fetch_all(pool)
-            .await?;
-            collect(rows)
         })
     }
 }
@@ -1651,12 +1895,12 @@ impl Store {
 // Audit log
 // ---------------------------------------------------------------------------------------
 
-impl Store {
+impl<M> Conn<M> {
     /// Appends one entry to the audit log (for events the store does not record itself,
     /// e.g. an import or a login).
-    pub async fn record_audit(&self, entry: &NewAuditEntry<'_>) -> Result<AuditEntry> {
+    pub async fn record_audit(&mut self, entry: &NewAuditEntry<'_>) -> Result<AuditEntry> {
         let at = to_millis(now());
-        on_pool!(self, pool => {
+        on_conn!(self, c => {
             let row: AuditRow = sqlx::query_as(concat!(
                 "INSERT INTO audit_log (at, user_id, org_id, entity, entity_id, field, old_value, new_value) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
@@ -1670,18 +1914,18 @@ impl Store {
             .bind(entry.field.to_owned())
             .bind(entry.old_value.map(str::to_owned))
             .bind(entry.new_value.map(str::to_owned))
-            .fetch_one(pool)
+            .fetch_one(&mut *c)
             .await?;
             Ok(AuditEntry::from(row))
         })
     }
 
     /// Audit entries matching `filter`, newest first.
-    pub async fn audit_log(&self, filter: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_log(&mut self, filter: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
         let limit = i64::from(filter.limit.unwrap_or(100).clamp(1, 1000));
         // Only the filters given become SQL, so that each can use its index.
-        on_pool!(self, pool => {
-            let mut q = query_builder(pool, concat!("SELECT ", audit_cols!(), " FROM audit_log WHERE 1 = 1"));
+        on_conn!(self, c => {
+            let mut q = query_builder(&*c, concat!("SELECT ", audit_cols!(), " FROM audit_log WHERE 1 = 1"));
             if let Some(org) = filter.org_id {
                 q.push(" AND org_id = ").push_bind(org.as_str().to_owned());
             }
@@ -1698,17 +1942,17 @@ impl Store {
                 q.push(" AND seq < ").push_bind(before);
             }
             q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
-            let rows: Vec<AuditRow> = q.build_query_as().fetch_all(pool).await?;
+            let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&mut *c).await?;
             Ok(rows.into_iter().map(AuditEntry::from).collect())
         })
     }
 }
 
-/// A query builder for the backend of `pool` (its only use is to name the type).
-fn query_builder<DB>(_pool: &sqlx::Pool<DB>, init: &str) -> sqlx::QueryBuilder<DB>
+/// A query builder for the backend of connection `_c` (its only use is to name the type).
+fn query_builder<C>(_c: &C, init: &str) -> sqlx::QueryBuilder<C::Database>
 where
-    DB: sqlx::Database,
-    <DB as sqlx::Database>::Arguments: Default,
+    C: sqlx::Connection,
+    <C::Database as sqlx::Database>::Arguments: Default,
 {
     sqlx::QueryBuilder::new(init)
 }

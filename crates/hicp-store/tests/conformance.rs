@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use hicp_store::{
     ActionInput, ActionStatus, AnswerInput, Assessment, AssessmentId, AssessmentStatus,
-    AuditFilter, Conflict, EvidenceContent, EvidenceKind, NewAssessment, NewAuditEntry,
-    NewEvidence, NewOrganization, NewSession, NewUser, OrgId, Organization, OrganizationUpdate,
-    Role, Store, StoreError, User, UserId, sha256_hex,
+    AuditFilter, Conflict, EvidenceContent, EvidenceKind, NewApiToken, NewAssessment,
+    NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OrgId, Organization,
+    OrganizationUpdate, Role, Store, StoreError, TokenId, User, UserId, sha256_hex,
 };
 use time::macros::{date, datetime};
 
@@ -166,6 +166,11 @@ conformance!(
     next_assessment_starts_from_the_previous_answers,
     concurrent_writers_complete_without_busy_errors,
     backup_copies_a_running_database,
+    evidence_stays_with_the_organization_across_a_close,
+    versions_continue_across_a_close,
+    a_save_waits_for_a_close_in_progress_and_is_refused,
+    a_transaction_commits_all_or_nothing,
+    api_tokens_are_found_by_hash_and_revoked_by_their_owner,
 );
 
 /// `schema_status` names what is applied; `backup_to` writes a consistent SQLite copy that
@@ -1569,4 +1574,238 @@ impl RawDb {
             RawDb::Postgres(p) => p.close().await,
         }
     }
+}
+
+fn link<'a>(
+    assessment: &'a AssessmentId,
+    criterion: &'a str,
+    by: &'a UserId,
+    url: &str,
+) -> NewEvidence<'a> {
+    NewEvidence {
+        assessment_id: assessment,
+        criterion_id: Some(criterion),
+        action_id: None,
+        title: "Backup log",
+        content: EvidenceContent::Link {
+            url: url.to_owned(),
+        },
+        collected_on: Some(date!(2026 - 01 - 10)),
+        valid_until: None,
+        added_by: by,
+    }
+}
+
+/// Evidence belongs to the organization: after a close the next assessment still lists it,
+/// and the snapshot lists what was in place when it was closed (not what came later).
+async fn evidence_stays_with_the_organization_across_a_close(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, first) = setup(s).await;
+    let before = s
+        .add_evidence(&link(
+            &first.id,
+            "1.S.A.1",
+            &u.id,
+            "https://intranet.example/backup",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(before.org_id, o.id);
+    s.close_assessment(&first.id, "{}", &u.id).await.unwrap();
+    let next = assessment(s, &o.id, &u.id).await;
+    let listed = s.evidence_for_assessment(&next.id).await.unwrap();
+    assert_eq!(listed, vec![before.clone()]);
+    assert_eq!(
+        s.evidence_for_criterion(&next.id, "1.S.A.1").await.unwrap(),
+        vec![before.clone()]
+    );
+    let later = s
+        .add_evidence(&link(
+            &next.id,
+            "1.S.A.1",
+            &u.id,
+            "https://intranet.example/restore",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.evidence_for_assessment(&next.id).await.unwrap(),
+        vec![before.clone(), later.clone()]
+    );
+    // The snapshot keeps what was in place at its close.
+    assert_eq!(
+        s.evidence_for_assessment(&first.id).await.unwrap(),
+        vec![before.clone()]
+    );
+    // Deleting evidence (a file uploaded by mistake) takes it out everywhere.
+    assert!(s.delete_evidence(&before.id, &u.id).await.unwrap());
+    assert_eq!(
+        s.evidence_for_assessment(&next.id).await.unwrap(),
+        vec![later]
+    );
+    assert!(
+        s.evidence_for_assessment(&first.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Another organization sees none of it.
+    let other = org(s, "Other clinic", &u.id).await;
+    let theirs = assessment(s, &other.id, &u.id).await;
+    assert!(
+        s.evidence_for_assessment(&theirs.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Copied answers keep their versions, so a form opened before a close is still stale
+/// after it.
+async fn versions_continue_across_a_close(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, first) = setup(s).await;
+    s.save_answer(&first.id, "1.S.A.1", &answer("partial"), &u.id, 0)
+        .await
+        .unwrap();
+    s.save_answer(&first.id, "1.S.A.1", &answer("yes"), &u.id, 1)
+        .await
+        .unwrap();
+    s.close_assessment(&first.id, "{}", &u.id).await.unwrap();
+    let next = assessment(s, &o.id, &u.id).await;
+    s.copy_answers(&first.id, &next.id, &u.id).await.unwrap();
+    assert_eq!(
+        s.answer(&next.id, "1.S.A.1")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    let stale = s
+        .save_answer(&next.id, "1.S.A.1", &answer("no"), &u.id, 1)
+        .await;
+    assert!(
+        matches!(&stale, Err(StoreError::Conflict(Conflict::Answer(a))) if a.version == 2 && a.status == "yes"),
+        "{stale:?}"
+    );
+    let fresh = s
+        .save_answer(&next.id, "1.S.A.1", &answer("no"), &u.id, 2)
+        .await
+        .unwrap();
+    assert_eq!(fresh.version, 3);
+}
+
+/// A save that starts while a close is in progress waits for it and is then refused
+/// (on PostgreSQL the assessment row is read `FOR SHARE`; on SQLite writers take turns).
+async fn a_save_waits_for_a_close_in_progress_and_is_refused(ctx: Ctx) {
+    let s = ctx.store.clone();
+    let (u, o, a) = setup(&s).await;
+    let mut closing = s.begin().await.unwrap();
+    closing
+        .lock_organization(&o.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    closing.close_assessment(&a.id, "{}", &u.id).await.unwrap();
+    let saver = {
+        let (s, a, u) = (s.clone(), a.id.clone(), u.id.clone());
+        tokio::spawn(async move { s.save_answer(&a, "1.S.A.1", &answer("yes"), &u, 0).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!saver.is_finished(), "the save must wait for the close");
+    closing.commit().await.unwrap();
+    let saved = saver.await.unwrap();
+    assert!(
+        matches!(saved, Err(StoreError::AssessmentClosed)),
+        "{saved:?}"
+    );
+    assert!(s.answers(&a.id).await.unwrap().is_empty());
+}
+
+/// Changes made through a transaction are kept together by `commit`, and none of them
+/// when it is dropped.
+async fn a_transaction_commits_all_or_nothing(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, _o, a) = setup(s).await;
+    {
+        let mut tx = s.begin().await.unwrap();
+        tx.save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 0)
+            .await
+            .unwrap();
+        tx.save_answer(&a.id, "1.S.A.2", &answer("yes"), &u.id, 0)
+            .await
+            .unwrap();
+        // Dropped without commit.
+    }
+    assert!(s.answers(&a.id).await.unwrap().is_empty());
+    let mut tx = s.begin().await.unwrap();
+    tx.save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 0)
+        .await
+        .unwrap();
+    tx.save_answer(&a.id, "1.S.A.2", &answer("no"), &u.id, 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.answers(&a.id).await.unwrap().len(), 2);
+}
+
+async fn api_tokens_are_found_by_hash_and_revoked_by_their_owner(ctx: Ctx) {
+    let s = &ctx.store;
+    let alice = user(s, "alice@example.org").await;
+    let bob = user(s, "bob@example.org").await;
+    let hash = sha256_hex(b"hicp_secret");
+    let t = s
+        .create_api_token(
+            &NewApiToken {
+                user_id: &alice.id,
+                name: "GRC sync",
+                token_hash: &hash,
+                read_only: true,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(t.read_only && t.last_used_at.is_none());
+    let (found, owner) = s.api_token_by_hash(&hash).await.unwrap().unwrap();
+    assert_eq!(
+        (found.clone(), owner.id.clone()),
+        (t.clone(), alice.id.clone())
+    );
+    assert!(
+        s.api_token_by_hash(&sha256_hex(b"other"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let at = datetime!(2026-11-30 10:00 UTC);
+    s.touch_api_token(&t.id, at).await.unwrap();
+    assert_eq!(
+        s.api_tokens(&alice.id).await.unwrap()[0].last_used_at,
+        Some(at)
+    );
+    // The same secret cannot be registered twice.
+    let again = s
+        .create_api_token(
+            &NewApiToken {
+                user_id: &bob.id,
+                name: "copy",
+                token_hash: &hash,
+                read_only: false,
+            },
+            None,
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+    // Only its owner revokes it.
+    assert!(!s.delete_api_token(&bob.id, &t.id).await.unwrap());
+    assert!(
+        !s.delete_api_token(&alice.id, &TokenId::new("nope"))
+            .await
+            .unwrap()
+    );
+    assert!(s.delete_api_token(&alice.id, &t.id).await.unwrap());
+    assert!(s.api_token_by_hash(&hash).await.unwrap().is_none());
+    assert!(s.api_tokens(&alice.id).await.unwrap().is_empty());
 }

@@ -1,0 +1,90 @@
+//! The store's methods on [`Store`] itself: each takes a connection of the pool and, for
+//! the writes that need one, its own transaction. A use case that makes several changes
+//! uses [`Store::begin`] and the same methods on [`Tx`] instead, so that they commit together.
+
+use crate::{
+    ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId, AuditEntry,
+    AuditFilter, Evidence, EvidenceFile, EvidenceId, Member, NewApiToken, NewAssessment,
+    NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId,
+    Organization, OrganizationUpdate, Result, Role, Session, Store, TokenId, User, UserId,
+};
+
+/// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
+macro_rules! one_shot {
+    ($($kind:ident fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        impl Store {
+            $(one_shot!(@ $kind $name($($arg: $ty),*) -> $ret);)*
+        }
+    };
+    (@ auto $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        #[doc = concat!("[`Conn::", stringify!($name), "`] on a connection of the pool.")]
+        pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+            self.conn().await?.$name($($arg),*).await
+        }
+    };
+    (@ tx $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        #[doc = concat!("[`Conn::", stringify!($name), "`] in a transaction of its own.")]
+        pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+            let mut tx = self.begin().await?;
+            let out = tx.$name($($arg),*).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+    };
+}
+
+one_shot! {
+    tx fn create_user(new: &NewUser<'_>) -> User;
+    auto fn user(id: &UserId) -> Option<User>;
+    auto fn user_by_email(email: &str) -> Option<User>;
+    auto fn count_users() -> u64;
+    auto fn list_users() -> Vec<User>;
+    tx fn set_password_hash(id: &UserId, password_hash: &str, by: &UserId) -> ();
+    tx fn create_organization(new: &NewOrganization<'_>, creator: &UserId) -> Organization;
+    auto fn organization(id: &OrgId) -> Option<Organization>;
+    auto fn list_organizations() -> Vec<Organization>;
+    auto fn organizations_for_user(user: &UserId) -> Vec<(Organization, Role)>;
+    tx fn update_organization(id: &OrgId, update: &OrganizationUpdate<'_>, by: &UserId) -> Organization;
+    tx fn grant_role(org: &OrgId, user: &UserId, role: Role, by: &UserId) -> ();
+    tx fn revoke_role(org: &OrgId, user: &UserId, by: &UserId) -> bool;
+    auto fn role_of(user: &UserId, org: &OrgId) -> Option<Role>;
+    auto fn members(org: &OrgId) -> Vec<Member>;
+    auto fn create_session(new: &NewSession<'_>) -> Session;
+    auto fn session(id_hash: &str, now: OffsetDateTime) -> Option<Session>;
+    auto fn touch_session(id_hash: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> bool;
+    auto fn delete_session(id_hash: &str) -> bool;
+    auto fn delete_user_sessions(user: &UserId) -> u64;
+    auto fn delete_expired_sessions(now: OffsetDateTime) -> u64;
+    auto fn record_login_failure(key: &str, at: OffsetDateTime) -> ();
+    auto fn count_login_failures(key: &str, since: OffsetDateTime) -> u64;
+    auto fn clear_login_failures(key: &str) -> u64;
+    auto fn prune_login_failures(before: OffsetDateTime) -> u64;
+    tx fn create_assessment(new: &NewAssessment<'_>) -> Assessment;
+    auto fn assessment(id: &AssessmentId) -> Option<Assessment>;
+    auto fn assessments_for_org(org: &OrgId) -> Vec<Assessment>;
+    auto fn current_assessment(org: &OrgId) -> Option<Assessment>;
+    tx fn close_assessment(id: &AssessmentId, snapshot_json: &str, by: &UserId) -> Assessment;
+    tx fn set_sub_practice(assessment: &AssessmentId, sub_practice_id: &str, opted_in: bool, by: &UserId) -> bool;
+    tx fn copy_answers(from: &AssessmentId, to: &AssessmentId, by: &UserId) -> u64;
+    auto fn opted_in_sub_practices(assessment: &AssessmentId) -> Vec<String>;
+    tx fn save_answer(assessment: &AssessmentId, criterion_id: &str, input: &AnswerInput, by: &UserId, expected_version: i64) -> Answer;
+    auto fn answer(assessment: &AssessmentId, criterion_id: &str) -> Option<Answer>;
+    auto fn answers(assessment: &AssessmentId) -> Vec<Answer>;
+    tx fn add_evidence(new: &NewEvidence<'_>) -> Evidence;
+    auto fn evidence(id: &EvidenceId) -> Option<Evidence>;
+    auto fn evidence_for_assessment(assessment: &AssessmentId) -> Vec<Evidence>;
+    auto fn evidence_for_criterion(assessment: &AssessmentId, criterion_id: &str) -> Vec<Evidence>;
+    auto fn evidence_file(id: &EvidenceId) -> Option<EvidenceFile>;
+    tx fn delete_evidence(id: &EvidenceId, by: &UserId) -> bool;
+    tx fn save_action(org: &OrgId, action_id: &str, input: &ActionInput, by: &UserId, expected_version: i64) -> ActionTrack;
+    auto fn action(org: &OrgId, action_id: &str) -> Option<ActionTrack>;
+    auto fn actions(org: &OrgId) -> Vec<ActionTrack>;
+    auto fn api_tokens(user: &UserId) -> Vec<ApiToken>;
+    auto fn api_token_by_hash(token_hash: &str) -> Option<(ApiToken, User)>;
+    auto fn touch_api_token(id: &TokenId, at: OffsetDateTime) -> ();
+    tx fn create_api_token(new: &NewApiToken<'_>, by: Option<&UserId>) -> ApiToken;
+    tx fn delete_api_token(user: &UserId, id: &TokenId) -> bool;
+    tx fn set_threat_weights(id: &OrgId, weights_json: Option<&str>, by: &UserId) -> ();
+    auto fn record_audit(entry: &NewAuditEntry<'_>) -> AuditEntry;
+    auto fn audit_log(filter: &AuditFilter<'_>) -> Vec<AuditEntry>;
+}
