@@ -1,7 +1,9 @@
-//! One error type for handlers, turned into a page without leaking internals.
+//! One error type for handlers, turned into a page without leaking internals, and the
+//! words for what the application layer refuses.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use hicp_app::{Error, Problem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -15,13 +17,114 @@ pub enum AppError {
     Csrf(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Someone else changed it first (shown in words).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The cause, with its chain of sources; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl AppError {
-    pub fn internal(e: impl std::fmt::Display) -> AppError {
-        AppError::Internal(e.to_string())
+    pub fn internal(e: impl std::error::Error) -> AppError {
+        AppError::Internal(chain(&e))
+    }
+}
+
+/// An error and its sources, "outer: inner: innermost", for the log.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    s
+}
+
+/// The words for a refused value of form field `field`.
+pub fn problem_words(field: &str, problem: &Problem) -> String {
+    let label = match field {
+        "na_reason" => "Why it does not apply",
+        "in_place_since" => "In place since",
+        "collected_on" => "Collected on",
+        "valid_until" => "Valid until",
+        "display_name" => "Name",
+        "email" => "Email",
+        "password" => "Password",
+        "title" => "What is it?",
+        "url" => "Link",
+        "file" => "File",
+        "status" => "Answer",
+        "reason" => "Reason",
+        "evidence" => "Proof",
+        "criterion" => "Criterion",
+        "sub_practice" => "Sub-practice",
+        "name" => "Name",
+        "threat_weights" => "Threat weights",
+        other => other,
+    };
+    let what = match (field, problem) {
+        ("na_reason", Problem::Required) => "say why it does not apply.".to_owned(),
+        ("reason", Problem::Required) => "accepting a risk needs a reason.".to_owned(),
+        ("evidence", Problem::Required) => {
+            "say what proves it is done (a link, or where the proof is kept).".to_owned()
+        }
+        ("email", Problem::AlreadyApplies) => "an account with this email exists.".to_owned(),
+        ("url", Problem::Malformed) => "the link must start with https:// or http://.".to_owned(),
+        ("email", Problem::Malformed) => "enter an email address.".to_owned(),
+        (_, Problem::Required) => "this is required.".to_owned(),
+        (_, Problem::Malformed) => "this is not a value we understand.".to_owned(),
+        (_, Problem::InFuture) => "this date is in the future.".to_owned(),
+        (_, Problem::TooShort { min }) => {
+            format!("use at least {min} characters; a short sentence is easy to remember.")
+        }
+        ("file", Problem::TooLong { max }) => {
+            format!("the file is larger than {} MB.", max / (1024 * 1024))
+        }
+        (_, Problem::TooLong { max }) => format!("use at most {max} characters."),
+        (_, Problem::TypeNotAllowed) => {
+            "that file type is not accepted. Use PDF, PNG, JPEG, text, CSV or an Office document."
+                .to_owned()
+        }
+        (_, Problem::Unknown) => "unknown.".to_owned(),
+        (_, Problem::AlreadyApplies) => {
+            "it already applies to an organization of this size.".to_owned()
+        }
+        (_, Problem::NotOptional) => {
+            "it cannot be added to an organization of this size.".to_owned()
+        }
+    };
+    format!("{label}: {what}")
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> AppError {
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::Forbidden => AppError::Forbidden,
+            Error::Invalid { field, problem } => AppError::BadRequest(problem_words(field, &problem)),
+            Error::InvalidFile(e) => AppError::BadRequest(e.to_string()),
+            Error::TierNeedsAdmin { file, org } => AppError::BadRequest(format!(
+                "The file is for a {} organization, but this one is set up as {}: ask an admin to import it.",
+                file.name(),
+                org.name()
+            )),
+            Error::Stale(_) => AppError::Conflict(
+                "Someone else changed this while you were editing. Reload the page to see their change."
+                    .into(),
+            ),
+            Error::AssessmentClosed => AppError::Conflict(
+                "This assessment is closed and can no longer change.".into(),
+            ),
+            Error::SetupDone => AppError::Conflict("Setup is already done.".into()),
+            Error::Throttled => AppError::BadRequest("Too many failed attempts.".into()),
+            Error::BadCredentials => {
+                AppError::BadRequest("That email and password do not match an account.".into())
+            }
+            e @ (Error::Store(_) | Error::Internal(_)) => AppError::internal(e),
+        }
     }
 }
 
@@ -39,7 +142,9 @@ impl IntoResponse for AppError {
             ),
             AppError::Csrf(m) => (StatusCode::FORBIDDEN, (*m).to_owned()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             AppError::Internal(e) => {
+                // The request's span carries its id, so the log line names the request.
                 tracing::error!(error = %e, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,11 +1,11 @@
 //! The HICP Toolkit web application: the only crate that knows HTTP and HTML.
 //!
-//! Server-rendered pages (askama) with htmx for saving answers as they are given. State
-//! lives in the database ([`hicp_store::Store`]), never in process memory, so several
-//! servers can share one PostgreSQL database.
+//! Server-rendered pages (askama) with htmx for saving answers as they are given. Every
+//! action goes through the application layer ([`hicp_app::App`]); state lives in the
+//! database, never in process memory, so several servers can share one PostgreSQL database.
 
+mod api;
 mod assets;
-pub mod auth;
 pub mod charts;
 mod error;
 mod pages;
@@ -16,60 +16,23 @@ mod view;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use hicp_app::App;
 use hicp_core::catalog::Catalog;
-use hicp_store::Store;
 use std::sync::Arc;
 
+pub use api::openapi_document;
 pub use error::AppError;
 
-/// Settings of a running server.
-#[derive(Clone, Debug)]
+/// Settings of the web front (the application's own are in [`hicp_app::Settings`]).
+#[derive(Clone, Debug, Default)]
 pub struct Config {
     /// Mark cookies `Secure` (set when users reach the server over HTTPS, e.g. behind a proxy).
     pub secure_cookies: bool,
-    /// Largest evidence upload, in bytes.
-    pub max_upload_bytes: usize,
-    /// A session ends after this many hours without activity.
-    pub session_hours: i64,
 }
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            secure_cookies: false,
-            max_upload_bytes: 10 * 1024 * 1024,
-            session_hours: 12,
-        }
-    }
-}
-
-/// Evidence file types we accept: documents, images and plain exports. Executables, HTML
-/// and scripts are refused because a download could run in a user's browser or machine.
-pub const ALLOWED_UPLOADS: &[(&str, &str)] = &[
-    ("pdf", "application/pdf"),
-    ("png", "image/png"),
-    ("jpg", "image/jpeg"),
-    ("jpeg", "image/jpeg"),
-    ("txt", "text/plain"),
-    ("csv", "text/csv"),
-    (
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    (
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    (
-        "pptx",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ),
-];
 
 /// What every handler can reach.
 pub struct Inner {
-    pub store: Store,
-    pub catalog: Catalog,
+    pub app: App,
     pub config: Config,
 }
 
@@ -85,17 +48,22 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, catalog: Catalog, config: Config) -> AppState {
-        AppState(Arc::new(Inner {
-            store,
-            catalog,
-            config,
-        }))
+    pub fn new(app: App, config: Config) -> AppState {
+        AppState(Arc::new(Inner { app, config }))
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        self.app.catalog()
+    }
+
+    /// Largest evidence upload, in bytes.
+    pub fn max_upload_bytes(&self) -> usize {
+        self.app.settings().max_upload_bytes
     }
 }
 
 pub fn router(state: AppState) -> Router {
-    let upload_limit = state.config.max_upload_bytes + 64 * 1024;
+    let upload_limit = state.max_upload_bytes() + 64 * 1024;
     let mut app = Router::new()
         .route("/healthz", get(pages::health))
         .route("/assets/{*path}", get(assets::serve))
@@ -109,6 +77,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(pages::auth::logout))
         .route("/", get(pages::orgs::home))
+        .route(
+            "/account/tokens",
+            get(pages::account::tokens).post(pages::account::create_token),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::account::revoke_token),
+        )
         .route(
             "/orgs/new",
             get(pages::orgs::new_form).post(pages::orgs::create),
@@ -159,7 +135,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::csrf,
-        ));
+        ))
+        // The API reads no cookies (tokens only), so it is outside the CSRF check.
+        .merge(api::router().layer(DefaultBodyLimit::max(upload_limit)));
     for layer in security::layers() {
         app = app.layer(layer);
     }

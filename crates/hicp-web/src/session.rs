@@ -6,7 +6,6 @@
 //! plays that part (double submit), so the login and setup forms are protected too.
 
 use crate::AppState;
-use crate::auth::{random_token, same_token, token_digest};
 use crate::error::AppError;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
@@ -14,8 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use hicp_store::{OffsetDateTime, Session, User};
-use time::Duration;
+use hicp_app::{Principal, Session, User, random_token};
 
 pub const SESSION_COOKIE: &str = "hicp_session";
 pub const PRE_CSRF_COOKIE: &str = "hicp_csrf";
@@ -25,6 +23,7 @@ const MAX_FORM_BYTES: usize = 256 * 1024;
 /// The signed-in user of a request.
 #[derive(Clone)]
 pub struct Auth {
+    pub principal: Principal,
     pub user: User,
     pub session: Session,
 }
@@ -60,60 +59,37 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
 
 /// Looks up the session of a request, if it has a live one.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Auth>, AppError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let now = OffsetDateTime::now_utc();
-    let digest = token_digest(token);
-    let Some(session) = state
-        .store
-        .session(&digest, now)
-        .await
-        .map_err(AppError::internal)?
-    else {
-        return Ok(None);
-    };
-    let Some(user) = state
-        .store
-        .user(&session.user_id)
-        .await
-        .map_err(AppError::internal)?
-    else {
-        return Ok(None);
-    };
-    // Sliding expiry, written at most once a minute to spare the database.
-    if now - session.last_seen_at > Duration::minutes(1) {
-        let expires = now + Duration::hours(state.config.session_hours);
-        state
-            .store
-            .touch_session(&digest, now, expires)
-            .await
-            .map_err(AppError::internal)?;
-    }
-    Ok(Some(Auth { user, session }))
+    Ok(state
+        .app
+        .session(secret)
+        .await?
+        .map(|(principal, session)| Auth {
+            user: principal.user().clone(),
+            principal,
+            session,
+        }))
 }
 
-/// Starts a session for `user`; returns the `Set-Cookie` header value.
-pub async fn start(state: &AppState, user: &User) -> Result<HeaderValue, AppError> {
-    let token = random_token().map_err(AppError::internal)?;
-    let csrf = random_token().map_err(AppError::internal)?;
-    let expires = OffsetDateTime::now_utc() + Duration::hours(state.config.session_hours);
-    state
-        .store
-        .create_session(&hicp_store::NewSession {
-            id_hash: &token_digest(&token),
-            user_id: &user.id,
-            csrf_token: &csrf,
-            expires_at: expires,
-        })
-        .await
-        .map_err(AppError::internal)?;
-    Ok(set_cookie(
+/// The `Set-Cookie` value of a new session's secret.
+pub fn session_cookie(state: &AppState, secret: &str) -> HeaderValue {
+    set_cookie(
         state,
         SESSION_COOKIE,
-        &token,
-        Some(state.config.session_hours * 3600),
-    ))
+        secret,
+        Some(state.app.settings().session_hours * 3600),
+    )
+}
+
+/// Constant-time equality for tokens.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Signed-in users only: others are sent to the login page.

@@ -252,7 +252,7 @@ fn main() -> anyhow::Result<()> {
             "the database is not empty: seed a new one"
         );
         let bench_hash =
-            hicp_web::auth::hash_password(PASSWORD).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+            hicp_app::hash_password(PASSWORD).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
         let bench = store
             .create_user(&NewUser {
                 email: EMAIL,
@@ -267,7 +267,7 @@ fn main() -> anyhow::Result<()> {
             criteria,
             actions,
             // Owners never sign in: a hash of a random-looking password, computed once.
-            owner_hash: hicp_web::auth::hash_password("owners do not sign in 9f3k")
+            owner_hash: hicp_app::hash_password("owners do not sign in 9f3k")
                 .map_err(|e| anyhow::anyhow!("hashing: {e}"))?,
         });
         println!(

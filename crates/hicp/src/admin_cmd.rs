@@ -12,6 +12,23 @@ pub enum AdminCommand {
     /// Create a user account. The password is read from HICP_PASSWORD, or asked for (hidden)
     /// when standard input is a terminal, or read as the first line of standard input.
     CreateUser(CreateUserArgs),
+    /// Create a personal API token for an account and print it (it is shown only this once).
+    CreateToken(CreateTokenArgs),
+}
+
+#[derive(Args)]
+pub struct CreateTokenArgs {
+    /// The account the token acts for.
+    #[arg(long)]
+    email: String,
+    /// A name to recognize the token by (e.g. "GRC sync").
+    #[arg(long, default_value = "API token")]
+    name: String,
+    /// The token may only read, whatever the account's roles.
+    #[arg(long)]
+    read_only: bool,
+    #[command(flatten)]
+    db: DatabaseArgs,
 }
 
 #[derive(Args)]
@@ -33,6 +50,7 @@ pub struct CreateUserArgs {
 pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::CreateUser(args) => create_user(args),
+        AdminCommand::CreateToken(args) => create_token(args),
     }
 }
 
@@ -46,8 +64,8 @@ fn read_password() -> anyhow::Result<String> {
     if stdin.is_terminal() {
         let first = rpassword::prompt_password("Password (at least 12 characters): ")
             .context("reading the password")?;
-        if let Some(problem) = hicp_web::auth::password_problem(&first) {
-            return Err(InvalidInput(format!("password: {problem}")).into());
+        if let Some(problem) = hicp_app::password_problem(&first) {
+            return Err(InvalidInput(format!("password: {}", password_words(&problem))).into());
         }
         let again = rpassword::prompt_password("The same password again: ")
             .context("reading the password")?;
@@ -75,36 +93,30 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         return Err(InvalidInput("--name: give the person's name".into()).into());
     }
     let password = read_password()?;
-    if let Some(problem) = hicp_web::auth::password_problem(&password) {
-        return Err(InvalidInput(format!("password: {problem}")).into());
+    if let Some(problem) = hicp_app::password_problem(&password) {
+        return Err(InvalidInput(format!("password: {}", password_words(&problem))).into());
     }
-    let url = args.db.url()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let store = DatabaseArgs::open(&url).await?;
-        if store
-            .user_by_email(&email)
+        let (app, url) = open_app(&args.db).await?;
+        let operator = app.operator();
+        let user = match app
+            .create_user(&operator, &email, &name, &password, args.admin)
             .await
-            .context("reading users")?
-            .is_some()
         {
-            return Err(InvalidInput(format!("--email: an account for {email} already exists")).into());
-        }
-        let first = store.count_users().await.context("reading users")? == 0;
-        let is_admin = args.admin || first;
-        let hash = tokio::task::spawn_blocking(move || hicp_web::auth::hash_password(&password))
-            .await
-            .context("hashing the password")?
-            .context("hashing the password")?;
-        let user = store
-            .create_user(&hicp_store::NewUser {
-                email: &email,
-                display_name: &name,
-                password_hash: &hash,
-                is_admin,
-            })
-            .await
-            .context("creating the account")?;
+            Ok(u) => u,
+            Err(hicp_app::Error::Invalid {
+                field: "email",
+                problem: hicp_app::Problem::AlreadyApplies,
+            }) => {
+                return Err(
+                    InvalidInput(format!("--email: an account for {email} already exists")).into(),
+                );
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("creating the account")),
+        };
+        let is_admin = user.is_admin;
+        let first = is_admin && !args.admin;
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
@@ -118,7 +130,7 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
             user.email,
             redact(&url)
         )?;
-        if first && !args.admin {
+        if first {
             writeln!(
                 out,
                 "It is the first account, so it is an administrator: someone has to manage the installation."
@@ -126,4 +138,61 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// The application over the database of `db` (migrated), with the built-in catalog.
+async fn open_app(db: &DatabaseArgs) -> anyhow::Result<(hicp_app::App, String)> {
+    let url = db.url()?;
+    let store = DatabaseArgs::open(&url).await?;
+    let catalog = crate::source::catalog(None)?;
+    Ok((
+        hicp_app::App::new(store, catalog, hicp_app::Settings::default()),
+        url,
+    ))
+}
+
+fn create_token(args: CreateTokenArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let (app, url) = open_app(&args.db).await?;
+        let made = match app
+            .create_token_for(&app.operator(), &args.email, &args.name, args.read_only)
+            .await
+        {
+            Ok(t) => t,
+            Err(hicp_app::Error::Invalid { field: "email", .. }) => {
+                return Err(InvalidInput(format!(
+                    "--email: no account for {} (create it with `hicp admin create-user`)",
+                    args.email.trim()
+                ))
+                .into());
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("creating the token")),
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Created the {} token \"{}\" for {} (database: {}). It is shown only this once:",
+            if made.token.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            },
+            made.token.name,
+            args.email.trim(),
+            redact(&url)
+        )?;
+        writeln!(out, "{}", made.secret)?;
+        Ok(())
+    })
+}
+
+fn password_words(p: &hicp_app::Problem) -> String {
+    match p {
+        hicp_app::Problem::TooShort { min } => {
+            format!("use at least {min} characters; a short sentence is easy to remember")
+        }
+        hicp_app::Problem::TooLong { max } => format!("use at most {max} characters"),
+        other => format!("{other:?}"),
+    }
 }

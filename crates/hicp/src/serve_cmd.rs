@@ -73,12 +73,15 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
+        let settings = hicp_app::Settings {
+            max_upload_bytes: args.max_upload_mb * 1024 * 1024,
+            ..hicp_app::Settings::default()
+        };
+        let app = hicp_app::App::new(store.clone(), catalog, settings);
         let config = hicp_web::Config {
             secure_cookies: args.secure_cookies,
-            max_upload_bytes: args.max_upload_mb * 1024 * 1024,
-            ..hicp_web::Config::default()
         };
-        let state = hicp_web::AppState::new(store.clone(), catalog, config);
+        let state = hicp_web::AppState::new(app, config);
         println!(
             "HICP Toolkit is running at http://{addr}/ (database: {})",
             redact(&url)

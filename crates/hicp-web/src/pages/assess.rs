@@ -2,18 +2,21 @@
 
 use super::orgs::Opt;
 use super::render;
-use crate::error::{AppError, escape};
+use crate::AppState;
+use crate::error::{AppError, escape, problem_words};
 use crate::session::Auth;
 use crate::view::{OrgCtx, form_date, org_ctx};
-use crate::{ALLOWED_UPLOADS, AppState};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use hicp_app::{
+    Answer, AnswerInput, Current, Edit, Error, Evidence, EvidenceContent, EvidenceKind,
+    EvidenceUpload, Problem, Read, allowed_type,
+};
 use hicp_core::assessment::Status;
 use hicp_core::catalog::{Provenance, SubPractice};
-use hicp_store::{AnswerInput, EvidenceContent, EvidenceId, NewEvidence, StoreError};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -124,11 +127,11 @@ fn size_text(bytes: i64) -> String {
     }
 }
 
-fn evidence_view(e: &hicp_store::Evidence) -> EvidenceView {
+fn evidence_view(e: &Evidence) -> EvidenceView {
     EvidenceView {
         id: e.id.to_string(),
         title: e.title.clone(),
-        is_file: e.kind == hicp_store::EvidenceKind::File,
+        is_file: e.kind == EvidenceKind::File,
         file_name: e.file_name.clone().unwrap_or_default(),
         size: size_text(e.size),
         sha_short: e
@@ -144,7 +147,7 @@ fn evidence_view(e: &hicp_store::Evidence) -> EvidenceView {
 
 fn criterion_view(
     c: &hicp_core::catalog::Criterion,
-    answer: Option<&hicp_store::Answer>,
+    answer: Option<&Answer>,
     evidence: Vec<EvidenceView>,
 ) -> CriterionView {
     let status = answer
@@ -186,10 +189,12 @@ fn criterion_view(
 
 fn in_scope<'c>(state: &'c AppState, ctx: &OrgCtx, opted: &[String]) -> Vec<&'c SubPractice> {
     state
-        .catalog
+        .catalog()
         .sub_practices
         .iter()
-        .filter(|s| state.catalog.applies(ctx.tier, s) || opted.iter().any(|o| o == s.id.as_str()))
+        .filter(|s| {
+            state.catalog().applies(ctx.tier, s) || opted.iter().any(|o| o == s.id.as_str())
+        })
         .collect()
 }
 
@@ -199,27 +204,18 @@ pub async fn practice(
     Path((org, n)): Path<(String, u8)>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let Some(practice) = state.catalog.practice(n) else {
+    let Some(practice) = state.catalog().practice(n) else {
         return Err(AppError::NotFound);
     };
-    let store = &state.store;
-    let answers = store
-        .answers(&ctx.assessment.id)
-        .await
-        .map_err(AppError::internal)?;
-    let by_criterion: HashMap<&str, &hicp_store::Answer> = answers
+    let cur = state.app.assessment(&ctx.access, &ctx.assessment).await?;
+    let by_criterion: HashMap<&str, &Answer> = cur
+        .answers
         .iter()
         .map(|a| (a.criterion_id.as_str(), a))
         .collect();
-    let evidence = store
-        .evidence_for_assessment(&ctx.assessment.id)
-        .await
-        .map_err(AppError::internal)?;
-    let opted = store
-        .opted_in_sub_practices(&ctx.assessment.id)
-        .await
-        .map_err(AppError::internal)?;
-    let scope = in_scope(&state, &ctx, &opted);
+    let evidence = &cur.evidence;
+    let opted = &cur.opted_in;
+    let scope = in_scope(&state, &ctx, opted);
 
     let answered = |s: &SubPractice| {
         s.criteria
@@ -232,7 +228,7 @@ pub async fn practice(
             .count()
     };
     let tabs: Vec<Tab> = state
-        .catalog
+        .catalog()
         .practices
         .iter()
         .map(|p| {
@@ -271,17 +267,17 @@ pub async fn practice(
                     criterion_view(c, by_criterion.get(c.id.as_str()).copied(), ev)
                 })
                 .collect(),
-            opted_in: !state.catalog.applies(ctx.tier, s),
+            opted_in: !state.catalog().applies(ctx.tier, s),
         })
         .collect();
     let optional = state
-        .catalog
+        .catalog()
         .sub_practices
         .iter()
         .filter(|s| {
             s.practice == n
-                && !state.catalog.applies(ctx.tier, s)
-                && state.catalog.optional_for(ctx.tier, s)
+                && !state.catalog().applies(ctx.tier, s)
+                && state.catalog().optional_for(ctx.tier, s)
                 && !opted.iter().any(|o| o == s.id.as_str())
         })
         .map(|s| OptionalView {
@@ -304,7 +300,7 @@ pub async fn practice(
         overall_answered: tabs.iter().map(|t| t.answered).sum(),
         overall_total: tabs.iter().map(|t| t.total).sum(),
         next_practice: state
-            .catalog
+            .catalog()
             .practices
             .iter()
             .map(|p| p.number)
@@ -313,7 +309,7 @@ pub async fn practice(
         subs,
         optional,
         can_edit: ctx.can_edit(),
-        max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
+        max_upload_mb: state.max_upload_bytes() / (1024 * 1024),
         message: String::new(),
         message_class: String::new(),
     })
@@ -360,9 +356,8 @@ pub async fn save_answer(
     Path((org, criterion)): Path<(String, String)>,
     Form(f): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    ctx.require_edit()?;
-    let Some(sp) = state.catalog.sub_practice_of_criterion(&criterion) else {
+    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let Some(sp) = state.catalog().sub_practice_of_criterion(&criterion) else {
         return Err(AppError::NotFound);
     };
     let dom = dom_id(&criterion);
@@ -374,35 +369,23 @@ pub async fn save_answer(
             Err(AppError::BadRequest(message))
         }
     };
-    let Some(status) = Status::from_name(&f.status) else {
+    if Status::from_name(&f.status).is_none() {
         return fail("Choose an answer first.".into());
-    };
-    let na_reason = opt(&f.na_reason);
-    if status == Status::NotApplicable && na_reason.is_none() {
-        return fail(
-            "Not saved: say why it does not apply (the \"Why it does not apply\" field).".into(),
-        );
     }
     let in_place_since = match form_date("In place since", &f.in_place_since, false) {
         Ok(d) => d,
         Err(e) => return fail(format!("Not saved: {e}")),
     };
     let input = AnswerInput {
-        status: status.name().into(),
-        na_reason,
+        status: f.status.clone(),
+        na_reason: opt(&f.na_reason),
         notes: opt(&f.notes),
         owner: opt(&f.owner),
         in_place_since,
     };
     match state
-        .store
-        .save_answer(
-            &ctx.assessment.id,
-            &criterion,
-            &input,
-            &auth.user.id,
-            f.version,
-        )
+        .app
+        .save_answer(&access, &criterion, &input, f.version)
         .await
     {
         Ok(saved) if htmx => {
@@ -420,51 +403,57 @@ pub async fn save_answer(
             dom_id(sp.id.as_str())
         ))
         .into_response()),
-        Err(StoreError::Conflict(hicp_store::Conflict::Answer(current))) => {
-            let who = match &current.updated_by {
-                Some(u) => state
-                    .store
-                    .user(u)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|u| u.display_name)
-                    .unwrap_or_else(|| "someone".into()),
-                None => "someone".into(),
+        Err(Error::Stale(current)) => {
+            let Current::Answer(current) = *current else {
+                return Err(AppError::internal(Error::Internal(
+                    "stale answer without an answer".into(),
+                )));
             };
-            let label = STATUS_LABELS
-                .iter()
-                .find(|(s, _)| s.name() == current.status)
-                .map_or(current.status.as_str(), |(_, l)| l);
-            let notes = current
-                .notes
-                .as_deref()
-                .map(|n| format!(" Their notes: \"{n}\"."))
-                .unwrap_or_default();
-            let message = format!(
-                "Not saved: {who} changed this answer while you were editing. Their answer: \"{label}\".{notes} \
-                 Change any field again to replace it with yours, or reload the page to see theirs."
-            );
-            Ok(status_fragment(
-                &dom,
-                "error",
-                &message,
-                Some(current.version),
-            ))
+            let message = stale_answer_words(&state, current.as_ref()).await?;
+            let version = current.as_ref().map_or(0, |c| c.version);
+            if htmx {
+                Ok(status_fragment(&dom, "error", &message, Some(version)))
+            } else {
+                Err(AppError::Conflict(message))
+            }
         }
-        Err(StoreError::AssessmentClosed) => {
+        Err(Error::Invalid { field, problem }) => {
+            fail(format!("Not saved: {}", problem_words(field, &problem)))
+        }
+        Err(Error::AssessmentClosed) => {
             fail("This assessment is closed and can no longer change.".into())
         }
-        Err(e) => Err(AppError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn allowed_type(file_name: &str) -> Option<&'static str> {
-    let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
-    ALLOWED_UPLOADS
+/// What a person sees when their save lost to someone else's.
+async fn stale_answer_words(
+    state: &AppState,
+    current: Option<&Answer>,
+) -> Result<String, AppError> {
+    let Some(current) = current else {
+        return Ok("Not saved: this answer changed since the page was opened. Reload the page and answer again.".into());
+    };
+    let names = state.app.user_names(current.updated_by.as_slice()).await?;
+    let who = current
+        .updated_by
+        .as_ref()
+        .and_then(|u| names.get(u).cloned())
+        .unwrap_or_else(|| "someone".into());
+    let label = STATUS_LABELS
         .iter()
-        .find(|(e, _)| *e == ext)
-        .map(|(_, t)| *t)
+        .find(|(s, _)| s.name() == current.status)
+        .map_or(current.status.as_str(), |(_, l)| l);
+    let notes = current
+        .notes
+        .as_deref()
+        .map(|n| format!(" Their notes: \"{n}\"."))
+        .unwrap_or_default();
+    Ok(format!(
+        "Not saved: {who} changed this answer while you were editing. Their answer: \"{label}\".{notes} \
+         Change any field again to replace it with yours, or reload the page to see theirs."
+    ))
 }
 
 pub async fn add_evidence(
@@ -473,8 +462,7 @@ pub async fn add_evidence(
     Path(org): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    ctx.require_edit()?;
+    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
     let (mut criterion, mut title, mut url, mut collected, mut valid) = (
         String::new(),
         String::new(),
@@ -486,7 +474,7 @@ pub async fn add_evidence(
     let too_big = || {
         AppError::BadRequest(format!(
             "The file is larger than {} MB.",
-            state.config.max_upload_bytes / (1024 * 1024)
+            state.max_upload_bytes() / (1024 * 1024)
         ))
     };
     while let Some(field) = form.next_field().await.map_err(|_| too_big())? {
@@ -495,7 +483,7 @@ pub async fn add_evidence(
             let file_name = field.file_name().unwrap_or_default().to_owned();
             let bytes = field.bytes().await.map_err(|_| too_big())?;
             if !file_name.is_empty() && !bytes.is_empty() {
-                if bytes.len() > state.config.max_upload_bytes {
+                if bytes.len() > state.max_upload_bytes() {
                     return Err(too_big());
                 }
                 file = Some((file_name, bytes.to_vec()));
@@ -516,87 +504,62 @@ pub async fn add_evidence(
         }
     }
     let Some(c) = state
-        .catalog
+        .catalog()
         .sub_practice_of_criterion(&criterion)
         .and_then(|s| s.criteria.iter().find(|c| c.id.as_str() == criterion))
     else {
         return Err(AppError::BadRequest("criterion: unknown criterion.".into()));
     };
-    let mut message = String::new();
-    let title = title.trim().to_owned();
     let content = match (file, opt(&url)) {
-        (Some((file_name, bytes)), _) => match allowed_type(&file_name) {
-            Some(content_type) => Some(EvidenceContent::File {
-                file_name,
-                content_type: content_type.into(),
-                bytes,
-                sha256: None,
-            }),
-            None => {
-                message = "Not added: that file type is not accepted. Use PDF, PNG, JPEG, text, CSV or an Office document.".into();
-                None
-            }
-        },
-        (None, Some(u)) if u.starts_with("https://") || u.starts_with("http://") => {
-            Some(EvidenceContent::Link { url: u })
-        }
-        (None, Some(_)) => {
-            message = "Not added: the link must start with https:// or http://.".into();
-            None
-        }
-        (None, None) => {
-            message = "Not added: choose a file or give a link.".into();
-            None
-        }
+        (Some((file_name, bytes)), _) => Ok(EvidenceContent::File {
+            content_type: allowed_type(&file_name).unwrap_or_default().into(),
+            file_name,
+            bytes,
+            sha256: None,
+        }),
+        (None, Some(u)) => Ok(EvidenceContent::Link { url: u }),
+        (None, None) => Err("Not added: choose a file or give a link.".to_owned()),
     };
     let dates = form_date("Collected on", &collected, false)
         .and_then(|c| form_date("Valid until", &valid, true).map(|v| (c, v)));
-    if title.is_empty() && message.is_empty() {
-        message = "Not added: say what the evidence is (the \"What is it?\" field).".into();
-    }
-    if let (Err(e), true) = (&dates, message.is_empty()) {
-        message = format!("Not added: {e}");
-    }
-    if let (Some(content), Ok((collected_on, valid_until)), true) =
-        (content, &dates, message.is_empty())
-    {
-        state
-            .store
-            .add_evidence(&NewEvidence {
-                assessment_id: &ctx.assessment.id,
-                criterion_id: Some(c.id.as_str()),
-                action_id: None,
-                title: &title,
+    let message = match (content, dates) {
+        (Err(m), _) => m,
+        (_, Err(e)) => format!("Not added: {e}"),
+        (Ok(content), Ok((collected_on, valid_until))) => {
+            let upload = EvidenceUpload {
+                criterion: Some(c.id.to_string()),
+                action: None,
+                title: title.trim().to_owned(),
                 content,
-                collected_on: *collected_on,
-                valid_until: *valid_until,
-                added_by: &auth.user.id,
-            })
-            .await
-            .map_err(AppError::internal)?;
-        message = "Evidence added.".into();
-    }
-    let evidence = state
-        .store
-        .evidence_for_criterion(&ctx.assessment.id, c.id.as_str())
-        .await
-        .map_err(AppError::internal)?
+                collected_on,
+                valid_until,
+            };
+            match state.app.add_evidence(&access, upload).await {
+                Ok(_) => "Evidence added.".to_owned(),
+                Err(Error::Invalid { field, problem }) => {
+                    format!("Not added: {}", problem_words(field, &problem))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let assessment = state.app.current_assessment(&access).await?;
+    let cur = state.app.assessment(&access, &assessment).await?;
+    let evidence = cur
+        .evidence
         .iter()
+        .filter(|e| e.criterion_id.as_deref() == Some(c.id.as_str()))
         .map(evidence_view)
         .collect();
-    let answer = state
-        .store
-        .answer(&ctx.assessment.id, c.id.as_str())
-        .await
-        .map_err(AppError::internal)?;
+    let answer = cur.answers.iter().find(|a| a.criterion_id == c.id.as_str());
     let class = if message == "Evidence added." {
         "saved"
     } else {
         "error"
     };
     render(&EvidenceFragment {
-        org_id: ctx.org.id.to_string(),
-        c: criterion_view(c, answer.as_ref(), evidence),
+        org_id: access.org_id().to_string(),
+        c: criterion_view(c, answer, evidence),
         message,
         message_class: class.into(),
     })
@@ -607,33 +570,17 @@ pub async fn download_evidence(
     auth: Auth,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    let id = EvidenceId::new(id);
-    let Some(meta) = state
-        .store
-        .evidence(&id)
-        .await
-        .map_err(AppError::internal)?
-    else {
+    let access = state.app.org_access::<Read>(&auth.principal, &org).await?;
+    let (_, Some(file)) = state.app.evidence_file(&access, &id).await? else {
         return Err(AppError::NotFound);
     };
-    // Evidence of another organization's assessment is not found, whatever the id.
-    let assessment = state
-        .store
-        .assessment(&meta.assessment_id)
-        .await
-        .map_err(AppError::internal)?;
-    if assessment.is_none_or(|a| a.org_id != ctx.org.id) {
-        return Err(AppError::NotFound);
-    }
-    let Some(file) = state
-        .store
-        .evidence_file(&id)
-        .await
-        .map_err(AppError::internal)?
-    else {
-        return Err(AppError::NotFound);
-    };
+    Ok(evidence_download(file))
+}
+
+/// A stored evidence file as a download: its own (accepted) content type, a plain file
+/// name, and its SHA-256 so that the receiver can check it. The pages and the API serve
+/// evidence through this one function.
+pub(crate) fn evidence_download(file: hicp_app::EvidenceFile) -> Response {
     let safe_name: String = file
         .file_name
         .chars()
@@ -645,17 +592,21 @@ pub async fn download_evidence(
             }
         })
         .collect();
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, file.content_type),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{safe_name}\""),
             ),
+            (
+                header::HeaderName::from_static("x-evidence-sha256"),
+                file.sha256,
+            ),
         ],
         file.bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -672,9 +623,8 @@ pub async fn set_sub_practice(
     Path((org, sp)): Path<(String, String)>,
     Form(f): Form<SubPracticeForm>,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    ctx.require_edit()?;
-    let Some(s) = state.catalog.sub_practice(&sp) else {
+    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let Some(s) = state.catalog().sub_practice(&sp) else {
         return Err(AppError::NotFound);
     };
     let opt_in = match f.opted_in.as_str() {
@@ -682,32 +632,28 @@ pub async fn set_sub_practice(
         "false" => false,
         _ => return Err(AppError::BadRequest("opted_in: true or false.".into())),
     };
-    if opt_in && state.catalog.applies(ctx.tier, s) {
-        return Err(AppError::BadRequest(format!(
-            "{} already applies to a {} organization.",
-            s.id,
-            ctx.tier.name()
-        )));
-    }
-    if opt_in && !state.catalog.optional_for(ctx.tier, s) {
-        return Err(AppError::BadRequest(format!(
-            "{} cannot be added to a {} organization's assessment.",
-            s.id,
-            ctx.tier.name()
-        )));
-    }
-    match state
-        .store
-        .set_sub_practice(&ctx.assessment.id, s.id.as_str(), opt_in, &auth.user.id)
-        .await
-    {
+    let tier = access.tier().name();
+    match state.app.set_sub_practice(&access, &sp, opt_in).await {
         Ok(_) => {}
-        Err(StoreError::AssessmentClosed) => {
-            return Err(AppError::BadRequest(
-                "This assessment is closed and can no longer change.".into(),
-            ));
+        Err(Error::Invalid {
+            problem: Problem::AlreadyApplies,
+            ..
+        }) => {
+            return Err(AppError::BadRequest(format!(
+                "{} already applies to a {tier} organization.",
+                s.id
+            )));
         }
-        Err(e) => return Err(AppError::internal(e)),
+        Err(Error::Invalid {
+            problem: Problem::NotOptional,
+            ..
+        }) => {
+            return Err(AppError::BadRequest(format!(
+                "{} cannot be added to a {tier} organization's assessment.",
+                s.id
+            )));
+        }
+        Err(e) => return Err(e.into()),
     }
     let anchor = if opt_in {
         format!("#sp-{}", dom_id(s.id.as_str()))

@@ -10,7 +10,7 @@ use crate::view::org_ctx;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use hicp_store::{AuditFilter, Role, UserId};
+use hicp_app::{Manage, UserId};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -113,52 +113,39 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    if ctx.role != Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    let store = &state.store;
-    let members = store
-        .members(&ctx.org.id)
-        .await
-        .map_err(AppError::internal)?;
+    let access = ctx.access.at::<Manage>()?;
+    let members = state.app.members(&access).await?;
     let user = (!q.user.is_empty()).then(|| UserId::new(q.user.clone()));
     let entity = ENTITIES
         .iter()
         .find(|(e, _)| *e == q.entity)
         .map(|(e, _)| *e);
-    let mut rows = store
-        .audit_log(&AuditFilter {
-            org_id: Some(&ctx.org.id),
-            user_id: user.as_ref(),
-            entity,
-            entity_id: None,
-            before_seq: q.before,
-            limit: Some(PAGE + 1),
-        })
-        .await
-        .map_err(AppError::internal)?;
+    let mut rows = state
+        .app
+        .audit_log(&access, user.as_ref(), entity, q.before, PAGE + 1)
+        .await?;
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
 
+    // Members are known; others (former members, installation admins) are looked up.
     let mut names: HashMap<UserId, String> = members
         .iter()
         .map(|m| (m.user_id.clone(), m.display_name.clone()))
         .collect();
+    let others: Vec<UserId> = rows
+        .iter()
+        .filter_map(|r| r.user_id.clone())
+        .filter(|u| !names.contains_key(u))
+        .collect();
+    names.extend(state.app.user_names(&others).await?);
     let mut entries = Vec::with_capacity(rows.len());
     for r in &rows {
         let who = match &r.user_id {
             None => "the system".to_owned(),
-            Some(u) => {
-                if !names.contains_key(u) {
-                    let name = store
-                        .user(u)
-                        .await
-                        .map_err(AppError::internal)?
-                        .map_or_else(|| "a deleted account".to_owned(), |u| u.display_name);
-                    names.insert(u.clone(), name);
-                }
-                names[u].clone()
-            }
+            Some(u) => names
+                .get(u)
+                .cloned()
+                .unwrap_or_else(|| "a deleted account".to_owned()),
         };
         entries.push(EntryView {
             seq: r.seq,

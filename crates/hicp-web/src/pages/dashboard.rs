@@ -55,9 +55,9 @@ pub async fn dashboard(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let a = answers(&state, &ctx).await?;
-    let scores = score(&state.catalog, &a);
-    let items = plan(&state.catalog, &scores);
-    let scope = a.scope(&state.catalog);
+    let scores = score(state.catalog(), &a);
+    let items = plan(state.catalog(), &scores);
+    let scope = a.scope(state.catalog());
     let total: usize = scope.iter().map(|s| s.criteria.len()).sum();
     let answered = scope
         .iter()
@@ -90,17 +90,14 @@ pub async fn dashboard(
             .collect()
     };
     // What changed since the last closed snapshot: overall and per threat.
-    let last = super::history::snapshots(&state, &ctx)
-        .await?
-        .into_iter()
-        .next();
+    let last = state.app.snapshots(&ctx.access).await?.into_iter().next();
     let mut change_rows = Vec::new();
     let changes = match &last {
         None => "This is the first assessment; changes will show here once an assessment has been closed as a snapshot (on the History page).".to_owned(),
-        Some(snap) => match super::history::Snapshot::parse(snap.snapshot_json.as_deref()) {
+        Some(snap) => match hicp_app::Snapshot::parse(snap.snapshot_json.as_deref()) {
             None => "The last snapshot could not be read.".to_owned(),
             Some(before) => {
-                let now = super::history::snapshot_of(&state.catalog, &a, &scores);
+                let now = hicp_app::snapshot_of(state.catalog(), &a, &scores);
                 change_rows.push(super::history::change_row(
                     "Overall",
                     before.overall,
@@ -176,7 +173,7 @@ pub async fn staff(
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
         threats: state
-            .catalog
+            .catalog()
             .threats
             .iter()
             .map(|t| ThreatView {

@@ -6,86 +6,13 @@ use super::render;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{OrgCtx, answers, org_ctx};
+use crate::view::org_ctx;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use hicp_core::assessment::{Answers, Scores, Status, score};
-use hicp_core::catalog::Catalog;
-use hicp_store::{Assessment, AssessmentId, AssessmentStatus, NewAssessment, StoreError};
-use serde::{Deserialize, Serialize};
-
-/// The scores of an assessment when it was closed, stored with it as JSON. Names are kept
-/// so that a snapshot still reads well if the catalog changes later.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// The shape of this JSON (1).
-    pub version: u32,
-    pub tier: String,
-    pub overall: Option<f64>,
-    pub answered: usize,
-    pub total: usize,
-    pub practices: Vec<ScoreLine>,
-    pub threats: Vec<ScoreLine>,
-}
-
-/// One scored thing of a snapshot: a practice (key: its number) or a threat (key: its id).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ScoreLine {
-    pub key: String,
-    pub name: String,
-    pub score: Option<f64>,
-}
-
-impl Snapshot {
-    pub fn parse(json: Option<&str>) -> Option<Snapshot> {
-        json.and_then(|j| serde_json::from_str(j).ok())
-    }
-}
-
-/// The scores of the organization's open assessment, as they would be stored on closing.
-pub async fn current_snapshot(state: &AppState, ctx: &OrgCtx) -> Result<Snapshot, AppError> {
-    let a = answers(state, ctx).await?;
-    let scores = score(&state.catalog, &a);
-    Ok(snapshot_of(&state.catalog, &a, &scores))
-}
-
-/// The snapshot of scored answers.
-pub fn snapshot_of(catalog: &Catalog, a: &Answers, scores: &Scores) -> Snapshot {
-    let scope = a.scope(catalog);
-    let total = scope.iter().map(|s| s.criteria.len()).sum();
-    let answered = scope
-        .iter()
-        .flat_map(|s| &s.criteria)
-        .filter(|c| a.status(c.id.as_str()) != Status::NotStarted)
-        .count();
-    Snapshot {
-        version: 1,
-        tier: a.tier.name().into(),
-        overall: scores.overall,
-        answered,
-        total,
-        practices: scores
-            .practices
-            .iter()
-            .map(|p| ScoreLine {
-                key: p.number.to_string(),
-                name: format!("{}. {}", p.number, p.name),
-                score: p.score,
-            })
-            .collect(),
-        threats: scores
-            .threats
-            .iter()
-            .map(|t| ScoreLine {
-                key: t.id.clone(),
-                name: t.name.clone(),
-                score: t.score,
-            })
-            .collect(),
-    }
-}
+use hicp_app::{Edit, OffsetDateTime, ScoreLine, Snapshot, UserId};
+use serde::Deserialize;
 
 /// One line of a comparison: a score before and after, and the change in numbers and words.
 pub struct ChangeRow {
@@ -150,21 +77,7 @@ pub fn compare_lines(before: &[ScoreLine], after: &[ScoreLine]) -> Vec<ChangeRow
     rows
 }
 
-/// The closed snapshots of an organization, newest first.
-pub async fn snapshots(state: &AppState, ctx: &OrgCtx) -> Result<Vec<Assessment>, AppError> {
-    let mut closed: Vec<Assessment> = state
-        .store
-        .assessments_for_org(&ctx.org.id)
-        .await
-        .map_err(AppError::internal)?
-        .into_iter()
-        .filter(|a| a.status == AssessmentStatus::Closed)
-        .collect();
-    closed.sort_by(|a, b| b.closed_at.cmp(&a.closed_at).then(b.id.cmp(&a.id)));
-    Ok(closed)
-}
-
-pub fn when(t: Option<hicp_store::OffsetDateTime>) -> String {
+pub fn when(t: Option<OffsetDateTime>) -> String {
     t.map_or_else(String::new, |t| {
         format!(
             "{} {:02}:{:02} UTC",
@@ -223,26 +136,17 @@ pub async fn history(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let current = current_snapshot(&state, &ctx).await?;
-    let closed = snapshots(&state, &ctx).await?;
-    let mut names = std::collections::HashMap::new();
+    let current = state.app.current_snapshot(&ctx.access).await?;
+    let closed = state.app.snapshots(&ctx.access).await?;
+    let closers: Vec<UserId> = closed.iter().filter_map(|a| a.closed_by.clone()).collect();
+    let names = state.app.user_names(&closers).await?;
     let mut rows = Vec::new();
     for a in &closed {
-        let by = match &a.closed_by {
-            Some(u) => {
-                if !names.contains_key(u) {
-                    let name = state
-                        .store
-                        .user(u)
-                        .await
-                        .map_err(AppError::internal)?
-                        .map_or_else(|| "someone".to_owned(), |u| u.display_name);
-                    names.insert(u.clone(), name);
-                }
-                names[u].clone()
-            }
-            None => "someone".into(),
-        };
+        let by = a
+            .closed_by
+            .as_ref()
+            .and_then(|u| names.get(u).cloned())
+            .unwrap_or_else(|| "someone".into());
         let snap = Snapshot::parse(a.snapshot_json.as_deref());
         rows.push(SnapshotRow {
             id: a.id.to_string(),
@@ -355,62 +259,12 @@ pub async fn close(
     Path(org): Path<String>,
     Form(f): Form<CloseForm>,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    ctx.require_edit()?;
-    let done = Redirect::to(&format!("/orgs/{org}/history?closed=1")).into_response();
-    if !f.assessment.is_empty() && f.assessment != ctx.assessment.id.as_str() {
-        // Already closed by this or another request: the next assessment is open.
-        return Ok(done);
-    }
-    let snapshot = current_snapshot(&state, &ctx).await?;
-    let json = serde_json::to_string(&snapshot).map_err(AppError::internal)?;
-    let store = &state.store;
-    match store
-        .close_assessment(&ctx.assessment.id, &json, &auth.user.id)
-        .await
-    {
-        Ok(_) => {}
-        Err(StoreError::AssessmentClosed) => return Ok(done),
-        Err(e) => return Err(AppError::internal(e)),
-    }
-    let today = hicp_store::OffsetDateTime::now_utc().date();
-    let next = match store
-        .create_assessment(&NewAssessment {
-            org_id: &ctx.org.id,
-            name: &format!("Assessment started {today}"),
-            tier: ctx.tier.name(),
-            created_by: &auth.user.id,
-        })
-        .await
-    {
-        Ok(a) => a.id,
-        // Another request opened the next assessment first: fill that one.
-        Err(StoreError::Duplicate(_)) => match store
-            .current_assessment(&ctx.org.id)
-            .await
-            .map_err(AppError::internal)?
-        {
-            Some(a) => a.id,
-            None => return Err(AppError::internal("no open assessment after closing")),
-        },
-        Err(e) => return Err(AppError::internal(e)),
-    };
-    copy_into(&state, &ctx.assessment.id, &next, &auth).await?;
-    Ok(done)
-}
-
-async fn copy_into(
-    state: &AppState,
-    from: &AssessmentId,
-    to: &AssessmentId,
-    auth: &Auth,
-) -> Result<(), AppError> {
-    state
-        .store
-        .copy_answers(from, to, &auth.user.id)
-        .await
-        .map(|_| ())
-        .map_err(AppError::internal)
+    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let seen = Some(f.assessment.as_str()).filter(|s| !s.is_empty());
+    // Closed now, or already closed by this or another request: either way the next
+    // assessment is open.
+    state.app.close_assessment(&access, seen).await?;
+    Ok(Redirect::to(&format!("/orgs/{org}/history?closed=1")).into_response())
 }
 
 #[cfg(test)]

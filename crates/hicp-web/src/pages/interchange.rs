@@ -5,22 +5,19 @@ use super::render;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{OrgCtx, answers, org_ctx, store_date, today};
+use crate::view::{OrgCtx, answers, org_ctx};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use hicp_core::assessment::answers::DEFAULT_WEIGHT;
-use hicp_core::assessment::{Answers, parse, to_yaml};
-use hicp_store::{
-    AnswerInput, EvidenceContent, NewAuditEntry, NewEvidence, OffsetDateTime, Role, StoreError,
-};
+use hicp_app::{Edit, Error, OffsetDateTime, OrgAccess};
+use hicp_core::assessment::{Answers, to_yaml};
 use std::collections::HashSet;
 
 /// The current assessment as an answers file: the criteria in scope, the opted-in
 /// sub-practices, and evidence (a link's address, a file's name).
 pub fn export_answers(state: &AppState, ctx: &OrgCtx, mut a: Answers) -> Answers {
-    let catalog = &state.catalog;
+    let catalog = state.catalog();
     let scope: HashSet<&str> = a
         .scope(catalog)
         .iter()
@@ -82,7 +79,7 @@ pub async fn export(
     let ctx = org_ctx(&state, &auth, &org).await?;
     let a = answers(&state, &ctx).await?;
     let a = export_answers(&state, &ctx, a);
-    let text = to_yaml(&a, &state.catalog);
+    let text = to_yaml(&a, state.catalog());
     let name = format!(
         "hicp-answers-{}-{}.yaml",
         file_slug(&ctx.org.name),
@@ -175,7 +172,7 @@ pub async fn import(
     mut form: Multipart,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    ctx.require_edit()?;
+    let access = ctx.access.at::<Edit>()?;
     let mut upload: Option<(String, Vec<u8>)> = None;
     let mut pasted = String::new();
     while let Some(field) = form
@@ -205,12 +202,12 @@ pub async fn import(
     }
     let result = match (upload, pasted.trim().is_empty()) {
         (Some((name, bytes)), _) => match String::from_utf8(bytes) {
-            Ok(text) => run_import(&state, &auth, &ctx, &name, &text).await?,
+            Ok(text) => run_import(&state, &access, &name, &text).await?,
             Err(_) => failed(format!(
                 "Nothing was imported: {name} is not a text file (UTF-8). Choose the .yaml answers file."
             )),
         },
-        (None, false) => run_import(&state, &auth, &ctx, "pasted text", &pasted).await?,
+        (None, false) => run_import(&state, &access, "pasted text", &pasted).await?,
         (None, true) => failed("Nothing was imported: choose an answers file first."),
     };
     if headers.contains_key("hx-request") {
@@ -220,24 +217,30 @@ pub async fn import(
     }
 }
 
-/// Reads `text` against the catalog; if it is valid, saves it into the open assessment.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        one.to_owned()
+    } else {
+        many.to_owned()
+    }
+}
+
+/// Imports `text` through the application layer and says what happened, in words.
 async fn run_import(
     state: &AppState,
-    auth: &Auth,
-    ctx: &OrgCtx,
+    access: &OrgAccess<Edit>,
     file: &str,
     text: &str,
 ) -> Result<ImportResult, AppError> {
-    let catalog = &state.catalog;
-    let a = match parse(file, text, catalog, today()) {
-        Ok(a) => a,
-        Err(e) => {
+    let out = match state.app.import_answers(access, file, text).await {
+        Ok(out) => out,
+        Err(Error::InvalidFile(e)) => {
             let n = e.diagnostics.len();
             return Ok(ImportResult {
                 headline: format!(
                     "Nothing was imported: {file} has {n} problem{}. Fix {} and import it again.",
-                    if n == 1 { "" } else { "s" },
-                    if n == 1 { "it" } else { "them" }
+                    plural(n, "", "s"),
+                    plural(n, "it", "them")
                 ),
                 ok: false,
                 notes: Vec::new(),
@@ -261,217 +264,85 @@ async fn run_import(
                     .collect(),
             });
         }
-    };
-    let store = &state.store;
-    let mut notes = Vec::new();
-
-    // The tier: the file's must be the organization's; an admin's import changes it.
-    if a.tier != ctx.tier {
-        if ctx.role != Role::Admin {
+        Err(Error::TierNeedsAdmin { file: theirs, org }) => {
             return Ok(failed(format!(
                 "Nothing was imported: the file is for a {} organization, but {} is set up as {}. \
                  Ask an admin to import it (that changes the size tier), or change `tier:` in the file.",
-                a.tier.name(),
-                ctx.org.name,
-                ctx.tier.name()
+                theirs.name(),
+                access.org().name,
+                org.name()
             )));
         }
-        crate::view::set_tier(state, auth, ctx, a.tier, "by an imported answers file").await?;
+        Err(Error::AssessmentClosed) => {
+            return Ok(failed(
+                "The assessment was closed while the file was imported. Import it again into the new assessment.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut notes = Vec::new();
+    if let (Some(from), Some(to)) = (out.tier_changed_from, out.tier) {
         notes.push(format!(
             "The size tier changed from {} to {}, as the file says.",
-            ctx.tier.name(),
-            a.tier.name()
+            from.name(),
+            to.name()
         ));
     }
-
-    let assessment = &ctx.assessment.id;
-    let opted: HashSet<String> = store
-        .opted_in_sub_practices(assessment)
-        .await
-        .map_err(AppError::internal)?
-        .into_iter()
-        .collect();
-    let mut added = 0;
-    for sp in &a.opt_in {
-        if !opted.contains(sp.as_str()) {
-            match store
-                .set_sub_practice(assessment, sp.as_str(), true, &auth.user.id)
-                .await
-            {
-                Ok(true) => added += 1,
-                Ok(false) => {}
-                Err(StoreError::AssessmentClosed) => return Ok(closed()),
-                Err(e) => return Err(AppError::internal(e)),
-            }
-        }
-    }
-    if added > 0 {
+    if out.opted_in > 0 {
         notes.push(format!(
-            "{added} sub-practice{} added to the assessment, as the file opts in to {}.",
-            if added == 1 { "" } else { "s" },
-            if added == 1 { "it" } else { "them" }
+            "{} sub-practice{} added to the assessment, as the file opts in to {}.",
+            out.opted_in,
+            plural(out.opted_in, "", "s"),
+            plural(out.opted_in, "it", "them")
         ));
     }
-
-    let rows = store
-        .answers(assessment)
-        .await
-        .map_err(AppError::internal)?;
-    let (mut changed, mut same, mut conflicts) = (0usize, 0usize, Vec::new());
-    for (id, ca) in &a.criteria {
-        let input = AnswerInput {
-            status: ca.status.name().into(),
-            na_reason: ca.reason.clone(),
-            notes: ca.notes.clone(),
-            owner: ca.owner.clone(),
-            in_place_since: ca.in_place_since.and_then(store_date),
-        };
-        let current = rows.iter().find(|r| &r.criterion_id == id);
-        let unchanged = match current {
-            Some(r) => {
-                r.status == input.status
-                    && r.na_reason == input.na_reason
-                    && r.notes == input.notes
-                    && r.owner == input.owner
-                    && r.in_place_since == input.in_place_since
-            }
-            None => {
-                input
-                    == AnswerInput {
-                        status: "not_started".into(),
-                        ..AnswerInput::default()
-                    }
-            }
-        };
-        if unchanged {
-            same += 1;
-            continue;
-        }
-        match store
-            .save_answer(
-                assessment,
-                id,
-                &input,
-                &auth.user.id,
-                current.map_or(0, |r| r.version),
-            )
-            .await
-        {
-            Ok(_) => changed += 1,
-            Err(StoreError::Conflict(_)) => conflicts.push(id.clone()),
-            Err(StoreError::AssessmentClosed) => return Ok(closed()),
-            Err(e) => return Err(AppError::internal(e)),
-        }
-    }
-
-    // Evidence: links are added (once); other locations cannot be stored as evidence.
-    let existing = store
-        .evidence_for_assessment(assessment)
-        .await
-        .map_err(AppError::internal)?;
-    let (mut links, mut skipped) = (0usize, 0usize);
-    for (id, ca) in &a.criteria {
-        for e in &ca.evidence {
-            let url = e
-                .location
-                .as_deref()
-                .filter(|l| l.starts_with("https://") || l.starts_with("http://"));
-            let Some(url) = url else {
-                // A file name from an export is already there as an uploaded file.
-                let uploaded = existing.iter().any(|x| {
-                    x.criterion_id.as_deref() == Some(id.as_str())
-                        && x.title == e.title
-                        && x.file_name.is_some()
-                });
-                if !uploaded {
-                    skipped += 1;
-                }
-                continue;
-            };
-            let known = existing.iter().any(|x| {
-                x.criterion_id.as_deref() == Some(id.as_str()) && x.url.as_deref() == Some(url)
-            });
-            if known {
-                continue;
-            }
-            match store
-                .add_evidence(&NewEvidence {
-                    assessment_id: assessment,
-                    criterion_id: Some(id),
-                    action_id: None,
-                    title: &e.title,
-                    content: EvidenceContent::Link {
-                        url: url.to_owned(),
-                    },
-                    collected_on: e.collected.and_then(store_date),
-                    valid_until: e.valid_until.and_then(store_date),
-                    added_by: &auth.user.id,
-                })
-                .await
-            {
-                Ok(_) => links += 1,
-                Err(StoreError::AssessmentClosed) => return Ok(closed()),
-                Err(e) => return Err(AppError::internal(e)),
-            }
-        }
-    }
-    if links > 0 {
+    if out.links_added > 0 {
         notes.push(format!(
-            "{links} evidence link{} added.",
-            if links == 1 { "" } else { "s" }
+            "{} evidence link{} added.",
+            out.links_added,
+            plural(out.links_added, "", "s")
         ));
     }
-    if skipped > 0 {
+    if out.evidence_skipped > 0 {
         notes.push(format!(
-            "{skipped} evidence entr{} not imported because {} not a web link (https://...): upload the file on the questionnaire page.",
-            if skipped == 1 { "y was" } else { "ies were" },
-            if skipped == 1 { "it is" } else { "they are" }
+            "{} evidence entr{} not imported because {} not a web link (https://...): upload the file on the questionnaire page.",
+            out.evidence_skipped,
+            plural(out.evidence_skipped, "y was", "ies were"),
+            plural(out.evidence_skipped, "it is", "they are")
         ));
     }
-    if a.threat_weights.values().any(|w| *w != DEFAULT_WEIGHT) {
+    if out.weights_changed {
         notes.push(
-            "The file's threat weights were not imported: here every threat counts the same."
-                .into(),
+            "The file's threat weights now apply to this organization's scores and plan.".into(),
         );
     }
-    if !conflicts.is_empty() {
+    if out.weights_ignored {
+        notes.push(
+            "The file's threat weights were not imported: only an admin can change them.".into(),
+        );
+    }
+    if !out.conflicts.is_empty() {
+        let n = out.conflicts.len();
         notes.push(format!(
             "Someone else changed {} while the file was imported; {} kept their answer: {}. Import the file again to replace {}.",
-            if conflicts.len() == 1 { "one answer" } else { "some answers" },
-            if conflicts.len() == 1 { "it" } else { "they" },
-            conflicts.join(", "),
-            if conflicts.len() == 1 { "it" } else { "them" },
+            plural(n, "one answer", "some answers"),
+            plural(n, "it", "they"),
+            out.conflicts.join(", "),
+            plural(n, "it", "them"),
         ));
     }
     notes.push("Answers the file does not list were left as they were.".into());
-    let summary = format!("{changed} changed, {same} already the same");
-    store
-        .record_audit(&NewAuditEntry {
-            user_id: Some(&auth.user.id),
-            org_id: Some(&ctx.org.id),
-            entity: "import",
-            entity_id: assessment.as_str(),
-            field: "answers_file",
-            old_value: None,
-            new_value: Some(&format!("{file}: {summary}")),
-        })
-        .await
-        .map_err(AppError::internal)?;
     Ok(ImportResult {
         headline: format!(
-            "Imported {file}: {changed} answer{} changed, {same} already the same.",
-            if changed == 1 { "" } else { "s" }
+            "Imported {file}: {} answer{} changed, {} already the same.",
+            out.changed,
+            plural(out.changed, "", "s"),
+            out.same
         ),
         ok: true,
         notes,
         problems: Vec::new(),
     })
-}
-
-fn closed() -> ImportResult {
-    failed(
-        "The assessment was closed while the file was imported. Import it again into the new assessment.",
-    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Request handlers, one module per area. Handlers are thin: check access, call the store
+//! Request handlers, one module per area. Handlers are thin: check access, call the application layer
 //! and the domain, render a template.
 
+pub mod account;
 pub mod assess;
 pub mod audit;
 pub mod auth;
@@ -20,7 +21,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 /// Liveness and database reachability, for load balancers.
 pub async fn health(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state.app.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
     }

@@ -2,16 +2,16 @@
 
 use super::render;
 use crate::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, problem_words};
 use crate::session::Auth;
-use crate::view::{ProfileJson, org_ctx};
+use crate::view::org_ctx;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use hicp_core::assessment::{OrgType, classify};
+use hicp_app::{Error, Manage, Role, TierSource, profile_of};
+use hicp_core::assessment::{OrgType, Profile, classify};
 use hicp_core::catalog::Tier;
-use hicp_store::{NewAssessment, NewOrganization};
 use serde::Deserialize;
 
 /// An `<option>` of a `<select>`.
@@ -38,35 +38,18 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
-    let orgs: Vec<OrgRow> = if auth.user.is_admin {
-        state
-            .store
-            .list_organizations()
-            .await
-            .map_err(AppError::internal)?
-            .into_iter()
-            .map(|o| OrgRow {
-                id: o.id.to_string(),
-                name: o.name,
-                tier: o.tier.unwrap_or_default(),
-                role: "admin".into(),
-            })
-            .collect()
-    } else {
-        state
-            .store
-            .organizations_for_user(&auth.user.id)
-            .await
-            .map_err(AppError::internal)?
-            .into_iter()
-            .map(|(o, r)| OrgRow {
-                id: o.id.to_string(),
-                name: o.name,
-                tier: o.tier.unwrap_or_default(),
-                role: r.to_string(),
-            })
-            .collect()
-    };
+    let orgs: Vec<OrgRow> = state
+        .app
+        .organizations(&auth.principal)
+        .await?
+        .into_iter()
+        .map(|(o, r)| OrgRow {
+            id: o.id.to_string(),
+            name: o.name,
+            tier: o.tier.unwrap_or_default(),
+            role: r.to_string(),
+        })
+        .collect();
     render(&HomePage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -156,12 +139,17 @@ fn count(label: &str, s: &str) -> Result<Option<u32>, String> {
         .map_err(|_| format!("{label}: enter a whole number (or leave it empty), not \"{s}\"."))
 }
 
-fn profile(f: &OrgForm) -> Result<ProfileJson, String> {
-    if !f.org_type.is_empty() && OrgType::from_name(&f.org_type).is_none() {
-        return Err("Choose the kind of organization from the list.".into());
-    }
-    Ok(ProfileJson {
-        org_type: (!f.org_type.is_empty()).then(|| f.org_type.clone()),
+fn profile(f: &OrgForm) -> Result<Profile, String> {
+    let org_type = match f.org_type.as_str() {
+        "" => None,
+        t => match OrgType::from_name(t) {
+            Some(t) => Some(t),
+            None => return Err("Choose the kind of organization from the list.".into()),
+        },
+    };
+    Ok(Profile {
+        name: Some(f.name.trim().to_owned()),
+        org_type,
         physicians: count("Physicians and other providers", &f.physicians)?,
         staffed_beds: count("Staffed beds", &f.staffed_beds)?,
         workforce: count("People working there", &f.workforce)?,
@@ -177,42 +165,16 @@ pub async fn create(
     auth: Auth,
     Form(f): Form<OrgForm>,
 ) -> Result<Response, AppError> {
-    if !auth.user.is_admin {
-        return Err(AppError::Forbidden);
-    }
-    let name = f.name.trim().to_owned();
-    let profile = match (name.is_empty(), profile(&f)) {
+    let admin = state.app.installation_admin(&auth.principal)?;
+    let profile = match (f.name.trim().is_empty(), profile(&f)) {
         (true, _) => return render(&new_page(&auth, f, "Enter the organization's name.".into())),
         (_, Err(e)) => return render(&new_page(&auth, f, e)),
         (_, Ok(p)) => p,
     };
-    let sizing = classify(&profile.to_profile(&name));
-    let tier = sizing.tier.unwrap_or(Tier::Small);
-    let profile_json = serde_json::to_string(&profile).map_err(AppError::internal)?;
     let org = state
-        .store
-        .create_organization(
-            &NewOrganization {
-                name: &name,
-                profile_json: Some(&profile_json),
-                tier: Some(tier.name()),
-                tier_reason: Some(&sizing.explanation),
-                tier_overridden: false,
-            },
-            &auth.user.id,
-        )
-        .await
-        .map_err(AppError::internal)?;
-    state
-        .store
-        .create_assessment(&NewAssessment {
-            org_id: &org.id,
-            name: "Assessment",
-            tier: tier.name(),
-            created_by: &auth.user.id,
-        })
-        .await
-        .map_err(AppError::internal)?;
+        .app
+        .create_organization(&admin, &f.name, &profile)
+        .await?;
     Ok(Redirect::to(&format!("/orgs/{}/settings?created=1", org.id)).into_response())
 }
 
@@ -248,7 +210,7 @@ pub async fn settings(
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let sizing = classify(&ProfileJson::of(&ctx.org).to_profile(&ctx.org.name));
+    let sizing = classify(&profile_of(&ctx.org));
     let tiers = Tier::ALL
         .iter()
         .map(|t| Opt {
@@ -266,7 +228,7 @@ pub async fn settings(
         suggested: sizing.tier.map_or("no tier yet", |t| t.name()).into(),
         explanation: ctx.org.tier_reason.clone().unwrap_or(sizing.explanation),
         overridden: ctx.org.tier_overridden,
-        can_edit: ctx.role == hicp_store::Role::Admin,
+        can_edit: ctx.can_manage(),
         created: q.created.is_some(),
         saved: q.saved.is_some(),
         tiers,
@@ -284,16 +246,19 @@ pub async fn update(
     Path(org): Path<String>,
     Form(f): Form<TierForm>,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    if ctx.role != hicp_store::Role::Admin {
-        return Err(AppError::Forbidden);
-    }
+    let access = state
+        .app
+        .org_access::<Manage>(&auth.principal, &org)
+        .await?;
     let Some(tier) = Tier::from_name(&f.tier) else {
         return Err(AppError::BadRequest(
             "tier: choose small, medium or large.".into(),
         ));
     };
-    crate::view::set_tier(&state, &auth, &ctx, tier, "by hand").await?;
+    state
+        .app
+        .set_tier(&access, tier, TierSource::ByHand)
+        .await?;
     Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1")).into_response())
 }
 
@@ -324,10 +289,9 @@ async fn members_page(
     ok: bool,
 ) -> Result<Response, AppError> {
     let members = state
-        .store
-        .members(&ctx.org.id)
-        .await
-        .map_err(AppError::internal)?
+        .app
+        .members(&ctx.access)
+        .await?
         .into_iter()
         .map(|m| MemberRow {
             name: m.display_name,
@@ -341,7 +305,7 @@ async fn members_page(
         org_id: ctx.org.id.to_string(),
         org_name: ctx.org.name.clone(),
         members,
-        is_admin: ctx.role == hicp_store::Role::Admin,
+        is_admin: ctx.can_manage(),
         message_class: if ok { "flash".into() } else { "error".into() },
         message,
     })
@@ -372,10 +336,8 @@ pub async fn add_member(
     Form(f): Form<MemberForm>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    if ctx.role != hicp_store::Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    let Some(role) = hicp_store::Role::parse(&f.role) else {
+    let access = ctx.access.at::<Manage>()?;
+    let Some(role) = Role::parse(&f.role) else {
         return members_page(
             &state,
             &auth,
@@ -385,64 +347,27 @@ pub async fn add_member(
         )
         .await;
     };
-    let email = f.email.trim().to_lowercase();
-    if !email.contains('@') {
-        return members_page(
-            &state,
-            &auth,
-            &ctx,
-            "Email: enter an email address.".into(),
-            false,
-        )
-        .await;
-    }
-    let user = match state
-        .store
-        .user_by_email(&email)
+    let (message, ok) = match state
+        .app
+        .add_member(&access, &f.email, &f.display_name, role, &f.password)
         .await
-        .map_err(AppError::internal)?
     {
-        Some(u) => u,
-        None => {
-            if let Some(problem) = crate::auth::password_problem(&f.password) {
-                return members_page(
-                    &state,
-                    &auth,
-                    &ctx,
-                    format!("First password: {problem}"),
-                    false,
-                )
-                .await;
-            }
-            let name = f.display_name.trim().to_owned();
-            let password = f.password.clone();
-            let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-                .await
-                .map_err(AppError::internal)?
-                .map_err(AppError::internal)?;
-            state
-                .store
-                .create_user(&hicp_store::NewUser {
-                    email: &email,
-                    display_name: &name,
-                    password_hash: &hash,
-                    is_admin: false,
-                })
-                .await
-                .map_err(AppError::internal)?
-        }
+        Ok(added) => (
+            format!(
+                "{} is now {} of {}.",
+                added.user.display_name, added.role, ctx.org.name
+            ),
+            true,
+        ),
+        Err(Error::Invalid {
+            field: "password",
+            problem,
+        }) => (
+            format!("First password: {}", problem_words("password", &problem)),
+            false,
+        ),
+        Err(Error::Invalid { field, problem }) => (problem_words(field, &problem), false),
+        Err(e) => return Err(e.into()),
     };
-    state
-        .store
-        .grant_role(&ctx.org.id, &user.id, role, &auth.user.id)
-        .await
-        .map_err(AppError::internal)?;
-    members_page(
-        &state,
-        &auth,
-        &ctx,
-        format!("{} is now {} of {}.", user.display_name, role, ctx.org.name),
-        true,
-    )
-    .await
+    members_page(&state, &auth, &ctx, message, ok).await
 }

@@ -4,7 +4,7 @@
 use super::orgs::Opt;
 use super::render;
 use crate::AppState;
-use crate::error::{AppError, escape};
+use crate::error::{AppError, escape, problem_words};
 use crate::pages::assess::dom_id;
 use crate::session::Auth;
 use crate::view::{answers, org_ctx};
@@ -13,9 +13,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use hicp_app::{ActionInput, ActionStatus, ActionTrack, Current, Edit, Error};
 use hicp_core::assessment::plan::{Horizon, plan};
 use hicp_core::assessment::score;
-use hicp_store::{ActionInput, ActionStatus, EvidenceContent, NewEvidence, StoreError};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -25,6 +25,13 @@ const STATUS_LABELS: [(ActionStatus, &str); 4] = [
     (ActionStatus::Done, "Done"),
     (ActionStatus::RiskAccepted, "Risk accepted"),
 ];
+
+fn status_label(status: ActionStatus) -> &'static str {
+    STATUS_LABELS
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or("Open", |(_, l)| l)
+}
 
 pub struct ItemView {
     pub rank: usize,
@@ -75,13 +82,12 @@ pub async fn board(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let a = answers(&state, &ctx).await?;
-    let scores = score(&state.catalog, &a);
-    let items = plan(&state.catalog, &scores);
-    let tracks: HashMap<String, hicp_store::ActionTrack> = state
-        .store
-        .actions(&ctx.org.id)
-        .await
-        .map_err(AppError::internal)?
+    let scores = score(state.catalog(), &a);
+    let items = plan(state.catalog(), &scores);
+    let tracks: HashMap<String, ActionTrack> = state
+        .app
+        .action_tracks(&ctx.access)
+        .await?
         .into_iter()
         .map(|t| (t.action_id.clone(), t))
         .collect();
@@ -113,11 +119,7 @@ pub async fn board(
                     .unwrap_or_default(),
                 reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
                 version: t.map_or(0, |t| t.version),
-                status_label: STATUS_LABELS
-                    .iter()
-                    .find(|(s, _)| *s == status)
-                    .map_or("Open", |(_, l)| l)
-                    .to_owned(),
+                status_label: status_label(status).to_owned(),
                 statuses: STATUS_LABELS
                     .iter()
                     .map(|(s, l)| Opt {
@@ -207,17 +209,7 @@ pub async fn save_action(
     Path((org, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    ctx.require_edit()?;
-    if !state
-        .catalog
-        .sub_practices
-        .iter()
-        .flat_map(|s| &s.actions)
-        .any(|a| a.id.as_str() == action)
-    {
-        return Err(AppError::NotFound);
-    }
+    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
     let dom = dom_id(&action);
     let htmx = headers.contains_key("hx-request");
     let fail = |m: String| {
@@ -230,16 +222,6 @@ pub async fn save_action(
     let Some(status) = ActionStatus::parse(&f.status) else {
         return fail("Not saved: choose a status.".into());
     };
-    let reason = opt(&f.reason);
-    if status == ActionStatus::RiskAccepted && reason.is_none() {
-        return fail("Not saved: accepting a risk needs a reason.".into());
-    }
-    let evidence = opt(&f.evidence);
-    if status == ActionStatus::Done && evidence.is_none() {
-        return fail(
-            "Not saved: say what proves it is done (a link, or where the proof is kept).".into(),
-        );
-    }
     let due_on = match crate::view::form_date("Due", &f.due_on, true) {
         Ok(d) => d,
         Err(e) => return fail(format!("Not saved: {e}")),
@@ -248,55 +230,41 @@ pub async fn save_action(
         owner: opt(&f.owner),
         due_on,
         status,
-        reason,
+        reason: opt(&f.reason),
     };
     match state
-        .store
-        .save_action(&ctx.org.id, &action, &input, &auth.user.id, f.version)
+        .app
+        .save_action(
+            &access,
+            &action,
+            &input,
+            f.version,
+            opt(&f.evidence).as_deref(),
+        )
         .await
     {
-        Ok(saved) => {
-            if let Some(ev) = evidence.filter(|_| status == ActionStatus::Done) {
-                let content = if ev.starts_with("https://") || ev.starts_with("http://") {
-                    EvidenceContent::Link { url: ev.clone() }
-                } else {
-                    // Where the proof is kept, as the user wrote it: stored as a small text file.
-                    EvidenceContent::File {
-                        file_name: "where-the-proof-is.txt".into(),
-                        content_type: "text/plain".into(),
-                        bytes: ev.clone().into_bytes(),
-                        sha256: None,
-                    }
-                };
-                state
-                    .store
-                    .add_evidence(&NewEvidence {
-                        assessment_id: &ctx.assessment.id,
-                        criterion_id: None,
-                        action_id: Some(&action),
-                        title: &format!("Proof that action {action} is done"),
-                        content,
-                        collected_on: Some(time::OffsetDateTime::now_utc().date()),
-                        valid_until: None,
-                        added_by: &auth.user.id,
-                    })
-                    .await
-                    .map_err(AppError::internal)?;
-            }
-            if htmx {
-                Ok(fragment(&dom, "saved", "Saved.", Some(saved.version)))
-            } else {
-                Ok(Redirect::to(&format!("/orgs/{org}/plan#action-{dom}")).into_response())
-            }
+        Ok(saved) if htmx => Ok(fragment(&dom, "saved", "Saved.", Some(saved.version))),
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{org}/plan#action-{dom}")).into_response()),
+        Err(Error::Invalid { field, problem }) => {
+            fail(format!("Not saved: {}", problem_words(field, &problem)))
         }
-        Err(StoreError::Conflict(hicp_store::Conflict::Action(current))) => {
+        Err(Error::Stale(current)) if htmx => {
+            let (words, version) = match *current {
+                Current::Action(Some(t)) => (
+                    format!(
+                        "now: {}, owner {}",
+                        status_label(t.status).to_lowercase(),
+                        t.owner.as_deref().unwrap_or("none")
+                    ),
+                    Some(t.version),
+                ),
+                _ => ("it is not tracked yet".to_owned(), Some(0)),
+            };
             let m = format!(
-                "Not saved: someone else changed this action meanwhile (now: {}, owner {}). Save again to replace it with yours, or reload to see theirs.",
-                current.status.as_str().replace('_', " "),
-                current.owner.as_deref().unwrap_or("none")
+                "Not saved: someone else changed this action meanwhile ({words}). Save again to replace it with yours, or reload to see theirs."
             );
-            Ok(fragment(&dom, "error", &m, Some(current.version)))
+            Ok(fragment(&dom, "error", &m, version))
         }
-        Err(e) => Err(AppError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,13 +1,15 @@
 //! Downloads of the assessment: the HTML and PDF reports, OSCAL assessment plan, results and
-//! POA&M, the XLSX workbook and the action plan as CSV. The same code as `hicp report`.
+//! POA&M, the XLSX workbook and the action plan as CSV. The same code as `hicp report`;
+//! the REST API serves the same files.
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{answers, org_ctx, today};
+use crate::view::{answers_for, today};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use hicp_app::{Level, OrgAccess, Read};
 use hicp_interop::assessment::Assessed;
 use hicp_interop::{assessment_oscal, sheets};
 
@@ -15,18 +17,60 @@ use hicp_interop::{assessment_oscal, sheets};
 /// own that allows exactly that.
 const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-pub async fn download(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path((org, format)): Path<(String, String)>,
+/// What can be downloaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    Html,
+    Pdf,
+    OscalAp,
+    OscalAr,
+    OscalPoam,
+    Xlsx,
+    Csv,
+}
+
+impl Export {
+    /// By the name the REST API uses (`hicp report --format` names).
+    pub fn from_api_name(s: &str) -> Option<Export> {
+        Some(match s {
+            "html" => Export::Html,
+            "pdf" => Export::Pdf,
+            "oscal-ap" => Export::OscalAp,
+            "oscal-ar" => Export::OscalAr,
+            "oscal-poam" => Export::OscalPoam,
+            "xlsx" => Export::Xlsx,
+            "csv" => Export::Csv,
+            _ => return None,
+        })
+    }
+
+    /// By the file name the web pages link to.
+    fn from_page_name(s: &str) -> Option<Export> {
+        Some(match s {
+            "report.html" => Export::Html,
+            "report.pdf" => Export::Pdf,
+            "assessment-plan.json" => Export::OscalAp,
+            "assessment-results.json" => Export::OscalAr,
+            "poam.json" => Export::OscalPoam,
+            "assessment.xlsx" => Export::Xlsx,
+            "plan.csv" => Export::Csv,
+            _ => return None,
+        })
+    }
+}
+
+/// One of the exports of the organization's open assessment, as a download.
+pub async fn export<L: Level>(
+    state: &AppState,
+    access: &OrgAccess<L>,
+    what: Export,
 ) -> Result<Response, AppError> {
-    let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
-    let assessed = Assessed::new(&state.catalog, &a, today());
-    let stem = super::interchange::file_slug(&ctx.org.name);
+    let a = answers_for(state, access).await?;
+    let assessed = Assessed::new(state.catalog(), &a, today());
+    let stem = super::interchange::file_slug(&access.org().name);
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
-    let (bytes, content_type, name) = match format.as_str() {
-        "report.html" => {
+    let (bytes, content_type, name) = match what {
+        Export::Html => {
             let html = hicp_report::html::report(&assessed, None).map_err(AppError::internal)?;
             let headers = [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
@@ -34,7 +78,7 @@ pub async fn download(
             ];
             return Ok((headers, html).into_response());
         }
-        "report.pdf" => {
+        Export::Pdf => {
             // Typesetting takes a moment of CPU: off the async workers.
             let report = hicp_report::model::build(&assessed, None);
             let pdf = tokio::task::spawn_blocking(move || hicp_report::pdf::render(&report))
@@ -43,7 +87,7 @@ pub async fn download(
                 .map_err(AppError::internal)?;
             (pdf, "application/pdf", format!("{stem}-hicp-report.pdf"))
         }
-        "assessment-plan.json" => (
+        Export::OscalAp => (
             json(assessment_oscal::assessment_plan(
                 &assessed,
                 "system-security-plan.json",
@@ -51,7 +95,7 @@ pub async fn download(
             "application/json",
             format!("{stem}-oscal-assessment-plan.json"),
         ),
-        "assessment-results.json" => (
+        Export::OscalAr => (
             json(assessment_oscal::assessment_results(
                 &assessed,
                 &format!("{stem}-oscal-assessment-plan.json"),
@@ -59,17 +103,17 @@ pub async fn download(
             "application/json",
             format!("{stem}-oscal-assessment-results.json"),
         ),
-        "poam.json" => (
+        Export::OscalPoam => (
             json(assessment_oscal::poam(&assessed))?,
             "application/json",
             format!("{stem}-oscal-poam.json"),
         ),
-        "assessment.xlsx" => (
+        Export::Xlsx => (
             sheets::xlsx(&assessed).map_err(AppError::internal)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             format!("{stem}.xlsx"),
         ),
-        "plan.csv" => {
+        Export::Csv => {
             let mut b = Vec::new();
             sheets::plan_csv(&assessed, &mut b).map_err(AppError::internal)?;
             (
@@ -78,7 +122,6 @@ pub async fn download(
                 format!("{stem}-action-plan.csv"),
             )
         }
-        _ => return Err(AppError::NotFound),
     };
     Ok((
         [
@@ -91,4 +134,16 @@ pub async fn download(
         bytes,
     )
         .into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, format)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let access = state.app.org_access::<Read>(&auth.principal, &org).await?;
+    let Some(what) = Export::from_page_name(&format) else {
+        return Err(AppError::NotFound);
+    };
+    export(&state, &access, what).await
 }

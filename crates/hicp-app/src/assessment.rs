@@ -1,0 +1,466 @@
+//! The open assessment: answers, optional sub-practices, evidence and plan actions.
+
+use crate::access::{Edit, OrgAccess};
+use crate::error::{Current as Stale, Error, Problem, Result};
+use crate::orgs::{profile_of, threat_weights_of};
+use crate::{App, Level, core_date, today};
+use hicp_core::assessment::{Answers, CriterionAnswer, Status, classify};
+use hicp_core::catalog::{Catalog, SubPracticeId, Tier};
+use hicp_store::{
+    ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, Assessment, AssessmentStatus,
+    Evidence, EvidenceContent, EvidenceFile, EvidenceId, NewAssessment, NewEvidence, Organization,
+    StoreError, Tx,
+};
+
+/// Evidence file types we accept: documents, images and plain exports. Executables, HTML
+/// and scripts are refused because a download could run in a user's browser or machine.
+pub const ALLOWED_UPLOADS: &[(&str, &str)] = &[
+    ("pdf", "application/pdf"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("txt", "text/plain"),
+    ("csv", "text/csv"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+];
+
+/// An assessment with everything stored for it.
+#[derive(Clone, Debug)]
+pub struct Current {
+    pub assessment: Assessment,
+    pub answers: Vec<Answer>,
+    /// The organization's evidence (for a snapshot: what was in place at its close).
+    pub evidence: Vec<Evidence>,
+    /// Sub-practices of other tiers opted in.
+    pub opted_in: Vec<String>,
+}
+
+/// A piece of evidence to add.
+pub struct EvidenceUpload {
+    pub criterion: Option<String>,
+    pub action: Option<String>,
+    pub title: String,
+    pub content: EvidenceContent,
+    pub collected_on: Option<hicp_store::Date>,
+    pub valid_until: Option<hicp_store::Date>,
+}
+
+/// The domain's view of stored rows, ready to score and plan: what the answers file of
+/// the same organization would say.
+pub(crate) fn domain_answers(
+    catalog: &Catalog,
+    org: &Organization,
+    tier: Tier,
+    cur: &Current,
+) -> Answers {
+    let mut a = Answers::blank(catalog, tier);
+    a.profile = profile_of(org);
+    a.sizing = classify(&a.profile);
+    a.tier_override = org.tier_overridden.then_some(tier);
+    for (id, w) in threat_weights_of(org) {
+        if a.threat_weights.contains_key(&id) {
+            a.threat_weights.insert(id, w);
+        }
+    }
+    a.opt_in = cur
+        .opted_in
+        .iter()
+        .filter_map(|id| SubPracticeId::parse(id).map(|(id, _, _)| id))
+        .collect();
+    for row in &cur.answers {
+        let status = Status::from_name(&row.status).unwrap_or(Status::NotStarted);
+        let evidence = cur
+            .evidence
+            .iter()
+            .filter(|e| e.criterion_id.as_deref() == Some(row.criterion_id.as_str()))
+            .map(|e| hicp_core::assessment::Evidence {
+                title: e.title.clone(),
+                location: e.url.clone().or_else(|| e.file_name.clone()),
+                collected: e.collected_on.and_then(core_date),
+                valid_until: e.valid_until.and_then(core_date),
+            })
+            .collect();
+        a.criteria.insert(
+            row.criterion_id.clone(),
+            CriterionAnswer {
+                status,
+                reason: row.na_reason.clone(),
+                notes: row.notes.clone(),
+                owner: row.owner.clone(),
+                in_place_since: row.in_place_since.and_then(core_date),
+                evidence,
+            },
+        );
+    }
+    a
+}
+
+/// Everything stored for `assessment`, read in `tx`.
+pub(crate) async fn read_current<M>(
+    c: &mut hicp_store::Conn<M>,
+    assessment: Assessment,
+) -> Result<Current> {
+    let answers = c.answers(&assessment.id).await?;
+    let evidence = c.evidence_for_assessment(&assessment.id).await?;
+    let opted_in = c.opted_in_sub_practices(&assessment.id).await?;
+    Ok(Current {
+        assessment,
+        answers,
+        evidence,
+        opted_in,
+    })
+}
+
+/// The open assessment of the organization, opened now if there is none (an organization
+/// made before assessments were opened with it).
+pub(crate) async fn open_assessment<L: Level>(
+    tx: &mut Tx,
+    access: &OrgAccess<L>,
+) -> Result<Assessment> {
+    if let Some(a) = tx.current_assessment(access.org_id()).await? {
+        return Ok(a);
+    }
+    Ok(tx
+        .create_assessment(&NewAssessment {
+            org_id: access.org_id(),
+            name: "Assessment",
+            tier: access.tier().name(),
+            created_by: &access.user().id,
+        })
+        .await?)
+}
+
+impl App {
+    /// The organization's open assessment.
+    pub async fn current_assessment<L: Level>(&self, access: &OrgAccess<L>) -> Result<Assessment> {
+        if let Some(a) = self.store().current_assessment(access.org_id()).await? {
+            return Ok(a);
+        }
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        let a = open_assessment(&mut tx, access).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// An assessment of the organization (open or a snapshot) with everything stored for it.
+    pub async fn assessment<L: Level>(
+        &self,
+        access: &OrgAccess<L>,
+        assessment: &Assessment,
+    ) -> Result<Current> {
+        if &assessment.org_id != access.org_id() {
+            return Err(Error::NotFound);
+        }
+        let mut c = self.store().conn().await?;
+        read_current(&mut c, assessment.clone()).await
+    }
+
+    /// A snapshot or the open assessment of the organization, by id.
+    pub async fn assessment_by_id<L: Level>(
+        &self,
+        access: &OrgAccess<L>,
+        id: &str,
+    ) -> Result<Assessment> {
+        match self
+            .store()
+            .assessment(&hicp_store::AssessmentId::new(id))
+            .await?
+        {
+            Some(a) if &a.org_id == access.org_id() => Ok(a),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// The answers of `cur` as the domain sees them (scope, weights, evidence included).
+    pub fn answers_of<L: Level>(&self, access: &OrgAccess<L>, cur: &Current) -> Answers {
+        let tier = if cur.assessment.status == AssessmentStatus::Closed {
+            Tier::from_name(&cur.assessment.tier).unwrap_or(access.tier())
+        } else {
+            access.tier()
+        };
+        domain_answers(self.catalog(), access.org(), tier, cur)
+    }
+
+    /// Saves the answer to one criterion of the open assessment, if it is still at
+    /// `version` (0: not answered yet). Otherwise `Stale` with the current answer.
+    pub async fn save_answer(
+        &self,
+        access: &OrgAccess<Edit>,
+        criterion: &str,
+        input: &AnswerInput,
+        version: i64,
+    ) -> Result<Answer> {
+        if self
+            .catalog()
+            .sub_practice_of_criterion(criterion)
+            .is_none()
+        {
+            return Err(Error::NotFound);
+        }
+        let Some(status) = Status::from_name(&input.status) else {
+            return Err(Error::invalid("status", Problem::Malformed));
+        };
+        if status == Status::NotApplicable
+            && input
+                .na_reason
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(Error::invalid("na_reason", Problem::Required));
+        }
+        if input.in_place_since.is_some_and(|d| d > today()) {
+            return Err(Error::invalid("in_place_since", Problem::InFuture));
+        }
+        if version < 0 {
+            return Err(Error::invalid("version", Problem::Malformed));
+        }
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access).await?;
+        let saved = match tx
+            .save_answer(&assessment.id, criterion, input, &access.user().id, version)
+            .await
+        {
+            Ok(a) => a,
+            // A version that never existed: "not answered yet" is the current value.
+            Err(StoreError::NotFound) => {
+                return Err(Error::Stale(Box::new(Stale::Answer(None))));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Opts a sub-practice of another tier in or out of the open assessment. Returns
+    /// whether anything changed.
+    pub async fn set_sub_practice(
+        &self,
+        access: &OrgAccess<Edit>,
+        sub_practice: &str,
+        opted_in: bool,
+    ) -> Result<bool> {
+        let Some(sp) = self.catalog().sub_practice(sub_practice) else {
+            return Err(Error::NotFound);
+        };
+        if opted_in && self.catalog().applies(access.tier(), sp) {
+            return Err(Error::invalid("sub_practice", Problem::AlreadyApplies));
+        }
+        if opted_in && !self.catalog().optional_for(access.tier(), sp) {
+            return Err(Error::invalid("sub_practice", Problem::NotOptional));
+        }
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access).await?;
+        let changed = tx
+            .set_sub_practice(&assessment.id, sp.id.as_str(), opted_in, &access.user().id)
+            .await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Adds a piece of evidence to the organization (on a criterion or a plan action).
+    pub async fn add_evidence(
+        &self,
+        access: &OrgAccess<Edit>,
+        upload: EvidenceUpload,
+    ) -> Result<Evidence> {
+        if let Some(c) = &upload.criterion
+            && self.catalog().sub_practice_of_criterion(c).is_none()
+        {
+            return Err(Error::invalid("criterion", Problem::Unknown));
+        }
+        check_evidence(self, &upload)?;
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access).await?;
+        let e = add_evidence_in(&mut tx, access, &assessment, upload).await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    /// Deletes a piece of evidence (audited, with its SHA-256). Returns whether it existed.
+    pub async fn delete_evidence(&self, access: &OrgAccess<Edit>, id: &str) -> Result<bool> {
+        let id = EvidenceId::new(id);
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        match tx.evidence(&id).await? {
+            Some(e) if &e.org_id == access.org_id() => {}
+            _ => return Ok(false),
+        }
+        let done = tx.delete_evidence(&id, &access.user().id).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// One piece of the organization's evidence: metadata and, for a file, its bytes.
+    pub async fn evidence_file<L: Level>(
+        &self,
+        access: &OrgAccess<L>,
+        id: &str,
+    ) -> Result<(Evidence, Option<EvidenceFile>)> {
+        let id = EvidenceId::new(id);
+        let mut c = self.store().conn().await?;
+        match c.evidence(&id).await? {
+            Some(e) if &e.org_id == access.org_id() => {
+                let file = c.evidence_file(&id).await?;
+                Ok((e, file))
+            }
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// The tracking of the organization's plan actions.
+    pub async fn action_tracks<L: Level>(&self, access: &OrgAccess<L>) -> Result<Vec<ActionTrack>> {
+        Ok(self.store().actions(access.org_id()).await?)
+    }
+
+    /// Saves the tracking of one plan action, if it is still at `version`. Marking it done
+    /// records `proof` (a link, or where the proof is kept) as evidence, in the same
+    /// transaction.
+    pub async fn save_action(
+        &self,
+        access: &OrgAccess<Edit>,
+        action: &str,
+        input: &ActionInput,
+        version: i64,
+        proof: Option<&str>,
+    ) -> Result<ActionTrack> {
+        if !self
+            .catalog()
+            .sub_practices
+            .iter()
+            .flat_map(|s| &s.actions)
+            .any(|a| a.id.as_str() == action)
+        {
+            return Err(Error::NotFound);
+        }
+        if input.status == ActionStatus::RiskAccepted
+            && input.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(Error::invalid("reason", Problem::Required));
+        }
+        let proof = proof.map(str::trim).filter(|p| !p.is_empty());
+        if input.status == ActionStatus::Done && proof.is_none() {
+            return Err(Error::invalid("evidence", Problem::Required));
+        }
+        if version < 0 {
+            return Err(Error::invalid("version", Problem::Malformed));
+        }
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        let saved = match tx
+            .save_action(access.org_id(), action, input, &access.user().id, version)
+            .await
+        {
+            Ok(a) => a,
+            Err(StoreError::NotFound) => return Err(Error::Stale(Box::new(Stale::Action(None)))),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(proof) = proof.filter(|_| input.status == ActionStatus::Done) {
+            let content = if proof.starts_with("https://") || proof.starts_with("http://") {
+                EvidenceContent::Link {
+                    url: proof.to_owned(),
+                }
+            } else {
+                // Where the proof is kept, as the user wrote it: stored as a small text file.
+                EvidenceContent::File {
+                    file_name: "where-the-proof-is.txt".into(),
+                    content_type: "text/plain".into(),
+                    bytes: proof.as_bytes().to_vec(),
+                    sha256: None,
+                }
+            };
+            let assessment = open_assessment(&mut tx, access).await?;
+            add_evidence_in(
+                &mut tx,
+                access,
+                &assessment,
+                EvidenceUpload {
+                    criterion: None,
+                    action: Some(action.to_owned()),
+                    title: format!("Proof that action {action} is done"),
+                    content,
+                    collected_on: Some(today()),
+                    valid_until: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(saved)
+    }
+}
+
+/// The file type of an upload by its name's extension, if we accept it.
+pub fn allowed_type(file_name: &str) -> Option<&'static str> {
+    let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
+    ALLOWED_UPLOADS
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map(|(_, t)| *t)
+}
+
+fn check_evidence(app: &App, u: &EvidenceUpload) -> Result<()> {
+    if u.title.trim().is_empty() {
+        return Err(Error::invalid("title", Problem::Required));
+    }
+    match &u.content {
+        EvidenceContent::File {
+            file_name, bytes, ..
+        } => {
+            if bytes.len() > app.settings().max_upload_bytes {
+                return Err(Error::invalid(
+                    "file",
+                    Problem::TooLong {
+                        max: app.settings().max_upload_bytes,
+                    },
+                ));
+            }
+            if allowed_type(file_name).is_none() {
+                return Err(Error::invalid("file", Problem::TypeNotAllowed));
+            }
+        }
+        EvidenceContent::Link { url } => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Error::invalid("url", Problem::Malformed));
+            }
+        }
+    }
+    if u.collected_on.is_some_and(|d| d > today()) {
+        return Err(Error::invalid("collected_on", Problem::InFuture));
+    }
+    Ok(())
+}
+
+pub(crate) async fn add_evidence_in<L: Level>(
+    tx: &mut Tx,
+    access: &OrgAccess<L>,
+    assessment: &Assessment,
+    u: EvidenceUpload,
+) -> Result<Evidence> {
+    Ok(tx
+        .add_evidence(&NewEvidence {
+            assessment_id: &assessment.id,
+            criterion_id: u.criterion.as_deref(),
+            action_id: u.action.as_deref(),
+            title: u.title.trim(),
+            content: u.content,
+            collected_on: u.collected_on,
+            valid_until: u.valid_until,
+            added_by: &access.user().id,
+        })
+        .await?)
+}

@@ -1,0 +1,106 @@
+//! What a use case can refuse, as values: the adapters (web pages, API, CLI) choose the words.
+
+use hicp_core::assessment::AnswersError;
+use hicp_core::catalog::Tier;
+use hicp_store::{ActionTrack, Answer, StoreError};
+
+/// Why a use case did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing does not exist, or the caller may not know of it (another tenant's
+    /// organization answers the same as one that does not exist).
+    #[error("not found")]
+    NotFound,
+    /// The caller can see it, but their role (or a read-only token) does not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A value is not acceptable.
+    #[error("invalid {field}: {problem:?}")]
+    Invalid {
+        field: &'static str,
+        problem: Problem,
+    },
+    /// An answers file that does not validate; nothing was applied.
+    #[error("{0}")]
+    InvalidFile(AnswersError),
+    /// An answers file for another tier, imported by someone who may not resize.
+    #[error("the file is for a {file:?} organization, the organization is {org:?}")]
+    TierNeedsAdmin { file: Tier, org: Tier },
+    /// The version named is not the current one: someone else saved first, or the version
+    /// never existed. Carries the current value (`None`: nothing saved yet).
+    #[error("stale version")]
+    Stale(Box<Current>),
+    /// The assessment is a closed snapshot.
+    #[error("the assessment is closed")]
+    AssessmentClosed,
+    /// First-run setup was already done.
+    #[error("setup is already done")]
+    SetupDone,
+    /// Too many failed sign-ins.
+    #[error("too many failed attempts")]
+    Throttled,
+    /// The email and password do not match an account.
+    #[error("email and password do not match")]
+    BadCredentials,
+    /// Storage failed; the source says why (logged, never shown).
+    #[error("storage failed")]
+    Store(#[source] StoreError),
+    /// Something that should not happen (a failed random generator, a panicked worker).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The current value after a stale save.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Current {
+    Answer(Option<Answer>),
+    Action(Option<ActionTrack>),
+}
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// It must be given.
+    Required,
+    /// It is not of the right form (an email, a link, a status).
+    Malformed,
+    /// A date that is after today.
+    InFuture,
+    /// Fewer characters than `min`.
+    TooShort { min: usize },
+    /// More than `max` characters or bytes.
+    TooLong { max: usize },
+    /// A file type that is not accepted.
+    TypeNotAllowed,
+    /// No such id in the catalog.
+    Unknown,
+    /// A sub-practice that already applies to the organization's tier (or an email that
+    /// already has an account).
+    AlreadyApplies,
+    /// A sub-practice that cannot be added to the organization's tier.
+    NotOptional,
+}
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, problem: Problem) -> Error {
+        Error::Invalid { field, problem }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        match e {
+            StoreError::NotFound => Error::NotFound,
+            StoreError::AssessmentClosed => Error::AssessmentClosed,
+            StoreError::Conflict(hicp_store::Conflict::Answer(a)) => {
+                Error::Stale(Box::new(Current::Answer(Some(*a))))
+            }
+            StoreError::Conflict(hicp_store::Conflict::Action(a)) => {
+                Error::Stale(Box::new(Current::Action(Some(*a))))
+            }
+            e => Error::Store(e),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

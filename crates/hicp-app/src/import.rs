@@ -1,0 +1,215 @@
+//! Importing an answers file (the YAML that `hicp assess` reads) into the open assessment.
+
+use crate::access::{Edit, OrgAccess};
+use crate::assessment::{EvidenceUpload, add_evidence_in, open_assessment};
+use crate::error::{Error, Result};
+use crate::orgs::{TierSource, set_tier_in, set_weights_in, threat_weights_of};
+use crate::{App, store_date, today};
+use hicp_core::assessment::parse;
+use hicp_core::catalog::Tier;
+use hicp_store::{AnswerInput, Conflict, EvidenceContent, NewAuditEntry, Role, StoreError};
+use std::collections::HashSet;
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportOutcome {
+    /// Answers written.
+    pub changed: usize,
+    /// Answers the file gives as they already were.
+    pub same: usize,
+    /// Criteria another person changed while the file was read (their answer was kept).
+    pub conflicts: Vec<String>,
+    /// The tier before, when the file changed it.
+    pub tier_changed_from: Option<Tier>,
+    /// The tier now.
+    pub tier: Option<Tier>,
+    /// Sub-practices of other tiers opted in.
+    pub opted_in: usize,
+    /// Evidence links added.
+    pub links_added: usize,
+    /// Evidence entries not imported because they are not web links.
+    pub evidence_skipped: usize,
+    /// The file's threat weights replaced the organization's.
+    pub weights_changed: bool,
+    /// The file's threat weights differ but were not taken (only an admin sets them).
+    pub weights_ignored: bool,
+}
+
+impl App {
+    /// Imports an answers file into the open assessment, all or nothing: an invalid file
+    /// (`InvalidFile`, with every problem located) or a refusal changes nothing, and so
+    /// does a failure halfway. A file of another tier changes the organization's tier, and
+    /// its threat weights replace the organization's; both need an admin.
+    pub async fn import_answers(
+        &self,
+        access: &OrgAccess<Edit>,
+        file_name: &str,
+        text: &str,
+    ) -> Result<ImportOutcome> {
+        let catalog = self.catalog();
+        let a = parse(
+            file_name,
+            text,
+            catalog,
+            crate::core_date(today()).expect("today is a date"),
+        )
+        .map_err(Error::InvalidFile)?;
+        let mut out = ImportOutcome::default();
+        let mut tx = self.store().begin().await?;
+        // Exclusive: an import may change the tier, and must not interleave with a close.
+        let org = self.lock_org(&mut tx, access, true).await?;
+        let access = access.with_org(org);
+        let by = &access.user().id.clone();
+
+        if a.tier != access.tier() && access.role() != Role::Admin {
+            return Err(Error::TierNeedsAdmin {
+                file: a.tier,
+                org: access.tier(),
+            });
+        }
+        let access = if a.tier != access.tier() {
+            let org = set_tier_in(&mut tx, &access, a.tier, TierSource::Import).await?;
+            out.tier_changed_from = Some(access.tier());
+            access.with_org(org)
+        } else {
+            access
+        };
+        out.tier = Some(access.tier());
+        // The file's weights, as the organization's would read: every threat, default 1.
+        let mut current_weights = a.threat_weights.clone();
+        for w in current_weights.values_mut() {
+            *w = hicp_core::assessment::answers::DEFAULT_WEIGHT;
+        }
+        current_weights.extend(threat_weights_of(access.org()));
+        if current_weights != a.threat_weights {
+            if access.role() == Role::Admin {
+                set_weights_in(&mut tx, &access, &a.threat_weights).await?;
+                out.weights_changed = true;
+            } else {
+                out.weights_ignored = true;
+            }
+        }
+
+        let assessment = open_assessment(&mut tx, &access).await?;
+        let opted: HashSet<String> = tx
+            .opted_in_sub_practices(&assessment.id)
+            .await?
+            .into_iter()
+            .collect();
+        for sp in &a.opt_in {
+            if !opted.contains(sp.as_str())
+                && tx
+                    .set_sub_practice(&assessment.id, sp.as_str(), true, by)
+                    .await?
+            {
+                out.opted_in += 1;
+            }
+        }
+
+        let rows = tx.answers(&assessment.id).await?;
+        for (id, ca) in &a.criteria {
+            let input = AnswerInput {
+                status: ca.status.name().into(),
+                na_reason: ca.reason.clone(),
+                notes: ca.notes.clone(),
+                owner: ca.owner.clone(),
+                in_place_since: ca.in_place_since.and_then(store_date),
+            };
+            let current = rows.iter().find(|r| &r.criterion_id == id);
+            let unchanged = match current {
+                Some(r) => {
+                    r.status == input.status
+                        && r.na_reason == input.na_reason
+                        && r.notes == input.notes
+                        && r.owner == input.owner
+                        && r.in_place_since == input.in_place_since
+                }
+                None => {
+                    input
+                        == AnswerInput {
+                            status: "not_started".into(),
+                            ..AnswerInput::default()
+                        }
+                }
+            };
+            if unchanged {
+                out.same += 1;
+                continue;
+            }
+            match tx
+                .save_answer(
+                    &assessment.id,
+                    id,
+                    &input,
+                    by,
+                    current.map_or(0, |r| r.version),
+                )
+                .await
+            {
+                Ok(_) => out.changed += 1,
+                // PostgreSQL: a save that committed after our read of the answers.
+                Err(StoreError::Conflict(Conflict::Answer(_))) => out.conflicts.push(id.clone()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+
+        // Evidence: links are added (once); other locations cannot be stored as evidence.
+        let existing = tx.evidence_for_assessment(&assessment.id).await?;
+        for (id, ca) in &a.criteria {
+            for e in &ca.evidence {
+                let url = e
+                    .location
+                    .as_deref()
+                    .filter(|l| l.starts_with("https://") || l.starts_with("http://"));
+                let Some(url) = url else {
+                    // A file name from an export is already there as an uploaded file.
+                    let uploaded = existing.iter().any(|x| {
+                        x.criterion_id.as_deref() == Some(id.as_str())
+                            && x.title == e.title
+                            && x.file_name.is_some()
+                    });
+                    if !uploaded {
+                        out.evidence_skipped += 1;
+                    }
+                    continue;
+                };
+                let known = existing.iter().any(|x| {
+                    x.criterion_id.as_deref() == Some(id.as_str()) && x.url.as_deref() == Some(url)
+                });
+                if known || e.title.trim().is_empty() {
+                    continue;
+                }
+                add_evidence_in(
+                    &mut tx,
+                    &access,
+                    &assessment,
+                    EvidenceUpload {
+                        criterion: Some(id.clone()),
+                        action: None,
+                        title: e.title.clone(),
+                        content: EvidenceContent::Link {
+                            url: url.to_owned(),
+                        },
+                        collected_on: e.collected.and_then(store_date),
+                        valid_until: e.valid_until.and_then(store_date),
+                    },
+                )
+                .await?;
+                out.links_added += 1;
+            }
+        }
+        let summary = format!("{} changed, {} already the same", out.changed, out.same);
+        tx.record_audit(&NewAuditEntry {
+            user_id: Some(by),
+            org_id: Some(access.org_id()),
+            entity: "import",
+            entity_id: assessment.id.as_str(),
+            field: "answers_file",
+            old_value: None,
+            new_value: Some(&format!("{file_name}: {summary}")),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,115 @@
+//! The application layer of HICP Toolkit: every user action is one use case here.
+//!
+//! - Each use case runs as **one transaction** ([`hicp_store::Tx`]): it makes all of its
+//!   changes or none, and it reads what it decides on inside that transaction.
+//! - Each takes a typed context that proves the caller's right to act
+//!   ([`OrgAccess`] at a [`Level`], [`InstallationAdmin`]); only this crate makes them.
+//! - Results and refusals are values ([`Error`], outcome structs), not sentences: web
+//!   pages, the REST API and the CLI are thin adapters that choose the words.
+//!
+//! Only this crate calls the store.
+
+mod access;
+mod accounts;
+mod assessment;
+mod error;
+mod import;
+mod orgs;
+mod snapshots;
+mod tokens;
+
+pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read};
+pub use accounts::{
+    LOCKOUT_WINDOW_MINUTES, MAX_FAILURES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MemberAdded,
+    SignedIn, hash_password, password_problem, random_token, token_digest,
+};
+pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
+pub use error::{Current, Error, Problem, Result};
+pub use import::ImportOutcome;
+pub use orgs::{TierSource, profile_of, threat_weights_of};
+pub use snapshots::{Closed, ScoreLine, Snapshot, snapshot_of};
+pub use tokens::{NewToken, TOKEN_PREFIX};
+
+/// The stored values the adapters read (re-exported so that they need not know the store).
+pub use hicp_store::{
+    ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, ApiToken, Assessment,
+    AssessmentId, AssessmentStatus, AuditEntry, Date, Evidence, EvidenceContent, EvidenceFile,
+    EvidenceId, EvidenceKind, Member, OffsetDateTime, OrgId, Organization, Role, Session, TokenId,
+    User, UserId,
+};
+
+use hicp_core::catalog::Catalog;
+use hicp_store::Store;
+use std::sync::Arc;
+
+/// Settings of the application.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// A session ends after this many hours without activity.
+    pub session_hours: i64,
+    /// Largest evidence file, in bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_hours: 12,
+            max_upload_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+}
+
+/// The application: the store, the catalog and the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+impl App {
+    pub fn new(store: Store, catalog: Catalog, settings: Settings) -> App {
+        App(Arc::new(Inner {
+            store,
+            catalog,
+            settings,
+        }))
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.0.catalog
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// Whether the database answers (for health checks).
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.store().ping().await?)
+    }
+}
+
+/// Today (UTC).
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// A date of the store as the domain's date.
+pub fn core_date(d: Date) -> Option<hicp_core::assessment::Date> {
+    hicp_core::assessment::Date::new(d.year(), u8::from(d.month()), d.day())
+}
+
+/// A domain date as the store's date.
+pub fn store_date(d: hicp_core::assessment::Date) -> Option<Date> {
+    time::Month::try_from(d.month())
+        .ok()
+        .and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
+}

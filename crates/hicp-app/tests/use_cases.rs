@@ -1,0 +1,448 @@
+//! The use cases against a real database, on SQLite and on PostgreSQL: each is atomic,
+//! authorized, and safe against a concurrent close of the assessment.
+//!
+//! PostgreSQL: `postgres://postgres@127.0.0.1:5432/test` unless `HICP_TEST_POSTGRES_URL`
+//! says otherwise (a fresh schema per test, dropped at the end).
+
+use hicp_app::{
+    AnswerInput, App, Current, Edit, Error, EvidenceContent, EvidenceUpload, Manage, OrgAccess,
+    Principal, Read, Settings, Snapshot,
+};
+use hicp_core::assessment::{Profile, Status};
+use hicp_store::Store;
+use std::process::Command;
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn pg_base_url() -> String {
+    std::env::var("HICP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn psql(sql: &str) {
+    let out = Command::new("psql")
+        .args([
+            pg_base_url().as_str(),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql runs (PostgreSQL client)");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A migrated database for one test; dropped (PostgreSQL schema, SQLite folder) with it.
+struct Db {
+    url: String,
+    schema: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Db {
+    fn new(backend: Backend) -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => Db {
+                url: format!("sqlite://{}?mode=rwc", dir.path().join("hicp.db").display()),
+                schema: None,
+                _dir: dir,
+            },
+            Backend::Postgres => {
+                let schema = format!("hicp_app_test_{}_{}", std::process::id(), uuid_like());
+                psql(&format!("CREATE SCHEMA {schema}"));
+                let base = pg_base_url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Db {
+                    url: format!("{base}{sep}options[search_path]={schema}"),
+                    schema: Some(schema),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    async fn app(&self) -> App {
+        let store = Store::connect(&self.url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let files: Vec<hicp_core::catalog::SourceFile> = hicp_content::builtin_files()
+            .into_iter()
+            .map(|(path, text)| hicp_core::catalog::SourceFile { path, text })
+            .collect();
+        let catalog =
+            hicp_core::catalog::load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog");
+        App::new(store, catalog, Settings::default())
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(s) = &self.schema {
+            psql(&format!("DROP SCHEMA {s} CASCADE"));
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{t:x}_{}", N.fetch_add(1, Ordering::SeqCst))
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() { super::$name(super::Backend::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() { super::$name(super::Backend::Postgres).await; })*
+        }
+    };
+}
+
+on_both_backends!(
+    evidence_stays_visible_after_a_close,
+    a_stale_save_is_refused_across_a_close,
+    an_unknown_version_is_stale_not_an_error,
+    concurrent_setups_create_one_administrator,
+    an_import_racing_a_close_is_all_or_nothing,
+    saves_racing_a_close_are_never_lost,
+    roles_bound_what_a_context_allows,
+);
+
+const PASSWORD: &str = "a long enough passphrase";
+
+/// An app with its first administrator and one small organization.
+async fn clinic(app: &App) -> (Principal, OrgAccess<Edit>) {
+    app.setup("admin@clinic.example", "Admin", PASSWORD)
+        .await
+        .expect("setup");
+    let signed = app.sign_in("admin@clinic.example", PASSWORD).await.unwrap();
+    let (who, _) = app.session(&signed.secret).await.unwrap().unwrap();
+    let admin = app.installation_admin(&who).unwrap();
+    let org = app
+        .create_organization(&admin, "Maple Street Clinic", &Profile::default())
+        .await
+        .unwrap();
+    let access = app.org_access::<Edit>(&who, org.id.as_str()).await.unwrap();
+    (who, access)
+}
+
+fn answer(status: &str) -> AnswerInput {
+    AnswerInput {
+        status: status.into(),
+        ..AnswerInput::default()
+    }
+}
+
+async fn evidence_stays_visible_after_a_close(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let criterion = app.catalog().sub_practices[0].criteria[0].id.to_string();
+    app.save_answer(&access, &criterion, &answer("implemented"), 0)
+        .await
+        .unwrap();
+    let added = app
+        .add_evidence(
+            &access,
+            EvidenceUpload {
+                criterion: Some(criterion.clone()),
+                action: None,
+                title: "Backup log, January".into(),
+                content: EvidenceContent::File {
+                    file_name: "backup.txt".into(),
+                    content_type: "text/plain".into(),
+                    bytes: b"backup ran".to_vec(),
+                    sha256: None,
+                },
+                collected_on: None,
+                valid_until: None,
+            },
+        )
+        .await
+        .unwrap();
+    let closed = app.close_assessment(&access, None).await.unwrap();
+    let snapshot = closed.snapshot.expect("closed now");
+    // The new current assessment still has it, on its criterion, and so does the snapshot.
+    let now = app.assessment(&access, &closed.next).await.unwrap();
+    assert_eq!(now.evidence, vec![added.clone()]);
+    let then = app.assessment(&access, &snapshot).await.unwrap();
+    assert_eq!(then.evidence, vec![added.clone()]);
+    let answers = app.answers_of(&access, &now);
+    assert_eq!(answers.answer(&criterion).evidence.len(), 1);
+    assert_eq!(answers.status(&criterion), Status::Implemented);
+    // The file can still be downloaded.
+    let (_, file) = app.evidence_file(&access, added.id.as_str()).await.unwrap();
+    assert_eq!(file.unwrap().bytes, b"backup ran");
+}
+
+async fn a_stale_save_is_refused_across_a_close(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let criterion = app.catalog().sub_practices[0].criteria[0].id.to_string();
+    let first = app
+        .save_answer(&access, &criterion, &answer("partial"), 0)
+        .await
+        .unwrap();
+    // Two people open the form at version 1; the assessment is closed; one saves.
+    app.close_assessment(&access, None).await.unwrap();
+    let theirs = app
+        .save_answer(&access, &criterion, &answer("implemented"), first.version)
+        .await
+        .unwrap();
+    assert_eq!(theirs.version, first.version + 1);
+    // The other form, still at version 1, is refused with the current value.
+    let stale = app
+        .save_answer(
+            &access,
+            &criterion,
+            &answer("not_applicable_but_wrong"),
+            first.version,
+        )
+        .await;
+    assert!(matches!(stale, Err(Error::Invalid { .. })), "{stale:?}");
+    let stale = app
+        .save_answer(&access, &criterion, &answer("largely"), first.version)
+        .await;
+    match stale {
+        Err(Error::Stale(current)) => match *current {
+            Current::Answer(Some(a)) => {
+                assert_eq!(a.status, "implemented");
+                assert_eq!(a.version, theirs.version);
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("a stale save must be refused: {other:?}"),
+    }
+}
+
+async fn an_unknown_version_is_stale_not_an_error(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let criterion = app.catalog().sub_practices[0].criteria[0].id.to_string();
+    let r = app
+        .save_answer(&access, &criterion, &answer("partial"), 7)
+        .await;
+    assert!(
+        matches!(&r, Err(Error::Stale(c)) if **c == Current::Answer(None)),
+        "{r:?}"
+    );
+    let r = app
+        .save_action(
+            &access,
+            app.catalog().sub_practices[0].actions[0].id.as_str(),
+            &hicp_app::ActionInput {
+                owner: None,
+                due_on: None,
+                status: hicp_app::ActionStatus::InProgress,
+                reason: None,
+            },
+            3,
+            None,
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(Error::Stale(c)) if **c == Current::Action(None)),
+        "{r:?}"
+    );
+    let r = app
+        .save_answer(&access, &criterion, &answer("partial"), -1)
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(Error::Invalid {
+                field: "version",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+async fn concurrent_setups_create_one_administrator(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.setup(&format!("admin{i}@clinic.example"), "Admin", PASSWORD)
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::SetupDone) => {}
+            Err(e) => panic!("a setup failed otherwise: {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let users = app.users(&app.operator()).await.unwrap();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert!(users[0].is_admin);
+}
+
+/// The large example file, as a hospital would import it.
+fn hospital_file() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/community-hospital.yaml"
+    ))
+    .unwrap()
+}
+
+async fn an_import_racing_a_close_is_all_or_nothing(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, _) = clinic(&app).await;
+    let text = hospital_file();
+    for round in 0..4 {
+        let admin = app.installation_admin(&who).unwrap();
+        let org = app
+            .create_organization(&admin, &format!("Hospital {round}"), &Profile::default())
+            .await
+            .unwrap();
+        let access = app.org_access::<Edit>(&who, org.id.as_str()).await.unwrap();
+        let import = {
+            let (app, access, text) = (app.clone(), access.clone(), text.clone());
+            tokio::spawn(async move { app.import_answers(&access, "hospital.yaml", &text).await })
+        };
+        let close = {
+            let (app, access) = (app.clone(), access.clone());
+            tokio::spawn(async move { app.close_assessment(&access, None).await })
+        };
+        let imported = import
+            .await
+            .unwrap()
+            .expect("the import succeeds, before or after");
+        let closed = close.await.unwrap().unwrap();
+        let snapshot = closed.snapshot.unwrap();
+        let read = app.org_access::<Read>(&who, org.id.as_str()).await.unwrap();
+        let then = app.assessment(&read, &snapshot).await.unwrap();
+        let now = app.assessment(&read, &closed.next).await.unwrap();
+        // All or nothing: the snapshot has none of the file or all of it, and the current
+        // assessment has all of it either way.
+        assert!(
+            then.answers.is_empty() || then.answers.len() == imported.changed,
+            "round {round}: snapshot has {} of {} answers",
+            then.answers.len(),
+            imported.changed
+        );
+        assert_eq!(now.answers.len(), imported.changed, "round {round}");
+        // The snapshot's stored counts agree with its rows (it was scored in the close).
+        let stored = Snapshot::parse(snapshot.snapshot_json.as_deref()).unwrap();
+        let answered = app
+            .answers_of(&read, &then)
+            .criteria
+            .values()
+            .filter(|a| a.status != Status::NotStarted)
+            .count();
+        assert_eq!(stored.answered, answered, "round {round}");
+    }
+}
+
+async fn saves_racing_a_close_are_never_lost(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let criteria: Vec<String> = app.catalog().sub_practices[..4]
+        .iter()
+        .flat_map(|s| s.criteria.iter().map(|c| c.id.to_string()))
+        .take(12)
+        .collect();
+    let mut saves = Vec::new();
+    for c in criteria.clone() {
+        let (app, access) = (app.clone(), access.clone());
+        saves.push(tokio::spawn(async move {
+            app.save_answer(&access, &c, &answer("largely"), 0).await
+        }));
+    }
+    let close = {
+        let (app, access) = (app.clone(), access.clone());
+        tokio::spawn(async move { app.close_assessment(&access, None).await })
+    };
+    for s in saves {
+        s.await
+            .unwrap()
+            .expect("every save lands, before or after the close");
+    }
+    let closed = close.await.unwrap().unwrap();
+    let now = app.assessment(&access, &closed.next).await.unwrap();
+    for c in &criteria {
+        assert!(
+            now.answers
+                .iter()
+                .any(|a| &a.criterion_id == c && a.status == "largely"),
+            "{c} was lost"
+        );
+    }
+}
+
+async fn roles_bound_what_a_context_allows(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let manage = access.at::<Manage>().unwrap();
+    let added = app
+        .add_member(
+            &manage,
+            "viewer@clinic.example",
+            "Vera",
+            hicp_app::Role::Viewer,
+            PASSWORD,
+        )
+        .await
+        .unwrap();
+    assert!(added.created);
+    let signed = app
+        .sign_in("viewer@clinic.example", PASSWORD)
+        .await
+        .unwrap();
+    let (viewer, _) = app.session(&signed.secret).await.unwrap().unwrap();
+    let org = access.org_id().as_str();
+    assert!(app.org_access::<Read>(&viewer, org).await.is_ok());
+    assert!(matches!(
+        app.org_access::<Edit>(&viewer, org).await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        app.installation_admin(&viewer),
+        Err(Error::Forbidden)
+    ));
+    // Another organization is not found for her, whatever its id.
+    let admin = app.installation_admin(access.principal()).unwrap();
+    let other = app
+        .create_organization(&admin, "Other clinic", &Profile::default())
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.org_access::<Read>(&viewer, other.id.as_str()).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        app.org_access::<Read>(&viewer, "no-such-org").await,
+        Err(Error::NotFound)
+    ));
+}
