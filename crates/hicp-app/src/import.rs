@@ -3,11 +3,13 @@
 use crate::access::{Edit, OrgAccess};
 use crate::assessment::{EvidenceUpload, add_evidence_in, open_assessment};
 use crate::error::{Error, Result};
-use crate::orgs::{TierSource, set_tier_in, set_weights_in, threat_weights_of};
+use crate::orgs::{StoredProfile, TierSource, set_tier_in, set_weights_in, threat_weights_of};
 use crate::{App, store_date, today};
 use hicp_core::assessment::parse;
 use hicp_core::catalog::Tier;
-use hicp_store::{AnswerInput, Conflict, EvidenceContent, NewAuditEntry, Role, StoreError};
+use hicp_store::{
+    AnswerInput, Conflict, EvidenceContent, NewAuditEntry, OrganizationUpdate, Role, StoreError,
+};
 use std::collections::HashSet;
 
 /// What an import did.
@@ -29,6 +31,8 @@ pub struct ImportOutcome {
     pub links_added: usize,
     /// Evidence entries not imported because they are not web links.
     pub evidence_skipped: usize,
+    /// The file's organization profile replaced the organization's (admins only).
+    pub profile_changed: bool,
     /// The file's threat weights replaced the organization's.
     pub weights_changed: bool,
     /// The file's threat weights differ but were not taken (only an admin sets them).
@@ -39,7 +43,8 @@ impl App {
     /// Imports an answers file into the open assessment, all or nothing: an invalid file
     /// (`InvalidFile`, with every problem located) or a refusal changes nothing, and so
     /// does a failure halfway. A file of another tier changes the organization's tier, and
-    /// its threat weights replace the organization's; both need an admin.
+    /// its profile and threat weights replace the organization's; all three need an admin
+    /// (a tier change by anyone else is refused; profile and weights are then left alone).
     pub async fn import_answers(
         &self,
         access: &OrgAccess<Edit>,
@@ -61,15 +66,46 @@ impl App {
         let access = access.with_org(org);
         let by = &access.user().id.clone();
 
+        // An admin's import also brings the file's profile (what the tier is decided on).
+        let file_profile = StoredProfile::from_profile(&a.profile);
+        let mut profile_changed = false;
+        let access = if access.role() == Role::Admin
+            && file_profile != StoredProfile::default()
+            && file_profile != StoredProfile::of(access.org())
+        {
+            let json =
+                serde_json::to_string(&file_profile).map_err(|e| Error::Internal(e.to_string()))?;
+            let org = access.org();
+            let org = tx
+                .update_organization(
+                    &org.id,
+                    &OrganizationUpdate {
+                        name: &org.name,
+                        profile_json: Some(&json),
+                        tier: org.tier.as_deref(),
+                        tier_reason: org.tier_reason.as_deref(),
+                        tier_overridden: org.tier_overridden,
+                    },
+                    by,
+                )
+                .await?;
+            profile_changed = true;
+            out.profile_changed = true;
+            access.with_org(org)
+        } else {
+            access
+        };
         if a.tier != access.tier() && access.role() != Role::Admin {
             return Err(Error::TierNeedsAdmin {
                 file: a.tier,
                 org: access.tier(),
             });
         }
-        let access = if a.tier != access.tier() {
+        let access = if a.tier != access.tier() || profile_changed {
             let org = set_tier_in(&mut tx, &access, a.tier, TierSource::Import).await?;
-            out.tier_changed_from = Some(access.tier());
+            if a.tier != access.tier() {
+                out.tier_changed_from = Some(access.tier());
+            }
             access.with_org(org)
         } else {
             access

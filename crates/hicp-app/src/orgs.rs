@@ -26,14 +26,14 @@ pub struct StoredProfile {
 }
 
 impl StoredProfile {
-    fn of(org: &Organization) -> StoredProfile {
+    pub(crate) fn of(org: &Organization) -> StoredProfile {
         org.profile_json
             .as_deref()
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default()
     }
 
-    fn from_profile(p: &Profile) -> StoredProfile {
+    pub(crate) fn from_profile(p: &Profile) -> StoredProfile {
         StoredProfile {
             org_type: p.org_type.map(|t| t.name().to_owned()),
             physicians: p.physicians,

@@ -6,7 +6,7 @@ mod support;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::cli::{example, run_ok};
+use support::cli::{EXAMPLES, example, run_ok};
 use support::web::*;
 use support::{Backend, Database, Server};
 
@@ -15,6 +15,7 @@ on_both_backends!(
     tokens_are_scoped_and_errors_are_problem_details,
     an_invalid_answers_file_changes_nothing,
     evidence_uploads_downloads_and_deletes,
+    scores_and_plan_equal_the_command_lines,
 );
 
 /// A token for `email`, from the command line.
@@ -399,4 +400,48 @@ async fn evidence_uploads_downloads_and_deletes(b: Backend) {
         .send(a.c.delete(s.url(&format!("/api/v1/orgs/{org}/evidence/{id}"))))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// For each example file imported through the API, `GET /scores` and `GET /plan` are the
+/// JSON of `hicp assess` and `hicp plan` on the same file: one engine, one answer.
+async fn scores_and_plan_equal_the_command_lines(b: Backend) {
+    let (db, s) = setup(b).await;
+    let a = api(&s, token(&db, "dana@clinic.example", false));
+    let today = time_today();
+    for name in EXAMPLES {
+        let path = example(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let org_name = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name:"))
+            .map(|n| n.trim().trim_matches('"').to_owned())
+            .unwrap();
+        let (status, _, org) = a.post_json("/api/v1/orgs", json!({"name": org_name})).await;
+        assert_eq!(status, StatusCode::CREATED, "{org}");
+        let org = org["id"].as_str().unwrap().to_owned();
+        let (status, _, summary) = a
+            .put_yaml(&format!("/api/v1/orgs/{org}/answers-file"), text)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{name}: {summary}");
+        for (what, args) in [("scores", "assess"), ("plan", "plan")] {
+            let (status, _, got) = a.get(&format!("/api/v1/orgs/{org}/{what}")).await;
+            assert_eq!(status, StatusCode::OK, "{name} {what}");
+            let cli: Value = serde_json::from_str(&run_ok(&[
+                args, &path, "--format", "json", "--as-of", &today,
+            ]))
+            .unwrap();
+            assert_eq!(
+                got, cli,
+                "{name}: the API's {what} differ from `hicp {args}`"
+            );
+        }
+    }
+}
+
+fn time_today() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

@@ -113,7 +113,7 @@ pub fn openapi_document() -> serde_json::Value {
 async fn openapi_json() -> Response {
     match ApiDoc::openapi().to_pretty_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(e) => Problem::internal(&e).into_response(),
+        Err(e) => ApiError::internal(&e).into_response(),
     }
 }
 
@@ -178,30 +178,34 @@ pub struct FieldError {
     pub message: String,
 }
 
-impl Problem {
-    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Problem {
-        Problem {
+/// An error of the API: problem details, boxed (they are large and errors are rare).
+#[derive(Debug)]
+pub struct ApiError(pub Box<Problem>);
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> ApiError {
+        ApiError(Box::new(Problem {
             kind: format!("urn:hicp:problem:{kind}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
             current: None,
             errors: Vec::new(),
-        }
+        }))
     }
 
-    pub fn internal(e: &dyn std::error::Error) -> Problem {
+    pub fn internal(e: &dyn std::error::Error) -> ApiError {
         tracing::error!(error = %chain(e), "request failed");
-        Problem::new(
+        ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Something went wrong on our side; nothing was changed by the part that failed.",
         )
     }
 
-    fn bad_field(status: StatusCode, field: &str, message: String) -> Problem {
-        let mut p = Problem::new(status, "invalid-value", message.clone());
-        p.errors.push(FieldError {
+    fn bad_field(status: StatusCode, field: &str, message: String) -> ApiError {
+        let mut p = ApiError::new(status, "invalid-value", message.clone());
+        p.0.errors.push(FieldError {
             field: field.to_owned(),
             line: None,
             column: None,
@@ -211,10 +215,11 @@ impl Problem {
     }
 }
 
-impl IntoResponse for Problem {
+impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut r = (status, axum::Json(&self)).into_response();
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = (status, axum::Json(&*self.0)).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -227,26 +232,26 @@ impl IntoResponse for Problem {
     }
 }
 
-impl From<Error> for Problem {
-    fn from(e: Error) -> Problem {
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
         match e {
-            Error::NotFound => Problem::new(
+            Error::NotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not-found",
                 "No such thing, or no access to it.",
             ),
-            Error::Forbidden => Problem::new(
+            Error::Forbidden => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "Your role or token does not allow this.",
             ),
-            Error::Invalid { field, problem } => Problem::bad_field(
+            Error::Invalid { field, problem } => ApiError::bad_field(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 field,
                 problem_words(field, &problem),
             ),
             Error::InvalidFile(e) => {
-                let mut p = Problem::new(
+                let mut p = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid-answers-file",
                     format!(
@@ -254,7 +259,7 @@ impl From<Error> for Problem {
                         e.diagnostics.len()
                     ),
                 );
-                p.errors = e
+                p.0.errors = e
                     .diagnostics
                     .iter()
                     .map(|d| FieldError {
@@ -266,7 +271,7 @@ impl From<Error> for Problem {
                     .collect();
                 p
             }
-            Error::TierNeedsAdmin { file, org } => Problem::new(
+            Error::TierNeedsAdmin { file, org } => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "tier-needs-admin",
                 format!(
@@ -276,12 +281,12 @@ impl From<Error> for Problem {
                 ),
             ),
             Error::Stale(current) => {
-                let mut p = Problem::new(
+                let mut p = ApiError::new(
                     StatusCode::CONFLICT,
                     "stale-version",
                     "Someone else saved first, or the version is unknown: the current value is in `current`.",
                 );
-                p.current = Some(match *current {
+                p.0.current = Some(match *current {
                     Current::Answer(a) => a.map_or(serde_json::Value::Null, |a| {
                         serde_json::to_value(v1::AnswerOut::from_stored(&a)).unwrap_or_default()
                     }),
@@ -291,32 +296,32 @@ impl From<Error> for Problem {
                 });
                 p
             }
-            Error::AssessmentClosed => Problem::new(
+            Error::AssessmentClosed => ApiError::new(
                 StatusCode::CONFLICT,
                 "assessment-closed",
                 "The assessment was closed; try again on the new one.",
             ),
             Error::SetupDone | Error::Throttled | Error::BadCredentials => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
-            e @ (Error::Store(_) | Error::Internal(_)) => Problem::internal(&e),
+            e @ (Error::Store(_) | Error::Internal(_)) => ApiError::internal(&e),
         }
     }
 }
 
-impl From<AppError> for Problem {
-    fn from(e: AppError) -> Problem {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
         match e {
             AppError::NotFound => Error::NotFound.into(),
             AppError::Forbidden | AppError::Csrf(_) => Error::Forbidden.into(),
-            AppError::BadRequest(m) => Problem::new(StatusCode::BAD_REQUEST, "bad-request", m),
-            AppError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
-            e @ AppError::Internal(_) => Problem::internal(&e),
+            AppError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad-request", m),
+            AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            e @ AppError::Internal(_) => ApiError::internal(&e),
         }
     }
 }
 
-pub type ApiResult<T> = Result<T, Problem>;
+pub type ApiResult<T> = Result<T, ApiError>;
 
 // ---------------------------------------------------------------------------------------
 // Authentication and common extractors
@@ -326,11 +331,11 @@ pub type ApiResult<T> = Result<T, Problem>;
 pub struct Caller(pub Principal);
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = Problem;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let unauthorized = || {
-            Problem::new(
+            ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "Send a personal API token: Authorization: Bearer hicp_...",
@@ -365,24 +370,24 @@ pub struct Page {
 }
 
 impl FromRequestParts<AppState> for Page {
-    type Rejection = Problem;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Query(q) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| {
-                Problem::new(
+                ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "bad-query",
                     "The query string cannot be read.",
                 )
             })?;
-        let num = |name: &str, min: u32, max: u32| -> Result<Option<u32>, Problem> {
+        let num = |name: &str, min: u32, max: u32| -> Result<Option<u32>, ApiError> {
             match q.get(name) {
                 None => Ok(None),
                 Some(v) => match v.parse::<u32>() {
                     Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                    _ => Err(Problem::bad_field(
+                    _ => Err(ApiError::bad_field(
                         StatusCode::BAD_REQUEST,
                         name,
                         format!("{name}: a whole number from {min} to {max}."),
@@ -430,16 +435,16 @@ impl Page {
 pub struct JsonBody<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for JsonBody<T> {
-    type Rejection = Problem;
+    type Rejection = ApiError;
 
-    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Problem> {
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
         if !is_json {
-            return Err(Problem::new(
+            return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Send the body as application/json.",
@@ -448,19 +453,19 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Js
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| {
-                Problem::new(
+                ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "bad-body",
                     "The body cannot be read.",
                 )
             })?;
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            let mut p = Problem::new(
+            let mut p = ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad-json",
                 format!("The body is not the JSON expected: {e}"),
             );
-            p.errors.push(FieldError {
+            p.0.errors.push(FieldError {
                 field: "body".into(),
                 line: Some(e.line() as u64),
                 column: Some(e.column() as u64),

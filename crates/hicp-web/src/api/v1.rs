@@ -1,7 +1,7 @@
 //! The `/api/v1` operations. Each one authorizes through the application layer and calls
 //! one use case (or reads), like the pages do.
 
-use super::{ApiResult, Caller, FieldError, JsonBody, List, Page, Problem};
+use super::{ApiError, ApiResult, Caller, FieldError, JsonBody, List, Page, Problem};
 use crate::AppState;
 use crate::pages::reports::{Export, export};
 use axum::Router;
@@ -133,7 +133,7 @@ pub async fn create_org(
     let org_type = match p.org_type.as_deref() {
         None => None,
         Some(t) => Some(OrgType::from_name(t).ok_or_else(|| {
-            Problem::from(hicp_app::Error::Invalid {
+            ApiError::from(hicp_app::Error::Invalid {
                 field: "org_type",
                 problem: hicp_app::Problem::Unknown,
             })
@@ -316,7 +316,7 @@ pub async fn save_answer(
                 .ok()
                 .and_then(hicp_app::store_date)
                 .ok_or_else(|| {
-                    Problem::from(hicp_app::Error::Invalid {
+                    ApiError::from(hicp_app::Error::Invalid {
                         field: "in_place_since",
                         problem: hicp_app::Problem::Malformed,
                     })
@@ -351,6 +351,8 @@ pub struct ImportSummary {
     pub opted_in: usize,
     pub links_added: usize,
     pub evidence_skipped: usize,
+    /// The file's organization profile now applies (admins only).
+    pub profile_changed: bool,
     pub weights_changed: bool,
     pub weights_ignored: bool,
 }
@@ -366,6 +368,7 @@ impl From<ImportOutcome> for ImportSummary {
             opted_in: o.opted_in,
             links_added: o.links_added,
             evidence_skipped: o.evidence_skipped,
+            profile_changed: o.profile_changed,
             weights_changed: o.weights_changed,
             weights_ignored: o.weights_ignored,
         }
@@ -409,19 +412,19 @@ pub async fn import_answers_file(
             .any(|t| ct.starts_with(t))
         });
     if !yaml {
-        return Err(Problem::new(
+        return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Send the answers file as application/yaml.",
         ));
     }
     let Ok(text) = std::str::from_utf8(&body) else {
-        let mut p = Problem::new(
+        let mut p = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-answers-file",
             "The file is not UTF-8 text.",
         );
-        p.errors.push(FieldError {
+        p.0.errors.push(FieldError {
             field: "body".into(),
             line: None,
             column: None,
@@ -515,7 +518,7 @@ pub async fn close_snapshot(
     let access = state.app.org_access::<Edit>(&who, &org).await?;
     let closed = state.app.close_assessment(&access, None).await?;
     let Some(snapshot) = closed.snapshot else {
-        return Err(Problem::internal(&hicp_app::Error::Internal(
+        return Err(ApiError::internal(&hicp_app::Error::Internal(
             "a close without a snapshot".into(),
         )));
     };
@@ -616,8 +619,8 @@ pub async fn list_evidence(
     ))
 }
 
-fn form_problem(field: &str, message: &str) -> Problem {
-    Problem::bad_field(
+fn form_problem(field: &str, message: &str) -> ApiError {
+    ApiError::bad_field(
         StatusCode::UNPROCESSABLE_ENTITY,
         field,
         format!("{field}: {message}"),
@@ -647,14 +650,14 @@ pub async fn upload_evidence(
 ) -> ApiResult<Response> {
     let access = state.app.org_access::<Edit>(&who, &org).await?;
     let mut form = form.map_err(|_| {
-        Problem::new(
+        ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Send the evidence as multipart/form-data.",
         )
     })?;
     let unreadable = || {
-        Problem::new(
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad-body",
             "The form cannot be read (or the file is too large).",
@@ -684,7 +687,7 @@ pub async fn upload_evidence(
             _ => {}
         }
     }
-    let date = |field: &str, v: Option<String>| -> Result<Option<hicp_app::Date>, Problem> {
+    let date = |field: &str, v: Option<String>| -> Result<Option<hicp_app::Date>, ApiError> {
         match v {
             None => Ok(None),
             Some(s) => hicp_core::assessment::Date::parse(&s)

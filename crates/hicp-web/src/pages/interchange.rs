@@ -311,6 +311,9 @@ async fn run_import(
             plural(out.evidence_skipped, "it is", "they are")
         ));
     }
+    if out.profile_changed {
+        notes.push("The organization's profile (its size and kind) now follows the file.".into());
+    }
     if out.weights_changed {
         notes.push(
             "The file's threat weights now apply to this organization's scores and plan.".into(),
