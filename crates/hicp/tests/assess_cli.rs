@@ -139,6 +139,30 @@ fn snapshots_of_assess_and_plan_for_the_examples() {
     insta::assert_snapshot!("plan_small-clinic_markdown", md);
 }
 
+/// The JSON of `assess`, `plan` and `--explain` is an interface for scripts: pinned byte for
+/// byte, so that moving its shapes between crates cannot change it unnoticed.
+#[test]
+fn snapshots_of_assess_and_plan_json_for_the_examples() {
+    for name in EXAMPLES {
+        let ex = example(name);
+        let assess = run_ok(&["assess", &ex, "--format", "json", "--as-of", AS_OF]);
+        insta::assert_snapshot!(format!("assess_json_{name}"), portable(assess));
+        let plan = run_ok(&["plan", &ex, "--format", "json", "--as-of", AS_OF]);
+        insta::assert_snapshot!(format!("plan_json_{name}"), plan);
+    }
+    let explain = run_ok(&[
+        "assess",
+        &example("small-clinic"),
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+        "--explain",
+        "9.S.A",
+    ]);
+    insta::assert_snapshot!("explain_json_small-clinic_9.S.A", explain);
+}
+
 #[test]
 fn explain_shows_how_a_score_was_reached() {
     let out = run_ok(&[
