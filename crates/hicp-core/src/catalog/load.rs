@@ -75,13 +75,8 @@ impl Loader {
     }
 
     fn at(&mut self, loc: &Location, field: impl Into<String>, message: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: loc.line(),
-            column: loc.column(),
-            field: field.into(),
-            message: message.into(),
-        });
+        self.diags
+            .push(Diagnostic::at(&self.file, loc, field, message));
     }
 
     fn whole_file(&mut self, path: &str, field: &str, message: impl Into<String>) {
@@ -98,19 +93,11 @@ impl Loader {
         match serde_saphyr::from_str::<T>(text) {
             Ok(v) => Some(v),
             Err(e) => {
-                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                let mut message = first_line(&e.without_snippet().to_string());
-                let suffix = format!(" at line {line}, column {column}");
-                if let Some(stripped) = message.strip_suffix(&suffix) {
-                    message = stripped.to_owned();
+                let mut d = Diagnostic::yaml(&self.show(path), &e);
+                if let Some(key) = key_on_line(text, d.line) {
+                    d.field = key.to_owned();
                 }
-                self.diags.push(Diagnostic {
-                    file: self.show(path),
-                    line,
-                    column,
-                    field: key_on_line(text, line).unwrap_or("(yaml)").to_owned(),
-                    message,
-                });
+                self.diags.push(d);
                 None
             }
         }
@@ -1054,8 +1041,4 @@ fn key_on_line(text: &str, line: u64) -> Option<&str> {
     let (key, _) = l.split_once(':')?;
     let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some(key)
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().trim().to_owned()
 }
