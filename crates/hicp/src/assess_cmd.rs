@@ -523,17 +523,12 @@ fn assess_text(c: &Catalog, a: &Answers, s: &Scores, r: &RspReport, md: bool) ->
     );
     let mut t = table(&["function", "name", "score", "categories covered"]);
     for f in s.csf.iter().filter(|x| x.level == CsfLevel::Function) {
-        let cats: Vec<String> = s
-            .csf
-            .iter()
-            .filter(|x| {
-                x.level == CsfLevel::Category
-                    && x.id.starts_with(&format!("{}.", f.id))
-                    && !x.sub_practices.is_empty()
-            })
-            .map(|x| format!("{} {}", x.id, show(x.score)))
-            .collect();
-        t.add_row([f.id.clone(), f.name.clone(), show(f.score), cats.join(", ")]);
+        t.add_row([
+            f.id.clone(),
+            f.name.clone(),
+            show(f.score),
+            s.csf_categories_covered(&f.id),
+        ]);
     }
     let _ = writeln!(out, "{t}");
 
