@@ -6,6 +6,7 @@ use super::diagnostic::{CatalogError, Diagnostic, did_you_mean};
 use super::dto::{self, S};
 use super::ids::{ActionId, CriterionId, SubPracticeId, ThreatId, Tier};
 use super::model::*;
+use crate::assessment::Date;
 use serde_saphyr::Location;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -572,11 +573,17 @@ impl Loader {
         }
         let title = self.text(&f.title, "title");
         let summary = self.text(&f.summary, "summary");
+        let version_date = Date::parse(&f.version_date.value).unwrap_or_else(|e| {
+            self.at(&f.version_date.referenced, "version_date", e.to_string());
+            // Never seen: a catalog with a problem is refused.
+            Date::from_days(0).expect("day 0 is a date")
+        });
         let meta = CatalogMeta {
             id: f.id.value,
             title,
             edition: f.edition,
             version: f.version,
+            version_date,
             summary,
             sources: f.sources,
             tiers: TierRules { rules },
