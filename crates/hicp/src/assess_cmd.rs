@@ -1,5 +1,6 @@
 //! `hicp init`, `hicp assess` and `hicp plan`: read the answers file, call the assessment
-//! engine in hicp-core, print.
+//! engine in hicp-core, print. JSON and CSV come from hicp-interop, the same code as the web
+//! app's downloads.
 
 use crate::catalog_cmd::TierArg;
 use crate::text::wrap;
@@ -9,15 +10,16 @@ use clap::{Args, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets};
 use hicp_core::assessment::explain::explain;
 use hicp_core::assessment::plan::{
-    CAPACITY_30_DAYS, CAPACITY_90_DAYS, ESSENTIAL_BOOST, Horizon, KEY_CREDIT, PlanItem, plan,
+    CAPACITY_30_DAYS, CAPACITY_90_DAYS, ESSENTIAL_BOOST, Horizon, KEY_CREDIT,
 };
-use hicp_core::assessment::rsp::{RspReport, rsp};
-use hicp_core::assessment::scoring::{CsfLevel, MappedScore, round1, show};
+use hicp_core::assessment::scoring::{CsfLevel, show};
 use hicp_core::assessment::sizing::{OrgType, Profile, classify};
 use hicp_core::assessment::template::template;
-use hicp_core::assessment::{Answers, Date, Scores, parse, score};
+use hicp_core::assessment::{Answers, Date, parse};
 use hicp_core::catalog::{Catalog, Tier, nearest};
-use serde_json::{Value, json};
+use hicp_interop::assessment::Assessed;
+use hicp_interop::{assessment_json, sheets};
+use serde_json::Value;
 use std::fmt::Write as _;
 use std::io::{BufRead, Write as _};
 use std::path::{Path, PathBuf};
@@ -82,6 +84,7 @@ pub enum AssessFormat {
 pub enum PlanFormat {
     Table,
     Json,
+    /// The same CSV as `hicp report --format csv` and the web app's plan download.
     Csv,
     Markdown,
 }
@@ -292,13 +295,11 @@ pub fn assess(args: AssessArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
     let c = source::catalog(catalog_dir)?;
     let date = as_of(args.as_of.as_deref())?;
     let answers = load(&args.file, &c, date)?;
-    let scores = score(&c, &answers);
+    let a = Assessed::new(&c, &answers, date);
     if let Some(id) = &args.explain {
-        let e = explain(&c, &answers, &scores, id).map_err(|e| InvalidInput(e.to_string()))?;
+        let e = explain(&c, &answers, &a.scores, id).map_err(|e| InvalidInput(e.to_string()))?;
         match args.format {
-            AssessFormat::Json => print_json(&json!({
-                "id": e.id, "title": e.title, "score": e.score.map(round1), "lines": e.lines,
-            }))?,
+            AssessFormat::Json => print_json(&assessment_json::explanation(&e))?,
             _ => {
                 println!("{} {}: {}", e.id, wrap(&e.title, WIDTH, 0), show(e.score));
                 for l in &e.lines {
@@ -308,15 +309,14 @@ pub fn assess(args: AssessArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
         }
         return Ok(());
     }
-    let report = rsp(&c, &answers, date);
     match args.format {
-        AssessFormat::Json => print_json(&assess_json(&c, &answers, &scores, &report)),
+        AssessFormat::Json => print_json(&assessment_json::assessment(&a)),
         AssessFormat::Table => {
-            print!("{}", assess_text(&c, &answers, &scores, &report, false));
+            print!("{}", assess_text(&a, false));
             Ok(())
         }
         AssessFormat::Markdown => {
-            print!("{}", assess_text(&c, &answers, &scores, &report, true));
+            print!("{}", assess_text(&a, true));
             Ok(())
         }
     }
@@ -326,17 +326,21 @@ pub fn plan_cmd(args: PlanArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
     let c = source::catalog(catalog_dir)?;
     let date = as_of(args.as_of.as_deref())?;
     let answers = load(&args.file, &c, date)?;
-    let scores = score(&c, &answers);
-    let items = plan(&c, &scores);
+    let a = Assessed::new(&c, &answers, date);
     match args.format {
-        PlanFormat::Json => print_json(&Value::Array(items.iter().map(plan_item_json).collect())),
-        PlanFormat::Csv => write_csv(&items),
+        PlanFormat::Json => print_json(&assessment_json::plan(&a)),
+        PlanFormat::Csv => {
+            let mut out = std::io::stdout().lock();
+            sheets::plan_csv(&a, &mut out)?;
+            out.flush()?;
+            Ok(())
+        }
         PlanFormat::Table => {
-            print!("{}", plan_text(&answers, &scores, &items, false));
+            print!("{}", plan_text(&a, false));
             Ok(())
         }
         PlanFormat::Markdown => {
-            print!("{}", plan_text(&answers, &scores, &items, true));
+            print!("{}", plan_text(&a, true));
             Ok(())
         }
     }
@@ -347,79 +351,6 @@ fn print_json(v: &Value) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut stdout, v)?;
     writeln!(stdout)?;
     Ok(())
-}
-
-fn score_json(s: Option<f64>) -> Value {
-    s.map_or(Value::Null, |v| json!(round1(v)))
-}
-
-fn tier_source(a: &Answers) -> String {
-    match (a.tier_override, a.sizing.tier) {
-        (Some(t), Some(s)) if t != s => format!("set in the file (the profile suggests {s})"),
-        (Some(_), _) => "set in the file".to_owned(),
-        (None, _) => "from the profile".to_owned(),
-    }
-}
-
-fn mapped_json(m: &MappedScore) -> Value {
-    json!({
-        "id": m.id,
-        "name": m.name,
-        "status": m.status.name(),
-        "score": score_json(m.score),
-        "sub_practices": m.sub_practices.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
-    })
-}
-
-fn assess_json(c: &Catalog, a: &Answers, s: &Scores, r: &RspReport) -> Value {
-    let p = &a.profile;
-    json!({
-        "as_of": r.as_of.to_string(),
-        "catalog": c.meta.id,
-        "organization": {
-            "name": p.name, "type": p.org_type.map(|t| t.name()), "physicians": p.physicians,
-            "staffed_beds": p.staffed_beds, "workforce": p.workforce, "it_assets": p.it_assets,
-            "it_staff": p.it_staff, "security_staff": p.security_staff, "sites": p.sites,
-        },
-        "tier": a.tier.name(),
-        "tier_source": tier_source(a),
-        "sizing": a.sizing.explanation,
-        "opt_in": a.opt_in.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
-        "overall": score_json(s.overall),
-        "threats": s.threats.iter().map(|t| json!({
-            "id": t.id, "number": t.number, "name": t.name, "weight": t.weight, "score": score_json(t.score),
-        })).collect::<Vec<_>>(),
-        "practices": s.practices.iter().map(|p| json!({
-            "id": format!("P{}", p.number), "number": p.number, "name": p.name, "score": score_json(p.score),
-        })).collect::<Vec<_>>(),
-        "sub_practices": s.sub_practices.iter().map(|x| json!({
-            "id": x.id.as_str(), "practice": x.practice, "title": x.title, "opted_in": x.opted_in,
-            "score": score_json(x.score),
-            "criteria": x.criteria.iter().map(|cr| {
-                let mut v = json!({"id": cr.id, "status": cr.status.name(), "score": score_json(cr.score)});
-                if let Some(reason) = &cr.reason {
-                    v["reason"] = json!(reason);
-                }
-                v
-            }).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "csf": s.csf.iter().map(|x| json!({
-            "id": x.id, "name": x.name,
-            "level": match x.level { CsfLevel::Function => "function", CsfLevel::Category => "category" },
-            "score": score_json(x.score),
-            "sub_practices": x.sub_practices.iter().map(|y| y.as_str()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "cpg": s.cpg.iter().map(mapped_json).collect::<Vec<_>>(),
-        "hipaa": s.hipaa.iter().map(mapped_json).collect::<Vec<_>>(),
-        "rsp": r.sub_practices.iter().map(|x| json!({
-            "id": x.sub_practice.as_str(),
-            "in_place_12_months": x.in_place_12_months,
-            "since": x.since.map(|d| d.to_string()),
-            "qualifies_on": x.qualifies_on.map(|d| d.to_string()),
-            "notes": x.notes,
-        })).collect::<Vec<_>>(),
-        "rsp_practices": r.practices_qualifying,
-    })
 }
 
 fn table(header: &[&str]) -> Table {
@@ -438,7 +369,13 @@ fn heading(out: &mut String, md: bool, title: &str) {
     }
 }
 
-fn assess_text(c: &Catalog, a: &Answers, s: &Scores, r: &RspReport, md: bool) -> String {
+fn assess_text(assessed: &Assessed, md: bool) -> String {
+    let (c, a, s, r) = (
+        assessed.catalog,
+        assessed.answers,
+        &assessed.scores,
+        &assessed.rsp,
+    );
     let mut out = String::new();
     let name = a.profile.name.as_deref().unwrap_or("Unnamed organization");
     if md {
@@ -458,7 +395,7 @@ fn assess_text(c: &Catalog, a: &Answers, s: &Scores, r: &RspReport, md: bool) ->
             out,
             "Tier: {} ({}). Sizing: {}.{br}",
             a.tier,
-            tier_source(a),
+            assessed.tier_source(),
             a.sizing.explanation
         );
     } else {
@@ -466,7 +403,7 @@ fn assess_text(c: &Catalog, a: &Answers, s: &Scores, r: &RspReport, md: bool) ->
             out,
             "Tier: {} ({}; no sizing questions answered).{br}",
             a.tier,
-            tier_source(a)
+            assessed.tier_source()
         );
     }
     if !a.opt_in.is_empty() {
@@ -614,70 +551,8 @@ fn assess_text(c: &Catalog, a: &Answers, s: &Scores, r: &RspReport, md: bool) ->
     out
 }
 
-fn plan_item_json(i: &PlanItem) -> Value {
-    json!({
-        "rank": i.rank,
-        "sub_practice": i.sub_practice.as_str(),
-        "title": i.title,
-        "action": i.action.as_str(),
-        "text": i.text,
-        "then": i.then.iter().map(|(id, t)| json!({"id": id.as_str(), "text": t})).collect::<Vec<_>>(),
-        "effort": i.effort.name(),
-        "cost": i.cost,
-        "horizon": i.horizon.name(),
-        "score": round1(i.score),
-        "gain": (i.gain * 100.0).round() / 100.0,
-        "key_threats": i.key_threats.iter().map(|(t, c)| json!({"threat": t, "credit": (c * 100.0).round() / 100.0})).collect::<Vec<_>>(),
-        "key_threats_provenance": "derived",
-        "reduction": (i.reduction * 100.0).round() / 100.0,
-        "priority": (i.priority * 100.0).round() / 100.0,
-        "threat_gains": i.threat_gains.iter().map(|(t, g)| json!({"threat": t, "gain": (g * 100.0).round() / 100.0})).collect::<Vec<_>>(),
-        "unmet": i.unmet.iter().map(|(c, s)| json!({"id": c, "status": s.name()})).collect::<Vec<_>>(),
-        "after": i.after.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        "why": i.why,
-    })
-}
-
-fn write_csv(items: &[PlanItem]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-    w.write_record([
-        "rank",
-        "horizon",
-        "sub_practice",
-        "title",
-        "action",
-        "text",
-        "effort",
-        "cost",
-        "gain",
-        "reduction",
-        "priority",
-        "after",
-        "why",
-    ])?;
-    for i in items {
-        let after: Vec<&str> = i.after.iter().map(|p| p.as_str()).collect();
-        w.write_record([
-            i.rank.to_string(),
-            i.horizon.name().to_owned(),
-            i.sub_practice.to_string(),
-            i.title.clone(),
-            i.action.to_string(),
-            i.text.clone(),
-            i.effort.name().to_owned(),
-            i.cost.clone(),
-            format!("{:.2}", i.gain),
-            format!("{:.2}", i.reduction),
-            format!("{:.2}", i.priority),
-            after.join(" "),
-            i.why.clone(),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn plan_text(a: &Answers, s: &Scores, items: &[PlanItem], md: bool) -> String {
+fn plan_text(assessed: &Assessed, md: bool) -> String {
+    let (a, s, items) = (assessed.answers, &assessed.scores, &assessed.plan);
     let mut out = String::new();
     let name = a.profile.name.as_deref().unwrap_or("Unnamed organization");
     if md {

@@ -104,20 +104,50 @@ fn plan_json_lists_every_gap_once_with_rank_and_why() {
 }
 
 #[test]
-fn plan_csv_has_a_header_and_a_row_per_action() {
-    let out = run_ok(&[
-        "plan",
-        &example("small-clinic"),
-        "--format",
-        "csv",
-        "--as-of",
-        AS_OF,
+fn plan_csv_is_the_report_csv_with_a_row_per_action() {
+    let file = example("small-clinic");
+    let out = run_ok(&["plan", &file, "--format", "csv", "--as-of", AS_OF]);
+    // One layout made by one function: `hicp report --format csv` gives the same bytes.
+    let report = run_ok(&[
+        "report", &file, "--format", "csv", "--as-of", AS_OF, "-o", "-",
     ]);
+    assert_eq!(out, report);
     let mut rows = csv::Reader::from_reader(out.as_bytes());
     let headers = rows.headers().unwrap().clone();
     assert_eq!(&headers[0], "rank");
+    assert!(headers.iter().any(|h| h == "owners"));
     assert!(headers.iter().any(|h| h == "why"));
     assert_eq!(rows.records().count(), 18);
+}
+
+#[test]
+fn plan_csv_keeps_a_formula_typed_in_the_answers_file_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("answers.yaml");
+    let text = std::fs::read_to_string(example("small-clinic"))
+        .unwrap()
+        .replace(
+            "owner: Office manager",
+            "owner: '=HYPERLINK(\"http://example.com\")'",
+        );
+    std::fs::write(&file, text).unwrap();
+    let f = file.display().to_string();
+    let out = run_ok(&["plan", &f, "--format", "csv", "--as-of", AS_OF]);
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let owners = rows.headers().unwrap().iter().position(|h| h == "owners");
+    let owners = owners.expect("an owners column");
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r[owners].starts_with("'=HYPERLINK(")),
+        "{out}"
+    );
+    for r in &records {
+        for cell in r {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {out}");
+        }
+    }
 }
 
 #[test]
