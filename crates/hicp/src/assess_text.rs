@@ -6,7 +6,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use hicp_core::assessment::plan::{
     CAPACITY_30_DAYS, CAPACITY_90_DAYS, ESSENTIAL_BOOST, Horizon, KEY_CREDIT,
 };
-use hicp_core::assessment::scoring::{CsfLevel, show};
+use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_interop::assessment::Assessed;
 use std::fmt::Write as _;
 
@@ -17,6 +17,20 @@ fn table(header: &[&str]) -> Table {
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
+    t
+}
+
+/// HPH CPG goals or HIPAA standards: id, name, how well they are met, score.
+fn mapped_table<'a>(kind: &str, rows: impl Iterator<Item = &'a MappedScore>) -> Table {
+    let mut t = table(&[kind, "name", "status", "score"]);
+    for m in rows {
+        t.add_row([
+            m.id.clone(),
+            m.name.clone(),
+            m.status.name().to_owned(),
+            show(m.score),
+        ]);
+    }
     t
 }
 
@@ -133,27 +147,14 @@ pub(crate) fn assess_text(assessed: &Assessed, md: bool) -> String {
         md,
         "HPH Cybersecurity Performance Goals (our mapping)",
     );
-    let mut t = table(&["goal", "name", "status", "score"]);
-    for g in &s.cpg {
-        t.add_row([
-            g.id.clone(),
-            g.name.clone(),
-            g.status.name().to_owned(),
-            show(g.score),
-        ]);
-    }
+    let t = mapped_table("goal", s.cpg.iter());
     let _ = writeln!(out, "{t}");
 
     heading(&mut out, md, "HIPAA Security Rule standards (our mapping)");
-    let mut t = table(&["standard", "name", "status", "score"]);
-    for h in s.hipaa.iter().filter(|h| !h.sub_practices.is_empty()) {
-        t.add_row([
-            h.id.clone(),
-            h.name.clone(),
-            h.status.name().to_owned(),
-            show(h.score),
-        ]);
-    }
+    let t = mapped_table(
+        "standard",
+        s.hipaa.iter().filter(|h| !h.sub_practices.is_empty()),
+    );
     let _ = writeln!(out, "{t}");
     let not_mapped = s
         .hipaa
