@@ -29,6 +29,15 @@ const P6: &str = "practices/06-network-management.yaml";
 
 const CASES: &[Case] = &[
     Case {
+        name: "a version date that is not a day",
+        file: "catalog.yaml",
+        from: "version_date: 2026-11-28",
+        to: "version_date: 2026-11-31",
+        on_changed_line: true,
+        field: "version_date",
+        message: "\"2026-11-31\" is not a real calendar date",
+    },
+    Case {
         name: "unknown CPG goal, with the nearest id suggested",
         file: P1,
         from: "refs: [E2, E3]",

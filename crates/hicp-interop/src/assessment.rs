@@ -42,6 +42,15 @@ impl<'a> Assessed<'a> {
             .unwrap_or("Unnamed organization")
     }
 
+    /// Where the tier came from, in words: the file's `tier`, or the sizing of its profile.
+    pub fn tier_source(&self) -> String {
+        match (self.answers.tier_override, self.answers.sizing.tier) {
+            (Some(t), Some(s)) if t != s => format!("set in the file (the profile suggests {s})"),
+            (Some(_), _) => "set in the file".to_owned(),
+            (None, _) => "from the profile".to_owned(),
+        }
+    }
+
     /// The owners named on the open criteria of a sub-practice, in criterion order, once each.
     pub fn owners(&self, sub_practice: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -70,4 +79,9 @@ pub fn deadline(as_of: Date, horizon: Horizon) -> Date {
         Horizon::Months12 => as_of.add_years(1),
     };
     d.unwrap_or(as_of)
+}
+
+/// A plan figure (gain, credit, priority) as exports show it: two decimal places.
+pub(crate) fn two_places(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }

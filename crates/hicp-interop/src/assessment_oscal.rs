@@ -9,9 +9,9 @@
 //! the plan's UUID without reading it.
 
 use crate::assessment::{Assessed, deadline};
-use crate::oscal::{NS, OSCAL_VERSION, control_id};
+use crate::oscal::{NS, OSCAL_VERSION, control_id, stamp};
+use hicp_core::assessment::Status;
 use hicp_core::assessment::scoring::round1;
-use hicp_core::assessment::{Date, Status};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -31,11 +31,6 @@ fn line(s: &str) -> String {
     } else {
         t
     }
-}
-
-/// An OSCAL date-time: midnight UTC of a date.
-fn stamp(d: Date) -> String {
-    format!("{d}T00:00:00Z")
 }
 
 /// A prop in our namespace. OSCAL prop values may not be empty or start or end with space.

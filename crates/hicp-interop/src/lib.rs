@@ -1,10 +1,12 @@
 //! Exports of the HICP catalog and of assessments to interchange formats: JSON, CSV, XLSX
-//! and OSCAL (catalog, assessment plan, assessment results, POA&M).
+//! and OSCAL (catalog, assessment plan, assessment results, POA&M). The CLI and the web app
+//! both write every one of these through this crate.
 //!
 //! Serialization is a boundary: the domain types in `hicp-core` do not derive `Serialize`;
 //! the versioned shapes of each format live here.
 
 pub mod assessment;
+pub mod assessment_json;
 pub mod assessment_oscal;
 pub mod catalog_csv;
 pub mod catalog_json;

@@ -4,6 +4,7 @@
 //! parts, actions are `action` parts in our namespace, and every mapping is a prop whose
 //! `class` is its provenance, so an OSCAL reader can tell HICP's references from ours.
 
+use hicp_core::assessment::Date;
 use hicp_core::catalog::{Catalog, Mapping, SubPractice};
 use serde::Serialize;
 use uuid::Uuid;
@@ -193,9 +194,14 @@ fn control(catalog: &Catalog, s: &SubPractice) -> Control {
     }
 }
 
-/// The whole catalog as an OSCAL catalog document. `last_modified` is an RFC 3339 timestamp
-/// with a time zone; it is a parameter so that the same input gives the same output.
-pub fn catalog(catalog: &Catalog, last_modified: &str) -> Document {
+/// An OSCAL date-time: midnight UTC of a date.
+pub(crate) fn stamp(d: Date) -> String {
+    format!("{d}T00:00:00Z")
+}
+
+/// The whole catalog as an OSCAL catalog document. Its `last-modified` is the catalog's
+/// version date, not the clock: the same catalog always gives the same bytes.
+pub fn catalog(catalog: &Catalog) -> Document {
     let groups = catalog
         .practices
         .iter()
@@ -269,7 +275,7 @@ pub fn catalog(catalog: &Catalog, last_modified: &str) -> Document {
             uuid: Uuid::new_v5(&UUID_NS, format!("{}:{}", m.id, m.version).as_bytes()).to_string(),
             metadata: Metadata {
                 title: m.title.clone(),
-                last_modified: last_modified.to_owned(),
+                last_modified: stamp(m.version_date),
                 version: format!("{}-content-{}", m.id, m.version),
                 oscal_version: OSCAL_VERSION,
                 props: vec![our_prop("edition", &m.edition, None)],

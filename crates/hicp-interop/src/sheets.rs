@@ -3,7 +3,7 @@
 //! `=HYPERLINK(...)` typed into an answers file stays text in a spreadsheet program.
 
 use crate::ExportError;
-use crate::assessment::{Assessed, deadline};
+use crate::assessment::{Assessed, deadline, two_places};
 use crate::catalog_csv::safe_cell;
 use hicp_core::assessment::scoring::{CsfLevel, round1};
 use rust_xlsxwriter::{Format, Workbook};
@@ -31,7 +31,7 @@ impl Cell {
     }
 
     fn two_places(v: f64) -> Cell {
-        Cell::Number((v * 100.0).round() / 100.0)
+        Cell::Number(two_places(v))
     }
 
     /// The cell as CSV text.

@@ -1,5 +1,5 @@
 //! Reports of an assessment: the self-contained HTML report (with its SVG charts), the same
-//! report as PDF (typst as a library, no browser), and the
+//! report as PDF (typst as a library, no browser; cargo feature `pdf`, on by default), and the
 //! starter policy documents and incident response plan (`hicp templates`).
 //!
 //! Built from `hicp-core` (scores, plan, 12-month check) and `hicp-interop` (the assessed
@@ -8,6 +8,7 @@
 pub mod charts;
 pub mod html;
 pub mod model;
+#[cfg(feature = "pdf")]
 pub mod pdf;
 pub mod policies;
 

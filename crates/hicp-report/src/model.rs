@@ -310,17 +310,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             name: f.name.clone(),
             unverified: false,
             score: show(f.score),
-            detail: s
-                .csf
-                .iter()
-                .filter(|x| {
-                    x.level == CsfLevel::Category
-                        && x.id.starts_with(&format!("{}.", f.id))
-                        && !x.sub_practices.is_empty()
-                })
-                .map(|x| format!("{} {}", x.id, show(x.score)))
-                .collect::<Vec<_>>()
-                .join(", "),
+            detail: s.csf_categories_covered(&f.id),
         })
         .collect();
     let cpg = s

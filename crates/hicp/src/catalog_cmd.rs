@@ -158,11 +158,7 @@ pub fn run(cmd: CatalogCommand, catalog_dir: Option<&Path>) -> anyhow::Result<()
         CatalogCommand::Export { format, output } => {
             let bytes = match format {
                 ExportFormat::Json => serde_json::to_vec_pretty(&catalog_json::catalog(&c))?,
-                ExportFormat::Oscal => {
-                    let now =
-                        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-                    serde_json::to_vec_pretty(&oscal::catalog(&c, &now))?
-                }
+                ExportFormat::Oscal => serde_json::to_vec_pretty(&oscal::catalog(&c))?,
             };
             if output.as_os_str() == "-" {
                 std::io::stdout().write_all(&bytes)?;

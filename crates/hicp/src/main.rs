@@ -2,8 +2,11 @@
 //! domain, print. Exit codes: 0 success, 1 failure, 2 invalid input (catalog, answers file, id, usage).
 
 mod admin_cmd;
+mod answers_file;
 mod assess_cmd;
+mod assess_text;
 mod catalog_cmd;
+mod init_cmd;
 mod logging;
 mod ops_cmd;
 mod report_cmd;
@@ -35,7 +38,7 @@ enum Command {
     #[command(subcommand)]
     Catalog(catalog_cmd::CatalogCommand),
     /// Write a complete, commented answers file for a size tier (or ask the sizing questions).
-    Init(assess_cmd::InitArgs),
+    Init(init_cmd::InitArgs),
     /// Score an answers file: overall, threats, practices, CSF 2.0, HPH CPGs, HIPAA, 12-month practices.
     Assess(assess_cmd::AssessArgs),
     /// The prioritized action plan for an answers file: one action per gap, in 30/90/365-day horizons.
@@ -73,9 +76,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Catalog(cmd) => catalog_cmd::run(cmd, cli.catalog.as_deref()),
-        Command::Init(args) => assess_cmd::init(args, cli.catalog.as_deref()),
+        Command::Init(args) => init_cmd::init(args, cli.catalog.as_deref()),
         Command::Assess(args) => assess_cmd::assess(args, cli.catalog.as_deref()),
-        Command::Plan(args) => assess_cmd::plan_cmd(args, cli.catalog.as_deref()),
+        Command::Plan(args) => assess_cmd::plan(args, cli.catalog.as_deref()),
         Command::Report(args) => report_cmd::report(args, cli.catalog.as_deref()),
         Command::Templates(args) => report_cmd::templates(args, cli.catalog.as_deref()),
         Command::Serve(args) => serve_cmd::serve(args, cli.catalog.as_deref()),

@@ -2,7 +2,7 @@
 //! policies and the incident response plan): read the files, call hicp-report and
 //! hicp-interop, write.
 
-use crate::assess_cmd::{as_of, load};
+use crate::answers_file::{as_of, load};
 use crate::source;
 use anyhow::Context;
 use clap::{Args, ValueEnum};

@@ -167,6 +167,41 @@ fn export_writes_json_and_oscal() {
 }
 
 #[test]
+fn oscal_export_is_the_same_bytes_on_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |n: usize| {
+        let path = dir.path().join(format!("run{n}.json"));
+        hicp()
+            .args(["catalog", "export", "--format", "oscal", "-o"])
+            .arg(&path)
+            .assert()
+            .success();
+        std::fs::read(&path).unwrap()
+    };
+    let first = run(1);
+    // Long enough for a clock with one-second resolution to move on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = run(2);
+    assert!(first == second, "two OSCAL exports differ");
+    assert_eq!(
+        stdout(&["catalog", "export", "--format", "oscal", "-o", "-"]).as_bytes(),
+        first
+    );
+    // Dated by the catalog's version, which catalog.yaml states.
+    let yaml = include_str!("../../../catalog/hicp-2023/catalog.yaml");
+    let date = yaml
+        .lines()
+        .find_map(|l| l.strip_prefix("version_date:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("catalog.yaml has a version_date");
+    let v: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(
+        v["catalog"]["metadata"]["last-modified"],
+        format!("{date}T00:00:00Z")
+    );
+}
+
+#[test]
 fn check_accepts_the_built_in_catalog_and_rejects_a_broken_one() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog/hicp-2023");
     let ok = hicp().args(["catalog", "check", root]).output().unwrap();

@@ -291,22 +291,7 @@ pub fn parse(
             answers: None,
         }),
         Err(e) => {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            let message = e.without_snippet().to_string();
-            let message = message.lines().next().unwrap_or_default().trim();
-            // The location is already in the diagnostic.
-            let message = match message.rfind(" at line ") {
-                Some(i) if message[i..].contains(", column ") => &message[..i],
-                _ => message,
-            }
-            .to_owned();
-            v.diags.push(Diagnostic {
-                file: v.file.clone(),
-                line,
-                column,
-                field: "(yaml)".into(),
-                message,
-            });
+            v.diags.push(Diagnostic::yaml(&v.file, &e));
             return Err(AnswersError {
                 diagnostics: v.diags,
             });
@@ -331,13 +316,8 @@ struct Validator {
 
 impl Validator {
     fn at(&mut self, loc: &Location, field: impl Into<String>, message: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: loc.line(),
-            column: loc.column(),
-            field: field.into(),
-            message: message.into(),
-        });
+        self.diags
+            .push(Diagnostic::at(&self.file, loc, field, message));
     }
 
     fn date(&mut self, s: &S, field: &str) -> Option<Date> {

@@ -154,6 +154,21 @@ impl Scores {
     pub fn threat(&self, id: &str) -> Option<&ThreatScore> {
         self.threats.iter().find(|t| t.id == id)
     }
+
+    /// The CSF 2.0 categories of `function` that a sub-practice in scope maps to, with their
+    /// scores: `PR.AA 50.0, PR.DS n/a`. Every report shows it beside the function's score.
+    pub fn csf_categories_covered(&self, function: &str) -> String {
+        self.csf
+            .iter()
+            .filter(|x| {
+                x.level == CsfLevel::Category
+                    && csf_function(&x.id) == function
+                    && !x.sub_practices.is_empty()
+            })
+            .map(|x| format!("{} {}", x.id, show(x.score)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Scores `answers` against `catalog`.
@@ -367,6 +382,36 @@ mod tests {
         assert_eq!(Coverage::of(&[0.0, 0.0]), Coverage::NotMet);
         assert_eq!(Coverage::of(&[75.0, 100.0]), Coverage::Met);
         assert_eq!(Coverage::of(&[100.0, 50.0]), Coverage::Partly);
+    }
+
+    #[test]
+    fn a_functions_covered_categories_leave_out_the_unmapped_and_other_functions() {
+        let id = |s: &str| SubPracticeId::parse(s).expect("a sub-practice id").0;
+        let csf = |id_: &str, level, score, subs: Vec<SubPracticeId>| CsfScore {
+            id: id_.to_owned(),
+            name: String::new(),
+            level,
+            score,
+            sub_practices: subs,
+        };
+        let scores = Scores {
+            sub_practices: vec![],
+            practices: vec![],
+            threats: vec![],
+            overall: None,
+            csf: vec![
+                csf("PR", CsfLevel::Function, Some(60.0), vec![id("1.S.A")]),
+                csf("PR.AA", CsfLevel::Category, Some(50.04), vec![id("1.S.A")]),
+                csf("PR.AT", CsfLevel::Category, None, vec![]),
+                csf("PR.DS", CsfLevel::Category, None, vec![id("4.S.A")]),
+                csf("ID.AM", CsfLevel::Category, Some(10.0), vec![id("5.S.A")]),
+            ],
+            cpg: vec![],
+            hipaa: vec![],
+        };
+        assert_eq!(scores.csf_categories_covered("PR"), "PR.AA 50.0, PR.DS n/a");
+        assert_eq!(scores.csf_categories_covered("ID"), "ID.AM 10.0");
+        assert_eq!(scores.csf_categories_covered("RC"), "");
     }
 
     #[test]

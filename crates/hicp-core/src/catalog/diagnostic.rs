@@ -15,6 +15,43 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// A problem at `loc`, a place in `file` that the YAML parser recorded.
+    pub(crate) fn at(
+        file: &str,
+        loc: &serde_saphyr::Location,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            file: file.to_owned(),
+            line: loc.line(),
+            column: loc.column(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A file that is not YAML of the expected shape: the parser's message, without the
+    /// snippet and the location it appends (the diagnostic carries the location itself).
+    pub(crate) fn yaml(file: &str, e: &serde_saphyr::Error) -> Diagnostic {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let message = e.without_snippet().to_string();
+        let message = message.lines().next().unwrap_or_default().trim();
+        let message = match message.rfind(" at line ") {
+            Some(i) if message[i..].contains(", column ") => &message[..i],
+            _ => message,
+        };
+        Diagnostic {
+            file: file.to_owned(),
+            line,
+            column,
+            field: "(yaml)".to_owned(),
+            message: message.to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {

@@ -45,6 +45,7 @@ pub(crate) struct CatalogFile {
     pub title: S,
     pub edition: String,
     pub version: u32,
+    pub version_date: S,
     pub summary: S,
     #[serde(default)]
     pub sources: Vec<String>,

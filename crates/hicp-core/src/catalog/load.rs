@@ -6,6 +6,7 @@ use super::diagnostic::{CatalogError, Diagnostic, did_you_mean};
 use super::dto::{self, S};
 use super::ids::{ActionId, CriterionId, SubPracticeId, ThreatId, Tier};
 use super::model::*;
+use crate::assessment::Date;
 use serde_saphyr::Location;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -75,13 +76,8 @@ impl Loader {
     }
 
     fn at(&mut self, loc: &Location, field: impl Into<String>, message: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line: loc.line(),
-            column: loc.column(),
-            field: field.into(),
-            message: message.into(),
-        });
+        self.diags
+            .push(Diagnostic::at(&self.file, loc, field, message));
     }
 
     fn whole_file(&mut self, path: &str, field: &str, message: impl Into<String>) {
@@ -98,19 +94,11 @@ impl Loader {
         match serde_saphyr::from_str::<T>(text) {
             Ok(v) => Some(v),
             Err(e) => {
-                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                let mut message = first_line(&e.without_snippet().to_string());
-                let suffix = format!(" at line {line}, column {column}");
-                if let Some(stripped) = message.strip_suffix(&suffix) {
-                    message = stripped.to_owned();
+                let mut d = Diagnostic::yaml(&self.show(path), &e);
+                if let Some(key) = key_on_line(text, d.line) {
+                    d.field = key.to_owned();
                 }
-                self.diags.push(Diagnostic {
-                    file: self.show(path),
-                    line,
-                    column,
-                    field: key_on_line(text, line).unwrap_or("(yaml)").to_owned(),
-                    message,
-                });
+                self.diags.push(d);
                 None
             }
         }
@@ -585,11 +573,17 @@ impl Loader {
         }
         let title = self.text(&f.title, "title");
         let summary = self.text(&f.summary, "summary");
+        let version_date = Date::parse(&f.version_date.value).unwrap_or_else(|e| {
+            self.at(&f.version_date.referenced, "version_date", e.to_string());
+            // Never seen: a catalog with a problem is refused.
+            Date::from_days(0).expect("day 0 is a date")
+        });
         let meta = CatalogMeta {
             id: f.id.value,
             title,
             edition: f.edition,
             version: f.version,
+            version_date,
             summary,
             sources: f.sources,
             tiers: TierRules { rules },
@@ -1054,8 +1048,4 @@ fn key_on_line(text: &str, line: u64) -> Option<&str> {
     let (key, _) = l.split_once(':')?;
     let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some(key)
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().trim().to_owned()
 }

@@ -1,6 +1,7 @@
 //! The validated catalog. Every reference in these types resolves; [`super::load`] guarantees it.
 
 use super::ids::{ActionId, CriterionId, SubPracticeId, ThreatId, Tier};
+use crate::assessment::Date;
 use std::collections::BTreeMap;
 
 /// Where a title or mapping comes from.
@@ -72,6 +73,9 @@ pub struct CatalogMeta {
     pub title: String,
     pub edition: String,
     pub version: u32,
+    /// The day `version` was made: exports date the catalog with it (never with the clock),
+    /// so the same catalog always gives the same bytes.
+    pub version_date: Date,
     pub summary: String,
     pub sources: Vec<String>,
     pub tiers: TierRules,
