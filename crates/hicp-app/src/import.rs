@@ -27,10 +27,8 @@ pub struct ImportOutcome {
     pub tier: Option<Tier>,
     /// Sub-practices of other tiers opted in.
     pub opted_in: usize,
-    /// Evidence links added.
+    /// Evidence entries added (web links, or where the evidence is kept).
     pub links_added: usize,
-    /// Evidence entries not imported because they are not web links.
-    pub evidence_skipped: usize,
     /// The file's organization profile replaced the organization's (admins only).
     pub profile_changed: bool,
     /// The file's threat weights replaced the organization's.
@@ -189,28 +187,21 @@ impl App {
             }
         }
 
-        // Evidence: links are added (once); other locations cannot be stored as evidence.
+        // Evidence: each entry is added once. A web link is stored as a link; another
+        // location (a file name, "the binder in the office") as a reference to where the
+        // evidence is kept, so that the dates the 12-month check reads come along. A file
+        // name that an export wrote for an uploaded file is that file, already here.
         let existing = tx.evidence_for_assessment(&assessment.id).await?;
         for (id, ca) in &a.criteria {
             for e in &ca.evidence {
-                let url = e
-                    .location
-                    .as_deref()
-                    .filter(|l| l.starts_with("https://") || l.starts_with("http://"));
-                let Some(url) = url else {
-                    // A file name from an export is already there as an uploaded file.
-                    let uploaded = existing.iter().any(|x| {
-                        x.criterion_id.as_deref() == Some(id.as_str())
-                            && x.title == e.title
-                            && x.file_name.is_some()
-                    });
-                    if !uploaded {
-                        out.evidence_skipped += 1;
-                    }
+                let Some(location) = e.location.as_deref().map(str::trim).filter(|l| !l.is_empty())
+                else {
                     continue;
                 };
                 let known = existing.iter().any(|x| {
-                    x.criterion_id.as_deref() == Some(id.as_str()) && x.url.as_deref() == Some(url)
+                    x.criterion_id.as_deref() == Some(id.as_str())
+                        && (x.url.as_deref() == Some(location)
+                            || (x.title == e.title && x.file_name.is_some()))
                 });
                 if known || e.title.trim().is_empty() {
                     continue;
@@ -224,7 +215,7 @@ impl App {
                         action: None,
                         title: e.title.clone(),
                         content: EvidenceContent::Link {
-                            url: url.to_owned(),
+                            url: location.to_owned(),
                         },
                         collected_on: e.collected.and_then(store_date),
                         valid_until: e.valid_until.and_then(store_date),

@@ -430,9 +430,11 @@ async fn scores_and_plan_equal_the_command_lines(b: Backend) {
                 args, &path, "--format", "json", "--as-of", &today,
             ]))
             .unwrap();
-            assert_eq!(
-                got, cli,
-                "{name}: the API's {what} differ from `hicp {args}`"
+            let diff = differences(&got, &cli, "");
+            assert!(
+                diff.is_empty(),
+                "{name}: the API's {what} differ from `hicp {args}`:\n{}",
+                diff.join("\n")
             );
         }
     }
@@ -444,4 +446,27 @@ fn time_today() -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Where two JSON values differ, as `path: left != right` lines (at most 20).
+fn differences(a: &Value, b: &Value, at: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let (l, r) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                out.extend(differences(l, r, &format!("{at}.{k}")));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (l, r)) in x.iter().zip(y).enumerate() {
+                out.extend(differences(l, r, &format!("{at}[{i}]")));
+            }
+        }
+        _ if a != b => out.push(format!("{at}: {a} != {b}")),
+        _ => {}
+    }
+    out.truncate(20);
+    out
 }

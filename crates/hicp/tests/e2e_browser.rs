@@ -59,7 +59,8 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let mut last = None;
         for _ in 0..50 {
-            match ClientBuilder::native()
+            match ClientBuilder::rustls()
+                .expect("rustls initialization")
                 .capabilities(caps.clone())
                 .connect(&url)
                 .await

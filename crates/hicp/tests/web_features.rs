@@ -270,7 +270,7 @@ async fn export_reads_back_in_the_cli_and_import_saves_or_explains(b: Backend) {
     let yaml = export(&a, &s, &org).await;
     assert!(!yaml.contains("1.S.A.c3"), "nothing saved:\n{yaml}");
 
-    // A good file: its answers are saved (audited), an opt-in is added, links imported.
+    // A good file: its answers are saved (audited), an opt-in is added, evidence imported.
     let good = "\
 tier: small
 opt_in: [1.M.B]
@@ -300,8 +300,7 @@ answers:
         "{html}"
     );
     assert!(html.contains("1 sub-practice added"), "{html}");
-    assert!(html.contains("1 evidence link added"), "{html}");
-    assert!(html.contains("1 evidence entry was not imported"), "{html}");
+    assert!(html.contains("2 pieces of evidence added"), "{html}");
     let yaml = export(&a, &s, &org).await;
     assert!(yaml.contains("opt_in: [1.M.B]"), "{yaml}");
     assert!(
@@ -309,13 +308,17 @@ answers:
         "{yaml}"
     );
     assert!(yaml.contains("location: \"https://intranet.example/spam.pdf\""));
+    assert!(yaml.contains("location: \"Binder on the front desk\""), "{yaml}");
     let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
     assert!(page.contains("We use no email at all."));
+    // Where evidence is kept is shown as text, never as a link.
+    assert!(page.contains("kept at: Binder on the front desk"), "{page}");
+    assert!(!page.contains("href=\"Binder"), "{page}");
     assert!(page.contains("id=\"sp-1-M-B\""), "opted in: shown");
     // Importing again adds no second copy of the link.
     let (_, html) = import(&a, &s, &org, good).await;
     assert!(html.contains("0 answers changed"), "{html}");
-    assert!(!html.contains("evidence link added"), "{html}");
+    assert!(!html.contains("evidence added"), "{html}");
     let (_, _, log) = get(&a, &s, &format!("/orgs/{org}/audit?entity=import")).await;
     assert_eq!(log.matches("answers.yaml: ").count(), 3, "{log}");
 

@@ -43,6 +43,8 @@ pub fn router() -> Router<AppState> {
         v1::list_answers,
         v1::save_answer,
         v1::import_answers_file,
+        v1::scores,
+        v1::plan,
         v1::list_snapshots,
         v1::close_snapshot,
         v1::list_evidence,

@@ -4,6 +4,7 @@
 use super::{ApiError, ApiResult, Caller, FieldError, JsonBody, List, Page, Problem};
 use crate::AppState;
 use crate::pages::reports::{Export, export};
+use crate::view::answers_for;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
@@ -15,6 +16,8 @@ use hicp_app::{
     ImportOutcome, OffsetDateTime, Organization, Read, Snapshot, allowed_type,
 };
 use hicp_core::assessment::{OrgType, Profile, Status};
+use hicp_interop::assessment::Assessed;
+use hicp_interop::assessment_json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -36,6 +39,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/orgs/{org}/evidence/{id}",
             get(download_evidence).delete(delete_evidence),
         )
+        .route("/api/v1/orgs/{org}/scores", get(scores))
+        .route("/api/v1/orgs/{org}/plan", get(plan))
         .route("/api/v1/orgs/{org}/reports/{format}", get(report))
 }
 
@@ -349,8 +354,8 @@ pub struct ImportSummary {
     pub tier_changed_from: Option<String>,
     pub tier: Option<String>,
     pub opted_in: usize,
+    /// Evidence entries added: web links, or where the evidence is kept.
     pub links_added: usize,
-    pub evidence_skipped: usize,
     /// The file's organization profile now applies (admins only).
     pub profile_changed: bool,
     pub weights_changed: bool,
@@ -367,7 +372,6 @@ impl From<ImportOutcome> for ImportSummary {
             tier: o.tier.map(|t| t.name().to_owned()),
             opted_in: o.opted_in,
             links_added: o.links_added,
-            evidence_skipped: o.evidence_skipped,
             profile_changed: o.profile_changed,
             weights_changed: o.weights_changed,
             weights_ignored: o.weights_ignored,
@@ -784,6 +788,44 @@ pub async fn delete_evidence(
 // ---------------------------------------------------------------------------------------
 // Results and reports
 // ---------------------------------------------------------------------------------------
+
+/// The scores: the same JSON as `hicp assess --format json` for the same answers.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/scores", tag = "results",
+    params(("org" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, body = Object, description = "As `hicp assess --format json`"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn scores(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let access = state.app.org_access::<Read>(&who, &org).await?;
+    let a = answers_for(&state, &access).await?;
+    let assessed = Assessed::new(state.catalog(), &a, crate::view::today());
+    Ok(axum::Json(assessment_json::assessment(&assessed)))
+}
+
+/// The action plan: the same JSON as `hicp plan --format json` for the same answers.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/plan", tag = "results",
+    params(("org" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, body = Vec<Object>, description = "As `hicp plan --format json`"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn plan(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let access = state.app.org_access::<Read>(&who, &org).await?;
+    let a = answers_for(&state, &access).await?;
+    let assessed = Assessed::new(state.catalog(), &a, crate::view::today());
+    Ok(axum::Json(assessment_json::plan(&assessed)))
+}
 
 /// A report or export of the open assessment: `html`, `pdf`, `oscal-ap`, `oscal-ar`,
 /// `oscal-poam`, `xlsx` or `csv` (the action plan).

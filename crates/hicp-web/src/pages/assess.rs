@@ -41,6 +41,8 @@ pub struct EvidenceView {
     pub size: String,
     pub sha_short: String,
     pub url: String,
+    /// A web address (shown as a link); otherwise where the evidence is kept (shown as text).
+    pub web: bool,
     pub collected_on: String,
     pub valid_until: String,
 }
@@ -140,6 +142,10 @@ fn evidence_view(e: &Evidence) -> EvidenceView {
             .map(|s| s[..12.min(s.len())].to_owned())
             .unwrap_or_default(),
         url: e.url.clone().unwrap_or_default(),
+        web: e
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://")),
         collected_on: e.collected_on.map(|d| d.to_string()).unwrap_or_default(),
         valid_until: e.valid_until.map(|d| d.to_string()).unwrap_or_default(),
     }

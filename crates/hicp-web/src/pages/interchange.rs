@@ -298,17 +298,9 @@ async fn run_import(
     }
     if out.links_added > 0 {
         notes.push(format!(
-            "{} evidence link{} added.",
+            "{} piece{} of evidence added (web links, or where the evidence is kept).",
             out.links_added,
             plural(out.links_added, "", "s")
-        ));
-    }
-    if out.evidence_skipped > 0 {
-        notes.push(format!(
-            "{} evidence entr{} not imported because {} not a web link (https://...): upload the file on the questionnaire page.",
-            out.evidence_skipped,
-            plural(out.evidence_skipped, "y was", "ies were"),
-            plural(out.evidence_skipped, "it is", "they are")
         ));
     }
     if out.profile_changed {
