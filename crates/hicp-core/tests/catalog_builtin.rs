@@ -265,3 +265,69 @@ fn key_threats_are_the_direct_controls_within_hicps_matrix() {
         }
     }
 }
+
+// ----- Issue 14: content corrections, each pinned to the corrected fact. -----
+
+fn criterion<'a>(c: &'a Catalog, id: &str) -> &'a hicp_core::catalog::Criterion {
+    let sub = id.rsplit_once('.').unwrap().0;
+    c.sub_practice(sub)
+        .unwrap()
+        .criteria
+        .iter()
+        .find(|k| k.id.as_str() == id)
+        .unwrap_or_else(|| panic!("{id} exists"))
+}
+
+fn action_text<'a>(c: &'a Catalog, id: &str) -> &'a str {
+    let sub = id.rsplit_once('.').unwrap().0;
+    &c.sub_practice(sub)
+        .unwrap()
+        .actions
+        .iter()
+        .find(|a| a.id.as_str() == id)
+        .unwrap_or_else(|| panic!("{id} exists"))
+        .text
+}
+
+#[test]
+fn email_is_spelled_one_way_and_2018_spellings_are_verified_aliases() {
+    let c = builtin();
+    assert_eq!(c.practice(1).unwrap().name, "Email Protection Systems");
+    for s in &c.sub_practices {
+        assert!(!s.title.contains("E-mail"), "{}: {}", s.id, s.title);
+    }
+    for (id, now, then) in [
+        (
+            "1.S.A",
+            "Email System Configuration",
+            "E-mail System Configuration",
+        ),
+        (
+            "1.M.A",
+            "Basic Email Protection Controls",
+            "Basic E-mail Protection Controls",
+        ),
+        ("1.M.C", "Email Encryption", "E-mail Encryption"),
+    ] {
+        let s = c.sub_practice(id).unwrap();
+        assert_eq!(s.title, now);
+        assert_eq!(s.title_provenance, Provenance::Verified);
+        assert!(
+            s.title_aliases.iter().any(|a| a.name == then
+                && a.edition.as_deref() == Some("2018")
+                && a.provenance == Provenance::Verified),
+            "{id} keeps its 2018 spelling as a verified alias"
+        );
+    }
+}
+
+#[test]
+fn shared_mailboxes_never_have_a_shared_password() {
+    let c = builtin();
+    let c3 = &criterion(&c, "1.S.A.c3").text;
+    assert!(c3.contains("never with a shared password"), "{c3}");
+    assert!(c3.contains("own login"), "{c3}");
+    // Consistent with the rules it used to contradict.
+    assert!(criterion(&c, "3.S.A.c2").text.contains("Shared logins"));
+    assert!(action_text(&c, "1.M.B.a4").contains("Block interactive sign-in on shared mailboxes"));
+}
