@@ -322,6 +322,50 @@ fn email_is_spelled_one_way_and_2018_spellings_are_verified_aliases() {
 }
 
 #[test]
+fn device_timelines_are_the_manufacturers_not_a_hospital_deadline() {
+    let c = builtin();
+    let p = c.parameter("device-vulnerability-timeframes").unwrap();
+    let keys: Vec<(&str, f64)> = p.values.iter().map(|v| (v.key.as_str(), v.value)).collect();
+    assert_eq!(
+        keys,
+        [("manufacturer-notice", 30.0), ("manufacturer-fix", 60.0)]
+    );
+    assert!(p.summary.contains("FDA") && p.summary.contains("not a deadline"));
+    let c3 = criterion(&c, "9.L.A.c3");
+    assert!(!c3.text.contains("within 60 days"), "{}", c3.text);
+    assert!(!c3.text.contains("within 30 days"), "{}", c3.text);
+    let guidance = c3.guidance.as_deref().unwrap();
+    assert!(
+        guidance.contains("manufacturer's timelines")
+            && guidance.contains("not a hospital deadline")
+    );
+}
+
+#[test]
+fn password_length_follows_nist_sp_800_63b_4() {
+    let c = builtin();
+    let p = c.parameter("password-length").unwrap();
+    let value = |k: &str| p.values.iter().find(|v| v.key == k).unwrap().value;
+    assert_eq!(value("user-min-single-factor"), 15.0);
+    assert_eq!(value("user-min-with-mfa"), 8.0);
+    assert_eq!(value("user-allowed-length-at-least"), 64.0);
+    assert_eq!(value("service-account-min"), 32.0);
+    assert!(
+        p.values.iter().all(|v| !v.key.contains("max")),
+        "64 is a floor on what a system accepts, never a cap"
+    );
+    let c2 = &criterion(&c, "3.M.C.c2").text;
+    assert!(
+        c2.contains("800-63B-4") && c2.contains("at least 15 characters"),
+        "{c2}"
+    );
+    assert!(
+        c2.contains("at least 8") && c2.contains("multifactor"),
+        "{c2}"
+    );
+}
+
+#[test]
 fn shared_mailboxes_never_have_a_shared_password() {
     let c = builtin();
     let c3 = &criterion(&c, "1.S.A.c3").text;
