@@ -375,3 +375,50 @@ fn shared_mailboxes_never_have_a_shared_password() {
     assert!(criterion(&c, "3.S.A.c2").text.contains("Shared logins"));
     assert!(action_text(&c, "1.M.B.a4").contains("Block interactive sign-in on shared mailboxes"));
 }
+
+#[test]
+fn hipaa_and_cpg_mappings_cite_the_right_provision() {
+    let c = builtin();
+    let hipaa = |id: &str| c.sub_practice(id).unwrap().hipaa.refs.clone();
+    let cpg = |id: &str| c.sub_practice(id).unwrap().cpg.refs.clone();
+    // 164.310(a)(2)(iv) is maintenance records for a facility's physical security.
+    assert!(!hipaa("5.L.A").contains(&"164.310(a)(2)(iv)".to_owned()));
+    assert!(hipaa("5.L.A").contains(&"164.310(d)(2)(iii)".to_owned()));
+    // E5 Strong Encryption is about data in transit.
+    let e5 = c
+        .references
+        .cpg_goals
+        .iter()
+        .find(|g| g.id == "E5")
+        .unwrap();
+    assert!(e5.summary.contains("moving"));
+    for id in ["4.S.A", "5.M.C"] {
+        assert!(!cpg(id).contains(&"E5".to_owned()), "{id} is at rest");
+    }
+    // 4.S.B keeps E5 only for sending patient information (c1), and says so.
+    let s = c.sub_practice("4.S.B").unwrap();
+    assert!(s.cpg.refs.contains(&"E5".to_owned()));
+    assert!(s.cpg.note.as_deref().unwrap().contains("c1"));
+    assert_eq!(s.cpg.provenance, Provenance::Derived);
+}
+
+#[test]
+fn small_practices_have_a_hipaa_risk_analysis_item() {
+    let c = builtin();
+    let s = c.sub_practice("4.S.A").unwrap();
+    assert_eq!(s.tier, Tier::Small);
+    let k = criterion(&c, "4.S.A.c6");
+    assert!(
+        k.text.contains("HIPAA security risk analysis"),
+        "{}",
+        k.text
+    );
+    assert!(
+        k.guidance
+            .as_deref()
+            .unwrap()
+            .contains("164.308(a)(1)(ii)(A)")
+    );
+    assert!(s.hipaa.refs.contains(&"164.308(a)(1)(ii)(A)".to_owned()));
+    assert!(action_text(&c, "4.S.A.a4").contains("Security Risk Assessment Tool"));
+}
