@@ -403,6 +403,53 @@ fn hipaa_and_cpg_mappings_cite_the_right_provision() {
 }
 
 #[test]
+fn small_practice_remediation_deadlines_name_their_source() {
+    let c = builtin();
+    let g = criterion(&c, "7.S.A.c3").guidance.as_deref().unwrap();
+    assert!(
+        g.contains("Table 8") && g.contains("medium and large"),
+        "{g}"
+    );
+    assert!(!g.contains("HICP gives target deadlines"));
+}
+
+#[test]
+fn cpg_titles_are_verified_only_where_a_source_confirms_them() {
+    let c = builtin();
+    let unverified: BTreeSet<&str> = c
+        .references
+        .cpg_goals
+        .iter()
+        .filter(|g| g.title_provenance == Provenance::Unverified)
+        .map(|g| g.id.as_str())
+        .collect();
+    assert_eq!(
+        unverified,
+        BTreeSet::from(["E9", "E10", "X3", "X5", "X6", "X7", "X9", "X10"])
+    );
+}
+
+#[test]
+fn threat_tips_cover_mfa_fatigue_callers_and_patient_safety() {
+    let c = builtin();
+    let tips = |id: &str| c.threat(id).unwrap().tips.join("\n");
+    let se = tips("social-engineering");
+    assert!(se.contains("Never approve a sign-in prompt"), "{se}");
+    assert!(se.contains("will never ask you for it"), "{se}");
+    assert!(se.contains("help desk or a vendor"), "{se}");
+    let md = tips("medical-devices");
+    assert!(md.contains("Patient safety comes first"), "{md}");
+    assert!(md.contains("as a patient-safety event"), "{md}");
+    assert!(
+        md.contains("never unplug or disconnect a device from a patient"),
+        "{md}"
+    );
+    for t in &c.threats {
+        assert!((3..=6).contains(&t.tips.len()), "{}", t.id);
+    }
+}
+
+#[test]
 fn small_practices_have_a_hipaa_risk_analysis_item() {
     let c = builtin();
     let s = c.sub_practice("4.S.A").unwrap();
