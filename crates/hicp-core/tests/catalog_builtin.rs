@@ -469,3 +469,234 @@ fn small_practices_have_a_hipaa_risk_analysis_item() {
     assert!(s.hipaa.refs.contains(&"164.308(a)(1)(ii)(A)".to_owned()));
     assert!(action_text(&c, "4.S.A.a4").contains("Security Risk Assessment Tool"));
 }
+
+// ----- Issue 14, item 9: every number or cadence says whose it is. -----
+
+const CADENCES: &[&str] = &[
+    "hourly",
+    "daily",
+    "nightly",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "annually",
+    "annual",
+    "yearly",
+    "every day",
+    "every week",
+    "every month",
+    "every quarter",
+    "every year",
+    "each day",
+    "each week",
+    "each month",
+    "each quarter",
+    "each year",
+    "once a",
+    "twice a",
+];
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve",
+    "twenty", "thirty", "sixty", "ninety",
+];
+const UNITS: &[&str] = &["minute", "hour", "day", "business", "week", "month", "year"];
+/// Words before a number that make it a name, not a quantity ("Table 8", "SP 800", "Windows 11").
+const NAMING_WORDS: &[&str] = &[
+    "table", "appendix", "sp", "windows", "top", "port", "section",
+];
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn is_word_boundary(t: &str, at: usize) -> bool {
+    t[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// The byte spans of the numbers and cadences in a (squeezed) text.
+fn numbers_in(t: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // A run of digits with separators and ranges: 99, 1.2, 10-20, 800-63.
+        while i < b.len()
+            && (b[i].is_ascii_digit()
+                || (matches!(b[i], b'.' | b',' | b'-')
+                    && i + 1 < b.len()
+                    && b[i + 1].is_ascii_digit()))
+        {
+            i += 1;
+        }
+        let glued_before =
+            start > 0 && (b[start - 1].is_ascii_alphabetic() || b[start - 1] == b'-');
+        let glued_after = i < b.len() && (b[i].is_ascii_alphabetic() || b[i] == b'(');
+        // A paragraph number of a citation: "(a)(1)".
+        let bracketed = start > 0 && b[start - 1] == b'(' && i < b.len() && b[i] == b')';
+        let word_before = t[..start].split_whitespace().next_back().unwrap_or("");
+        if !glued_before && !glued_after && !bracketed && !NAMING_WORDS.contains(&word_before) {
+            spans.push((start, i));
+        }
+    }
+    for c in CADENCES {
+        for (at, _) in t.match_indices(c) {
+            let end = at + c.len();
+            let ends =
+                t[end..].chars().next().is_none_or(|c| !c.is_alphanumeric()) || c.ends_with(" a");
+            if is_word_boundary(t, at) && ends {
+                spans.push((at, end));
+            }
+        }
+    }
+    for w in NUMBER_WORDS {
+        for (at, _) in t.match_indices(w) {
+            let rest = &t[at + w.len()..];
+            let unit = rest
+                .strip_prefix(' ')
+                .or_else(|| rest.strip_prefix('-'))
+                .is_some_and(|r| UNITS.iter().any(|u| r.starts_with(u)));
+            if is_word_boundary(t, at) && unit {
+                spans.push((at, at + w.len()));
+            }
+        }
+    }
+    spans
+}
+
+fn unlabelled(text: &str, numbers: &[hicp_core::catalog::NumberLabel]) -> Vec<String> {
+    let t = squeeze(text);
+    let labelled: Vec<(usize, usize)> = numbers
+        .iter()
+        .flat_map(|n| {
+            let says = squeeze(&n.says);
+            t.match_indices(&says)
+                .map(|(at, _)| (at, at + says.len()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    numbers_in(&t)
+        .into_iter()
+        .filter(|&(s, e)| !labelled.iter().any(|&(ls, le)| ls <= s && e <= le))
+        .map(|(s, e)| t[s..e].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_number_detector_finds_numbers_and_cadences_but_not_names() {
+    let found = |t: &str| -> Vec<String> {
+        let t = squeeze(t);
+        let mut v: Vec<String> = numbers_in(&t)
+            .into_iter()
+            .map(|(s, e)| t[s..e].to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        found("Patch at least monthly, 2 weeks for critical"),
+        ["2", "monthly"]
+    );
+    assert_eq!(found("for two to four weeks, about 99%"), ["99", "four"]);
+    assert_eq!(
+        found("TLS 1.2 or later; 10-20 roles; once a year"),
+        ["1.2", "10-20", "once a"]
+    );
+    assert!(found("NIST SP 800-63B-4, 802.1X, HHS 405(d), Table 8, Windows 11, OWASP Top 10, port 53, FIDO2").is_empty());
+    assert!(found("164.308(a)(1)(ii)(A) and the annualized and yearlyish").is_empty());
+}
+
+#[test]
+fn every_number_in_a_criterion_or_action_says_whose_it_is() {
+    let c = builtin();
+    let mut missing = Vec::new();
+    for s in &c.sub_practices {
+        for k in &s.criteria {
+            for n in unlabelled(&k.text, &k.numbers) {
+                missing.push(format!("{}: {n}", k.id));
+            }
+        }
+        for a in &s.actions {
+            for n in unlabelled(&a.text, &a.numbers) {
+                missing.push(format!("{}: {n}", a.id));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "numbers without a label:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn number_labels_say_hicps_numbers_apart_from_ours() {
+    use hicp_core::catalog::NumberOrigin;
+    let c = builtin();
+    let label = |id: &str, says: &str| -> NumberOrigin {
+        let sub = id.rsplit_once('.').unwrap().0;
+        let s = c.sub_practice(sub).unwrap();
+        let numbers = s
+            .criteria
+            .iter()
+            .find(|k| k.id.as_str() == id)
+            .map(|k| &k.numbers)
+            .or_else(|| {
+                s.actions
+                    .iter()
+                    .find(|a| a.id.as_str() == id)
+                    .map(|a| &a.numbers)
+            })
+            .unwrap();
+        numbers
+            .iter()
+            .find(|n| n.says == says)
+            .unwrap()
+            .origin
+            .clone()
+    };
+    // HICP's own numbers name where HICP gives them.
+    assert_eq!(
+        label("1.M.D.c1", "at least monthly"),
+        NumberOrigin::Hicp {
+            source: "TV2 1.M.D".into()
+        }
+    );
+    assert!(
+        matches!(label("7.M.D.c2", "critical within 14 days in the DMZ and 30 days in the data center"),
+        NumberOrigin::Hicp { source } if source == "TV2 Table 8")
+    );
+    // The issue's examples are our suggestions, with a reason.
+    for (id, says) in [
+        ("1.S.C.c1", "at least every three months"),
+        ("4.S.B.c3", "at least once a day"),
+        ("4.M.D.c4", "at least quarterly for critical systems"),
+    ] {
+        match label(id, says) {
+            NumberOrigin::Ours { reason } => assert!(!reason.is_empty()),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    // Another publication's number names it.
+    assert!(matches!(label("3.M.C.c2", "at least 15 characters"),
+        NumberOrigin::Published { source } if source.contains("800-63B-4")));
+    assert_eq!(
+        label("3.M.C.c2", "at least 15 characters").label(),
+        "NIST SP 800-63B-4, section 3.1.1.2"
+    );
+    assert!(
+        label("4.S.B.c3", "at least once a day")
+            .label()
+            .starts_with("our suggestion: ")
+    );
+}

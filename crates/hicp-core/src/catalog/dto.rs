@@ -197,6 +197,8 @@ pub(crate) struct CriterionDto {
     pub text: S,
     #[serde(default)]
     pub guidance: Option<S>,
+    #[serde(default)]
+    pub numbers: Vec<NumberDto>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -206,6 +208,33 @@ pub(crate) struct ActionDto {
     pub text: S,
     pub effort: EffortDto,
     pub cost: S,
+    #[serde(default)]
+    pub numbers: Vec<NumberDto>,
+}
+
+/// Whose a number or cadence in a criterion or action is.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum NumberOriginDto {
+    /// HICP's own number; `source` says where HICP gives it.
+    Hicp,
+    /// From another published source (a NIST publication, a law, FDA guidance); `source` names it.
+    Published,
+    /// Our suggestion; `reason` says why.
+    Ours,
+}
+
+/// One number or cadence of a criterion or action, and whose it is.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NumberDto {
+    /// The words of the text that state it ("at least once a year", "15 characters").
+    pub says: S,
+    pub origin: Spanned<NumberOriginDto>,
+    #[serde(default)]
+    pub source: Option<S>,
+    #[serde(default)]
+    pub reason: Option<S>,
 }
 
 #[derive(Deserialize, Debug)]

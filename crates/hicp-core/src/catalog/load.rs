@@ -762,10 +762,12 @@ impl Loader {
                 .guidance
                 .as_ref()
                 .map(|g| self.text(g, &format!("{expected}.guidance")));
+            let numbers = self.numbers(&c.numbers, &text, &format!("{expected}.numbers"));
             criteria.push(Criterion {
                 id: CriterionId::new(c.id.value.clone()),
                 text,
                 guidance,
+                numbers,
             });
         }
 
@@ -797,11 +799,13 @@ impl Loader {
                 dto::EffortDto::Medium => Effort::Medium,
                 dto::EffortDto::High => Effort::High,
             };
+            let numbers = self.numbers(&a.numbers, &text, &format!("{expected}.numbers"));
             actions.push(Action {
                 id: ActionId::new(a.id.value.clone()),
                 text,
                 effort,
                 cost,
+                numbers,
             });
         }
 
@@ -979,6 +983,88 @@ impl Loader {
         }
     }
 
+    /// The number labels of one criterion or action: each names words of `text`, and says
+    /// whose the number is (`hicp` or `published` with a `source`, `ours` with a `reason`).
+    fn numbers(&mut self, dtos: &[dto::NumberDto], text: &str, field: &str) -> Vec<NumberLabel> {
+        let haystack = squeeze(text);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for n in dtos {
+            let says = self.text(&n.says, &format!("{field}.says"));
+            if says.is_empty() {
+                continue;
+            }
+            let needle = squeeze(&says);
+            if !haystack.contains(&needle) {
+                self.at(
+                    &n.says.referenced,
+                    format!("{field}.says"),
+                    format!("\"{says}\" does not occur in the text it labels"),
+                );
+            } else if !seen.insert(needle) {
+                self.at(
+                    &n.says.referenced,
+                    format!("{field}.says"),
+                    format!("\"{says}\" is labelled twice"),
+                );
+            }
+            let source = n
+                .source
+                .as_ref()
+                .map(|s| (s, self.text(s, &format!("{field}.source"))));
+            let reason = n
+                .reason
+                .as_ref()
+                .map(|r| (r, self.text(r, &format!("{field}.reason"))));
+            let origin = match (n.origin.value, source, reason) {
+                (dto::NumberOriginDto::Ours, None, Some((_, reason))) => {
+                    NumberOrigin::Ours { reason }
+                }
+                (dto::NumberOriginDto::Ours, Some((s, _)), _) => {
+                    self.at(
+                        &s.referenced,
+                        format!("{field}.source"),
+                        "our own number has a `reason`, not a `source`",
+                    );
+                    continue;
+                }
+                (dto::NumberOriginDto::Ours, None, None) => {
+                    self.at(
+                        &n.origin.referenced,
+                        format!("{field}.reason"),
+                        "our own number needs a `reason`: why we suggest it",
+                    );
+                    continue;
+                }
+                (o, Some((_, source)), None) => {
+                    if o == dto::NumberOriginDto::Hicp {
+                        NumberOrigin::Hicp { source }
+                    } else {
+                        NumberOrigin::Published { source }
+                    }
+                }
+                (_, _, Some((r, _))) => {
+                    self.at(
+                        &r.referenced,
+                        format!("{field}.reason"),
+                        "a published number has a `source`, not a `reason`",
+                    );
+                    continue;
+                }
+                (_, None, None) => {
+                    self.at(
+                        &n.origin.referenced,
+                        format!("{field}.source"),
+                        "a number from HICP or another publication needs a `source`: where it is given",
+                    );
+                    continue;
+                }
+            };
+            out.push(NumberLabel { says, origin });
+        }
+        out
+    }
+
     fn resolves(&mut self, r: &S, valid: &BTreeSet<String>, field: &str, what: &str) -> bool {
         if valid.contains(&r.value) {
             return true;
@@ -1054,6 +1140,15 @@ fn key_on_line(text: &str, line: u64) -> Option<&str> {
     let (key, _) = l.split_once(':')?;
     let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some(key)
+}
+
+/// Lowercase, with every run of white space made one space: how a number label is matched
+/// against the (folded YAML) text it labels.
+fn squeeze(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn first_line(s: &str) -> String {
