@@ -1,6 +1,6 @@
 //! The JSON form of sub-practices and threats (`hicp catalog list|show --format json`).
 
-use hicp_core::catalog::{Catalog, Mapping, SubPractice, Threat};
+use hicp_core::catalog::{Catalog, Mapping, NumberLabel, NumberOrigin, SubPractice, Threat};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -53,6 +53,8 @@ pub struct CriterionJson<'a> {
     pub text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guidance: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<NumberJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -61,6 +63,40 @@ pub struct ActionJson<'a> {
     pub text: &'a str,
     pub effort: &'static str,
     pub cost: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<NumberJson<'a>>,
+}
+
+/// A number or cadence of a criterion or action and whose it is.
+#[derive(Serialize)]
+pub struct NumberJson<'a> {
+    pub says: &'a str,
+    /// `hicp`, `published` or `ours` (our suggestion).
+    pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
+fn numbers(labels: &[NumberLabel]) -> Vec<NumberJson<'_>> {
+    labels
+        .iter()
+        .map(|n| {
+            let (source, reason) = match &n.origin {
+                NumberOrigin::Hicp { source } | NumberOrigin::Published { source } => {
+                    (Some(source.as_str()), None)
+                }
+                NumberOrigin::Ours { reason } => (None, Some(reason.as_str())),
+            };
+            NumberJson {
+                says: &n.says,
+                origin: n.origin.name(),
+                source,
+                reason,
+            }
+        })
+        .collect()
 }
 
 fn mapping(m: &Mapping) -> MappingJson<'_> {
@@ -104,6 +140,7 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
                 id: c.id.as_str(),
                 text: &c.text,
                 guidance: c.guidance.as_deref(),
+                numbers: numbers(&c.numbers),
             })
             .collect(),
         actions: s
@@ -114,6 +151,7 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
                 text: &a.text,
                 effort: a.effort.name(),
                 cost: &a.cost,
+                numbers: numbers(&a.numbers),
             })
             .collect(),
         prerequisites: s.prerequisites.iter().map(|p| p.as_str()).collect(),

@@ -5,7 +5,7 @@
 use crate::charts::{Bar, bar_chart_with_id};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_core::assessment::{Answers, Date, Status, score};
-use hicp_core::catalog::{CpgTier, Provenance};
+use hicp_core::catalog::{CpgTier, NumberLabel, Provenance};
 use hicp_interop::assessment::{Assessed, deadline};
 
 /// How many actions the executive summary lists.
@@ -83,6 +83,8 @@ pub struct ActionRow {
     pub owners: String,
     pub then: Vec<String>,
     pub why: String,
+    /// Whose each number or cadence in `text` is ("at least monthly": HICP, TV2 7.M.D).
+    pub numbers: Vec<String>,
 }
 
 pub struct Changes {
@@ -114,6 +116,8 @@ pub struct CriterionRow {
     pub notes: String,
     pub reason: String,
     pub evidence: Vec<String>,
+    /// Whose each number or cadence in `text` is ("at least once a year": our suggestion: ...).
+    pub numbers: Vec<String>,
 }
 
 pub struct EvidenceRow {
@@ -171,6 +175,14 @@ fn status_words(s: Status) -> &'static str {
         Status::Implemented => "implemented",
         Status::NotApplicable => "not applicable",
     }
+}
+
+/// One line per number or cadence of a criterion or action: its words and whose it is.
+fn numbers(labels: &[NumberLabel]) -> Vec<String> {
+    labels
+        .iter()
+        .map(|n| format!("\u{201c}{}\u{201d}: {}", n.says, n.origin.label()))
+        .collect()
 }
 
 fn unverified(p: Provenance) -> bool {
@@ -235,6 +247,10 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             owners: a.owners(i.sub_practice.as_str()).join(", "),
             then: i.then.iter().map(|(id, t)| format!("{id}: {t}")).collect(),
             why: i.why.clone(),
+            numbers: c
+                .sub_practice(i.sub_practice.as_str())
+                .and_then(|sp| sp.actions.iter().find(|x| x.id == i.action))
+                .map_or_else(Vec::new, |x| numbers(&x.numbers)),
         })
         .collect();
     // The five most important: the first of the plan, which is already in the order to do them.
@@ -379,6 +395,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
                 notes: ans.notes.clone().unwrap_or_default(),
                 reason: ans.reason.clone().unwrap_or_default(),
                 evidence: refs,
+                numbers: numbers(&cr.numbers),
             });
         }
         let csf: Vec<&str> = sp.csf20.iter().map(|x| x.id.as_str()).collect();
@@ -462,6 +479,7 @@ impl ActionRow {
             owners: self.owners.clone(),
             then: self.then.clone(),
             why: self.why.clone(),
+            numbers: self.numbers.clone(),
         }
     }
 }

@@ -198,7 +198,7 @@ fn action(a: &ActionRow) -> Value {
     json!({
         "rank": a.rank, "horizon": a.horizon, "due": a.due, "sub_practice": a.sub_practice,
         "title": a.title, "text": a.text, "effort": a.effort, "cost": a.cost, "gain": a.gain,
-        "owners": a.owners, "then": a.then, "why": a.why,
+        "owners": a.owners, "then": a.then, "why": a.why, "numbers": a.numbers,
     })
 }
 
@@ -218,7 +218,7 @@ fn criterion(c: &CriterionRow) -> Value {
     json!({
         "id": c.id, "text": c.text, "status": c.status, "status_class": c.status_class,
         "owner": c.owner, "since": c.since, "notes": c.notes, "reason": c.reason,
-        "evidence": c.evidence,
+        "evidence": c.evidence, "numbers": c.numbers,
     })
 }
 
