@@ -700,3 +700,32 @@ fn number_labels_say_hicps_numbers_apart_from_ours() {
             .starts_with("our suggestion: ")
     );
 }
+
+// ----- Issue 14, item 1: each verified title says which edition it was checked against. -----
+
+#[test]
+fn verified_titles_say_which_edition_they_were_checked_against() {
+    let c = builtin();
+    assert_eq!(c.meta.edition, "2023");
+    assert_eq!(c.meta.verified_against, "2018");
+    // Confirmed by sources on the 2023 edition (hicp.md §2.1, §3, §5.3 [APOT]).
+    for t in &c.threats {
+        assert_eq!(t.name_edition.as_deref(), Some("2023"), "{}", t.id);
+    }
+    assert_eq!(c.practice(1).unwrap().name_edition.as_deref(), Some("2023"));
+    let title_edition = |id: &str| c.sub_practice(id).unwrap().title_edition.clone();
+    assert_eq!(title_edition("1.M.B").as_deref(), Some("2023"));
+    // Checked against the 2018 text only: shown "as in the 2018 edition".
+    assert_eq!(c.practice(9).unwrap().name_edition.as_deref(), Some("2018"));
+    assert_eq!(title_edition("1.S.A").as_deref(), Some("2018"));
+    assert_eq!(title_edition("7.M.D").as_deref(), Some("2018"));
+    // Unverified titles claim no edition.
+    for s in &c.sub_practices {
+        match s.title_provenance {
+            Provenance::Verified => assert!(s.title_edition.is_some(), "{}", s.id),
+            _ => assert_eq!(s.title_edition, None, "{}", s.id),
+        }
+    }
+    // 7.L.C is not in the catalog (decision recorded in 07-vulnerability-management.yaml).
+    assert!(c.sub_practice("7.L.C").is_none());
+}

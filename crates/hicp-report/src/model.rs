@@ -5,7 +5,7 @@
 use crate::charts::{Bar, bar_chart_with_id};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_core::assessment::{Answers, Date, Status, score};
-use hicp_core::catalog::{CpgTier, NumberLabel, Provenance};
+use hicp_core::catalog::{Catalog, CpgTier, NumberLabel, Provenance};
 use hicp_interop::assessment::{Assessed, deadline};
 
 /// How many actions the executive summary lists.
@@ -46,6 +46,9 @@ pub struct ThreatRow {
     pub id: String,
     pub name: String,
     pub unverified: bool,
+    /// "as in the 2018 edition" when the name was checked against an older edition than the
+    /// catalog's; empty otherwise.
+    pub edition: String,
     pub weight: String,
     pub score: String,
     pub words: String,
@@ -55,6 +58,8 @@ pub struct ScoreRow {
     pub id: String,
     pub name: String,
     pub unverified: bool,
+    /// As [`ThreatRow::edition`]; empty for CSF functions.
+    pub edition: String,
     pub score: String,
     pub detail: String,
 }
@@ -97,6 +102,8 @@ pub struct Detail {
     pub id: String,
     pub title: String,
     pub unverified: bool,
+    /// As [`ThreatRow::edition`].
+    pub edition: String,
     pub practice: String,
     pub score: String,
     pub opted_in: bool,
@@ -185,6 +192,16 @@ fn numbers(labels: &[NumberLabel]) -> Vec<String> {
         .collect()
 }
 
+/// "as in the 2018 edition" when a title was checked against an older edition than the one the
+/// catalog presents; empty when it follows the catalog's edition or is not verified at all (then
+/// it carries the "unverified title" label instead).
+fn as_in(c: &Catalog, edition: Option<&String>) -> String {
+    match edition {
+        Some(e) if *e != c.meta.edition => format!("as in the {e} edition"),
+        _ => String::new(),
+    }
+}
+
 fn unverified(p: Provenance) -> bool {
     p == Provenance::Unverified
 }
@@ -226,6 +243,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             unverified: c
                 .threat(&t.id)
                 .is_some_and(|x| unverified(x.name_provenance)),
+            edition: as_in(c, c.threat(&t.id).and_then(|x| x.name_edition.as_ref())),
             weight: format!("{}", t.weight),
             score: show(t.score),
             words: words(t.score).to_owned(),
@@ -310,6 +328,10 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             unverified: c
                 .practice(p.number)
                 .is_some_and(|x| unverified(x.name_provenance)),
+            edition: as_in(
+                c,
+                c.practice(p.number).and_then(|x| x.name_edition.as_ref()),
+            ),
             score: show(p.score),
             detail: p
                 .sub_practices
@@ -325,6 +347,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             id: f.id.clone(),
             name: f.name.clone(),
             unverified: false,
+            edition: String::new(),
             score: show(f.score),
             detail: s
                 .csf
@@ -403,6 +426,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             id: sp.id.to_string(),
             title: sp.title.clone(),
             unverified: unverified(sp.title_provenance),
+            edition: as_in(c, sp.title_edition.as_ref()),
             practice: c
                 .practice(sp.practice)
                 .map_or(String::new(), |p| format!("{}. {}", p.number, p.name)),

@@ -174,14 +174,16 @@ fn data(r: &Report) -> Value {
 
 fn threat(t: &ThreatRow) -> Value {
     json!({
-        "id": t.id, "name": t.name, "unverified": t.unverified, "weight": t.weight,
+        "id": t.id, "name": t.name, "unverified": t.unverified, "edition": t.edition,
+        "weight": t.weight,
         "score": t.score, "words": t.words,
     })
 }
 
 fn score_row(s: &ScoreRow) -> Value {
     json!({
-        "id": s.id, "name": s.name, "unverified": s.unverified, "score": s.score,
+        "id": s.id, "name": s.name, "unverified": s.unverified, "edition": s.edition,
+        "score": s.score,
         "detail": s.detail,
     })
 }
@@ -208,7 +210,8 @@ fn changes(c: &Changes) -> Value {
 
 fn detail(d: &Detail) -> Value {
     json!({
-        "id": d.id, "title": d.title, "unverified": d.unverified, "practice": d.practice,
+        "id": d.id, "title": d.title, "unverified": d.unverified, "edition": d.edition,
+        "practice": d.practice,
         "score": d.score, "opted_in": d.opted_in, "csf": d.csf, "cpg": d.cpg,
         "hipaa": d.hipaa, "criteria": d.criteria.iter().map(criterion).collect::<Vec<_>>(),
     })

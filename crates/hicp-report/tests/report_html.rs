@@ -93,6 +93,25 @@ fn each_number_in_a_criterion_says_whose_it_is() {
 }
 
 #[test]
+fn titles_checked_only_against_2018_say_so() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    let heading = |id: &str| -> String {
+        let d = &html[html.find(&format!("id=\"sp-{id}\"")).unwrap()..];
+        d[..d.find("</h3>").unwrap()].to_owned()
+    };
+    assert!(heading("1.S.A").contains("as in the 2018 edition"));
+    // An unverified title says so instead, and claims no edition.
+    assert!(heading("1.S.B").contains("unverified title"));
+    assert!(!heading("1.S.B").contains("edition"));
+    // The 2023 threat names are not labelled.
+    let summary = section(&html, "summary").unwrap();
+    assert!(!summary.contains("2018 edition"));
+}
+
+#[test]
 fn text_from_the_answers_file_is_escaped() {
     let c = builtin();
     let mut ans = fixture(&c, "clinic");

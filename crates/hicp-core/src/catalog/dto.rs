@@ -44,6 +44,10 @@ pub(crate) struct CatalogFile {
     pub id: S,
     pub title: S,
     pub edition: String,
+    /// The edition whose text a `verified` title or name was checked against, unless the item
+    /// names another (`name_edition`, `title_edition`). Defaults to `edition`.
+    #[serde(default)]
+    pub verified_against: Option<S>,
     pub version: u32,
     pub summary: S,
     #[serde(default)]
@@ -123,6 +127,9 @@ pub(crate) struct ThreatDto {
     pub number: Spanned<u8>,
     pub name: S,
     pub name_provenance: ProvenanceDto,
+    /// The edition a verified name was checked against, when not the catalog's default.
+    #[serde(default)]
+    pub name_edition: Option<S>,
     #[serde(default)]
     pub aliases: Vec<AliasDto>,
     pub summary: S,
@@ -152,6 +159,9 @@ pub(crate) struct PracticeDto {
     pub number: Spanned<u8>,
     pub name: S,
     pub name_provenance: ProvenanceDto,
+    /// The edition a verified name was checked against, when not the catalog's default.
+    #[serde(default)]
+    pub name_edition: Option<S>,
     #[serde(default)]
     pub aliases: Vec<AliasDto>,
     pub summary: S,
@@ -169,6 +179,9 @@ pub(crate) struct SubPracticeDto {
     pub id: S,
     pub title: S,
     pub title_provenance: ProvenanceDto,
+    /// The edition a verified title was checked against, when not the catalog's default.
+    #[serde(default)]
+    pub title_edition: Option<S>,
     #[serde(default)]
     pub title_aliases: Vec<AliasDto>,
     pub summary: S,

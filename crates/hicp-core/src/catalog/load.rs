@@ -31,12 +31,16 @@ const CRITERIA_PER_SUB_PRACTICE: std::ops::RangeInclusive<usize> = 2..=6;
 const ACTIONS_PER_SUB_PRACTICE: std::ops::RangeInclusive<usize> = 1..=5;
 const TIPS_PER_THREAT: std::ops::RangeInclusive<usize> = 3..=6;
 
+/// The HICP editions a title or name can be checked against.
+const EDITIONS: [&str; 2] = ["2018", "2023"];
+
 /// Loads and validates a catalog. `root` only prefixes file names in diagnostics.
 pub fn load(root: &str, files: &[SourceFile]) -> Result<Catalog, CatalogError> {
     let mut l = Loader {
         root: root.trim_end_matches('/').to_owned(),
         diags: Vec::new(),
         file: String::new(),
+        verified_against: String::new(),
     };
     let catalog = l.run(files);
     if l.diags.is_empty() {
@@ -53,6 +57,8 @@ struct Loader {
     diags: Vec<Diagnostic>,
     /// The file being checked, as shown in diagnostics.
     file: String,
+    /// The catalog's `verified_against` edition, once `catalog.yaml` is read.
+    verified_against: String,
 }
 
 struct Parsed {
@@ -585,10 +591,19 @@ impl Loader {
         }
         let title = self.text(&f.title, "title");
         let summary = self.text(&f.summary, "summary");
+        let verified_against = match &f.verified_against {
+            Some(e) => {
+                self.known_edition(e, "verified_against");
+                e.value.clone()
+            }
+            None => f.edition.clone(),
+        };
+        self.verified_against = verified_against.clone();
         let meta = CatalogMeta {
             id: f.id.value,
             title,
             edition: f.edition,
+            verified_against,
             version: f.version,
             summary,
             sources: f.sources,
@@ -645,11 +660,18 @@ impl Loader {
                 .iter()
                 .map(|s| self.text(s, &format!("{id}.vulnerabilities")))
                 .collect();
+            let name_provenance = provenance(t.name_provenance);
+            let name_edition = self.edition(
+                name_provenance,
+                t.name_edition.as_ref(),
+                &format!("{id}.name_edition"),
+            );
             out.push(Threat {
                 id: ThreatId::new(t.id.value.clone()),
                 number: t.number.value,
                 name: self.text(&t.name, &format!("{id}.name")),
-                name_provenance: provenance(t.name_provenance),
+                name_provenance,
+                name_edition,
                 aliases: aliases(t.aliases),
                 summary: self.text(&t.summary, &format!("{id}.summary")),
                 vulnerabilities,
@@ -684,10 +706,17 @@ impl Loader {
             .iter()
             .map(|m| self.text(m, "practice.metrics"))
             .collect();
+        let name_provenance = provenance(p.name_provenance);
+        let name_edition = self.edition(
+            name_provenance,
+            p.name_edition.as_ref(),
+            "practice.name_edition",
+        );
         Practice {
             number: p.number.value,
             name: self.text(&p.name, "practice.name"),
-            name_provenance: provenance(p.name_provenance),
+            name_provenance,
+            name_edition,
             aliases: aliases(p.aliases),
             summary: self.text(&p.summary, "practice.summary"),
             threats,
@@ -879,9 +908,16 @@ impl Loader {
             })
             .collect();
 
+        let title_provenance = provenance(sp.title_provenance);
+        let title_edition = self.edition(
+            title_provenance,
+            sp.title_edition.as_ref(),
+            &f("title_edition"),
+        );
         Some(SubPractice {
             title: self.text(&sp.title, &f("title")),
-            title_provenance: provenance(sp.title_provenance),
+            title_provenance,
+            title_edition,
             title_aliases: aliases(sp.title_aliases),
             summary: self.text(&sp.summary, &f("summary")),
             id,
@@ -1063,6 +1099,43 @@ impl Loader {
             out.push(NumberLabel { says, origin });
         }
         out
+    }
+
+    /// Whether `e` names an HICP edition; reports it when not.
+    fn known_edition(&mut self, e: &S, field: &str) -> bool {
+        if EDITIONS.contains(&e.value.as_str()) {
+            return true;
+        }
+        self.at(
+            &e.referenced,
+            field,
+            format!(
+                "unknown edition \"{}\"; expected one of {}",
+                e.value,
+                EDITIONS.join(", ")
+            ),
+        );
+        false
+    }
+
+    /// The edition a title or name was checked against: its own `*_edition`, else the catalog's
+    /// `verified_against`; none unless it is verified (an edition on anything else is an error).
+    fn edition(&mut self, p: Provenance, own: Option<&S>, field: &str) -> Option<String> {
+        if let Some(e) = own {
+            if p != Provenance::Verified {
+                self.at(
+                    &e.referenced,
+                    field,
+                    "only a verified title or name records the edition it was checked against",
+                );
+                return None;
+            }
+            if !self.known_edition(e, field) {
+                return None;
+            }
+        }
+        (p == Provenance::Verified)
+            .then(|| own.map_or_else(|| self.verified_against.clone(), |e| e.value.clone()))
     }
 
     fn resolves(&mut self, r: &S, valid: &BTreeSet<String>, field: &str, what: &str) -> bool {

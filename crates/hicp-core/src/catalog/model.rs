@@ -71,6 +71,9 @@ pub struct CatalogMeta {
     pub id: String,
     pub title: String,
     pub edition: String,
+    /// The edition whose text the catalog's `verified` titles and names were checked against,
+    /// unless an item records another.
+    pub verified_against: String,
     pub version: u32,
     pub summary: String,
     pub sources: Vec<String>,
@@ -95,6 +98,8 @@ pub struct Threat {
     pub number: u8,
     pub name: String,
     pub name_provenance: Provenance,
+    /// The edition the name was checked against; `None` unless the name is verified.
+    pub name_edition: Option<String>,
     pub aliases: Vec<Alias>,
     pub summary: String,
     pub vulnerabilities: Vec<String>,
@@ -124,6 +129,8 @@ pub struct Practice {
     pub number: u8,
     pub name: String,
     pub name_provenance: Provenance,
+    /// The edition the name was checked against; `None` unless the name is verified.
+    pub name_edition: Option<String>,
     pub aliases: Vec<Alias>,
     pub summary: String,
     pub threats: Vec<ThreatId>,
@@ -139,6 +146,8 @@ pub struct SubPractice {
     pub tier: Tier,
     pub title: String,
     pub title_provenance: Provenance,
+    /// The edition the title was checked against; `None` unless the title is verified.
+    pub title_edition: Option<String>,
     pub title_aliases: Vec<Alias>,
     pub summary: String,
     /// The threats this sub-practice is a primary, direct control against: a subset of its
