@@ -265,3 +265,467 @@ fn key_threats_are_the_direct_controls_within_hicps_matrix() {
         }
     }
 }
+
+// ----- Issue 14: content corrections, each pinned to the corrected fact. -----
+
+fn criterion<'a>(c: &'a Catalog, id: &str) -> &'a hicp_core::catalog::Criterion {
+    let sub = id.rsplit_once('.').unwrap().0;
+    c.sub_practice(sub)
+        .unwrap()
+        .criteria
+        .iter()
+        .find(|k| k.id.as_str() == id)
+        .unwrap_or_else(|| panic!("{id} exists"))
+}
+
+fn action_text<'a>(c: &'a Catalog, id: &str) -> &'a str {
+    let sub = id.rsplit_once('.').unwrap().0;
+    &c.sub_practice(sub)
+        .unwrap()
+        .actions
+        .iter()
+        .find(|a| a.id.as_str() == id)
+        .unwrap_or_else(|| panic!("{id} exists"))
+        .text
+}
+
+#[test]
+fn email_is_spelled_one_way_and_2018_spellings_are_verified_aliases() {
+    let c = builtin();
+    assert_eq!(c.practice(1).unwrap().name, "Email Protection Systems");
+    for s in &c.sub_practices {
+        assert!(!s.title.contains("E-mail"), "{}: {}", s.id, s.title);
+    }
+    for (id, now, then) in [
+        (
+            "1.S.A",
+            "Email System Configuration",
+            "E-mail System Configuration",
+        ),
+        (
+            "1.M.A",
+            "Basic Email Protection Controls",
+            "Basic E-mail Protection Controls",
+        ),
+        ("1.M.C", "Email Encryption", "E-mail Encryption"),
+    ] {
+        let s = c.sub_practice(id).unwrap();
+        assert_eq!(s.title, now);
+        assert_eq!(s.title_provenance, Provenance::Verified);
+        assert!(
+            s.title_aliases.iter().any(|a| a.name == then
+                && a.edition.as_deref() == Some("2018")
+                && a.provenance == Provenance::Verified),
+            "{id} keeps its 2018 spelling as a verified alias"
+        );
+    }
+}
+
+#[test]
+fn device_timelines_are_the_manufacturers_not_a_hospital_deadline() {
+    let c = builtin();
+    let p = c.parameter("device-vulnerability-timeframes").unwrap();
+    let keys: Vec<(&str, f64)> = p.values.iter().map(|v| (v.key.as_str(), v.value)).collect();
+    assert_eq!(
+        keys,
+        [("manufacturer-notice", 30.0), ("manufacturer-fix", 60.0)]
+    );
+    assert!(p.summary.contains("FDA") && p.summary.contains("not a deadline"));
+    let c3 = criterion(&c, "9.L.A.c3");
+    assert!(!c3.text.contains("within 60 days"), "{}", c3.text);
+    assert!(!c3.text.contains("within 30 days"), "{}", c3.text);
+    let guidance = c3.guidance.as_deref().unwrap();
+    assert!(
+        guidance.contains("manufacturer's timelines")
+            && guidance.contains("not a hospital deadline")
+    );
+}
+
+#[test]
+fn password_length_follows_nist_sp_800_63b_4() {
+    let c = builtin();
+    let p = c.parameter("password-length").unwrap();
+    let value = |k: &str| p.values.iter().find(|v| v.key == k).unwrap().value;
+    assert_eq!(value("user-min-single-factor"), 15.0);
+    assert_eq!(value("user-min-with-mfa"), 8.0);
+    assert_eq!(value("user-allowed-length-at-least"), 64.0);
+    assert_eq!(value("service-account-min"), 32.0);
+    assert!(
+        p.values.iter().all(|v| !v.key.contains("max")),
+        "64 is a floor on what a system accepts, never a cap"
+    );
+    let c2 = &criterion(&c, "3.M.C.c2").text;
+    assert!(
+        c2.contains("800-63B-4") && c2.contains("at least 15 characters"),
+        "{c2}"
+    );
+    assert!(
+        c2.contains("at least 8") && c2.contains("multifactor"),
+        "{c2}"
+    );
+}
+
+#[test]
+fn shared_mailboxes_never_have_a_shared_password() {
+    let c = builtin();
+    let c3 = &criterion(&c, "1.S.A.c3").text;
+    assert!(c3.contains("never with a shared password"), "{c3}");
+    assert!(c3.contains("own login"), "{c3}");
+    // Consistent with the rules it used to contradict.
+    assert!(criterion(&c, "3.S.A.c2").text.contains("Shared logins"));
+    assert!(action_text(&c, "1.M.B.a4").contains("Block interactive sign-in on shared mailboxes"));
+}
+
+#[test]
+fn hipaa_and_cpg_mappings_cite_the_right_provision() {
+    let c = builtin();
+    let hipaa = |id: &str| c.sub_practice(id).unwrap().hipaa.refs.clone();
+    let cpg = |id: &str| c.sub_practice(id).unwrap().cpg.refs.clone();
+    // 164.310(a)(2)(iv) is maintenance records for a facility's physical security.
+    assert!(!hipaa("5.L.A").contains(&"164.310(a)(2)(iv)".to_owned()));
+    assert!(hipaa("5.L.A").contains(&"164.310(d)(2)(iii)".to_owned()));
+    // E5 Strong Encryption is about data in transit.
+    let e5 = c
+        .references
+        .cpg_goals
+        .iter()
+        .find(|g| g.id == "E5")
+        .unwrap();
+    assert!(e5.summary.contains("moving"));
+    for id in ["4.S.A", "5.M.C"] {
+        assert!(!cpg(id).contains(&"E5".to_owned()), "{id} is at rest");
+    }
+    // 4.S.B keeps E5 only for sending patient information (c1), and says so.
+    let s = c.sub_practice("4.S.B").unwrap();
+    assert!(s.cpg.refs.contains(&"E5".to_owned()));
+    assert!(s.cpg.note.as_deref().unwrap().contains("c1"));
+    assert_eq!(s.cpg.provenance, Provenance::Derived);
+}
+
+#[test]
+fn small_practice_remediation_deadlines_name_their_source() {
+    let c = builtin();
+    let g = criterion(&c, "7.S.A.c3").guidance.as_deref().unwrap();
+    assert!(
+        g.contains("Table 8") && g.contains("medium and large"),
+        "{g}"
+    );
+    assert!(!g.contains("HICP gives target deadlines"));
+}
+
+#[test]
+fn cpg_titles_are_verified_only_where_a_source_confirms_them() {
+    let c = builtin();
+    let unverified: BTreeSet<&str> = c
+        .references
+        .cpg_goals
+        .iter()
+        .filter(|g| g.title_provenance == Provenance::Unverified)
+        .map(|g| g.id.as_str())
+        .collect();
+    assert_eq!(
+        unverified,
+        BTreeSet::from(["E9", "E10", "X3", "X5", "X6", "X7", "X9", "X10"])
+    );
+}
+
+#[test]
+fn threat_tips_cover_mfa_fatigue_callers_and_patient_safety() {
+    let c = builtin();
+    let tips = |id: &str| c.threat(id).unwrap().tips.join("\n");
+    let se = tips("social-engineering");
+    assert!(se.contains("Never approve a sign-in prompt"), "{se}");
+    assert!(se.contains("will never ask you for it"), "{se}");
+    assert!(se.contains("help desk or a vendor"), "{se}");
+    let md = tips("medical-devices");
+    assert!(md.contains("Patient safety comes first"), "{md}");
+    assert!(md.contains("as a patient-safety event"), "{md}");
+    assert!(
+        md.contains("never unplug or disconnect a device from a patient"),
+        "{md}"
+    );
+    for t in &c.threats {
+        assert!((3..=6).contains(&t.tips.len()), "{}", t.id);
+    }
+}
+
+#[test]
+fn small_practices_have_a_hipaa_risk_analysis_item() {
+    let c = builtin();
+    let s = c.sub_practice("4.S.A").unwrap();
+    assert_eq!(s.tier, Tier::Small);
+    let k = criterion(&c, "4.S.A.c6");
+    assert!(
+        k.text.contains("HIPAA security risk analysis"),
+        "{}",
+        k.text
+    );
+    assert!(
+        k.guidance
+            .as_deref()
+            .unwrap()
+            .contains("164.308(a)(1)(ii)(A)")
+    );
+    assert!(s.hipaa.refs.contains(&"164.308(a)(1)(ii)(A)".to_owned()));
+    assert!(action_text(&c, "4.S.A.a4").contains("Security Risk Assessment Tool"));
+}
+
+// ----- Issue 14, item 9: every number or cadence says whose it is. -----
+
+const CADENCES: &[&str] = &[
+    "hourly",
+    "daily",
+    "nightly",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "annually",
+    "annual",
+    "yearly",
+    "every day",
+    "every week",
+    "every month",
+    "every quarter",
+    "every year",
+    "each day",
+    "each week",
+    "each month",
+    "each quarter",
+    "each year",
+    "once a",
+    "twice a",
+];
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve",
+    "twenty", "thirty", "sixty", "ninety",
+];
+const UNITS: &[&str] = &["minute", "hour", "day", "business", "week", "month", "year"];
+/// Words before a number that make it a name, not a quantity ("Table 8", "SP 800", "Windows 11").
+const NAMING_WORDS: &[&str] = &[
+    "table", "appendix", "sp", "windows", "top", "port", "section",
+];
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn is_word_boundary(t: &str, at: usize) -> bool {
+    t[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// The byte spans of the numbers and cadences in a (squeezed) text.
+fn numbers_in(t: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // A run of digits with separators and ranges: 99, 1.2, 10-20, 800-63.
+        while i < b.len()
+            && (b[i].is_ascii_digit()
+                || (matches!(b[i], b'.' | b',' | b'-')
+                    && i + 1 < b.len()
+                    && b[i + 1].is_ascii_digit()))
+        {
+            i += 1;
+        }
+        let glued_before =
+            start > 0 && (b[start - 1].is_ascii_alphabetic() || b[start - 1] == b'-');
+        let glued_after = i < b.len() && (b[i].is_ascii_alphabetic() || b[i] == b'(');
+        // A paragraph number of a citation: "(a)(1)".
+        let bracketed = start > 0 && b[start - 1] == b'(' && i < b.len() && b[i] == b')';
+        let word_before = t[..start].split_whitespace().next_back().unwrap_or("");
+        if !glued_before && !glued_after && !bracketed && !NAMING_WORDS.contains(&word_before) {
+            spans.push((start, i));
+        }
+    }
+    for c in CADENCES {
+        for (at, _) in t.match_indices(c) {
+            let end = at + c.len();
+            let ends =
+                t[end..].chars().next().is_none_or(|c| !c.is_alphanumeric()) || c.ends_with(" a");
+            if is_word_boundary(t, at) && ends {
+                spans.push((at, end));
+            }
+        }
+    }
+    for w in NUMBER_WORDS {
+        for (at, _) in t.match_indices(w) {
+            let rest = &t[at + w.len()..];
+            let unit = rest
+                .strip_prefix(' ')
+                .or_else(|| rest.strip_prefix('-'))
+                .is_some_and(|r| UNITS.iter().any(|u| r.starts_with(u)));
+            if is_word_boundary(t, at) && unit {
+                spans.push((at, at + w.len()));
+            }
+        }
+    }
+    spans
+}
+
+fn unlabelled(text: &str, numbers: &[hicp_core::catalog::NumberLabel]) -> Vec<String> {
+    let t = squeeze(text);
+    let labelled: Vec<(usize, usize)> = numbers
+        .iter()
+        .flat_map(|n| {
+            let says = squeeze(&n.says);
+            t.match_indices(&says)
+                .map(|(at, _)| (at, at + says.len()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    numbers_in(&t)
+        .into_iter()
+        .filter(|&(s, e)| !labelled.iter().any(|&(ls, le)| ls <= s && e <= le))
+        .map(|(s, e)| t[s..e].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_number_detector_finds_numbers_and_cadences_but_not_names() {
+    let found = |t: &str| -> Vec<String> {
+        let t = squeeze(t);
+        let mut v: Vec<String> = numbers_in(&t)
+            .into_iter()
+            .map(|(s, e)| t[s..e].to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        found("Patch at least monthly, 2 weeks for critical"),
+        ["2", "monthly"]
+    );
+    assert_eq!(found("for two to four weeks, about 99%"), ["99", "four"]);
+    assert_eq!(
+        found("TLS 1.2 or later; 10-20 roles; once a year"),
+        ["1.2", "10-20", "once a"]
+    );
+    assert!(found("NIST SP 800-63B-4, 802.1X, HHS 405(d), Table 8, Windows 11, OWASP Top 10, port 53, FIDO2").is_empty());
+    assert!(found("164.308(a)(1)(ii)(A) and the annualized and yearlyish").is_empty());
+}
+
+#[test]
+fn every_number_in_a_criterion_or_action_says_whose_it_is() {
+    let c = builtin();
+    let mut missing = Vec::new();
+    for s in &c.sub_practices {
+        for k in &s.criteria {
+            for n in unlabelled(&k.text, &k.numbers) {
+                missing.push(format!("{}: {n}", k.id));
+            }
+        }
+        for a in &s.actions {
+            for n in unlabelled(&a.text, &a.numbers) {
+                missing.push(format!("{}: {n}", a.id));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "numbers without a label:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn number_labels_say_hicps_numbers_apart_from_ours() {
+    use hicp_core::catalog::NumberOrigin;
+    let c = builtin();
+    let label = |id: &str, says: &str| -> NumberOrigin {
+        let sub = id.rsplit_once('.').unwrap().0;
+        let s = c.sub_practice(sub).unwrap();
+        let numbers = s
+            .criteria
+            .iter()
+            .find(|k| k.id.as_str() == id)
+            .map(|k| &k.numbers)
+            .or_else(|| {
+                s.actions
+                    .iter()
+                    .find(|a| a.id.as_str() == id)
+                    .map(|a| &a.numbers)
+            })
+            .unwrap();
+        numbers
+            .iter()
+            .find(|n| n.says == says)
+            .unwrap()
+            .origin
+            .clone()
+    };
+    // HICP's own numbers name where HICP gives them.
+    assert_eq!(
+        label("1.M.D.c1", "at least monthly"),
+        NumberOrigin::Hicp {
+            source: "TV2 1.M.D".into()
+        }
+    );
+    assert!(
+        matches!(label("7.M.D.c2", "critical within 14 days in the DMZ and 30 days in the data center"),
+        NumberOrigin::Hicp { source } if source == "TV2 Table 8")
+    );
+    // The issue's examples are our suggestions, with a reason.
+    for (id, says) in [
+        ("1.S.C.c1", "at least every three months"),
+        ("4.S.B.c3", "at least once a day"),
+        ("4.M.D.c4", "at least quarterly for critical systems"),
+    ] {
+        match label(id, says) {
+            NumberOrigin::Ours { reason } => assert!(!reason.is_empty()),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    // Another publication's number names it.
+    assert!(matches!(label("3.M.C.c2", "at least 15 characters"),
+        NumberOrigin::Published { source } if source.contains("800-63B-4")));
+    assert_eq!(
+        label("3.M.C.c2", "at least 15 characters").label(),
+        "NIST SP 800-63B-4, section 3.1.1.2"
+    );
+    assert!(
+        label("4.S.B.c3", "at least once a day")
+            .label()
+            .starts_with("our suggestion: ")
+    );
+}
+
+// ----- Issue 14, item 1: each verified title says which edition it was checked against. -----
+
+#[test]
+fn verified_titles_say_which_edition_they_were_checked_against() {
+    let c = builtin();
+    assert_eq!(c.meta.edition, "2023");
+    assert_eq!(c.meta.verified_against, "2018");
+    // Confirmed by sources on the 2023 edition (hicp.md §2.1, §3, §5.3 [APOT]).
+    for t in &c.threats {
+        assert_eq!(t.name_edition.as_deref(), Some("2023"), "{}", t.id);
+    }
+    assert_eq!(c.practice(1).unwrap().name_edition.as_deref(), Some("2023"));
+    let title_edition = |id: &str| c.sub_practice(id).unwrap().title_edition.clone();
+    assert_eq!(title_edition("1.M.B").as_deref(), Some("2023"));
+    // Checked against the 2018 text only: shown "as in the 2018 edition".
+    assert_eq!(c.practice(9).unwrap().name_edition.as_deref(), Some("2018"));
+    assert_eq!(title_edition("1.S.A").as_deref(), Some("2018"));
+    assert_eq!(title_edition("7.M.D").as_deref(), Some("2018"));
+    // Unverified titles claim no edition.
+    for s in &c.sub_practices {
+        match s.title_provenance {
+            Provenance::Verified => assert!(s.title_edition.is_some(), "{}", s.id),
+            _ => assert_eq!(s.title_edition, None, "{}", s.id),
+        }
+    }
+    // 7.L.C is not in the catalog (decision recorded in 07-vulnerability-management.yaml).
+    assert!(c.sub_practice("7.L.C").is_none());
+}

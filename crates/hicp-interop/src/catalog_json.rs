@@ -1,6 +1,6 @@
 //! The JSON form of sub-practices and threats (`hicp catalog list|show --format json`).
 
-use hicp_core::catalog::{Catalog, Mapping, SubPractice, Threat};
+use hicp_core::catalog::{Catalog, Mapping, NumberLabel, NumberOrigin, SubPractice, Threat};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -11,6 +11,9 @@ pub struct SubPracticeJson<'a> {
     pub tier: &'static str,
     pub title: &'a str,
     pub title_provenance: &'static str,
+    /// The edition a verified title was checked against ("2018" or "2023"); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_edition: Option<&'a str>,
     pub summary: &'a str,
     pub threats: Vec<&'a str>,
     /// The threats it is a primary, direct control against: our judgement (always derived).
@@ -53,6 +56,8 @@ pub struct CriterionJson<'a> {
     pub text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guidance: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<NumberJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -61,6 +66,40 @@ pub struct ActionJson<'a> {
     pub text: &'a str,
     pub effort: &'static str,
     pub cost: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<NumberJson<'a>>,
+}
+
+/// A number or cadence of a criterion or action and whose it is.
+#[derive(Serialize)]
+pub struct NumberJson<'a> {
+    pub says: &'a str,
+    /// `hicp`, `published` or `ours` (our suggestion).
+    pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
+fn numbers(labels: &[NumberLabel]) -> Vec<NumberJson<'_>> {
+    labels
+        .iter()
+        .map(|n| {
+            let (source, reason) = match &n.origin {
+                NumberOrigin::Hicp { source } | NumberOrigin::Published { source } => {
+                    (Some(source.as_str()), None)
+                }
+                NumberOrigin::Ours { reason } => (None, Some(reason.as_str())),
+            };
+            NumberJson {
+                says: &n.says,
+                origin: n.origin.name(),
+                source,
+                reason,
+            }
+        })
+        .collect()
 }
 
 fn mapping(m: &Mapping) -> MappingJson<'_> {
@@ -79,6 +118,7 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
         tier: s.tier.name(),
         title: &s.title,
         title_provenance: s.title_provenance.name(),
+        title_edition: s.title_edition.as_deref(),
         summary: &s.summary,
         threats: catalog.threats_of(s).iter().map(|t| t.as_str()).collect(),
         key_threats: s.key_threats.iter().map(|t| t.as_str()).collect(),
@@ -104,6 +144,7 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
                 id: c.id.as_str(),
                 text: &c.text,
                 guidance: c.guidance.as_deref(),
+                numbers: numbers(&c.numbers),
             })
             .collect(),
         actions: s
@@ -114,6 +155,7 @@ pub fn sub_practice<'a>(catalog: &'a Catalog, s: &'a SubPractice) -> SubPractice
                 text: &a.text,
                 effort: a.effort.name(),
                 cost: &a.cost,
+                numbers: numbers(&a.numbers),
             })
             .collect(),
         prerequisites: s.prerequisites.iter().map(|p| p.as_str()).collect(),
@@ -134,6 +176,9 @@ pub struct ThreatJson<'a> {
     pub number: u8,
     pub name: &'a str,
     pub name_provenance: &'static str,
+    /// The edition a verified name was checked against; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_edition: Option<&'a str>,
     pub aliases: Vec<&'a str>,
     pub summary: &'a str,
     pub vulnerabilities: &'a [String],
@@ -151,6 +196,7 @@ pub fn threat<'a>(catalog: &'a Catalog, t: &'a Threat) -> ThreatJson<'a> {
         number: t.number,
         name: &t.name,
         name_provenance: t.name_provenance.name(),
+        name_edition: t.name_edition.as_deref(),
         aliases: t.aliases.iter().map(|a| a.name.as_str()).collect(),
         summary: &t.summary,
         vulnerabilities: &t.vulnerabilities,
@@ -172,6 +218,9 @@ pub struct PracticeJson<'a> {
     pub number: u8,
     pub name: &'a str,
     pub name_provenance: &'static str,
+    /// The edition a verified name was checked against; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_edition: Option<&'a str>,
     pub aliases: Vec<&'a str>,
     pub summary: &'a str,
     pub threats: Vec<&'a str>,
@@ -185,6 +234,8 @@ pub struct CatalogJson<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub edition: &'a str,
+    /// The edition whose text `verified` titles and names were checked against by default.
+    pub verified_against: &'a str,
     pub version: u32,
     pub threats: Vec<ThreatJson<'a>>,
     pub practices: Vec<PracticeJson<'a>>,
@@ -197,6 +248,7 @@ pub fn catalog(c: &Catalog) -> CatalogJson<'_> {
         id: &c.meta.id,
         title: &c.meta.title,
         edition: &c.meta.edition,
+        verified_against: &c.meta.verified_against,
         version: c.meta.version,
         threats: c.threats.iter().map(|t| threat(c, t)).collect(),
         practices: c
@@ -206,6 +258,7 @@ pub fn catalog(c: &Catalog) -> CatalogJson<'_> {
                 number: p.number,
                 name: &p.name,
                 name_provenance: p.name_provenance.name(),
+                name_edition: p.name_edition.as_deref(),
                 aliases: p.aliases.iter().map(|a| a.name.as_str()).collect(),
                 summary: &p.summary,
                 threats: p.threats.iter().map(|t| t.as_str()).collect(),

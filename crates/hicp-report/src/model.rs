@@ -5,7 +5,7 @@
 use crate::charts::{Bar, bar_chart_with_id};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_core::assessment::{Answers, Date, Status, score};
-use hicp_core::catalog::{CpgTier, Provenance};
+use hicp_core::catalog::{Catalog, CpgTier, NumberLabel, Provenance};
 use hicp_interop::assessment::{Assessed, deadline};
 
 /// How many actions the executive summary lists.
@@ -46,6 +46,9 @@ pub struct ThreatRow {
     pub id: String,
     pub name: String,
     pub unverified: bool,
+    /// "as in the 2018 edition" when the name was checked against an older edition than the
+    /// catalog's; empty otherwise.
+    pub edition: String,
     pub weight: String,
     pub score: String,
     pub words: String,
@@ -55,6 +58,8 @@ pub struct ScoreRow {
     pub id: String,
     pub name: String,
     pub unverified: bool,
+    /// As [`ThreatRow::edition`]; empty for CSF functions.
+    pub edition: String,
     pub score: String,
     pub detail: String,
 }
@@ -83,6 +88,8 @@ pub struct ActionRow {
     pub owners: String,
     pub then: Vec<String>,
     pub why: String,
+    /// Whose each number or cadence in `text` is ("at least monthly": HICP, TV2 7.M.D).
+    pub numbers: Vec<String>,
 }
 
 pub struct Changes {
@@ -95,6 +102,8 @@ pub struct Detail {
     pub id: String,
     pub title: String,
     pub unverified: bool,
+    /// As [`ThreatRow::edition`].
+    pub edition: String,
     pub practice: String,
     pub score: String,
     pub opted_in: bool,
@@ -114,6 +123,8 @@ pub struct CriterionRow {
     pub notes: String,
     pub reason: String,
     pub evidence: Vec<String>,
+    /// Whose each number or cadence in `text` is ("at least once a year": our suggestion: ...).
+    pub numbers: Vec<String>,
 }
 
 pub struct EvidenceRow {
@@ -173,6 +184,24 @@ fn status_words(s: Status) -> &'static str {
     }
 }
 
+/// One line per number or cadence of a criterion or action: its words and whose it is.
+fn numbers(labels: &[NumberLabel]) -> Vec<String> {
+    labels
+        .iter()
+        .map(|n| format!("\u{201c}{}\u{201d}: {}", n.says, n.origin.label()))
+        .collect()
+}
+
+/// "as in the 2018 edition" when a title was checked against an older edition than the one the
+/// catalog presents; empty when it follows the catalog's edition or is not verified at all (then
+/// it carries the "unverified title" label instead).
+fn as_in(c: &Catalog, edition: Option<&String>) -> String {
+    match edition {
+        Some(e) if *e != c.meta.edition => format!("as in the {e} edition"),
+        _ => String::new(),
+    }
+}
+
 fn unverified(p: Provenance) -> bool {
     p == Provenance::Unverified
 }
@@ -214,6 +243,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             unverified: c
                 .threat(&t.id)
                 .is_some_and(|x| unverified(x.name_provenance)),
+            edition: as_in(c, c.threat(&t.id).and_then(|x| x.name_edition.as_ref())),
             weight: format!("{}", t.weight),
             score: show(t.score),
             words: words(t.score).to_owned(),
@@ -235,6 +265,10 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             owners: a.owners(i.sub_practice.as_str()).join(", "),
             then: i.then.iter().map(|(id, t)| format!("{id}: {t}")).collect(),
             why: i.why.clone(),
+            numbers: c
+                .sub_practice(i.sub_practice.as_str())
+                .and_then(|sp| sp.actions.iter().find(|x| x.id == i.action))
+                .map_or_else(Vec::new, |x| numbers(&x.numbers)),
         })
         .collect();
     // The five most important: the first of the plan, which is already in the order to do them.
@@ -294,6 +328,10 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             unverified: c
                 .practice(p.number)
                 .is_some_and(|x| unverified(x.name_provenance)),
+            edition: as_in(
+                c,
+                c.practice(p.number).and_then(|x| x.name_edition.as_ref()),
+            ),
             score: show(p.score),
             detail: p
                 .sub_practices
@@ -309,6 +347,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             id: f.id.clone(),
             name: f.name.clone(),
             unverified: false,
+            edition: String::new(),
             score: show(f.score),
             detail: s.csf_categories_covered(&f.id),
         })
@@ -369,6 +408,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
                 notes: ans.notes.clone().unwrap_or_default(),
                 reason: ans.reason.clone().unwrap_or_default(),
                 evidence: refs,
+                numbers: numbers(&cr.numbers),
             });
         }
         let csf: Vec<&str> = sp.csf20.iter().map(|x| x.id.as_str()).collect();
@@ -376,6 +416,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             id: sp.id.to_string(),
             title: sp.title.clone(),
             unverified: unverified(sp.title_provenance),
+            edition: as_in(c, sp.title_edition.as_ref()),
             practice: c
                 .practice(sp.practice)
                 .map_or(String::new(), |p| format!("{}. {}", p.number, p.name)),
@@ -452,6 +493,7 @@ impl ActionRow {
             owners: self.owners.clone(),
             then: self.then.clone(),
             why: self.why.clone(),
+            numbers: self.numbers.clone(),
         }
     }
 }

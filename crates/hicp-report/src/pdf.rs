@@ -174,14 +174,16 @@ fn data(r: &Report) -> Value {
 
 fn threat(t: &ThreatRow) -> Value {
     json!({
-        "id": t.id, "name": t.name, "unverified": t.unverified, "weight": t.weight,
+        "id": t.id, "name": t.name, "unverified": t.unverified, "edition": t.edition,
+        "weight": t.weight,
         "score": t.score, "words": t.words,
     })
 }
 
 fn score_row(s: &ScoreRow) -> Value {
     json!({
-        "id": s.id, "name": s.name, "unverified": s.unverified, "score": s.score,
+        "id": s.id, "name": s.name, "unverified": s.unverified, "edition": s.edition,
+        "score": s.score,
         "detail": s.detail,
     })
 }
@@ -198,7 +200,7 @@ fn action(a: &ActionRow) -> Value {
     json!({
         "rank": a.rank, "horizon": a.horizon, "due": a.due, "sub_practice": a.sub_practice,
         "title": a.title, "text": a.text, "effort": a.effort, "cost": a.cost, "gain": a.gain,
-        "owners": a.owners, "then": a.then, "why": a.why,
+        "owners": a.owners, "then": a.then, "why": a.why, "numbers": a.numbers,
     })
 }
 
@@ -208,7 +210,8 @@ fn changes(c: &Changes) -> Value {
 
 fn detail(d: &Detail) -> Value {
     json!({
-        "id": d.id, "title": d.title, "unverified": d.unverified, "practice": d.practice,
+        "id": d.id, "title": d.title, "unverified": d.unverified, "edition": d.edition,
+        "practice": d.practice,
         "score": d.score, "opted_in": d.opted_in, "csf": d.csf, "cpg": d.cpg,
         "hipaa": d.hipaa, "criteria": d.criteria.iter().map(criterion).collect::<Vec<_>>(),
     })
@@ -218,7 +221,7 @@ fn criterion(c: &CriterionRow) -> Value {
     json!({
         "id": c.id, "text": c.text, "status": c.status, "status_class": c.status_class,
         "owner": c.owner, "since": c.since, "notes": c.notes, "reason": c.reason,
-        "evidence": c.evidence,
+        "evidence": c.evidence, "numbers": c.numbers,
     })
 }
 

@@ -59,6 +59,59 @@ fn every_example_renders_a_self_contained_report() {
 }
 
 #[test]
+fn each_number_in_a_criterion_says_whose_it_is() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    let details = section(&html, "details").unwrap();
+    let row = |id: &str| -> &str {
+        let at = details.find(&format!("<strong>{id}</strong>")).unwrap();
+        &details[at..at + details[at..].find("</td>").unwrap()]
+    };
+    // HICP's monthly patching names where HICP gives it.
+    assert!(
+        row("7.S.A.c4")
+            .contains("\u{201c}at least once a month\u{201d}: HICP, TV1 2.S.A and 7.S.A"),
+        "{}",
+        row("7.S.A.c4")
+    );
+    // The daily backup is our suggestion, with why.
+    assert!(
+        row("4.S.B.c3").contains("\u{201c}at least once a day\u{201d}: our suggestion: "),
+        "{}",
+        row("4.S.B.c3")
+    );
+    // A criterion without numbers has no label.
+    assert!(!row("1.S.A.c2").contains("our suggestion"));
+    // The plan's note says what the labels mean.
+    assert!(
+        section(&html, "plan")
+            .unwrap()
+            .contains("our suggestion (with why)")
+    );
+}
+
+#[test]
+fn titles_checked_only_against_2018_say_so() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    let heading = |id: &str| -> String {
+        let d = &html[html.find(&format!("id=\"sp-{id}\"")).unwrap()..];
+        d[..d.find("</h3>").unwrap()].to_owned()
+    };
+    assert!(heading("1.S.A").contains("as in the 2018 edition"));
+    // An unverified title says so instead, and claims no edition.
+    assert!(heading("1.S.B").contains("unverified title"));
+    assert!(!heading("1.S.B").contains("edition"));
+    // The 2023 threat names are not labelled.
+    let summary = section(&html, "summary").unwrap();
+    assert!(!summary.contains("2018 edition"));
+}
+
+#[test]
 fn text_from_the_answers_file_is_escaped() {
     let c = builtin();
     let mut ans = fixture(&c, "clinic");

@@ -5,7 +5,9 @@ use crate::{InvalidInput, source};
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets};
-use hicp_core::catalog::{Catalog, Filter, Provenance, SubPractice, ThreatId, Tier, nearest};
+use hicp_core::catalog::{
+    Catalog, Filter, NumberLabel, Provenance, SubPractice, ThreatId, Tier, nearest,
+};
 use hicp_interop::{catalog_csv, catalog_json, oscal};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -252,6 +254,19 @@ fn write_list(c: &Catalog, subs: &[&SubPractice], format: ListFormat) -> anyhow:
     }
 }
 
+/// One line per number or cadence of a criterion or action: its words and whose it is.
+fn numbers(out: &mut String, labels: &[NumberLabel], indent: usize) {
+    for n in labels {
+        let line = format!("\u{201c}{}\u{201d}: {}", n.says, n.origin.label());
+        let _ = writeln!(
+            out,
+            "{}Number: {}",
+            " ".repeat(indent),
+            wrap(&line, WIDTH, indent + 8)
+        );
+    }
+}
+
 fn titled(title: &str, p: Provenance) -> String {
     match p {
         Provenance::Verified => title.to_owned(),
@@ -276,6 +291,13 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
         _ => "Technical Volume 2",
     };
     let _ = writeln!(out, "{}  {}", s.id, titled(&s.title, s.title_provenance));
+    if let Some(e) = s.title_edition.as_deref().filter(|e| *e != c.meta.edition) {
+        let _ = writeln!(
+            out,
+            "    as in the {e} edition (not checked against the {} text)",
+            c.meta.edition
+        );
+    }
     for a in &s.title_aliases {
         let _ = writeln!(
             out,
@@ -343,6 +365,7 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
                 wrap(g, WIDTH, indent + 13)
             );
         }
+        numbers(out, &cr.numbers, indent);
     }
     let _ = writeln!(out, "\nActions:");
     for a in &s.actions {
@@ -355,6 +378,7 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
             " ".repeat(indent),
             wrap(&a.cost, WIDTH, indent + effort.len())
         );
+        numbers(out, &a.numbers, indent);
     }
     if !s.prerequisites.is_empty() {
         let pre: Vec<String> = s

@@ -107,7 +107,7 @@ async fn sizing_explains_the_tier_and_allows_an_override(b: Backend) {
     assert!(html.contains("Chosen by hand"), "{html}");
     let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
     assert!(html.contains("1.M.A"), "medium sub-practices now apply");
-    assert!(!html.contains("1.S.A E-mail"), "small ones no longer do");
+    assert!(!html.contains("1.S.A Email"), "small ones no longer do");
 }
 
 async fn answers_are_saved_validated_and_never_silently_overwritten(b: Backend) {

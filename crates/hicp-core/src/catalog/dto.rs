@@ -44,6 +44,10 @@ pub(crate) struct CatalogFile {
     pub id: S,
     pub title: S,
     pub edition: String,
+    /// The edition whose text a `verified` title or name was checked against, unless the item
+    /// names another (`name_edition`, `title_edition`). Defaults to `edition`.
+    #[serde(default)]
+    pub verified_against: Option<S>,
     pub version: u32,
     pub version_date: S,
     pub summary: S,
@@ -124,6 +128,9 @@ pub(crate) struct ThreatDto {
     pub number: Spanned<u8>,
     pub name: S,
     pub name_provenance: ProvenanceDto,
+    /// The edition a verified name was checked against, when not the catalog's default.
+    #[serde(default)]
+    pub name_edition: Option<S>,
     #[serde(default)]
     pub aliases: Vec<AliasDto>,
     pub summary: S,
@@ -153,6 +160,9 @@ pub(crate) struct PracticeDto {
     pub number: Spanned<u8>,
     pub name: S,
     pub name_provenance: ProvenanceDto,
+    /// The edition a verified name was checked against, when not the catalog's default.
+    #[serde(default)]
+    pub name_edition: Option<S>,
     #[serde(default)]
     pub aliases: Vec<AliasDto>,
     pub summary: S,
@@ -170,6 +180,9 @@ pub(crate) struct SubPracticeDto {
     pub id: S,
     pub title: S,
     pub title_provenance: ProvenanceDto,
+    /// The edition a verified title was checked against, when not the catalog's default.
+    #[serde(default)]
+    pub title_edition: Option<S>,
     #[serde(default)]
     pub title_aliases: Vec<AliasDto>,
     pub summary: S,
@@ -198,6 +211,8 @@ pub(crate) struct CriterionDto {
     pub text: S,
     #[serde(default)]
     pub guidance: Option<S>,
+    #[serde(default)]
+    pub numbers: Vec<NumberDto>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -207,6 +222,33 @@ pub(crate) struct ActionDto {
     pub text: S,
     pub effort: EffortDto,
     pub cost: S,
+    #[serde(default)]
+    pub numbers: Vec<NumberDto>,
+}
+
+/// Whose a number or cadence in a criterion or action is.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum NumberOriginDto {
+    /// HICP's own number; `source` says where HICP gives it.
+    Hicp,
+    /// From another published source (a NIST publication, a law, FDA guidance); `source` names it.
+    Published,
+    /// Our suggestion; `reason` says why.
+    Ours,
+}
+
+/// One number or cadence of a criterion or action, and whose it is.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NumberDto {
+    /// The words of the text that state it ("at least once a year", "15 characters").
+    pub says: S,
+    pub origin: Spanned<NumberOriginDto>,
+    #[serde(default)]
+    pub source: Option<S>,
+    #[serde(default)]
+    pub reason: Option<S>,
 }
 
 #[derive(Deserialize, Debug)]

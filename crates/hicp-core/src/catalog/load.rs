@@ -32,12 +32,16 @@ const CRITERIA_PER_SUB_PRACTICE: std::ops::RangeInclusive<usize> = 2..=6;
 const ACTIONS_PER_SUB_PRACTICE: std::ops::RangeInclusive<usize> = 1..=5;
 const TIPS_PER_THREAT: std::ops::RangeInclusive<usize> = 3..=6;
 
+/// The HICP editions a title or name can be checked against.
+const EDITIONS: [&str; 2] = ["2018", "2023"];
+
 /// Loads and validates a catalog. `root` only prefixes file names in diagnostics.
 pub fn load(root: &str, files: &[SourceFile]) -> Result<Catalog, CatalogError> {
     let mut l = Loader {
         root: root.trim_end_matches('/').to_owned(),
         diags: Vec::new(),
         file: String::new(),
+        verified_against: String::new(),
     };
     let catalog = l.run(files);
     if l.diags.is_empty() {
@@ -54,6 +58,8 @@ struct Loader {
     diags: Vec<Diagnostic>,
     /// The file being checked, as shown in diagnostics.
     file: String,
+    /// The catalog's `verified_against` edition, once `catalog.yaml` is read.
+    verified_against: String,
 }
 
 struct Parsed {
@@ -578,10 +584,19 @@ impl Loader {
             // Never seen: a catalog with a problem is refused.
             Date::from_days(0).expect("day 0 is a date")
         });
+        let verified_against = match &f.verified_against {
+            Some(e) => {
+                self.known_edition(e, "verified_against");
+                e.value.clone()
+            }
+            None => f.edition.clone(),
+        };
+        self.verified_against = verified_against.clone();
         let meta = CatalogMeta {
             id: f.id.value,
             title,
             edition: f.edition,
+            verified_against,
             version: f.version,
             version_date,
             summary,
@@ -639,11 +654,18 @@ impl Loader {
                 .iter()
                 .map(|s| self.text(s, &format!("{id}.vulnerabilities")))
                 .collect();
+            let name_provenance = provenance(t.name_provenance);
+            let name_edition = self.edition(
+                name_provenance,
+                t.name_edition.as_ref(),
+                &format!("{id}.name_edition"),
+            );
             out.push(Threat {
                 id: ThreatId::new(t.id.value.clone()),
                 number: t.number.value,
                 name: self.text(&t.name, &format!("{id}.name")),
-                name_provenance: provenance(t.name_provenance),
+                name_provenance,
+                name_edition,
                 aliases: aliases(t.aliases),
                 summary: self.text(&t.summary, &format!("{id}.summary")),
                 vulnerabilities,
@@ -678,10 +700,17 @@ impl Loader {
             .iter()
             .map(|m| self.text(m, "practice.metrics"))
             .collect();
+        let name_provenance = provenance(p.name_provenance);
+        let name_edition = self.edition(
+            name_provenance,
+            p.name_edition.as_ref(),
+            "practice.name_edition",
+        );
         Practice {
             number: p.number.value,
             name: self.text(&p.name, "practice.name"),
-            name_provenance: provenance(p.name_provenance),
+            name_provenance,
+            name_edition,
             aliases: aliases(p.aliases),
             summary: self.text(&p.summary, "practice.summary"),
             threats,
@@ -756,10 +785,12 @@ impl Loader {
                 .guidance
                 .as_ref()
                 .map(|g| self.text(g, &format!("{expected}.guidance")));
+            let numbers = self.numbers(&c.numbers, &text, &format!("{expected}.numbers"));
             criteria.push(Criterion {
                 id: CriterionId::new(c.id.value.clone()),
                 text,
                 guidance,
+                numbers,
             });
         }
 
@@ -791,11 +822,13 @@ impl Loader {
                 dto::EffortDto::Medium => Effort::Medium,
                 dto::EffortDto::High => Effort::High,
             };
+            let numbers = self.numbers(&a.numbers, &text, &format!("{expected}.numbers"));
             actions.push(Action {
                 id: ActionId::new(a.id.value.clone()),
                 text,
                 effort,
                 cost,
+                numbers,
             });
         }
 
@@ -869,9 +902,16 @@ impl Loader {
             })
             .collect();
 
+        let title_provenance = provenance(sp.title_provenance);
+        let title_edition = self.edition(
+            title_provenance,
+            sp.title_edition.as_ref(),
+            &f("title_edition"),
+        );
         Some(SubPractice {
             title: self.text(&sp.title, &f("title")),
-            title_provenance: provenance(sp.title_provenance),
+            title_provenance,
+            title_edition,
             title_aliases: aliases(sp.title_aliases),
             summary: self.text(&sp.summary, &f("summary")),
             id,
@@ -973,6 +1013,125 @@ impl Loader {
         }
     }
 
+    /// The number labels of one criterion or action: each names words of `text`, and says
+    /// whose the number is (`hicp` or `published` with a `source`, `ours` with a `reason`).
+    fn numbers(&mut self, dtos: &[dto::NumberDto], text: &str, field: &str) -> Vec<NumberLabel> {
+        let haystack = squeeze(text);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for n in dtos {
+            let says = self.text(&n.says, &format!("{field}.says"));
+            if says.is_empty() {
+                continue;
+            }
+            let needle = squeeze(&says);
+            if !haystack.contains(&needle) {
+                self.at(
+                    &n.says.referenced,
+                    format!("{field}.says"),
+                    format!("\"{says}\" does not occur in the text it labels"),
+                );
+            } else if !seen.insert(needle) {
+                self.at(
+                    &n.says.referenced,
+                    format!("{field}.says"),
+                    format!("\"{says}\" is labelled twice"),
+                );
+            }
+            let source = n
+                .source
+                .as_ref()
+                .map(|s| (s, self.text(s, &format!("{field}.source"))));
+            let reason = n
+                .reason
+                .as_ref()
+                .map(|r| (r, self.text(r, &format!("{field}.reason"))));
+            let origin = match (n.origin.value, source, reason) {
+                (dto::NumberOriginDto::Ours, None, Some((_, reason))) => {
+                    NumberOrigin::Ours { reason }
+                }
+                (dto::NumberOriginDto::Ours, Some((s, _)), _) => {
+                    self.at(
+                        &s.referenced,
+                        format!("{field}.source"),
+                        "our own number has a `reason`, not a `source`",
+                    );
+                    continue;
+                }
+                (dto::NumberOriginDto::Ours, None, None) => {
+                    self.at(
+                        &n.origin.referenced,
+                        format!("{field}.reason"),
+                        "our own number needs a `reason`: why we suggest it",
+                    );
+                    continue;
+                }
+                (o, Some((_, source)), None) => {
+                    if o == dto::NumberOriginDto::Hicp {
+                        NumberOrigin::Hicp { source }
+                    } else {
+                        NumberOrigin::Published { source }
+                    }
+                }
+                (_, _, Some((r, _))) => {
+                    self.at(
+                        &r.referenced,
+                        format!("{field}.reason"),
+                        "a published number has a `source`, not a `reason`",
+                    );
+                    continue;
+                }
+                (_, None, None) => {
+                    self.at(
+                        &n.origin.referenced,
+                        format!("{field}.source"),
+                        "a number from HICP or another publication needs a `source`: where it is given",
+                    );
+                    continue;
+                }
+            };
+            out.push(NumberLabel { says, origin });
+        }
+        out
+    }
+
+    /// Whether `e` names an HICP edition; reports it when not.
+    fn known_edition(&mut self, e: &S, field: &str) -> bool {
+        if EDITIONS.contains(&e.value.as_str()) {
+            return true;
+        }
+        self.at(
+            &e.referenced,
+            field,
+            format!(
+                "unknown edition \"{}\"; expected one of {}",
+                e.value,
+                EDITIONS.join(", ")
+            ),
+        );
+        false
+    }
+
+    /// The edition a title or name was checked against: its own `*_edition`, else the catalog's
+    /// `verified_against`; none unless it is verified (an edition on anything else is an error).
+    fn edition(&mut self, p: Provenance, own: Option<&S>, field: &str) -> Option<String> {
+        if let Some(e) = own {
+            if p != Provenance::Verified {
+                self.at(
+                    &e.referenced,
+                    field,
+                    "only a verified title or name records the edition it was checked against",
+                );
+                return None;
+            }
+            if !self.known_edition(e, field) {
+                return None;
+            }
+        }
+        (p == Provenance::Verified)
+            .then(|| own.map_or_else(|| self.verified_against.clone(), |e| e.value.clone()))
+    }
+
     fn resolves(&mut self, r: &S, valid: &BTreeSet<String>, field: &str, what: &str) -> bool {
         if valid.contains(&r.value) {
             return true;
@@ -1048,4 +1207,17 @@ fn key_on_line(text: &str, line: u64) -> Option<&str> {
     let (key, _) = l.split_once(':')?;
     let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some(key)
+}
+
+/// Lowercase, with every run of white space made one space: how a number label is matched
+/// against the (folded YAML) text it labels.
+fn squeeze(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().trim().to_owned()
 }

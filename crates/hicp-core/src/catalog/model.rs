@@ -72,6 +72,9 @@ pub struct CatalogMeta {
     pub id: String,
     pub title: String,
     pub edition: String,
+    /// The edition whose text the catalog's `verified` titles and names were checked against,
+    /// unless an item records another.
+    pub verified_against: String,
     pub version: u32,
     /// The day `version` was made: exports date the catalog with it (never with the clock),
     /// so the same catalog always gives the same bytes.
@@ -99,6 +102,8 @@ pub struct Threat {
     pub number: u8,
     pub name: String,
     pub name_provenance: Provenance,
+    /// The edition the name was checked against; `None` unless the name is verified.
+    pub name_edition: Option<String>,
     pub aliases: Vec<Alias>,
     pub summary: String,
     pub vulnerabilities: Vec<String>,
@@ -128,6 +133,8 @@ pub struct Practice {
     pub number: u8,
     pub name: String,
     pub name_provenance: Provenance,
+    /// The edition the name was checked against; `None` unless the name is verified.
+    pub name_edition: Option<String>,
     pub aliases: Vec<Alias>,
     pub summary: String,
     pub threats: Vec<ThreatId>,
@@ -143,6 +150,8 @@ pub struct SubPractice {
     pub tier: Tier,
     pub title: String,
     pub title_provenance: Provenance,
+    /// The edition the title was checked against; `None` unless the title is verified.
+    pub title_edition: Option<String>,
     pub title_aliases: Vec<Alias>,
     pub summary: String,
     /// The threats this sub-practice is a primary, direct control against: a subset of its
@@ -166,6 +175,8 @@ pub struct Criterion {
     pub id: CriterionId,
     pub text: String,
     pub guidance: Option<String>,
+    /// Whose each number or cadence in `text` is, in the order the catalog lists them.
+    pub numbers: Vec<NumberLabel>,
 }
 
 #[derive(Clone, Debug)]
@@ -174,6 +185,48 @@ pub struct Action {
     pub text: String,
     pub effort: Effort,
     pub cost: String,
+    /// Whose each number or cadence in `text` is, in the order the catalog lists them.
+    pub numbers: Vec<NumberLabel>,
+}
+
+/// A number or cadence in a criterion or action ("at least once a year", "15 characters") and
+/// whose it is. The loader guarantees `says` occurs in the text it labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumberLabel {
+    /// The words of the text that state the number.
+    pub says: String,
+    pub origin: NumberOrigin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NumberOrigin {
+    /// HICP gives this number; `source` says where (volume, table or sub-practice).
+    Hicp { source: String },
+    /// Another published source gives it (a NIST publication, a law, FDA guidance).
+    Published { source: String },
+    /// Our suggestion, never HHS's; `reason` says why we suggest it.
+    Ours { reason: String },
+}
+
+impl NumberOrigin {
+    /// `hicp`, `published` or `ours`, as the catalog writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            NumberOrigin::Hicp { .. } => "hicp",
+            NumberOrigin::Published { .. } => "published",
+            NumberOrigin::Ours { .. } => "ours",
+        }
+    }
+
+    /// How a reader is told whose the number is: "HICP, TV2 Table 8", "NIST SP 800-63B-4",
+    /// "our suggestion: ...".
+    pub fn label(&self) -> String {
+        match self {
+            NumberOrigin::Hicp { source } => format!("HICP, {source}"),
+            NumberOrigin::Published { source } => source.clone(),
+            NumberOrigin::Ours { reason } => format!("our suggestion: {reason}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
