@@ -194,7 +194,11 @@ impl App {
         let existing = tx.evidence_for_assessment(&assessment.id).await?;
         for (id, ca) in &a.criteria {
             for e in &ca.evidence {
-                let Some(location) = e.location.as_deref().map(str::trim).filter(|l| !l.is_empty())
+                let Some(location) = e
+                    .location
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
                 else {
                     continue;
                 };

@@ -308,7 +308,10 @@ answers:
         "{yaml}"
     );
     assert!(yaml.contains("location: \"https://intranet.example/spam.pdf\""));
-    assert!(yaml.contains("location: \"Binder on the front desk\""), "{yaml}");
+    assert!(
+        yaml.contains("location: \"Binder on the front desk\""),
+        "{yaml}"
+    );
     let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
     assert!(page.contains("We use no email at all."));
     // Where evidence is kept is shown as text, never as a link.
