@@ -1217,7 +1217,3 @@ fn squeeze(s: &str) -> String {
         .join(" ")
         .to_lowercase()
 }
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().trim().to_owned()
-}
