@@ -53,7 +53,7 @@ pub fn router() -> Router<AppState> {
         v1::delete_evidence,
         v1::report,
     ),
-    components(schemas(v1::ReportFormat, v1::StatusName)),
+    components(schemas(crate::pages::reports::Export, v1::StatusName)),
     modifiers(&Finish),
     security(("token" = [])),
     tags((name = "organizations"), (name = "answers"), (name = "results"), (name = "snapshots"), (name = "evidence"), (name = "reports"))

@@ -215,20 +215,6 @@ pub enum StatusName {
     NotApplicable,
 }
 
-/// The formats of `GET /reports/{format}` (for the document).
-#[derive(ToSchema)]
-#[schema(rename_all = "kebab-case")]
-#[allow(dead_code)]
-pub enum ReportFormat {
-    Html,
-    Pdf,
-    OscalAp,
-    OscalAr,
-    OscalPoam,
-    Xlsx,
-    Csv,
-}
-
 /// A new answer for one criterion.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -802,10 +788,20 @@ pub async fn scores(
     Caller(who): Caller,
     Path(org): Path<String>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    let access = state.app.org_access::<Read>(&who, &org).await?;
-    let a = answers_for(&state, &access).await?;
+    assessed_json(&state, &who, &org, assessment_json::assessment).await
+}
+
+/// The open assessment, scored and planned, in one of the CLI's JSON shapes.
+async fn assessed_json(
+    state: &AppState,
+    who: &hicp_app::Principal,
+    org: &str,
+    shape: fn(&Assessed) -> serde_json::Value,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let access = state.app.org_access::<Read>(who, org).await?;
+    let a = answers_for(state, &access).await?;
     let assessed = Assessed::new(state.catalog(), &a, crate::view::today());
-    Ok(axum::Json(assessment_json::assessment(&assessed)))
+    Ok(axum::Json(shape(&assessed)))
 }
 
 /// The action plan: the same JSON as `hicp plan --format json` for the same answers.
@@ -821,17 +817,14 @@ pub async fn plan(
     Caller(who): Caller,
     Path(org): Path<String>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    let access = state.app.org_access::<Read>(&who, &org).await?;
-    let a = answers_for(&state, &access).await?;
-    let assessed = Assessed::new(state.catalog(), &a, crate::view::today());
-    Ok(axum::Json(assessment_json::plan(&assessed)))
+    assessed_json(&state, &who, &org, assessment_json::plan).await
 }
 
 /// A report or export of the open assessment: `html`, `pdf`, `oscal-ap`, `oscal-ar`,
 /// `oscal-poam`, `xlsx` or `csv` (the action plan).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/reports/{format}", tag = "reports",
     params(("org" = String, Path, description = "Organization id"),
-           ("format" = ReportFormat, Path, description = "html, pdf, oscal-ap, oscal-ar, oscal-poam, xlsx or csv")),
+           ("format" = Export, Path, description = "html, pdf, oscal-ap, oscal-ar, oscal-poam, xlsx or csv")),
     responses(
         (status = 200, description = "The file",
             content(

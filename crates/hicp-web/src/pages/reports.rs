@@ -17,8 +17,10 @@ use hicp_interop::{assessment_oscal, sheets};
 /// own that allows exactly that.
 const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// What can be downloaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What can be downloaded. In the API's document, by the names `GET /reports/{format}`
+/// takes (those of `hicp report --format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
 pub enum Export {
     Html,
     Pdf,
