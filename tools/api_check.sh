@@ -49,10 +49,15 @@ status=0
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \
-  --max-examples 30 --seed 405 --workers 2 --no-color || status=$?
+  --max-examples 30 --seed 405 --workers 2 --no-color 2>&1 | tee "$data/st.out" || status=$?
 if grep -q "request failed" "$data/serve.err"; then
   echo "the server logged failed requests:"
   grep "request failed" "$data/serve.err" | head -20
   exit 1
+fi
+if [ "$status" -eq 0 ]; then
+  # A plain closing line: schemathesis ends on a pytest-like banner without a count.
+  cases=$(grep -oE '[0-9]+ generated, [0-9]+ passed' "$data/st.out" | grep -oE '[0-9]+ passed$' | grep -oE '[0-9]+' | tail -1)
+  echo "api: ${cases:-0} passed, 0 failed"
 fi
 exit "$status"
