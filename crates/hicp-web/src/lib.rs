@@ -122,6 +122,10 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/history",
             get(pages::history::history).post(pages::history::close),
         )
+        .route(
+            "/orgs/{org}/history/{snapshot}/{format}",
+            get(pages::reports::snapshot_download),
+        )
         .route("/orgs/{org}/export.yaml", get(pages::interchange::export))
         .route(
             "/orgs/{org}/import",

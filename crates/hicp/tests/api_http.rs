@@ -156,6 +156,26 @@ async fn a_token_drives_the_whole_assessment(b: Backend) {
     assert!(closed["snapshot"]["answered"].as_u64().unwrap() > 10);
     let (_, _, snaps) = a.get(&format!("/api/v1/orgs/{org}/snapshots")).await;
     assert_eq!(snaps["total"], 1);
+    // The snapshot opens read-only with its report, as of the day it was closed.
+    let snap = closed["snapshot"]["id"].as_str().unwrap();
+    let (status, _, doc) = a
+        .get(&format!(
+            "/api/v1/orgs/{org}/snapshots/{snap}/reports/oscal-ar"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert!(doc.get("assessment-results").is_some(), "{doc}");
+    let current = closed["next"].as_str().unwrap();
+    let (status, _, _) = a
+        .get(&format!(
+            "/api/v1/orgs/{org}/snapshots/{current}/reports/oscal-ar"
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the open assessment is no snapshot"
+    );
     // The answer is still there, at the same version, after the close.
     let (_, _, again) = a
         .get(&format!("/api/v1/orgs/{org}/answers?limit=500"))

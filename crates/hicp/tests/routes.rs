@@ -232,6 +232,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/history/{snapshot}/{format}",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/export.yaml",
             None,
             [303, 404, 200, 200, 200, 200],
@@ -316,6 +322,12 @@ fn table() -> Vec<Row> {
             "/api/v1/orgs/{org}/snapshots",
             None,
             [401, 404, 403, 201, 201, 201],
+        ),
+        row(
+            get.clone(),
+            "/api/v1/orgs/{org}/snapshots/{id}/reports/{format}",
+            None,
+            [401, 404, 200, 200, 200, 200],
         ),
         row(
             get.clone(),
@@ -422,9 +434,12 @@ fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
         .replace("{format}", format)
         .replace("{action}", "1.S.A.a1")
         .replace("{sp}", "1.M.A");
-    // `{id}` is a piece of evidence under /evidence/, else an API token.
+    // `{id}` is a piece of evidence under /evidence/, a snapshot under /snapshots/, else an
+    // API token.
     let id = if p.contains("/evidence/") {
         "evidence"
+    } else if p.contains("/snapshots/") {
+        "snapshot"
     } else {
         "token"
     };
@@ -477,6 +492,17 @@ async fn every_route_answers_every_identity_as_the_table_says(b: Backend) {
     }
     let mut who_ids = Vec::new();
     let admin_token = api_token(&db, "dana@clinic.example");
+    let snapshot = {
+        let r = Client::new()
+            .post(s.url(&format!("/api/v1/orgs/{org}/snapshots")))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: serde_json::Value = r.json().await.unwrap();
+        v["snapshot"]["id"].as_str().unwrap().to_owned()
+    };
     for (i, w) in WHO.iter().enumerate() {
         let c = Client::builder()
             .cookie_store(true)
@@ -518,6 +544,7 @@ async fn every_route_answers_every_identity_as_the_table_says(b: Backend) {
             ),
         );
         ids.insert("evidence", file_evidence(&s, &admin_token, &org, i).await);
+        ids.insert("snapshot", snapshot.clone());
         who_ids.push((
             *w,
             Id {

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         v1::download_evidence,
         v1::delete_evidence,
         v1::report,
+        v1::snapshot_report,
     ),
     components(schemas(crate::pages::reports::Export, v1::StatusName)),
     modifiers(&Finish),

@@ -42,6 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{org}/scores", get(scores))
         .route("/api/v1/orgs/{org}/plan", get(plan))
         .route("/api/v1/orgs/{org}/reports/{format}", get(report))
+        .route(
+            "/api/v1/orgs/{org}/snapshots/{id}/reports/{format}",
+            get(snapshot_report),
+        )
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -847,4 +851,34 @@ pub async fn report(
         return Err(hicp_app::Error::NotFound.into());
     };
     Ok(export(&state, &access, what).await?)
+}
+
+/// A report or export of a closed snapshot, read-only, as of the day it was closed (with
+/// the evidence that was in place then). Formats as for the open assessment.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/snapshots/{id}/reports/{format}", tag = "snapshots",
+    params(("org" = String, Path, description = "Organization id"),
+           ("id" = String, Path, description = "Snapshot id"),
+           ("format" = Export, Path, description = "html, pdf, oscal-ap, oscal-ar, oscal-poam, xlsx or csv")),
+    responses(
+        (status = 200, description = "The file",
+            content(
+                (String = "text/html"),
+                (Vec<u8> = "application/pdf"),
+                (Object = "application/json"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv"),
+            )),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn snapshot_report(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((org, id, format)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let access = state.app.org_access::<Read>(&who, &org).await?;
+    let Some(what) = Export::from_api_name(&format) else {
+        return Err(hicp_app::Error::NotFound.into());
+    };
+    Ok(crate::pages::reports::snapshot_export(&state, &access, &id, what).await?)
 }

@@ -68,7 +68,35 @@ pub async fn export<L: Level>(
     what: Export,
 ) -> Result<Response, AppError> {
     let a = answers_for(state, access).await?;
-    let assessed = Assessed::new(state.catalog(), &a, today());
+    export_of(state, access, &a, today(), what).await
+}
+
+/// One of the exports of a closed snapshot (read-only), as of the day it was closed.
+pub async fn snapshot_export<L: Level>(
+    state: &AppState,
+    access: &OrgAccess<L>,
+    snapshot: &str,
+    what: Export,
+) -> Result<Response, AppError> {
+    let s = state.app.assessment_by_id(access, snapshot).await?;
+    let Some(closed) = s.closed_at else {
+        // The open assessment has its own downloads.
+        return Err(AppError::NotFound);
+    };
+    let cur = state.app.assessment(access, &s).await?;
+    let a = state.app.answers_of(access, &cur);
+    let as_of = hicp_app::core_date(closed.date()).unwrap_or_else(today);
+    export_of(state, access, &a, as_of, what).await
+}
+
+async fn export_of<L: Level>(
+    state: &AppState,
+    access: &OrgAccess<L>,
+    a: &hicp_core::assessment::Answers,
+    as_of: hicp_core::assessment::Date,
+    what: Export,
+) -> Result<Response, AppError> {
+    let assessed = Assessed::new(state.catalog(), a, as_of);
     let stem = super::interchange::file_slug(&access.org().name);
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
     let (bytes, content_type, name) = match what {
@@ -148,4 +176,17 @@ pub async fn download(
         return Err(AppError::NotFound);
     };
     export(&state, &access, what).await
+}
+
+/// A download of a closed snapshot, by the file names the history page links to.
+pub async fn snapshot_download(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, snapshot, format)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let access = state.app.org_access::<Read>(&auth.principal, &org).await?;
+    let Some(what) = Export::from_page_name(&format) else {
+        return Err(AppError::NotFound);
+    };
+    snapshot_export(&state, &access, &snapshot, what).await
 }
