@@ -124,6 +124,8 @@ on_both_backends!(
     an_import_racing_a_close_is_all_or_nothing,
     saves_racing_a_close_are_never_lost,
     roles_bound_what_a_context_allows,
+    threat_weights_count_in_the_scores,
+    tokens_act_for_their_user_until_revoked,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -445,4 +447,87 @@ async fn roles_bound_what_a_context_allows(backend: Backend) {
         app.org_access::<Read>(&viewer, "no-such-org").await,
         Err(Error::NotFound)
     ));
+}
+
+async fn threat_weights_count_in_the_scores(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let manage = access.at::<Manage>().unwrap();
+    let mut weights = std::collections::BTreeMap::new();
+    weights.insert("ransomware".to_owned(), 3.0);
+    app.set_threat_weights(&manage, &weights).await.unwrap();
+    // Read again: the weight is the organization's now, and the domain sees it.
+    let access = app
+        .org_access::<Read>(&who, access.org_id().as_str())
+        .await
+        .unwrap();
+    let a = app.current_assessment(&access).await.unwrap();
+    let cur = app.assessment(&access, &a).await.unwrap();
+    let answers = app.answers_of(&access, &cur);
+    assert_eq!(answers.weight("ransomware"), 3.0);
+    assert_eq!(answers.weight("social-engineering"), 1.0);
+    // Unknown threats and weights out of range are refused, naming the field.
+    weights.insert("meteor".to_owned(), 1.0);
+    let r = app.set_threat_weights(&manage, &weights).await;
+    assert!(
+        matches!(
+            r,
+            Err(Error::Invalid {
+                field: "threat_weights",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    let mut weights = std::collections::BTreeMap::new();
+    weights.insert("ransomware".to_owned(), 11.0);
+    let r = app.set_threat_weights(&manage, &weights).await;
+    assert!(
+        matches!(
+            r,
+            Err(Error::Invalid {
+                field: "threat_weights",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+async fn tokens_act_for_their_user_until_revoked(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let made = app.create_token(&who, "GRC sync", true).await.unwrap();
+    assert!(made.secret.starts_with(hicp_app::TOKEN_PREFIX));
+    let reader = app.token_principal(&made.secret).await.unwrap().unwrap();
+    assert!(reader.read_only());
+    assert_eq!(reader.user().id, who.user().id);
+    // A read-only token reads, edits nothing and mints no other token.
+    let org = access.org_id().as_str();
+    assert!(app.org_access::<Read>(&reader, org).await.is_ok());
+    assert!(matches!(
+        app.org_access::<Edit>(&reader, org).await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        app.create_token(&reader, "escalate", false).await,
+        Err(Error::Forbidden)
+    ));
+    let listed = app.tokens(&who).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some(), "use is recorded");
+    // Revoked: the secret stands for nobody.
+    assert!(
+        app.revoke_token(&who, made.token.id.as_str())
+            .await
+            .unwrap()
+    );
+    assert!(app.token_principal(&made.secret).await.unwrap().is_none());
+    assert!(
+        !app.revoke_token(&who, made.token.id.as_str())
+            .await
+            .unwrap()
+    );
 }
