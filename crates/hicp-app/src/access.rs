@@ -148,10 +148,7 @@ impl<L: Level> OrgAccess<L> {
 }
 
 pub(crate) fn tier_of(org: &Organization) -> Tier {
-    org.tier
-        .as_deref()
-        .and_then(Tier::from_name)
-        .unwrap_or(Tier::Small)
+    org.tier.unwrap_or(Tier::Small)
 }
 
 /// Proof that the caller runs the installation: a signed-in installation administrator,

@@ -3,7 +3,7 @@
 use crate::access::{Edit, OrgAccess};
 use crate::error::{Current as Stale, Error, Problem, Result};
 use crate::orgs::{profile_of, threat_weights_of};
-use crate::{App, Level, core_date, today};
+use crate::{App, Level, today};
 use hicp_core::assessment::{Answers, CriterionAnswer, Status, classify};
 use hicp_core::catalog::{Catalog, SubPracticeId, Tier};
 use hicp_store::{
@@ -79,26 +79,26 @@ pub(crate) fn domain_answers(
         .filter_map(|id| SubPracticeId::parse(id).map(|(id, _, _)| id))
         .collect();
     for row in &cur.answers {
-        let status = Status::from_name(&row.status).unwrap_or(Status::NotStarted);
+        let status = row.status;
         let evidence = cur
             .evidence
             .iter()
-            .filter(|e| e.criterion_id.as_deref() == Some(row.criterion_id.as_str()))
+            .filter(|e| e.criterion_id.as_ref() == Some(&row.criterion_id))
             .map(|e| hicp_core::assessment::Evidence {
                 title: e.title.clone(),
                 location: e.url.clone().or_else(|| e.file_name.clone()),
-                collected: e.collected_on.and_then(core_date),
-                valid_until: e.valid_until.and_then(core_date),
+                collected: e.collected_on,
+                valid_until: e.valid_until,
             })
             .collect();
         a.criteria.insert(
-            row.criterion_id.clone(),
+            row.criterion_id.to_string(),
             CriterionAnswer {
                 status,
                 reason: row.na_reason.clone(),
                 notes: row.notes.clone(),
                 owner: row.owner.clone(),
-                in_place_since: row.in_place_since.and_then(core_date),
+                in_place_since: row.in_place_since,
                 evidence,
             },
         );
@@ -135,7 +135,7 @@ pub(crate) async fn open_assessment<L: Level>(
         .create_assessment(&NewAssessment {
             org_id: access.org_id(),
             name: "Assessment",
-            tier: access.tier().name(),
+            tier: access.tier(),
             created_by: &access.user().id,
         })
         .await?)
@@ -186,7 +186,7 @@ impl App {
     /// The answers of `cur` as the domain sees them (scope, weights, evidence included).
     pub fn answers_of<L: Level>(&self, access: &OrgAccess<L>, cur: &Current) -> Answers {
         let tier = if cur.assessment.status == AssessmentStatus::Closed {
-            Tier::from_name(&cur.assessment.tier).unwrap_or(access.tier())
+            cur.assessment.tier
         } else {
             access.tier()
         };
@@ -202,17 +202,10 @@ impl App {
         input: &AnswerInput,
         version: i64,
     ) -> Result<Answer> {
-        if self
-            .catalog()
-            .sub_practice_of_criterion(criterion)
-            .is_none()
-        {
+        let Some(criterion) = self.catalog().criterion_id(criterion) else {
             return Err(Error::NotFound);
-        }
-        let Some(status) = Status::from_name(&input.status) else {
-            return Err(Error::invalid("status", Problem::Malformed));
         };
-        if status == Status::NotApplicable
+        if input.status == Status::NotApplicable
             && input
                 .na_reason
                 .as_deref()
@@ -277,16 +270,11 @@ impl App {
         access: &OrgAccess<Edit>,
         upload: EvidenceUpload,
     ) -> Result<Evidence> {
-        if let Some(c) = &upload.criterion
-            && self.catalog().sub_practice_of_criterion(c).is_none()
-        {
-            return Err(Error::invalid("criterion", Problem::Unknown));
-        }
         check_evidence(self, &upload)?;
         let mut tx = self.store().begin().await?;
         self.lock_org(&mut tx, access, false).await?;
         let assessment = open_assessment(&mut tx, access).await?;
-        let e = add_evidence_in(&mut tx, access, &assessment, upload).await?;
+        let e = add_evidence_in(&mut tx, access, &assessment, self.catalog(), upload).await?;
         tx.commit().await?;
         Ok(e)
     }
@@ -338,15 +326,9 @@ impl App {
         version: i64,
         proof: Option<&str>,
     ) -> Result<ActionTrack> {
-        if !self
-            .catalog()
-            .sub_practices
-            .iter()
-            .flat_map(|s| &s.actions)
-            .any(|a| a.id.as_str() == action)
-        {
+        let Some(action) = self.catalog().action_id(action) else {
             return Err(Error::NotFound);
-        }
+        };
         if input.status == ActionStatus::RiskAccepted
             && input.reason.as_deref().is_none_or(|r| r.trim().is_empty())
         {
@@ -388,9 +370,10 @@ impl App {
                 &mut tx,
                 access,
                 &assessment,
+                self.catalog(),
                 EvidenceUpload {
                     criterion: None,
-                    action: Some(action.to_owned()),
+                    action: Some(action.to_string()),
                     title: format!("Proof that action {action} is done"),
                     content,
                     collected_on: Some(today()),
@@ -449,13 +432,24 @@ pub(crate) async fn add_evidence_in<L: Level>(
     tx: &mut Tx,
     access: &OrgAccess<L>,
     assessment: &Assessment,
+    catalog: &Catalog,
     u: EvidenceUpload,
 ) -> Result<Evidence> {
+    let known = |field, id: Option<&str>, find: &dyn Fn(&str) -> bool| match id {
+        Some(id) if !find(id) => Err(Error::invalid(field, Problem::Unknown)),
+        _ => Ok(()),
+    };
+    known("criterion", u.criterion.as_deref(), &|c| {
+        catalog.criterion_id(c).is_some()
+    })?;
+    known("action", u.action.as_deref(), &|a| {
+        catalog.action_id(a).is_some()
+    })?;
     Ok(tx
         .add_evidence(&NewEvidence {
             assessment_id: &assessment.id,
-            criterion_id: u.criterion.as_deref(),
-            action_id: u.action.as_deref(),
+            criterion_id: u.criterion.as_deref().and_then(|c| catalog.criterion_id(c)),
+            action_id: u.action.as_deref().and_then(|a| catalog.action_id(a)),
             title: u.title.trim(),
             content: u.content,
             collected_on: u.collected_on,

@@ -4,8 +4,8 @@ use crate::access::{Edit, OrgAccess};
 use crate::assessment::{EvidenceUpload, add_evidence_in, open_assessment};
 use crate::error::{Error, Result};
 use crate::orgs::{StoredProfile, TierSource, set_tier_in, set_weights_in, threat_weights_of};
-use crate::{App, store_date, today};
-use hicp_core::assessment::parse;
+use crate::{App, today};
+use hicp_core::assessment::{Status, parse};
 use hicp_core::catalog::Tier;
 use hicp_store::{
     AnswerInput, Conflict, EvidenceContent, NewAuditEntry, OrganizationUpdate, Role, StoreError,
@@ -50,13 +50,7 @@ impl App {
         text: &str,
     ) -> Result<ImportOutcome> {
         let catalog = self.catalog();
-        let a = parse(
-            file_name,
-            text,
-            catalog,
-            crate::core_date(today()).expect("today is a date"),
-        )
-        .map_err(Error::InvalidFile)?;
+        let a = parse(file_name, text, catalog, today()).map_err(Error::InvalidFile)?;
         let mut out = ImportOutcome::default();
         let mut tx = self.store().begin().await?;
         // Exclusive: an import may change the tier, and must not interleave with a close.
@@ -80,7 +74,7 @@ impl App {
                     &OrganizationUpdate {
                         name: &org.name,
                         profile_json: Some(&json),
-                        tier: org.tier.as_deref(),
+                        tier: org.tier,
                         tier_reason: org.tier_reason.as_deref(),
                         tier_overridden: org.tier_overridden,
                     },
@@ -143,13 +137,13 @@ impl App {
         let rows = tx.answers(&assessment.id).await?;
         for (id, ca) in &a.criteria {
             let input = AnswerInput {
-                status: ca.status.name().into(),
+                status: ca.status,
                 na_reason: ca.reason.clone(),
                 notes: ca.notes.clone(),
                 owner: ca.owner.clone(),
-                in_place_since: ca.in_place_since.and_then(store_date),
+                in_place_since: ca.in_place_since,
             };
-            let current = rows.iter().find(|r| &r.criterion_id == id);
+            let current = rows.iter().find(|r| r.criterion_id.as_str() == id);
             let unchanged = match current {
                 Some(r) => {
                     r.status == input.status
@@ -158,13 +152,7 @@ impl App {
                         && r.owner == input.owner
                         && r.in_place_since == input.in_place_since
                 }
-                None => {
-                    input
-                        == AnswerInput {
-                            status: "not_started".into(),
-                            ..AnswerInput::default()
-                        }
-                }
+                None => input == AnswerInput::new(Status::NotStarted),
             };
             if unchanged {
                 out.same += 1;
@@ -173,7 +161,8 @@ impl App {
             match tx
                 .save_answer(
                     &assessment.id,
-                    id,
+                    // The file was read against this catalog: its ids are the catalog's.
+                    self.catalog().criterion_id(id).ok_or(Error::NotFound)?,
                     &input,
                     by,
                     current.map_or(0, |r| r.version),
@@ -203,7 +192,7 @@ impl App {
                     continue;
                 };
                 let known = existing.iter().any(|x| {
-                    x.criterion_id.as_deref() == Some(id.as_str())
+                    x.criterion_id.as_ref().is_some_and(|c| c.as_str() == id)
                         && (x.url.as_deref() == Some(location)
                             || (x.title == e.title && x.file_name.is_some()))
                 });
@@ -214,6 +203,7 @@ impl App {
                     &mut tx,
                     &access,
                     &assessment,
+                    self.catalog(),
                     EvidenceUpload {
                         criterion: Some(id.clone()),
                         action: None,
@@ -221,8 +211,8 @@ impl App {
                         content: EvidenceContent::Link {
                             url: location.to_owned(),
                         },
-                        collected_on: e.collected.and_then(store_date),
-                        valid_until: e.valid_until.and_then(store_date),
+                        collected_on: e.collected,
+                        valid_until: e.valid_until,
                     },
                 )
                 .await?;

@@ -99,17 +99,11 @@ impl App {
 
 /// Today (UTC).
 pub fn today() -> Date {
-    OffsetDateTime::now_utc().date()
+    date_of(OffsetDateTime::now_utc())
 }
 
-/// A date of the store as the domain's date.
-pub fn core_date(d: Date) -> Option<hicp_core::assessment::Date> {
-    hicp_core::assessment::Date::new(d.year(), u8::from(d.month()), d.day())
-}
-
-/// A domain date as the store's date.
-pub fn store_date(d: hicp_core::assessment::Date) -> Option<Date> {
-    time::Month::try_from(d.month())
-        .ok()
-        .and_then(|m| Date::from_calendar_date(d.year(), m, d.day()).ok())
+/// The calendar date (UTC) of a moment.
+pub fn date_of(t: OffsetDateTime) -> Date {
+    let d = t.to_offset(time::UtcOffset::UTC).date();
+    Date::new(d.year(), u8::from(d.month()), d.day()).expect("a timestamp has a calendar date")
 }

@@ -126,7 +126,7 @@ impl App {
                 &NewOrganization {
                     name,
                     profile_json: Some(&profile_json),
-                    tier: Some(tier.name()),
+                    tier: Some(tier),
                     tier_reason: Some(&sizing.explanation),
                     tier_overridden: false,
                 },
@@ -136,7 +136,7 @@ impl App {
         tx.create_assessment(&NewAssessment {
             org_id: &org.id,
             name: "Assessment",
-            tier: tier.name(),
+            tier,
             created_by: &creator.id,
         })
         .await?;
@@ -267,7 +267,7 @@ pub(crate) async fn set_tier_in<L: Level>(
             &OrganizationUpdate {
                 name: &org.name,
                 profile_json: org.profile_json.as_deref(),
-                tier: Some(tier.name()),
+                tier: Some(tier),
                 tier_reason: Some(&reason),
                 tier_overridden: overridden,
             },

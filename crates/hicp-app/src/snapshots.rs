@@ -116,7 +116,7 @@ impl App {
             .create_assessment(&NewAssessment {
                 org_id: access.org_id(),
                 name: &format!("Assessment started {}", today()),
-                tier: access.tier().name(),
+                tier: access.tier(),
                 created_by: by,
             })
             .await?;

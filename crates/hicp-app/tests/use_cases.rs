@@ -147,10 +147,7 @@ async fn clinic(app: &App) -> (Principal, OrgAccess<Edit>) {
 }
 
 fn answer(status: &str) -> AnswerInput {
-    AnswerInput {
-        status: status.into(),
-        ..AnswerInput::default()
-    }
+    AnswerInput::new(Status::from_name(status).expect("a status name"))
 }
 
 async fn evidence_stays_visible_after_a_close(backend: Backend) {
@@ -211,12 +208,13 @@ async fn a_stale_save_is_refused_across_a_close(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(theirs.version, first.version + 1);
-    // The other form, still at version 1, is refused with the current value.
+    // The other form, still at version 1: an invalid answer is refused as invalid (not
+    // applicable needs a reason), a valid one as stale, with the current value.
     let stale = app
         .save_answer(
             &access,
             &criterion,
-            &answer("not_applicable_but_wrong"),
+            &answer("not_applicable"),
             first.version,
         )
         .await;
@@ -227,7 +225,7 @@ async fn a_stale_save_is_refused_across_a_close(backend: Backend) {
     match stale {
         Err(Error::Stale(current)) => match *current {
             Current::Answer(Some(a)) => {
-                assert_eq!(a.status, "implemented");
+                assert_eq!(a.status, Status::Implemented);
                 assert_eq!(a.version, theirs.version);
             }
             other => panic!("{other:?}"),
@@ -396,7 +394,7 @@ async fn saves_racing_a_close_are_never_lost(backend: Backend) {
         assert!(
             now.answers
                 .iter()
-                .any(|a| &a.criterion_id == c && a.status == "largely"),
+                .any(|a| a.criterion_id.as_str() == c && a.status == Status::Largely),
             "{c} was lost"
         );
     }

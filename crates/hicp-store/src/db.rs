@@ -3,12 +3,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::Date;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Database, Postgres, Sqlite, Transaction};
-use time::{Date, Month, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::{Result, StoreError};
 
@@ -444,7 +445,7 @@ pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
 }
 
 pub(crate) fn date_text(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    d.to_string()
 }
 
 pub(crate) fn opt_date_text(d: Option<Date>) -> Option<String> {
@@ -453,16 +454,7 @@ pub(crate) fn opt_date_text(d: Option<Date>) -> Option<String> {
 
 /// Parses the `YYYY-MM-DD` text the store wrote.
 pub(crate) fn parse_date(s: &str) -> Result<Date> {
-    let bad = || StoreError::Invalid(format!("stored date is not YYYY-MM-DD: {s:?}"));
-    let mut parts = s.splitn(3, '-');
-    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad());
-    };
-    let y: i32 = y.parse().map_err(|_| bad())?;
-    let m: u8 = m.parse().map_err(|_| bad())?;
-    let d: u8 = d.parse().map_err(|_| bad())?;
-    let month = Month::try_from(m).map_err(|_| bad())?;
-    Date::from_calendar_date(y, month, d).map_err(|_| bad())
+    Date::parse(s).map_err(|_| StoreError::Invalid(format!("stored date is not YYYY-MM-DD: {s:?}")))
 }
 
 pub(crate) fn parse_opt_date(s: Option<String>) -> Result<Option<Date>> {
@@ -475,7 +467,7 @@ mod tests {
 
     #[test]
     fn dates_round_trip_through_text() {
-        let d = Date::from_calendar_date(2026, Month::March, 7).unwrap();
+        let d = Date::new(2026, 3, 7).unwrap();
         assert_eq!(date_text(d), "2026-03-07");
         assert_eq!(parse_date("2026-03-07").unwrap(), d);
         assert!(parse_date("2026-13-01").is_err());

@@ -31,7 +31,9 @@ mod ops;
 
 use std::fmt;
 
-pub use time::{Date, OffsetDateTime};
+pub use hicp_core::assessment::{Date, Status};
+pub use hicp_core::catalog::{ActionId, CriterionId, Tier};
+pub use time::OffsetDateTime;
 
 pub use db::{Autocommit, Conn, InTx, SchemaStatus, Store, Tx};
 pub use ops::sha256_hex;
@@ -187,8 +189,8 @@ pub struct Organization {
     pub name: String,
     /// The sizing interview's answers, as JSON text (the web app owns the shape).
     pub profile_json: Option<String>,
-    /// The tier (`small`, `medium`, `large`), as text.
-    pub tier: Option<String>,
+    /// The size tier, once sized.
+    pub tier: Option<Tier>,
     /// Why that tier, as text or JSON.
     pub tier_reason: Option<String>,
     /// The tier was chosen by a person rather than by the sizing rules.
@@ -203,7 +205,7 @@ pub struct Organization {
 pub struct NewOrganization<'a> {
     pub name: &'a str,
     pub profile_json: Option<&'a str>,
-    pub tier: Option<&'a str>,
+    pub tier: Option<Tier>,
     pub tier_reason: Option<&'a str>,
     pub tier_overridden: bool,
 }
@@ -213,7 +215,7 @@ pub struct NewOrganization<'a> {
 pub struct OrganizationUpdate<'a> {
     pub name: &'a str,
     pub profile_json: Option<&'a str>,
-    pub tier: Option<&'a str>,
+    pub tier: Option<Tier>,
     pub tier_reason: Option<&'a str>,
     pub tier_overridden: bool,
 }
@@ -336,8 +338,8 @@ pub struct Assessment {
     pub id: AssessmentId,
     pub org_id: OrgId,
     pub name: String,
-    /// The tier the assessment started from, as text.
-    pub tier: String,
+    /// The tier the assessment started from.
+    pub tier: Tier,
     pub status: AssessmentStatus,
     pub created_by: Option<UserId>,
     pub created_at: OffsetDateTime,
@@ -351,7 +353,7 @@ pub struct Assessment {
 pub struct NewAssessment<'a> {
     pub org_id: &'a OrgId,
     pub name: &'a str,
-    pub tier: &'a str,
+    pub tier: Tier,
     pub created_by: &'a UserId,
 }
 
@@ -359,9 +361,8 @@ pub struct NewAssessment<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub assessment_id: AssessmentId,
-    pub criterion_id: String,
-    /// The answer status as the domain names it (e.g. `yes`, `partial`, `not_applicable`).
-    pub status: String,
+    pub criterion_id: CriterionId,
+    pub status: Status,
     pub na_reason: Option<String>,
     pub notes: Option<String>,
     pub owner: Option<String>,
@@ -373,13 +374,26 @@ pub struct Answer {
 }
 
 /// What a user sets when answering a criterion.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerInput {
-    pub status: String,
+    pub status: Status,
     pub na_reason: Option<String>,
     pub notes: Option<String>,
     pub owner: Option<String>,
     pub in_place_since: Option<Date>,
+}
+
+impl AnswerInput {
+    /// Just a status: no reason, notes, owner or date.
+    pub fn new(status: Status) -> AnswerInput {
+        AnswerInput {
+            status,
+            na_reason: None,
+            notes: None,
+            owner: None,
+            in_place_since: None,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,9 +420,9 @@ pub enum EvidenceContent {
 pub struct NewEvidence<'a> {
     pub assessment_id: &'a AssessmentId,
     /// The criterion it supports, if any.
-    pub criterion_id: Option<&'a str>,
+    pub criterion_id: Option<&'a CriterionId>,
     /// The plan action it supports, if any (e.g. when the action was marked done).
-    pub action_id: Option<&'a str>,
+    pub action_id: Option<&'a ActionId>,
     pub title: &'a str,
     pub content: EvidenceContent,
     pub collected_on: Option<Date>,
@@ -431,8 +445,8 @@ pub struct Evidence {
     pub org_id: OrgId,
     /// The assessment during which it was added.
     pub assessment_id: AssessmentId,
-    pub criterion_id: Option<String>,
-    pub action_id: Option<String>,
+    pub criterion_id: Option<CriterionId>,
+    pub action_id: Option<ActionId>,
     pub title: String,
     pub kind: EvidenceKind,
     pub file_name: Option<String>,
@@ -502,7 +516,7 @@ impl fmt::Display for ActionStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionTrack {
     pub org_id: OrgId,
-    pub action_id: String,
+    pub action_id: ActionId,
     pub owner: Option<String>,
     pub due_on: Option<Date>,
     pub status: ActionStatus,

@@ -3,10 +3,11 @@
 //! uses [`Store::begin`] and the same methods on [`Tx`] instead, so that they commit together.
 
 use crate::{
-    ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId, AuditEntry,
-    AuditFilter, Evidence, EvidenceFile, EvidenceId, Member, NewApiToken, NewAssessment,
-    NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId,
-    Organization, OrganizationUpdate, Result, Role, Session, Store, TokenId, User, UserId,
+    ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
+    AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, Member, NewApiToken,
+    NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser,
+    OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role, Session, Store, TokenId,
+    User, UserId,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -67,17 +68,17 @@ one_shot! {
     tx fn set_sub_practice(assessment: &AssessmentId, sub_practice_id: &str, opted_in: bool, by: &UserId) -> bool;
     tx fn copy_answers(from: &AssessmentId, to: &AssessmentId, by: &UserId) -> u64;
     auto fn opted_in_sub_practices(assessment: &AssessmentId) -> Vec<String>;
-    tx fn save_answer(assessment: &AssessmentId, criterion_id: &str, input: &AnswerInput, by: &UserId, expected_version: i64) -> Answer;
-    auto fn answer(assessment: &AssessmentId, criterion_id: &str) -> Option<Answer>;
+    tx fn save_answer(assessment: &AssessmentId, criterion_id: &CriterionId, input: &AnswerInput, by: &UserId, expected_version: i64) -> Answer;
+    auto fn answer(assessment: &AssessmentId, criterion_id: &CriterionId) -> Option<Answer>;
     auto fn answers(assessment: &AssessmentId) -> Vec<Answer>;
     tx fn add_evidence(new: &NewEvidence<'_>) -> Evidence;
     auto fn evidence(id: &EvidenceId) -> Option<Evidence>;
     auto fn evidence_for_assessment(assessment: &AssessmentId) -> Vec<Evidence>;
-    auto fn evidence_for_criterion(assessment: &AssessmentId, criterion_id: &str) -> Vec<Evidence>;
+    auto fn evidence_for_criterion(assessment: &AssessmentId, criterion_id: &CriterionId) -> Vec<Evidence>;
     auto fn evidence_file(id: &EvidenceId) -> Option<EvidenceFile>;
     tx fn delete_evidence(id: &EvidenceId, by: &UserId) -> bool;
-    tx fn save_action(org: &OrgId, action_id: &str, input: &ActionInput, by: &UserId, expected_version: i64) -> ActionTrack;
-    auto fn action(org: &OrgId, action_id: &str) -> Option<ActionTrack>;
+    tx fn save_action(org: &OrgId, action_id: &ActionId, input: &ActionInput, by: &UserId, expected_version: i64) -> ActionTrack;
+    auto fn action(org: &OrgId, action_id: &ActionId) -> Option<ActionTrack>;
     auto fn actions(org: &OrgId) -> Vec<ActionTrack>;
     auto fn api_tokens(user: &UserId) -> Vec<ApiToken>;
     auto fn api_token_by_hash(token_hash: &str) -> Option<(ApiToken, User)>;

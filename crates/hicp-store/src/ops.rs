@@ -4,12 +4,13 @@
 use sha2::{Digest, Sha256};
 
 use crate::db::{Conn, InTx, from_millis, now, on_conn, opt_date_text, parse_opt_date, to_millis};
+use crate::{ActionId, CriterionId};
 use crate::{
     ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, ApiToken, Assessment,
     AssessmentId, AssessmentStatus, AuditEntry, AuditFilter, Conflict, Evidence, EvidenceContent,
     EvidenceFile, EvidenceId, EvidenceKind, Member, NewApiToken, NewAssessment, NewAuditEntry,
     NewEvidence, NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization,
-    OrganizationUpdate, Result, Role, Session, StoreError, TokenId, User, UserId,
+    OrganizationUpdate, Result, Role, Session, Status, StoreError, Tier, TokenId, User, UserId,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -45,6 +46,22 @@ impl From<UserRow> for User {
     }
 }
 
+fn parse_tier(s: &str) -> Result<Tier> {
+    Tier::from_name(s).ok_or_else(|| StoreError::Invalid(format!("stored tier {s:?}")))
+}
+
+fn parse_criterion(s: &str) -> Result<CriterionId> {
+    CriterionId::parse(s).ok_or_else(|| StoreError::Invalid(format!("stored criterion id {s:?}")))
+}
+
+fn parse_action(s: &str) -> Result<ActionId> {
+    ActionId::parse(s).ok_or_else(|| StoreError::Invalid(format!("stored action id {s:?}")))
+}
+
+fn parse_status(s: &str) -> Result<Status> {
+    Status::from_name(s).ok_or_else(|| StoreError::Invalid(format!("stored answer status {s:?}")))
+}
+
 macro_rules! org_cols {
     () => {
         "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.threat_weights_json, o.created_at, o.updated_at"
@@ -64,19 +81,20 @@ struct OrgRow {
     updated_at: i64,
 }
 
-impl From<OrgRow> for Organization {
-    fn from(r: OrgRow) -> Organization {
-        Organization {
+impl TryFrom<OrgRow> for Organization {
+    type Error = StoreError;
+    fn try_from(r: OrgRow) -> Result<Organization> {
+        Ok(Organization {
             id: OrgId::from(r.id),
             name: r.name,
             profile_json: r.profile_json,
-            tier: r.tier,
+            tier: r.tier.as_deref().map(parse_tier).transpose()?,
             tier_reason: r.tier_reason,
             tier_overridden: r.tier_overridden,
             threat_weights_json: r.threat_weights_json,
             created_at: from_millis(r.created_at),
             updated_at: from_millis(r.updated_at),
-        }
+        })
     }
 }
 
@@ -164,7 +182,7 @@ impl TryFrom<AssessmentRow> for Assessment {
             id: AssessmentId::from(r.id),
             org_id: OrgId::from(r.org_id),
             name: r.name,
-            tier: r.tier,
+            tier: parse_tier(&r.tier)?,
             status,
             created_by: r.created_by.map(UserId::from),
             created_at: from_millis(r.created_at),
@@ -200,8 +218,8 @@ impl TryFrom<AnswerRow> for Answer {
     fn try_from(r: AnswerRow) -> Result<Answer> {
         Ok(Answer {
             assessment_id: AssessmentId::from(r.assessment_id),
-            criterion_id: r.criterion_id,
-            status: r.status,
+            criterion_id: parse_criterion(&r.criterion_id)?,
+            status: parse_status(&r.status)?,
             na_reason: r.na_reason,
             notes: r.notes,
             owner: r.owner,
@@ -255,8 +273,8 @@ impl TryFrom<EvidenceRow> for Evidence {
             id: EvidenceId::from(r.id),
             org_id: OrgId::from(r.org_id),
             assessment_id: AssessmentId::from(r.assessment_id),
-            criterion_id: r.criterion_id,
-            action_id: r.action_id,
+            criterion_id: r.criterion_id.as_deref().map(parse_criterion).transpose()?,
+            action_id: r.action_id.as_deref().map(parse_action).transpose()?,
             title: r.title,
             kind,
             file_name: r.file_name,
@@ -312,7 +330,7 @@ impl TryFrom<ActionRow> for ActionTrack {
     fn try_from(r: ActionRow) -> Result<ActionTrack> {
         Ok(ActionTrack {
             org_id: OrgId::from(r.org_id),
-            action_id: r.action_id,
+            action_id: parse_action(&r.action_id)?,
             owner: r.owner,
             due_on: parse_opt_date(r.due_on)?,
             status: ActionStatus::parse(&r.status).ok_or_else(|| {
@@ -589,7 +607,7 @@ impl<M> Conn<M> {
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *c)
                     .await?;
-            Ok(row.map(Organization::from))
+            row.map(Organization::try_from).transpose()
         })
     }
 
@@ -600,7 +618,7 @@ impl<M> Conn<M> {
                 sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o ORDER BY o.name, o.id"))
                     .fetch_all(&mut *c)
                     .await?;
-            Ok(rows.into_iter().map(Organization::from).collect())
+            rows.into_iter().map(Organization::try_from).collect()
         })
     }
 
@@ -618,7 +636,7 @@ impl<M> Conn<M> {
             .fetch_all(&mut *c)
             .await?;
             rows.into_iter()
-                .map(|r| Ok((Organization::from(r.org), parse_role(&r.role)?)))
+                .map(|r| Ok((Organization::try_from(r.org)?, parse_role(&r.role)?)))
                 .collect()
         })
     }
@@ -677,7 +695,7 @@ impl Conn<InTx> {
             id.to_string(),
         );
         audit.event("created", None, Some(new.name.to_owned()));
-        audit.field("tier", None, new.tier.map(str::to_owned));
+        audit.field("tier", None, new.tier.map(|t| t.name().to_owned()));
         let mut member_audit = AuditBatch::new(
             at,
             Some(creator),
@@ -696,7 +714,7 @@ impl Conn<InTx> {
             .bind(id.as_str().to_owned())
             .bind(new.name.to_owned())
             .bind(new.profile_json.map(str::to_owned))
-            .bind(new.tier.map(str::to_owned))
+            .bind(new.tier.map(Tier::name))
             .bind(new.tier_reason.map(str::to_owned))
             .bind(new.tier_overridden)
             .bind(at)
@@ -712,7 +730,7 @@ impl Conn<InTx> {
             .await?;
             write_audit!(tx, audit);
             write_audit!(tx, member_audit);
-            Ok(Organization::from(row))
+            Organization::try_from(row)
         })
     }
 
@@ -741,7 +759,7 @@ impl Conn<InTx> {
             .bind(id.as_str().to_owned())
             .bind(update.name.to_owned())
             .bind(update.profile_json.map(str::to_owned))
-            .bind(update.tier.map(str::to_owned))
+            .bind(update.tier.map(Tier::name))
             .bind(update.tier_reason.map(str::to_owned))
             .bind(update.tier_overridden)
             .bind(at)
@@ -758,7 +776,7 @@ impl Conn<InTx> {
                 Some(row.tier_overridden.to_string()),
             );
             write_audit!(tx, audit);
-            Ok(Organization::from(row))
+            Organization::try_from(row)
         })
     }
 
@@ -1180,7 +1198,7 @@ impl Conn<InTx> {
             id.to_string(),
         );
         audit.event("created", None, Some(new.name.to_owned()));
-        audit.event("tier", None, Some(new.tier.to_owned()));
+        audit.event("tier", None, Some(new.tier.name().to_owned()));
         on_conn!(self, tx, pg => {
             let row: AssessmentRow = sqlx::query_as(concat!(
                 "INSERT INTO assessments (id, org_id, name, tier, status, created_by, created_at) \
@@ -1190,7 +1208,7 @@ impl Conn<InTx> {
             .bind(id.as_str().to_owned())
             .bind(new.org_id.as_str().to_owned())
             .bind(new.name.to_owned())
-            .bind(new.tier.to_owned())
+            .bind(new.tier.name())
             .bind(new.created_by.as_str().to_owned())
             .bind(at)
             .fetch_one(&mut *tx)
@@ -1379,7 +1397,7 @@ impl Conn<InTx> {
                 .bind(id.as_str().to_owned())
                 .fetch_optional(&mut *tx)
                 .await?;
-            Ok(row.map(Organization::from))
+            row.map(Organization::try_from).transpose()
         })
     }
 
@@ -1436,14 +1454,14 @@ impl<M> Conn<M> {
     pub async fn answer(
         &mut self,
         assessment: &AssessmentId,
-        criterion_id: &str,
+        criterion_id: &CriterionId,
     ) -> Result<Option<Answer>> {
         on_conn!(self, c => {
             let row: Option<AnswerRow> = sqlx::query_as(concat!(
                 "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
             ))
             .bind(assessment.as_str().to_owned())
-            .bind(criterion_id.to_owned())
+            .bind(criterion_id.as_str())
             .fetch_optional(&mut *c)
             .await?;
             row.map(Answer::try_from).transpose()
@@ -1473,7 +1491,7 @@ impl Conn<InTx> {
     pub async fn save_answer(
         &mut self,
         assessment: &AssessmentId,
-        criterion_id: &str,
+        criterion_id: &CriterionId,
         input: &AnswerInput,
         by: &UserId,
         expected_version: i64,
@@ -1486,7 +1504,7 @@ impl Conn<InTx> {
                 "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
             ))
             .bind(assessment.as_str().to_owned())
-            .bind(criterion_id.to_owned())
+            .bind(criterion_id.as_str())
             .fetch_optional(&mut *tx)
             .await?;
             match &old {
@@ -1506,8 +1524,8 @@ impl Conn<InTx> {
                     answer_cols!()
                 ))
                 .bind(assessment.as_str().to_owned())
-                .bind(criterion_id.to_owned())
-                .bind(input.status.clone())
+                .bind(criterion_id.as_str())
+                .bind(input.status.name())
                 .bind(input.na_reason.clone())
                 .bind(input.notes.clone())
                 .bind(input.owner.clone())
@@ -1524,8 +1542,8 @@ impl Conn<InTx> {
                     answer_cols!()
                 ))
                 .bind(assessment.as_str().to_owned())
-                .bind(criterion_id.to_owned())
-                .bind(input.status.clone())
+                .bind(criterion_id.as_str())
+                .bind(input.status.name())
                 .bind(input.na_reason.clone())
                 .bind(input.notes.clone())
                 .bind(input.owner.clone())
@@ -1542,7 +1560,7 @@ impl Conn<InTx> {
                     "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
                 ))
                 .bind(assessment.as_str().to_owned())
-                .bind(criterion_id.to_owned())
+                .bind(criterion_id.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
                 let current = Answer::try_from(current)?;
@@ -1614,7 +1632,7 @@ impl<M> Conn<M> {
     pub async fn evidence_for_criterion(
         &mut self,
         assessment: &AssessmentId,
-        criterion_id: &str,
+        criterion_id: &CriterionId,
     ) -> Result<Vec<Evidence>> {
         on_conn!(self, c => {
             let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
@@ -1622,7 +1640,7 @@ impl<M> Conn<M> {
                 " FROM evidence WHERE criterion_id = $2 AND ", evidence_of_assessment!(), " ORDER BY added_at, id"
             ))
             .bind(assessment.as_str().to_owned())
-            .bind(criterion_id.to_owned())
+            .bind(criterion_id.as_str())
             .fetch_all(&mut *c)
             .await?;
             collect(rows)
@@ -1695,8 +1713,8 @@ impl Conn<InTx> {
             ))
             .bind(id.as_str().to_owned())
             .bind(new.assessment_id.as_str().to_owned())
-            .bind(new.criterion_id.map(str::to_owned))
-            .bind(new.action_id.map(str::to_owned))
+            .bind(new.criterion_id.map(CriterionId::as_str))
+            .bind(new.action_id.map(ActionId::as_str))
             .bind(new.title.to_owned())
             .bind(kind)
             .bind(file_name.clone())
@@ -1726,10 +1744,10 @@ impl Conn<InTx> {
             };
             audit.event("added", None, Some(described));
             if let Some(c) = new.criterion_id {
-                audit.event("criterion", None, Some(c.to_owned()));
+                audit.event("criterion", None, Some(c.to_string()));
             }
             if let Some(a) = new.action_id {
-                audit.event("action", None, Some(a.to_owned()));
+                audit.event("action", None, Some(a.to_string()));
             }
             write_audit!(tx, audit);
             Evidence::try_from(row)
@@ -1773,13 +1791,17 @@ impl Conn<InTx> {
 // ---------------------------------------------------------------------------------------
 
 impl<M> Conn<M> {
-    pub async fn action(&mut self, org: &OrgId, action_id: &str) -> Result<Option<ActionTrack>> {
+    pub async fn action(
+        &mut self,
+        org: &OrgId,
+        action_id: &ActionId,
+    ) -> Result<Option<ActionTrack>> {
         on_conn!(self, c => {
             let row: Option<ActionRow> = sqlx::query_as(concat!(
                 "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
             ))
             .bind(org.as_str().to_owned())
-            .bind(action_id.to_owned())
+            .bind(action_id.as_str())
             .fetch_optional(&mut *c)
             .await?;
             row.map(ActionTrack::try_from).transpose()
@@ -1806,7 +1828,7 @@ impl Conn<InTx> {
     pub async fn save_action(
         &mut self,
         org: &OrgId,
-        action_id: &str,
+        action_id: &ActionId,
         input: &ActionInput,
         by: &UserId,
         expected_version: i64,
@@ -1818,7 +1840,7 @@ impl Conn<InTx> {
                 "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
             ))
             .bind(org.as_str().to_owned())
-            .bind(action_id.to_owned())
+            .bind(action_id.as_str())
             .fetch_optional(&mut *tx)
             .await?;
             match &old {
@@ -1837,7 +1859,7 @@ impl Conn<InTx> {
                     action_cols!()
                 ))
                 .bind(org.as_str().to_owned())
-                .bind(action_id.to_owned())
+                .bind(action_id.as_str())
                 .bind(input.owner.clone())
                 .bind(due.clone())
                 .bind(input.status.as_str())
@@ -1854,7 +1876,7 @@ impl Conn<InTx> {
                     action_cols!()
                 ))
                 .bind(org.as_str().to_owned())
-                .bind(action_id.to_owned())
+                .bind(action_id.as_str())
                 .bind(input.owner.clone())
                 .bind(due.clone())
                 .bind(input.status.as_str())
@@ -1870,13 +1892,13 @@ impl Conn<InTx> {
                     "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
                 ))
                 .bind(org.as_str().to_owned())
-                .bind(action_id.to_owned())
+                .bind(action_id.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
                 let current = ActionTrack::try_from(current)?;
                 return Err(StoreError::Conflict(Conflict::Action(Box::new(current))));
             };
-            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "action", action_id.to_owned());
+            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "action", action_id.to_string());
             let (o_owner, o_due, o_status, o_reason) = match old {
                 Some(o) => (o.owner, o.due_on, Some(o.status), o.reason),
                 None => (None, None, None, None),
@@ -1960,7 +1982,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::date_text;
 
     #[test]
     fn emails_are_normalized() {
@@ -1979,11 +2000,5 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-    }
-
-    #[test]
-    fn date_text_is_iso() {
-        let d = time::macros::date!(2026 - 01 - 02);
-        assert_eq!(date_text(d), "2026-01-02");
     }
 }

@@ -9,12 +9,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use hicp_store::{
-    ActionInput, ActionStatus, AnswerInput, Assessment, AssessmentId, AssessmentStatus,
-    AuditFilter, Conflict, EvidenceContent, EvidenceKind, NewApiToken, NewAssessment,
-    NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OrgId, Organization,
-    OrganizationUpdate, Role, Store, StoreError, TokenId, User, UserId, sha256_hex,
+    ActionId, ActionInput, ActionStatus, AnswerInput, Assessment, AssessmentId, AssessmentStatus,
+    AuditFilter, Conflict, CriterionId, Date, EvidenceContent, EvidenceKind, NewApiToken,
+    NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OrgId,
+    Organization, OrganizationUpdate, Role, Status, Store, StoreError, Tier, TokenId, User, UserId,
+    sha256_hex,
 };
-use time::macros::{date, datetime};
+use time::macros::datetime;
 
 // ---------------------------------------------------------------------------------------
 // Harness
@@ -183,7 +184,7 @@ async fn backup_copies_a_running_database(ctx: Ctx) {
     ctx.store.check_integrity().await.expect("integrity");
     let (u, _, a) = setup(&ctx.store).await;
     ctx.store
-        .save_answer(&a.id, "1.S.A.c1", &answer("implemented"), &u.id, 0)
+        .save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
         .await
         .expect("save");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -253,7 +254,7 @@ async fn org(store: &Store, name: &str, creator: &UserId) -> Organization {
             &NewOrganization {
                 name,
                 profile_json: Some(r#"{"staff":12}"#),
-                tier: Some("small"),
+                tier: Some(Tier::Small),
                 tier_reason: Some("12 staff, one site"),
                 tier_overridden: false,
             },
@@ -268,7 +269,7 @@ async fn assessment(store: &Store, org: &OrgId, by: &UserId) -> Assessment {
         .create_assessment(&NewAssessment {
             org_id: org,
             name: "2026 assessment",
-            tier: "small",
+            tier: Tier::Small,
             created_by: by,
         })
         .await
@@ -284,10 +285,19 @@ async fn setup(store: &Store) -> (User, Organization, Assessment) {
 }
 
 fn answer(status: &str) -> AnswerInput {
-    AnswerInput {
-        status: status.to_owned(),
-        ..AnswerInput::default()
-    }
+    AnswerInput::new(Status::from_name(status).expect("a status name"))
+}
+
+fn cid(s: &str) -> CriterionId {
+    CriterionId::parse(s).expect("a criterion id")
+}
+
+fn aid(s: &str) -> ActionId {
+    ActionId::parse(s).expect("an action id")
+}
+
+fn day(y: i32, m: u8, d: u8) -> Date {
+    Date::new(y, m, d).expect("a calendar date")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -606,9 +616,15 @@ async fn organizations_are_isolated(ctx: Ctx) {
         ids(s.assessments_for_org(&ob.id).await.unwrap()),
         vec![ab.id.clone()]
     );
-    s.save_action(&ob.id, "A-1", &action(ActionStatus::Open), &bob.id, 0)
-        .await
-        .unwrap();
+    s.save_action(
+        &ob.id,
+        &aid("5.S.A.a1"),
+        &action(ActionStatus::Open),
+        &bob.id,
+        0,
+    )
+    .await
+    .unwrap();
     assert!(s.actions(&oa.id).await.unwrap().is_empty());
     assert_eq!(s.list_organizations().await.unwrap().len(), 3);
 
@@ -638,7 +654,7 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
     let s = &ctx.store;
     let u = user(s, "alice@clinic.example").await;
     let o = org(s, "Clinic", &u.id).await;
-    assert_eq!(o.tier.as_deref(), Some("small"));
+    assert_eq!(o.tier, Some(Tier::Small));
     assert_eq!(o.profile_json.as_deref(), Some(r#"{"staff":12}"#));
     assert!(!o.tier_overridden);
     assert_eq!(s.organization(&o.id).await.unwrap(), Some(o.clone()));
@@ -649,7 +665,7 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
             &OrganizationUpdate {
                 name: "Clinic (two sites)",
                 profile_json: Some(r#"{"staff":80}"#),
-                tier: Some("medium"),
+                tier: Some(Tier::Medium),
                 tier_reason: Some("overridden: two sites"),
                 tier_overridden: true,
             },
@@ -658,7 +674,7 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(updated.name, "Clinic (two sites)");
-    assert_eq!(updated.tier.as_deref(), Some("medium"));
+    assert_eq!(updated.tier, Some(Tier::Medium));
     assert!(updated.tier_overridden);
     assert_eq!(updated.created_at, o.created_at);
     assert_eq!(s.organization(&o.id).await.unwrap(), Some(updated));
@@ -767,7 +783,7 @@ async fn assessments_one_open_per_organization(ctx: Ctx) {
     let (u, o, a) = setup(s).await;
     assert_eq!(a.status, AssessmentStatus::Open);
     assert_eq!(a.org_id, o.id);
-    assert_eq!(a.tier, "small");
+    assert_eq!(a.tier, Tier::Small);
     assert_eq!(a.created_by.as_ref(), Some(&u.id));
     assert_eq!(s.assessment(&a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(s.current_assessment(&o.id).await.unwrap(), Some(a.clone()));
@@ -775,7 +791,7 @@ async fn assessments_one_open_per_organization(ctx: Ctx) {
         .create_assessment(&NewAssessment {
             org_id: &o.id,
             name: "another",
-            tier: "small",
+            tier: Tier::Small,
             created_by: &u.id,
         })
         .await;
@@ -787,7 +803,7 @@ async fn assessments_one_open_per_organization(ctx: Ctx) {
         .create_assessment(&NewAssessment {
             org_id: &OrgId::new("nope"),
             name: "x",
-            tier: "small",
+            tier: Tier::Small,
             created_by: &u.id,
         })
         .await;
@@ -805,34 +821,34 @@ async fn answers_round_trip(ctx: Ctx) {
     let s = &ctx.store;
     let (u, _o, a) = setup(s).await;
     let input = AnswerInput {
-        status: "partial".into(),
+        status: Status::from_name("partial").unwrap(),
         na_reason: None,
         notes: Some("Backups nightly; restore never tested. «ünïcode» ✓".into()),
         owner: Some("IT contractor".into()),
-        in_place_since: Some(date!(2024 - 02 - 29)),
+        in_place_since: Some(day(2024, 2, 29)),
     };
     let saved = s
-        .save_answer(&a.id, "1.S.A.1", &input, &u.id, 0)
+        .save_answer(&a.id, &cid("1.S.A.c1"), &input, &u.id, 0)
         .await
         .unwrap();
     assert_eq!(saved.version, 1);
-    assert_eq!(saved.status, "partial");
+    assert_eq!(saved.status.name(), "partial");
     assert_eq!(saved.notes, input.notes);
     assert_eq!(saved.owner, input.owner);
-    assert_eq!(saved.in_place_since, Some(date!(2024 - 02 - 29)));
+    assert_eq!(saved.in_place_since, Some(day(2024, 2, 29)));
     assert_eq!(saved.updated_by.as_ref(), Some(&u.id));
     assert_eq!(
-        s.answer(&a.id, "1.S.A.1").await.unwrap(),
+        s.answer(&a.id, &cid("1.S.A.c1")).await.unwrap(),
         Some(saved.clone())
     );
 
     let na = AnswerInput {
-        status: "not_applicable".into(),
+        status: Status::from_name("not_applicable").unwrap(),
         na_reason: Some("No email server on site".into()),
-        ..AnswerInput::default()
+        ..AnswerInput::new(Status::NotStarted)
     };
     let saved_na = s
-        .save_answer(&a.id, "1.S.A.2", &na, &u.id, 0)
+        .save_answer(&a.id, &cid("1.S.A.c2"), &na, &u.id, 0)
         .await
         .unwrap();
     assert_eq!(
@@ -842,7 +858,7 @@ async fn answers_round_trip(ctx: Ctx) {
     assert_eq!(saved_na.notes, None);
 
     let v2 = s
-        .save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 1)
+        .save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 1)
         .await
         .unwrap();
     assert_eq!(v2.version, 2);
@@ -850,16 +866,16 @@ async fn answers_round_trip(ctx: Ctx) {
     let all = s.answers(&a.id).await.unwrap();
     assert_eq!(all, vec![v2, saved_na]);
 
-    assert_eq!(s.answer(&a.id, "9.9.9").await.unwrap(), None);
+    assert_eq!(s.answer(&a.id, &cid("9.S.Z.c9")).await.unwrap(), None);
     let missing = s
-        .save_answer(&a.id, "9.9.9", &answer("yes"), &u.id, 3)
+        .save_answer(&a.id, &cid("9.S.Z.c9"), &answer("implemented"), &u.id, 3)
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
     let no_assessment = s
         .save_answer(
             &AssessmentId::new("nope"),
-            "1.S.A.1",
-            &answer("yes"),
+            &cid("1.S.A.c1"),
+            &answer("implemented"),
             &u.id,
             0,
         )
@@ -880,11 +896,17 @@ async fn answer_conflict_keeps_the_first_save(ctx: Ctx) {
 
     // Both start from "no answer yet".
     let first = s
-        .save_answer(&a.id, "2.S.A.1", &answer("yes"), &alice.id, 0)
+        .save_answer(
+            &a.id,
+            &cid("2.S.A.c1"),
+            &answer("implemented"),
+            &alice.id,
+            0,
+        )
         .await
         .unwrap();
     let lost = s
-        .save_answer(&a.id, "2.S.A.1", &answer("no"), &bob.id, 0)
+        .save_answer(&a.id, &cid("2.S.A.c1"), &answer("not_started"), &bob.id, 0)
         .await;
     match lost {
         Err(StoreError::Conflict(Conflict::Answer(current))) => assert_eq!(*current, first),
@@ -893,22 +915,31 @@ async fn answer_conflict_keeps_the_first_save(ctx: Ctx) {
 
     // Both start from version 1.
     let second = s
-        .save_answer(&a.id, "2.S.A.1", &answer("partial"), &bob.id, 1)
+        .save_answer(&a.id, &cid("2.S.A.c1"), &answer("partial"), &bob.id, 1)
         .await
         .unwrap();
     let lost = s
-        .save_answer(&a.id, "2.S.A.1", &answer("no"), &alice.id, 1)
+        .save_answer(
+            &a.id,
+            &cid("2.S.A.c1"),
+            &answer("not_started"),
+            &alice.id,
+            1,
+        )
         .await;
     match lost {
         Err(StoreError::Conflict(Conflict::Answer(current))) => {
-            assert_eq!(current.status, "partial");
+            assert_eq!(current.status.name(), "partial");
             assert_eq!(current.version, 2);
             assert_eq!(current.updated_by.as_ref(), Some(&bob.id));
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
     // Nothing of the losing saves was written or audited.
-    assert_eq!(s.answer(&a.id, "2.S.A.1").await.unwrap(), Some(second));
+    assert_eq!(
+        s.answer(&a.id, &cid("2.S.A.c1")).await.unwrap(),
+        Some(second)
+    );
     let statuses: Vec<Option<String>> = s
         .audit_log(&AuditFilter {
             entity: Some("answer"),
@@ -921,7 +952,7 @@ async fn answer_conflict_keeps_the_first_save(ctx: Ctx) {
         .collect();
     assert_eq!(
         statuses,
-        vec![Some("partial".to_owned()), Some("yes".to_owned())]
+        vec![Some("partial".to_owned()), Some("implemented".to_owned())]
     );
 }
 
@@ -929,7 +960,7 @@ async fn answer_conflict_between_concurrent_writers(ctx: Ctx) {
     let s = &ctx.store;
     let (alice, _o, a) = setup(s).await;
     for expected in [0_i64, 1] {
-        let writers: Vec<_> = ["yes", "no"]
+        let writers: Vec<_> = ["implemented", "not_started"]
             .into_iter()
             .map(|status| {
                 let s = s.clone();
@@ -938,7 +969,7 @@ async fn answer_conflict_between_concurrent_writers(ctx: Ctx) {
                 tokio::spawn(async move {
                     (
                         status,
-                        s.save_answer(&a, "3.S.A.1", &answer(status), &by, expected)
+                        s.save_answer(&a, &cid("3.S.A.c1"), &answer(status), &by, expected)
                             .await,
                     )
                 })
@@ -959,7 +990,7 @@ async fn answer_conflict_between_concurrent_writers(ctx: Ctx) {
         assert_eq!(conflicts.len(), 1, "the other is told");
         let (status, saved) = &won[0];
         assert_eq!(saved.version, expected + 1);
-        assert_eq!(saved.status, *status);
+        assert_eq!(saved.status.name(), *status);
         assert_eq!(*conflicts[0], *saved, "the loser sees the winner's value");
     }
 }
@@ -978,19 +1009,22 @@ async fn action_tracking_round_trip_and_conflict(ctx: Ctx) {
     let (alice, o, _a) = setup(s).await;
     let input = ActionInput {
         owner: Some("Office manager".into()),
-        due_on: Some(date!(2026 - 06 - 30)),
+        due_on: Some(day(2026, 6, 30)),
         status: ActionStatus::InProgress,
         reason: None,
     };
     let v1 = s
-        .save_action(&o.id, "1.S.A-a1", &input, &alice.id, 0)
+        .save_action(&o.id, &aid("1.S.A.a1"), &input, &alice.id, 0)
         .await
         .unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(v1.owner.as_deref(), Some("Office manager"));
-    assert_eq!(v1.due_on, Some(date!(2026 - 06 - 30)));
+    assert_eq!(v1.due_on, Some(day(2026, 6, 30)));
     assert_eq!(v1.status, ActionStatus::InProgress);
-    assert_eq!(s.action(&o.id, "1.S.A-a1").await.unwrap(), Some(v1.clone()));
+    assert_eq!(
+        s.action(&o.id, &aid("1.S.A.a1")).await.unwrap(),
+        Some(v1.clone())
+    );
 
     let accepted = ActionInput {
         status: ActionStatus::RiskAccepted,
@@ -998,7 +1032,7 @@ async fn action_tracking_round_trip_and_conflict(ctx: Ctx) {
         ..input.clone()
     };
     let v2 = s
-        .save_action(&o.id, "1.S.A-a1", &accepted, &alice.id, 1)
+        .save_action(&o.id, &aid("1.S.A.a1"), &accepted, &alice.id, 1)
         .await
         .unwrap();
     assert_eq!(v2.status, ActionStatus::RiskAccepted);
@@ -1009,14 +1043,26 @@ async fn action_tracking_round_trip_and_conflict(ctx: Ctx) {
 
     // A second writer still at version 1 is told, with the current value.
     let lost = s
-        .save_action(&o.id, "1.S.A-a1", &action(ActionStatus::Done), &alice.id, 1)
+        .save_action(
+            &o.id,
+            &aid("1.S.A.a1"),
+            &action(ActionStatus::Done),
+            &alice.id,
+            1,
+        )
         .await;
     match lost {
         Err(StoreError::Conflict(Conflict::Action(current))) => assert_eq!(*current, v2),
         other => panic!("expected a conflict, got {other:?}"),
     }
     let lost = s
-        .save_action(&o.id, "1.S.A-a1", &action(ActionStatus::Done), &alice.id, 0)
+        .save_action(
+            &o.id,
+            &aid("1.S.A.a1"),
+            &action(ActionStatus::Done),
+            &alice.id,
+            0,
+        )
         .await;
     assert!(
         matches!(lost, Err(StoreError::Conflict(Conflict::Action(_)))),
@@ -1029,7 +1075,7 @@ async fn action_tracking_round_trip_and_conflict(ctx: Ctx) {
         .map(|status| {
             let (s, org, by) = (s.clone(), o.id.clone(), alice.id.clone());
             tokio::spawn(async move {
-                s.save_action(&org, "1.S.A-a1", &action(status), &by, 2)
+                s.save_action(&org, &aid("1.S.A.a1"), &action(status), &by, 2)
                     .await
             })
         })
@@ -1053,21 +1099,27 @@ async fn action_tracking_round_trip_and_conflict(ctx: Ctx) {
     }
     assert_eq!(winner.version, 3);
 
-    s.save_action(&o.id, "2.S.A-a1", &action(ActionStatus::Open), &alice.id, 0)
-        .await
-        .unwrap();
-    let ids: Vec<String> = s
+    s.save_action(
+        &o.id,
+        &aid("2.S.A.a1"),
+        &action(ActionStatus::Open),
+        &alice.id,
+        0,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<ActionId> = s
         .actions(&o.id)
         .await
         .unwrap()
         .into_iter()
         .map(|a| a.action_id)
         .collect();
-    assert_eq!(ids, ["1.S.A-a1", "2.S.A-a1"]);
+    assert_eq!(ids, [aid("1.S.A.a1"), aid("2.S.A.a1")]);
     let orphan = s
         .save_action(
             &OrgId::new("nope"),
-            "x",
+            &aid("9.L.Z.a1"),
             &action(ActionStatus::Open),
             &alice.id,
             0,
@@ -1123,7 +1175,7 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
     let file = s
         .add_evidence(&NewEvidence {
             assessment_id: &a.id,
-            criterion_id: Some("1.S.A.1"),
+            criterion_id: Some(&cid("1.S.A.c1")),
             action_id: None,
             title: "Phishing training log",
             content: EvidenceContent::File {
@@ -1132,8 +1184,8 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
                 bytes: bytes.clone(),
                 sha256: None,
             },
-            collected_on: Some(date!(2026 - 01 - 15)),
-            valid_until: Some(date!(2027 - 01 - 15)),
+            collected_on: Some(day(2026, 1, 15)),
+            valid_until: Some(day(2027, 1, 15)),
             added_by: &u.id,
         })
         .await
@@ -1141,8 +1193,8 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
     assert_eq!(file.kind, EvidenceKind::File);
     assert_eq!(file.size, 70_000);
     assert_eq!(file.sha256.as_deref(), Some(sha.as_str()));
-    assert_eq!(file.collected_on, Some(date!(2026 - 01 - 15)));
-    assert_eq!(file.valid_until, Some(date!(2027 - 01 - 15)));
+    assert_eq!(file.collected_on, Some(day(2026, 1, 15)));
+    assert_eq!(file.valid_until, Some(day(2027, 1, 15)));
     assert_eq!(s.evidence(&file.id).await.unwrap(), Some(file.clone()));
     let stored = s.evidence_file(&file.id).await.unwrap().expect("bytes");
     assert_eq!(stored.bytes, bytes);
@@ -1155,8 +1207,8 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
     let given = s
         .add_evidence(&NewEvidence {
             assessment_id: &a.id,
-            criterion_id: Some("1.S.A.2"),
-            action_id: Some("1.S.A-a1"),
+            criterion_id: Some(&cid("1.S.A.c2")),
+            action_id: Some(&aid("1.S.A.a1")),
             title: "policy",
             content: EvidenceContent::File {
                 file_name: "policy.txt".into(),
@@ -1170,7 +1222,7 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
         })
         .await
         .unwrap();
-    assert_eq!(given.action_id.as_deref(), Some("1.S.A-a1"));
+    assert_eq!(given.action_id, Some(aid("1.S.A.a1")));
     let wrong = s
         .add_evidence(&NewEvidence {
             assessment_id: &a.id,
@@ -1193,7 +1245,7 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
     let link = s
         .add_evidence(&NewEvidence {
             assessment_id: &a.id,
-            criterion_id: Some("1.S.A.1"),
+            criterion_id: Some(&cid("1.S.A.c1")),
             action_id: None,
             title: "Backup dashboard",
             content: EvidenceContent::Link {
@@ -1213,7 +1265,10 @@ async fn evidence_bytes_and_sha256_round_trip(ctx: Ctx) {
 
     let ids = |v: Vec<hicp_store::Evidence>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(s.evidence_for_criterion(&a.id, "1.S.A.1").await.unwrap()),
+        ids(s
+            .evidence_for_criterion(&a.id, &cid("1.S.A.c1"))
+            .await
+            .unwrap()),
         vec![file.id.clone(), link.id.clone()]
     );
     assert_eq!(s.evidence_for_assessment(&a.id).await.unwrap().len(), 3);
@@ -1233,23 +1288,29 @@ async fn audit_log_is_ordered_filtered_and_append_only(ctx: Ctx) {
     let ob = org(s, "B", &bob.id).await;
     let aa = assessment(s, &oa.id, &alice.id).await;
     let ab = assessment(s, &ob.id, &bob.id).await;
-    s.save_answer(&aa.id, "1.S.A.1", &answer("no"), &alice.id, 0)
-        .await
-        .unwrap();
     s.save_answer(
         &aa.id,
-        "1.S.A.1",
+        &cid("1.S.A.c1"),
+        &answer("not_started"),
+        &alice.id,
+        0,
+    )
+    .await
+    .unwrap();
+    s.save_answer(
+        &aa.id,
+        &cid("1.S.A.c1"),
         &AnswerInput {
-            status: "yes".into(),
+            status: Status::Implemented,
             owner: Some("Dr. Lee".into()),
-            ..AnswerInput::default()
+            ..AnswerInput::new(Status::NotStarted)
         },
         &alice.id,
         1,
     )
     .await
     .unwrap();
-    s.save_answer(&ab.id, "1.S.A.1", &answer("yes"), &bob.id, 0)
+    s.save_answer(&ab.id, &cid("1.S.A.c1"), &answer("implemented"), &bob.id, 0)
         .await
         .unwrap();
 
@@ -1258,7 +1319,7 @@ async fn audit_log_is_ordered_filtered_and_append_only(ctx: Ctx) {
     assert!(all.windows(2).all(|w| w[0].at >= w[1].at));
 
     // Old → new values of one answer, newest first.
-    let entity_id = format!("{}/1.S.A.1", aa.id);
+    let entity_id = format!("{}/1.S.A.c1", aa.id);
     let history: Vec<(String, Option<String>, Option<String>)> = s
         .audit_log(&AuditFilter {
             entity: Some("answer"),
@@ -1275,8 +1336,8 @@ async fn audit_log_is_ordered_filtered_and_append_only(ctx: Ctx) {
         history,
         vec![
             ("owner".to_owned(), None, v("Dr. Lee")),
-            ("status".to_owned(), v("no"), v("yes")),
-            ("status".to_owned(), None, v("no")),
+            ("status".to_owned(), v("not_started"), v("implemented")),
+            ("status".to_owned(), None, v("not_started")),
         ]
     );
 
@@ -1374,7 +1435,7 @@ async fn audit_log_is_ordered_filtered_and_append_only(ctx: Ctx) {
 async fn closing_an_assessment_makes_a_snapshot(ctx: Ctx) {
     let s = &ctx.store;
     let (u, o, a) = setup(s).await;
-    s.save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 0)
+    s.save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
         .await
         .unwrap();
     let snapshot = r#"{"overall":0.42,"practices":{"1":0.5}}"#;
@@ -1388,7 +1449,7 @@ async fn closing_an_assessment_makes_a_snapshot(ctx: Ctx) {
 
     // A snapshot no longer changes.
     let edit = s
-        .save_answer(&a.id, "1.S.A.1", &answer("no"), &u.id, 1)
+        .save_answer(&a.id, &cid("1.S.A.c1"), &answer("not_started"), &u.id, 1)
         .await;
     assert!(
         matches!(edit, Err(StoreError::AssessmentClosed)),
@@ -1417,8 +1478,12 @@ async fn closing_an_assessment_makes_a_snapshot(ctx: Ctx) {
         "{again:?}"
     );
     assert_eq!(
-        s.answer(&a.id, "1.S.A.1").await.unwrap().unwrap().status,
-        "yes"
+        s.answer(&a.id, &cid("1.S.A.c1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        Status::Implemented
     );
     let missing = s
         .close_assessment(&AssessmentId::new("nope"), "{}", &u.id)
@@ -1445,21 +1510,33 @@ async fn next_assessment_starts_from_the_previous_answers(ctx: Ctx) {
     let s = &ctx.store;
     let (u, o, first) = setup(s).await;
     let kept = AnswerInput {
-        status: "partial".into(),
+        status: Status::from_name("partial").unwrap(),
         notes: Some("restore test pending".into()),
         owner: Some("IT".into()),
-        in_place_since: Some(date!(2025 - 05 - 01)),
-        ..AnswerInput::default()
+        in_place_since: Some(day(2025, 5, 1)),
+        ..AnswerInput::new(Status::NotStarted)
     };
-    s.save_answer(&first.id, "1.S.A.1", &kept, &u.id, 0)
+    s.save_answer(&first.id, &cid("1.S.A.c1"), &kept, &u.id, 0)
         .await
         .unwrap();
-    s.save_answer(&first.id, "1.S.A.2", &answer("yes"), &u.id, 0)
-        .await
-        .unwrap();
-    s.save_answer(&first.id, "1.S.A.2", &answer("no"), &u.id, 1)
-        .await
-        .unwrap();
+    s.save_answer(
+        &first.id,
+        &cid("1.S.A.c2"),
+        &answer("implemented"),
+        &u.id,
+        0,
+    )
+    .await
+    .unwrap();
+    s.save_answer(
+        &first.id,
+        &cid("1.S.A.c2"),
+        &answer("not_started"),
+        &u.id,
+        1,
+    )
+    .await
+    .unwrap();
     s.set_sub_practice(&first.id, "2.M.B", true, &u.id)
         .await
         .unwrap();
@@ -1468,17 +1545,20 @@ async fn next_assessment_starts_from_the_previous_answers(ctx: Ctx) {
     let next = assessment(s, &o.id, &u.id).await;
     // Something answered before the copy is left alone.
     let early = s
-        .save_answer(&next.id, "1.S.A.2", &answer("yes"), &u.id, 0)
+        .save_answer(&next.id, &cid("1.S.A.c2"), &answer("implemented"), &u.id, 0)
         .await
         .unwrap();
     assert_eq!(s.copy_answers(&first.id, &next.id, &u.id).await.unwrap(), 1);
-    let copied = s.answer(&next.id, "1.S.A.1").await.unwrap().unwrap();
-    assert_eq!(copied.status, "partial");
+    let copied = s.answer(&next.id, &cid("1.S.A.c1")).await.unwrap().unwrap();
+    assert_eq!(copied.status.name(), "partial");
     assert_eq!(copied.notes, kept.notes);
     assert_eq!(copied.owner, kept.owner);
     assert_eq!(copied.in_place_since, kept.in_place_since);
     assert_eq!(copied.version, 1);
-    assert_eq!(s.answer(&next.id, "1.S.A.2").await.unwrap(), Some(early));
+    assert_eq!(
+        s.answer(&next.id, &cid("1.S.A.c2")).await.unwrap(),
+        Some(early)
+    );
     assert_eq!(s.opted_in_sub_practices(&next.id).await.unwrap(), ["2.M.B"]);
     // The snapshot is unchanged.
     assert_eq!(s.answers(&first.id).await.unwrap().len(), 2);
@@ -1511,22 +1591,30 @@ async fn concurrent_writers_complete_without_busy_errors(ctx: Ctx) {
             let (s, a, by) = (s.clone(), a.id.clone(), u.id.clone());
             tokio::spawn(async move {
                 let mut conflicts = 0;
+                let shared = cid("10.S.Z.c1");
+                let mine = AnswerInput {
+                    notes: Some(format!("t{t}")),
+                    ..answer("partial")
+                };
                 for i in 0..ANSWERS {
                     // Each task's own criteria...
-                    s.save_answer(&a, &format!("t{t}.c{i}"), &answer("yes"), &by, 0)
-                        .await
-                        .unwrap_or_else(|e| panic!("task {t} answer {i}: {e:?}"));
+                    s.save_answer(
+                        &a,
+                        &cid(&format!("{}.S.A.c{}", t + 1, i + 1)),
+                        &answer("implemented"),
+                        &by,
+                        0,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("task {t} answer {i}: {e:?}"));
                     // ...and one criterion everyone edits, retrying on conflict.
                     loop {
                         let current = s
-                            .answer(&a, "shared")
+                            .answer(&a, &shared)
                             .await
                             .expect("read")
                             .map_or(0, |x| x.version);
-                        match s
-                            .save_answer(&a, "shared", &answer(&format!("t{t}")), &by, current)
-                            .await
-                        {
+                        match s.save_answer(&a, &shared, &mine, &by, current).await {
                             Ok(_) => break,
                             Err(StoreError::Conflict(_)) => conflicts += 1,
                             Err(e) => panic!("task {t}: {e:?}"),
@@ -1542,7 +1630,7 @@ async fn concurrent_writers_complete_without_busy_errors(ctx: Ctx) {
     }
     let answers = s.answers(&a.id).await.unwrap();
     assert_eq!(answers.len(), TASKS * ANSWERS + 1);
-    let shared = s.answer(&a.id, "shared").await.unwrap().unwrap();
+    let shared = s.answer(&a.id, &cid("10.S.Z.c1")).await.unwrap().unwrap();
     assert_eq!(shared.version, (TASKS * ANSWERS) as i64, "no save was lost");
 }
 
@@ -1578,7 +1666,7 @@ impl RawDb {
 
 fn link<'a>(
     assessment: &'a AssessmentId,
-    criterion: &'a str,
+    criterion: &'a CriterionId,
     by: &'a UserId,
     url: &str,
 ) -> NewEvidence<'a> {
@@ -1590,7 +1678,7 @@ fn link<'a>(
         content: EvidenceContent::Link {
             url: url.to_owned(),
         },
-        collected_on: Some(date!(2026 - 01 - 10)),
+        collected_on: Some(day(2026, 1, 10)),
         valid_until: None,
         added_by: by,
     }
@@ -1604,7 +1692,7 @@ async fn evidence_stays_with_the_organization_across_a_close(ctx: Ctx) {
     let before = s
         .add_evidence(&link(
             &first.id,
-            "1.S.A.1",
+            &cid("1.S.A.c1"),
             &u.id,
             "https://intranet.example/backup",
         ))
@@ -1616,13 +1704,15 @@ async fn evidence_stays_with_the_organization_across_a_close(ctx: Ctx) {
     let listed = s.evidence_for_assessment(&next.id).await.unwrap();
     assert_eq!(listed, vec![before.clone()]);
     assert_eq!(
-        s.evidence_for_criterion(&next.id, "1.S.A.1").await.unwrap(),
+        s.evidence_for_criterion(&next.id, &cid("1.S.A.c1"))
+            .await
+            .unwrap(),
         vec![before.clone()]
     );
     let later = s
         .add_evidence(&link(
             &next.id,
-            "1.S.A.1",
+            &cid("1.S.A.c1"),
             &u.id,
             "https://intranet.example/restore",
         ))
@@ -1665,17 +1755,23 @@ async fn evidence_stays_with_the_organization_across_a_close(ctx: Ctx) {
 async fn versions_continue_across_a_close(ctx: Ctx) {
     let s = &ctx.store;
     let (u, o, first) = setup(s).await;
-    s.save_answer(&first.id, "1.S.A.1", &answer("partial"), &u.id, 0)
+    s.save_answer(&first.id, &cid("1.S.A.c1"), &answer("partial"), &u.id, 0)
         .await
         .unwrap();
-    s.save_answer(&first.id, "1.S.A.1", &answer("yes"), &u.id, 1)
-        .await
-        .unwrap();
+    s.save_answer(
+        &first.id,
+        &cid("1.S.A.c1"),
+        &answer("implemented"),
+        &u.id,
+        1,
+    )
+    .await
+    .unwrap();
     s.close_assessment(&first.id, "{}", &u.id).await.unwrap();
     let next = assessment(s, &o.id, &u.id).await;
     s.copy_answers(&first.id, &next.id, &u.id).await.unwrap();
     assert_eq!(
-        s.answer(&next.id, "1.S.A.1")
+        s.answer(&next.id, &cid("1.S.A.c1"))
             .await
             .unwrap()
             .unwrap()
@@ -1683,14 +1779,14 @@ async fn versions_continue_across_a_close(ctx: Ctx) {
         2
     );
     let stale = s
-        .save_answer(&next.id, "1.S.A.1", &answer("no"), &u.id, 1)
+        .save_answer(&next.id, &cid("1.S.A.c1"), &answer("not_started"), &u.id, 1)
         .await;
     assert!(
-        matches!(&stale, Err(StoreError::Conflict(Conflict::Answer(a))) if a.version == 2 && a.status == "yes"),
+        matches!(&stale, Err(StoreError::Conflict(Conflict::Answer(a))) if a.version == 2 && a.status == Status::Implemented),
         "{stale:?}"
     );
     let fresh = s
-        .save_answer(&next.id, "1.S.A.1", &answer("no"), &u.id, 2)
+        .save_answer(&next.id, &cid("1.S.A.c1"), &answer("not_started"), &u.id, 2)
         .await
         .unwrap();
     assert_eq!(fresh.version, 3);
@@ -1710,7 +1806,10 @@ async fn a_save_waits_for_a_close_in_progress_and_is_refused(ctx: Ctx) {
     closing.close_assessment(&a.id, "{}", &u.id).await.unwrap();
     let saver = {
         let (s, a, u) = (s.clone(), a.id.clone(), u.id.clone());
-        tokio::spawn(async move { s.save_answer(&a, "1.S.A.1", &answer("yes"), &u, 0).await })
+        tokio::spawn(async move {
+            s.save_answer(&a, &cid("1.S.A.c1"), &answer("implemented"), &u, 0)
+                .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!saver.is_finished(), "the save must wait for the close");
@@ -1730,20 +1829,20 @@ async fn a_transaction_commits_all_or_nothing(ctx: Ctx) {
     let (u, _o, a) = setup(s).await;
     {
         let mut tx = s.begin().await.unwrap();
-        tx.save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 0)
+        tx.save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
             .await
             .unwrap();
-        tx.save_answer(&a.id, "1.S.A.2", &answer("yes"), &u.id, 0)
+        tx.save_answer(&a.id, &cid("1.S.A.c2"), &answer("implemented"), &u.id, 0)
             .await
             .unwrap();
         // Dropped without commit.
     }
     assert!(s.answers(&a.id).await.unwrap().is_empty());
     let mut tx = s.begin().await.unwrap();
-    tx.save_answer(&a.id, "1.S.A.1", &answer("yes"), &u.id, 0)
+    tx.save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
         .await
         .unwrap();
-    tx.save_answer(&a.id, "1.S.A.2", &answer("no"), &u.id, 0)
+    tx.save_answer(&a.id, &cid("1.S.A.c2"), &answer("not_started"), &u.id, 0)
         .await
         .unwrap();
     tx.commit().await.unwrap();

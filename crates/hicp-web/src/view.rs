@@ -64,19 +64,14 @@ pub async fn answers_for<L: Level>(
     Ok(state.app.answers_of(access, &cur))
 }
 
-/// Today (UTC), as the domain's date.
-pub fn today() -> Date {
-    hicp_app::core_date(hicp_app::today()).expect("today is a calendar date")
-}
-
 /// A date typed in a form field: empty is none; a malformed date is an error naming the
 /// field, and so is a future one unless `future_ok` (a due date, a "valid until").
-pub fn form_date(field: &str, s: &str, future_ok: bool) -> Result<Option<hicp_app::Date>, String> {
+pub fn form_date(field: &str, s: &str, future_ok: bool) -> Result<Option<Date>, String> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    match Date::parse(s).ok().and_then(hicp_app::store_date) {
+    match Date::parse(s).ok() {
         None => Err(format!("{field}: \"{s}\" is not a date (use YYYY-MM-DD).")),
         Some(d) if !future_ok && d > hicp_app::today() => {
             Err(format!("{field}: {s} is in the future."))

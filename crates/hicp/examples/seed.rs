@@ -11,7 +11,8 @@
 //! administrator and admin of the first organization, and prints `org=<id>` of that one.
 //! The database must be empty. Everything goes through `hicp-store`, as the web app does.
 
-use hicp_core::catalog::{Filter, Tier, load};
+use hicp_core::assessment::Status;
+use hicp_core::catalog::{ActionId, CriterionId, Filter, Tier, load};
 use hicp_store::{
     ActionInput, ActionStatus, AnswerInput, AssessmentId, NewAssessment, NewOrganization, NewUser,
     OrgId, Role, Store, UserId,
@@ -38,13 +39,7 @@ impl Rng {
     }
 }
 
-const STATUSES: [&str; 5] = [
-    "not_started",
-    "partial",
-    "largely",
-    "implemented",
-    "not_applicable",
-];
+const STATUSES: [Status; 5] = Status::ALL;
 
 fn answer(rng: &mut Rng, round: usize) -> AnswerInput {
     let status = match rng.below(20) {
@@ -55,8 +50,8 @@ fn answer(rng: &mut Rng, round: usize) -> AnswerInput {
         _ => STATUSES[3],
     };
     AnswerInput {
-        status: status.to_owned(),
-        na_reason: (status == "not_applicable").then(|| "We have no such systems.".to_owned()),
+        status,
+        na_reason: (status == Status::NotApplicable).then(|| "We have no such systems.".to_owned()),
         notes: (rng.below(3) == 0).then(|| format!("Reviewed in round {round}; see the binder.")),
         owner: (rng.below(2) == 0).then(|| "IT manager".to_owned()),
         in_place_since: None,
@@ -65,8 +60,8 @@ fn answer(rng: &mut Rng, round: usize) -> AnswerInput {
 
 struct Ctx {
     store: Store,
-    criteria: Vec<String>,
-    actions: Vec<String>,
+    criteria: Vec<CriterionId>,
+    actions: Vec<ActionId>,
     snapshot: String,
     owner_hash: String,
 }
@@ -91,7 +86,7 @@ async fn seed_org(ctx: &Ctx, i: usize, bench_user: Option<&UserId>) -> anyhow::R
                 profile_json: Some(
                     r#"{"org_type":null,"physicians":900,"staffed_beds":600,"workforce":8000,"it_assets":null,"it_staff":null,"security_staff":null,"sites":14}"#,
                 ),
-                tier: Some("large"),
+                tier: Some(Tier::Large),
                 tier_reason: Some("900 physicians and 600 staffed beds: a large organization"),
                 tier_overridden: false,
             },
@@ -109,7 +104,7 @@ async fn seed_org(ctx: &Ctx, i: usize, bench_user: Option<&UserId>) -> anyhow::R
             .create_assessment(&NewAssessment {
                 org_id: &org.id,
                 name: &format!("{year} assessment"),
-                tier: "large",
+                tier: Tier::Large,
                 created_by: &owner.id,
             })
             .await?;
@@ -234,13 +229,13 @@ fn main() -> anyhow::Result<()> {
         tier: Some(Tier::Large),
         ..Filter::default()
     });
-    let criteria: Vec<String> = sps
+    let criteria: Vec<CriterionId> = sps
         .iter()
-        .flat_map(|s| s.criteria.iter().map(|c| c.id.as_str().to_owned()))
+        .flat_map(|s| s.criteria.iter().map(|c| c.id.clone()))
         .collect();
-    let actions: Vec<String> = sps
+    let actions: Vec<ActionId> = sps
         .iter()
-        .flat_map(|s| s.actions.iter().map(|a| a.id.as_str().to_owned()))
+        .flat_map(|s| s.actions.iter().map(|a| a.id.clone()))
         .collect();
     let started = std::time::Instant::now();
     let rt = tokio::runtime::Runtime::new()?;

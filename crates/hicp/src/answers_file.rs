@@ -5,16 +5,11 @@ use hicp_core::assessment::{Answers, Date, parse};
 use hicp_core::catalog::Catalog;
 use std::path::Path;
 
-/// Today (UTC). The only clock of the CLI: the engine is given the date, never reads it.
-pub(crate) fn today() -> Date {
-    let d = time::OffsetDateTime::now_utc().date();
-    Date::new(d.year(), d.month().into(), d.day()).expect("today is a calendar date")
-}
-
 /// The date given with `--as-of`, or today.
 pub(crate) fn as_of(arg: Option<&str>) -> anyhow::Result<Date> {
     match arg {
-        None => Ok(today()),
+        // The only clock of the CLI: the engine is given the date, never reads it.
+        None => Ok(hicp_app::today()),
         Some(s) => Date::parse(s).map_err(|e| InvalidInput(format!("--as-of: {e}")).into()),
     }
 }

@@ -65,12 +65,34 @@ impl CriterionId {
     pub(crate) fn new(s: String) -> Self {
         CriterionId(s)
     }
+
+    /// Checks the shape `<sub-practice>.c<n>` (not whether the catalog has it).
+    pub fn parse(s: &str) -> Option<CriterionId> {
+        item_shaped(s, 'c').then(|| CriterionId(s.to_owned()))
+    }
 }
 
 impl ActionId {
     pub(crate) fn new(s: String) -> Self {
         ActionId(s)
     }
+
+    /// Checks the shape `<sub-practice>.a<n>` (not whether the catalog has it).
+    pub fn parse(s: &str) -> Option<ActionId> {
+        item_shaped(s, 'a').then(|| ActionId(s.to_owned()))
+    }
+}
+
+/// `<sub-practice>.<letter><n>` with `n` a number without leading zero.
+fn item_shaped(s: &str, letter: char) -> bool {
+    let Some((sub_practice, item)) = s.rsplit_once('.') else {
+        return false;
+    };
+    let number = item.strip_prefix(letter).unwrap_or("");
+    SubPracticeId::parse(sub_practice).is_some()
+        && !number.is_empty()
+        && !number.starts_with('0')
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl ThreatId {
@@ -130,6 +152,27 @@ impl fmt::Display for Tier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn criterion_and_action_ids_parse_only_in_hicp_shape() {
+        assert_eq!(CriterionId::parse("1.S.A.c2").unwrap().as_str(), "1.S.A.c2");
+        assert_eq!(
+            ActionId::parse("10.L.B.a12").unwrap().as_str(),
+            "10.L.B.a12"
+        );
+        for bad in [
+            "1.S.A.a2",
+            "1.S.A.c",
+            "1.S.A.c02",
+            "1.S.A",
+            "11.S.A.c1",
+            "1.S.A.c1x",
+            "",
+        ] {
+            assert!(CriterionId::parse(bad).is_none(), "{bad}");
+        }
+        assert!(ActionId::parse("1.S.A.c1").is_none());
+    }
 
     #[test]
     fn sub_practice_ids_parse_only_in_hicp_shape() {

@@ -38,6 +38,27 @@ impl Catalog {
             .map(|&i| &self.sub_practices[i])
     }
 
+    /// The catalog's id of a criterion named by text.
+    pub fn criterion_id(&self, criterion: &str) -> Option<&CriterionId> {
+        self.sub_practice_of_criterion(criterion)?
+            .criteria
+            .iter()
+            .map(|c| &c.id)
+            .find(|id| id.as_str() == criterion)
+    }
+
+    /// The catalog's id of a plan action named by text.
+    pub fn action_id(&self, action: &str) -> Option<&ActionId> {
+        let (sub_practice, _) = action.rsplit_once('.')?;
+        self.sub_practices
+            .iter()
+            .find(|s| s.id.as_str() == sub_practice)?
+            .actions
+            .iter()
+            .map(|a| &a.id)
+            .find(|id| id.as_str() == action)
+    }
+
     pub fn practice(&self, number: u8) -> Option<&Practice> {
         self.practices.iter().find(|p| p.number == number)
     }

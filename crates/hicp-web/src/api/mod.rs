@@ -295,7 +295,7 @@ impl From<Error> for ApiError {
                         serde_json::to_value(v1::AnswerOut::from_stored(&a)).unwrap_or_default()
                     }),
                     Current::Action(a) => a.map_or(serde_json::Value::Null, |a| {
-                        serde_json::json!({"action": a.action_id, "status": a.status.as_str(), "version": a.version})
+                        serde_json::json!({"action": a.action_id.as_str(), "status": a.status.as_str(), "version": a.version})
                     }),
                 });
                 p

@@ -74,7 +74,10 @@ fn org_out(o: Organization, role: hicp_app::Role) -> OrgOut {
     OrgOut {
         id: o.id.to_string(),
         name: o.name,
-        tier: o.tier.unwrap_or_else(|| "small".into()),
+        tier: o
+            .tier
+            .unwrap_or(hicp_core::catalog::Tier::Small)
+            .to_string(),
         tier_reason: o.tier_reason,
         role: role.to_string(),
     }
@@ -195,8 +198,8 @@ pub struct AnswerOut {
 impl AnswerOut {
     pub fn from_stored(a: &Answer) -> AnswerOut {
         AnswerOut {
-            criterion: a.criterion_id.clone(),
-            status: a.status.clone(),
+            criterion: a.criterion_id.to_string(),
+            status: a.status.to_string(),
             version: a.version,
             notes: a.notes.clone(),
             owner: a.owner.clone(),
@@ -264,7 +267,7 @@ pub async fn list_answers(
         .iter()
         .flat_map(|s| &s.criteria)
         .map(
-            |c| match cur.answers.iter().find(|a| a.criterion_id == c.id.as_str()) {
+            |c| match cur.answers.iter().find(|a| a.criterion_id == c.id) {
                 Some(a) => AnswerOut::from_stored(a),
                 None => AnswerOut {
                     criterion: c.id.to_string(),
@@ -306,21 +309,22 @@ pub async fn save_answer(
     let access = state.app.org_access::<Edit>(&who, &org).await?;
     let in_place_since = match body.in_place_since.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) => Some(
-            hicp_core::assessment::Date::parse(s)
-                .ok()
-                .and_then(hicp_app::store_date)
-                .ok_or_else(|| {
-                    ApiError::from(hicp_app::Error::Invalid {
-                        field: "in_place_since",
-                        problem: hicp_app::Problem::Malformed,
-                    })
-                })?,
-        ),
+        Some(s) => Some(hicp_core::assessment::Date::parse(s).ok().ok_or_else(|| {
+            ApiError::from(hicp_app::Error::Invalid {
+                field: "in_place_since",
+                problem: hicp_app::Problem::Malformed,
+            })
+        })?),
     };
+    let status = hicp_core::assessment::Status::from_name(&body.status).ok_or_else(|| {
+        ApiError::from(hicp_app::Error::Invalid {
+            field: "status",
+            problem: hicp_app::Problem::Malformed,
+        })
+    })?;
     let clean = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let input = AnswerInput {
-        status: body.status,
+        status,
         na_reason: clean(body.na_reason),
         notes: clean(body.notes),
         owner: clean(body.owner),
@@ -457,7 +461,7 @@ fn snapshot_out(a: &hicp_app::Assessment) -> SnapshotOut {
         id: a.id.to_string(),
         closed_at: a.closed_at.map(rfc3339),
         closed_by: a.closed_by.as_ref().map(ToString::to_string),
-        tier: a.tier.clone(),
+        tier: a.tier.to_string(),
         overall: s.as_ref().and_then(|s| s.overall),
         answered: s.as_ref().map(|s| s.answered),
         total: s.as_ref().map(|s| s.total),
@@ -553,8 +557,8 @@ pub struct EvidenceOut {
 fn evidence_out(e: &Evidence) -> EvidenceOut {
     EvidenceOut {
         id: e.id.to_string(),
-        criterion: e.criterion_id.clone(),
-        action: e.action_id.clone(),
+        criterion: e.criterion_id.as_ref().map(|c| c.to_string()),
+        action: e.action_id.as_ref().map(|a| a.to_string()),
         title: e.title.clone(),
         kind: match e.kind {
             EvidenceKind::File => "file".into(),
@@ -686,7 +690,6 @@ pub async fn upload_evidence(
             None => Ok(None),
             Some(s) => hicp_core::assessment::Date::parse(&s)
                 .ok()
-                .and_then(hicp_app::store_date)
                 .map(Some)
                 .ok_or_else(|| form_problem(field, "a date (YYYY-MM-DD)")),
         }
@@ -804,7 +807,7 @@ async fn assessed_json(
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let access = state.app.org_access::<Read>(who, org).await?;
     let a = answers_for(state, &access).await?;
-    let assessed = Assessed::new(state.catalog(), &a, crate::view::today());
+    let assessed = Assessed::new(state.catalog(), &a, hicp_app::today());
     Ok(axum::Json(shape(&assessed)))
 }
 

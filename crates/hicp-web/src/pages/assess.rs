@@ -156,9 +156,7 @@ fn criterion_view(
     answer: Option<&Answer>,
     evidence: Vec<EvidenceView>,
 ) -> CriterionView {
-    let status = answer
-        .and_then(|a| Status::from_name(&a.status))
-        .unwrap_or(Status::NotStarted);
+    let status = answer.map(|a| a.status).unwrap_or(Status::NotStarted);
     let text = |f: Option<&String>| f.cloned().unwrap_or_default();
     let na_reason = text(answer.and_then(|a| a.na_reason.as_ref()));
     let notes = text(answer.and_then(|a| a.notes.as_ref()));
@@ -229,7 +227,7 @@ pub async fn practice(
             .filter(|c| {
                 by_criterion
                     .get(c.id.as_str())
-                    .is_some_and(|a| a.status != Status::NotStarted.name())
+                    .is_some_and(|a| a.status != Status::NotStarted)
             })
             .count()
     };
@@ -267,7 +265,7 @@ pub async fn practice(
                 .map(|c| {
                     let ev = evidence
                         .iter()
-                        .filter(|e| e.criterion_id.as_deref() == Some(c.id.as_str()))
+                        .filter(|e| e.criterion_id.as_ref() == Some(&c.id))
                         .map(evidence_view)
                         .collect();
                     criterion_view(c, by_criterion.get(c.id.as_str()).copied(), ev)
@@ -375,15 +373,15 @@ pub async fn save_answer(
             Err(AppError::BadRequest(message))
         }
     };
-    if Status::from_name(&f.status).is_none() {
+    let Some(status) = Status::from_name(&f.status) else {
         return fail("Choose an answer first.".into());
-    }
+    };
     let in_place_since = match form_date("In place since", &f.in_place_since, false) {
         Ok(d) => d,
         Err(e) => return fail(format!("Not saved: {e}")),
     };
     let input = AnswerInput {
-        status: f.status.clone(),
+        status,
         na_reason: opt(&f.na_reason),
         notes: opt(&f.notes),
         owner: opt(&f.owner),
@@ -449,8 +447,8 @@ async fn stale_answer_words(
         .unwrap_or_else(|| "someone".into());
     let label = STATUS_LABELS
         .iter()
-        .find(|(s, _)| s.name() == current.status)
-        .map_or(current.status.as_str(), |(_, l)| l);
+        .find(|(s, _)| *s == current.status)
+        .map_or(current.status.name(), |(_, l)| l);
     let notes = current
         .notes
         .as_deref()
@@ -554,10 +552,10 @@ pub async fn add_evidence(
     let evidence = cur
         .evidence
         .iter()
-        .filter(|e| e.criterion_id.as_deref() == Some(c.id.as_str()))
+        .filter(|e| e.criterion_id.as_ref() == Some(&c.id))
         .map(evidence_view)
         .collect();
-    let answer = cur.answers.iter().find(|a| a.criterion_id == c.id.as_str());
+    let answer = cur.answers.iter().find(|a| a.criterion_id == c.id);
     let class = if message == "Evidence added." {
         "saved"
     } else {

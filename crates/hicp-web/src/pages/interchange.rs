@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use hicp_app::{Edit, Error, OffsetDateTime, OrgAccess};
+use hicp_app::{Edit, Error, OrgAccess};
 use hicp_core::assessment::{Answers, to_yaml};
 use std::collections::HashSet;
 
@@ -83,7 +83,7 @@ pub async fn export(
     let name = format!(
         "hicp-answers-{}-{}.yaml",
         file_slug(&ctx.org.name),
-        OffsetDateTime::now_utc().date()
+        hicp_app::today()
     );
     Ok((
         [

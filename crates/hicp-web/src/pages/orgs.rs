@@ -46,7 +46,7 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
         .map(|(o, r)| OrgRow {
             id: o.id.to_string(),
             name: o.name,
-            tier: o.tier.unwrap_or_default(),
+            tier: o.tier.map(|t| t.to_string()).unwrap_or_default(),
             role: r.to_string(),
         })
         .collect();

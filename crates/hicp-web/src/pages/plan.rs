@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use hicp_app::{ActionInput, ActionStatus, ActionTrack, Current, Edit, Error};
 use hicp_core::assessment::plan::{Horizon, plan};
 use hicp_core::assessment::score;
+use hicp_core::catalog::ActionId;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -84,7 +85,7 @@ pub async fn board(
     let a = answers(&state, &ctx).await?;
     let scores = score(state.catalog(), &a);
     let items = plan(state.catalog(), &scores);
-    let tracks: HashMap<String, ActionTrack> = state
+    let tracks: HashMap<ActionId, ActionTrack> = state
         .app
         .action_tracks(&ctx.access)
         .await?
@@ -96,7 +97,7 @@ pub async fn board(
         .iter()
         .filter(|i| q.horizon.is_empty() || i.horizon.name() == q.horizon)
         .filter_map(|i| {
-            let t = tracks.get(i.action.as_str());
+            let t = tracks.get(&i.action);
             let status = t.map_or(ActionStatus::Open, |t| t.status);
             if !q.status.is_empty() && status.as_str() != q.status {
                 return None;

@@ -5,10 +5,11 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{answers_for, today};
+use crate::view::answers_for;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use hicp_app::today;
 use hicp_app::{Level, OrgAccess, Read};
 use hicp_interop::assessment::Assessed;
 use hicp_interop::{assessment_oscal, sheets};
@@ -85,7 +86,7 @@ pub async fn snapshot_export<L: Level>(
     };
     let cur = state.app.assessment(access, &s).await?;
     let a = state.app.answers_of(access, &cur);
-    let as_of = hicp_app::core_date(closed.date()).unwrap_or_else(today);
+    let as_of = hicp_app::date_of(closed);
     export_of(state, access, &a, as_of, what).await
 }
 
