@@ -6,19 +6,44 @@ use crate::error::{Error, Problem, Result};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use hicp_store::{NewSession, NewUser, OffsetDateTime, Role, Session, User};
+use hicp_store::{LoginFailures, NewSession, NewUser, OffsetDateTime, Role, Session, User, UserId};
+use std::net::IpAddr;
 use time::Duration;
 
-/// Shortest password we accept; long passphrases beat complexity rules (NIST SP 800-63B).
-pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Shortest password we accept when it is the only factor (NIST SP 800-63B-4: 15).
+pub const MIN_PASSWORD_CHARS: usize = 15;
+/// Longest password we accept (NIST SP 800-63B-4: at least 64 must be allowed).
 pub const MAX_PASSWORD_CHARS: usize = 256;
-/// Failed sign-ins allowed per email in [`LOCKOUT_WINDOW_MINUTES`] before sign-in is refused.
-pub const MAX_FAILURES: u64 = 5;
-pub const LOCKOUT_WINDOW_MINUTES: i64 = 15;
 
-/// Why a new password is refused, if it is.
-pub fn password_problem(password: &str) -> Option<Problem> {
+/// Sign-in throttling (NIST SP 800-63B-4 rate limiting). Failures are counted per account
+/// and per client address over [`THROTTLE_WINDOW_MINUTES`].
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// Failures an account may have in the window before each further attempt must wait.
+pub const FREE_FAILURES: u64 = 5;
+/// The first wait after [`FREE_FAILURES`]; it doubles with every further failure, up to
+/// the window. The lock is soft: a stranger cannot keep a real user out for longer.
+pub const FIRST_DELAY_SECONDS: i64 = 30;
+/// Failures one client address may have in the window, over all accounts (stops spraying).
+pub const MAX_ADDRESS_FAILURES: u64 = 30;
+
+/// Common and breached passwords (see `data/SOURCES.md`), lower-cased.
+static COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().collect())
+        .contains(password.to_lowercase().as_str())
+}
+
+/// Why a new password is refused, if it is. `email` is the account's: a password made of
+/// its name is as guessable as a common one.
+pub fn password_problem(password: &str, email: &str) -> Option<Problem> {
     let n = password.chars().count();
+    let lower = password.to_lowercase();
+    let local = email.split('@').next().unwrap_or("").to_lowercase();
+    let mut chars = password.chars();
+    let first = chars.next();
     if n < MIN_PASSWORD_CHARS {
         Some(Problem::TooShort {
             min: MIN_PASSWORD_CHARS,
@@ -27,9 +52,38 @@ pub fn password_problem(password: &str) -> Option<Problem> {
         Some(Problem::TooLong {
             max: MAX_PASSWORD_CHARS,
         })
+    } else if is_common(password)
+        || chars.all(|c| Some(c) == first)
+        || (local.chars().count() >= 4 && lower.contains(&local))
+    {
+        Some(Problem::Common)
     } else {
         None
     }
+}
+
+/// How long a sign-in attempt must wait, given the failures before it in the window: for
+/// its account, and for its client address.
+pub fn throttle_wait(
+    account: LoginFailures,
+    address: LoginFailures,
+    now: OffsetDateTime,
+) -> Option<Duration> {
+    let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let mut ready = now;
+    if account.count >= FREE_FAILURES
+        && let Some(last) = account.last
+    {
+        let doublings = (account.count - FREE_FAILURES).min(16) as u32;
+        let delay = (Duration::seconds(FIRST_DELAY_SECONDS) * 2_i32.pow(doublings)).min(window);
+        ready = ready.max(last + delay);
+    }
+    if address.count >= MAX_ADDRESS_FAILURES
+        && let Some(first) = address.first
+    {
+        ready = ready.max(first + window);
+    }
+    (ready > now).then(|| ready - now)
 }
 
 /// An argon2id PHC string (default parameters: 19 MiB, 2 passes, 1 lane). CPU-heavy: the
@@ -83,7 +137,7 @@ fn check_new_account(email: &str, name: &str, password: &str) -> Result<String> 
     if !email.contains('@') || email.chars().any(char::is_whitespace) {
         return Err(Error::invalid("email", Problem::Malformed));
     }
-    if let Some(p) = password_problem(password) {
+    if let Some(p) = password_problem(password, &email) {
         return Err(Error::invalid("password", p));
     }
     Ok(email)
@@ -166,48 +220,113 @@ impl App {
         Ok(user)
     }
 
-    /// Signs in with email and password. After [`MAX_FAILURES`] failures for an email in
-    /// [`LOCKOUT_WINDOW_MINUTES`], sign-in is refused (`Throttled`) without checking.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignedIn> {
+    /// Signs in with email and password, from `client` (the address the request came
+    /// from, if known). The attempt is reserved before the password is checked: counted as
+    /// a failure, in a transaction that serializes reservations, so that a burst of
+    /// parallel guesses cannot slip past the limits. A refused attempt (`Throttled`) is
+    /// not checked and not counted.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<SignedIn> {
         let email = email.trim().to_lowercase();
-        let key = format!("email:{email}");
+        let account_key = format!("email:{email}");
+        let address_key = client.map(|ip| format!("ip:{ip}"));
         let now = OffsetDateTime::now_utc();
-        let since = now - Duration::minutes(LOCKOUT_WINDOW_MINUTES);
+        let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
         let store = self.store();
-        if store.count_login_failures(&key, since).await? >= MAX_FAILURES {
-            return Err(Error::Throttled);
+
+        let mut tx = store.begin().await?;
+        tx.lock_sign_in().await?;
+        let account = tx.login_failures(&account_key, since).await?;
+        let address = match &address_key {
+            Some(k) => tx.login_failures(k, since).await?,
+            None => LoginFailures::default(),
+        };
+        if let Some(wait) = throttle_wait(account, address, now) {
+            return Err(Error::Throttled {
+                retry_after_seconds: wait.whole_seconds().max(1) as u64,
+            });
         }
-        let user = store.user_by_email(&email).await?;
+        let mut reserved = vec![tx.record_login_failure(&account_key, now).await?];
+        if let Some(k) = &address_key {
+            reserved.push(tx.record_login_failure(k, now).await?);
+        }
+        let user = tx.user_by_email(&email).await?;
+        tx.commit().await?;
+
         let hash = user
             .as_ref()
             .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
         let password = password.to_owned();
         let ok = blocking(move || verify_password(&password, &hash)).await?;
-        match user {
-            Some(user) if ok => {
-                let mut tx = store.begin().await?;
-                tx.clear_login_failures(&key).await?;
-                let signed_in = self.open_session(&mut tx, user).await?;
-                tx.commit().await?;
-                Ok(signed_in)
+        let user = match user {
+            Some(user) if ok => user,
+            other => {
+                let what = if account.count + 1 == FREE_FAILURES {
+                    "failed; further attempts are delayed"
+                } else {
+                    "failed"
+                };
+                self.audit_sign_in(other.as_ref().map(|u| &u.id), &email, what)
+                    .await?;
+                return Err(Error::BadCredentials);
             }
-            _ => {
-                store.record_login_failure(&key, now).await?;
-                Err(Error::BadCredentials)
-            }
+        };
+        if user.disabled_at.is_some() {
+            self.audit_sign_in(Some(&user.id), &email, "refused: disabled")
+                .await?;
+            return Err(Error::AccountDisabled);
         }
+        let mut tx = store.begin().await?;
+        // The right password: the reservation was no failure, and earlier ones are forgiven.
+        tx.clear_login_failures(&account_key).await?;
+        for id in reserved.into_iter().skip(1) {
+            tx.delete_login_failure(id).await?;
+        }
+        let signed_in = self.open_session(&mut tx, user).await?;
+        tx.record_audit(&hicp_store::NewAuditEntry {
+            user_id: Some(&signed_in.user.id),
+            org_id: None,
+            entity: "user",
+            entity_id: signed_in.user.id.as_str(),
+            field: "sign_in",
+            old_value: None,
+            new_value: Some("signed in"),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(signed_in)
+    }
+
+    async fn audit_sign_in(&self, user: Option<&UserId>, email: &str, what: &str) -> Result<()> {
+        let id = user.map_or_else(|| format!("email:{email}"), |u| u.to_string());
+        self.store()
+            .record_audit(&hicp_store::NewAuditEntry {
+                user_id: user,
+                org_id: None,
+                entity: "user",
+                entity_id: &id,
+                field: "sign_in",
+                old_value: None,
+                new_value: Some(what),
+            })
+            .await?;
+        Ok(())
     }
 
     async fn open_session(&self, tx: &mut hicp_store::Tx, user: User) -> Result<SignedIn> {
         let secret = random_token()?;
         let csrf = random_token()?;
-        let expires = OffsetDateTime::now_utc() + Duration::hours(self.settings().session_hours);
+        let now = OffsetDateTime::now_utc();
         let session = tx
             .create_session(&NewSession {
                 id_hash: &token_digest(&secret),
                 user_id: &user.id,
                 csrf_token: &csrf,
-                expires_at: expires,
+                expires_at: self.session_expiry(now, now),
             })
             .await?;
         Ok(SignedIn {
@@ -217,8 +336,17 @@ impl App {
         })
     }
 
-    /// The principal of a live session, by the secret its cookie holds. The expiry slides,
-    /// written at most once a minute to spare the database.
+    /// When a session used at `now` ends: after the idle timeout, but never later than its
+    /// absolute lifetime from `created`.
+    fn session_expiry(&self, created: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+        let s = self.settings();
+        (now + Duration::minutes(s.session_idle_minutes))
+            .min(created + Duration::hours(s.session_lifetime_hours))
+    }
+
+    /// The principal of a live session, by the secret its cookie holds. The idle expiry
+    /// slides (written at most once a minute to spare the database) up to the session's
+    /// absolute lifetime. A disabled account has no live session.
     pub async fn session(&self, secret: &str) -> Result<Option<(Principal, Session)>> {
         let now = OffsetDateTime::now_utc();
         let digest = token_digest(secret);
@@ -229,8 +357,11 @@ impl App {
         let Some(user) = c.user(&session.user_id).await? else {
             return Ok(None);
         };
+        if user.disabled_at.is_some() {
+            return Ok(None);
+        }
         if now - session.last_seen_at > Duration::minutes(1) {
-            let expires = now + Duration::hours(self.settings().session_hours);
+            let expires = self.session_expiry(session.created_at, now);
             c.touch_session(&digest, now, expires).await?;
         }
         Ok(Some((Principal::new(user, false), session)))
@@ -240,6 +371,120 @@ impl App {
     pub async fn sign_out(&self, secret: &str) -> Result<()> {
         self.store().delete_session(&token_digest(secret)).await?;
         Ok(())
+    }
+
+    /// Ends every session of the signed-in user, this one included ("sign out everywhere").
+    pub async fn sign_out_everywhere(&self, who: &Principal) -> Result<u64> {
+        let mut tx = self.store().begin().await?;
+        let n = tx.delete_user_sessions(&who.user().id, None).await?;
+        tx.record_audit(&hicp_store::NewAuditEntry {
+            user_id: Some(&who.user().id),
+            org_id: None,
+            entity: "user",
+            entity_id: who.user().id.as_str(),
+            field: "sessions",
+            old_value: None,
+            new_value: Some("signed out everywhere"),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Changes the signed-in user's own password; the current one is required. Every
+    /// other session of the user ends; the one of `session_secret` stays.
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        session_secret: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
+        if who.read_only() {
+            return Err(Error::Forbidden);
+        }
+        let user = who.user().clone();
+        if let Some(p) = password_problem(new, &user.email) {
+            return Err(Error::invalid("password", p));
+        }
+        let (current, new) = (current.to_owned(), new.to_owned());
+        let old_hash = user.password_hash.clone();
+        let (ok, hash) = blocking(move || {
+            let ok = verify_password(&current, &old_hash);
+            (ok, if ok { Some(hash_password(&new)) } else { None })
+        })
+        .await?;
+        let Some(hash) = hash.filter(|_| ok) else {
+            return Err(Error::invalid("current_password", Problem::Wrong));
+        };
+        let mut tx = self.store().begin().await?;
+        tx.set_password_hash(&user.id, &hash?, false, &user.id)
+            .await?;
+        tx.delete_user_sessions(&user.id, Some(&token_digest(session_secret)))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An installation administrator resets someone's password: a temporary password,
+    /// returned once, that must be changed at the next sign-in. Every session of the
+    /// account ends.
+    pub async fn reset_password(&self, admin: &InstallationAdmin, email: &str) -> Result<String> {
+        let user = self
+            .store()
+            .user_by_email(email)
+            .await?
+            .ok_or(Error::NotFound)?;
+        // 20 characters of an alphabet without look-alikes: about 100 bits.
+        let temporary = temporary_password()?;
+        let t = temporary.clone();
+        let hash = blocking(move || hash_password(&t)).await??;
+        let by = admin.user().map_or(&user.id, |u| &u.id).clone();
+        let mut tx = self.store().begin().await?;
+        tx.set_password_hash(&user.id, &hash, true, &by).await?;
+        tx.delete_user_sessions(&user.id, None).await?;
+        tx.clear_login_failures(&format!("email:{}", user.email))
+            .await?;
+        tx.commit().await?;
+        Ok(temporary)
+    }
+
+    /// Disables an account (its sessions and API use end at once) or enables it again.
+    /// An administrator cannot disable their own account.
+    pub async fn set_account_disabled(
+        &self,
+        admin: &InstallationAdmin,
+        email: &str,
+        disabled: bool,
+    ) -> Result<User> {
+        let user = self
+            .store()
+            .user_by_email(email)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if disabled && admin.user().is_some_and(|u| u.id == user.id) {
+            return Err(Error::invalid("email", Problem::Own));
+        }
+        let by = admin.user().map_or(&user.id, |u| &u.id).clone();
+        let mut tx = self.store().begin().await?;
+        tx.set_user_disabled(&user.id, disabled, &by).await?;
+        if disabled {
+            tx.delete_user_sessions(&user.id, None).await?;
+        }
+        let user = tx.user(&user.id).await?.ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Forgets expired sessions and failures older than the throttling window.
+    pub async fn prune(&self) -> Result<(u64, u64)> {
+        let now = OffsetDateTime::now_utc();
+        let mut c = self.store().conn().await?;
+        let sessions = c.delete_expired_sessions(now).await?;
+        let failures = c
+            .prune_login_failures(now - Duration::minutes(THROTTLE_WINDOW_MINUTES))
+            .await?;
+        Ok((sessions, failures))
     }
 
     /// Display names of users, for "changed by" lines (unknown ids are left out).
@@ -270,6 +515,38 @@ impl App {
         access: &OrgAccess<L>,
     ) -> Result<Vec<hicp_store::Member>> {
         Ok(self.store().members(access.org_id()).await?)
+    }
+
+    /// Changes a member's role, or removes them (`None`). The organization always keeps
+    /// at least one admin.
+    pub async fn set_member_role(
+        &self,
+        access: &OrgAccess<Manage>,
+        user: &UserId,
+        role: Option<Role>,
+    ) -> Result<()> {
+        let mut tx = self.store().begin().await?;
+        tx.lock_organization(access.org_id(), true).await?;
+        let members = tx.members(access.org_id()).await?;
+        let Some(member) = members.iter().find(|m| &m.user_id == user) else {
+            return Err(Error::NotFound);
+        };
+        let admins = members.iter().filter(|m| m.role == Role::Admin).count();
+        if member.role == Role::Admin && role != Some(Role::Admin) && admins == 1 {
+            return Err(Error::invalid("role", Problem::LastAdmin));
+        }
+        match role {
+            Some(r) => {
+                tx.grant_role(access.org_id(), user, r, &access.user().id)
+                    .await?
+            }
+            None => {
+                tx.revoke_role(access.org_id(), user, &access.user().id)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Gives `email` the role `role` in the organization; an unknown email gets a new
@@ -322,6 +599,19 @@ impl App {
     }
 }
 
+/// A temporary password: 20 characters from an alphabet without look-alikes.
+fn temporary_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut buf = [0u8; 20];
+    getrandom::fill(&mut buf)
+        .map_err(|_| Error::Internal("the system random number generator failed".into()))?;
+    // 256 is not a multiple of 31: the small bias costs a fraction of a bit.
+    Ok(buf
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,12 +626,66 @@ mod tests {
     }
 
     #[test]
-    fn short_passwords_are_refused() {
+    fn passwords_follow_nist_800_63b_4() {
+        let email = "dana.lee@clinic.example";
         assert_eq!(
-            password_problem("short"),
-            Some(Problem::TooShort { min: 12 })
+            password_problem("fourteen chars", email),
+            Some(Problem::TooShort { min: 15 })
         );
-        assert!(password_problem("a long enough passphrase").is_none());
+        assert!(password_problem("a long enough passphrase", email).is_none());
+        // 64 characters and more are accepted; composition is never required.
+        assert!(password_problem(&"correct horse battery staple ".repeat(3), email).is_none());
+        assert_eq!(
+            password_problem(&"x".repeat(257), email),
+            Some(Problem::TooLong { max: 256 })
+        );
+        for weak in [
+            "123456789987654321",      // on the list
+            "QAZWSXEDCRFVTGB",         // on the list, whatever the case
+            "aaaaaaaaaaaaaaaaaaaa",    // one character
+            "dana.lee is my password", // the account's own name
+        ] {
+            assert_eq!(
+                password_problem(weak, email),
+                Some(Problem::Common),
+                "{weak}"
+            );
+        }
+    }
+
+    #[test]
+    fn throttling_delays_grow_and_addresses_are_capped() {
+        let now = OffsetDateTime::now_utc();
+        let none = LoginFailures::default();
+        let account = |count, ago: i64| LoginFailures {
+            count,
+            first: Some(now - Duration::minutes(10)),
+            last: Some(now - Duration::seconds(ago)),
+        };
+        assert_eq!(throttle_wait(account(4, 0), none, now), None);
+        assert_eq!(
+            throttle_wait(account(5, 0), none, now),
+            Some(Duration::seconds(30))
+        );
+        assert_eq!(
+            throttle_wait(account(7, 20), none, now),
+            Some(Duration::seconds(100))
+        );
+        assert_eq!(throttle_wait(account(5, 31), none, now), None);
+        // The longest wait is the window, however many failures.
+        assert_eq!(
+            throttle_wait(account(60, 0), none, now),
+            Some(Duration::minutes(THROTTLE_WINDOW_MINUTES))
+        );
+        let address = LoginFailures {
+            count: MAX_ADDRESS_FAILURES,
+            first: Some(now - Duration::minutes(14)),
+            last: Some(now),
+        };
+        assert_eq!(
+            throttle_wait(none, address, now),
+            Some(Duration::minutes(1))
+        );
     }
 
     #[test]

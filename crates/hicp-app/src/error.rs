@@ -36,9 +36,12 @@ pub enum Error {
     /// First-run setup was already done.
     #[error("setup is already done")]
     SetupDone,
-    /// Too many failed sign-ins.
+    /// Too many failed sign-ins: try again after this many seconds.
     #[error("too many failed attempts")]
-    Throttled,
+    Throttled { retry_after_seconds: u64 },
+    /// The password is right, but the account is disabled.
+    #[error("the account is disabled")]
+    AccountDisabled,
     /// The email and password do not match an account.
     #[error("email and password do not match")]
     BadCredentials,
@@ -79,6 +82,14 @@ pub enum Problem {
     AlreadyApplies,
     /// A sub-practice that cannot be added to the organization's tier.
     NotOptional,
+    /// A password that is common, breached, repetitive or made of the account's name.
+    Common,
+    /// Not the right value (the current password).
+    Wrong,
+    /// The organization would be left without an admin.
+    LastAdmin,
+    /// Not allowed on one's own account (disabling it).
+    Own,
 }
 
 impl Error {

@@ -20,8 +20,9 @@ mod tokens;
 
 pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read};
 pub use accounts::{
-    LOCKOUT_WINDOW_MINUTES, MAX_FAILURES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MemberAdded,
-    SignedIn, hash_password, password_problem, random_token, token_digest,
+    FIRST_DELAY_SECONDS, FREE_FAILURES, MAX_ADDRESS_FAILURES, MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS, MemberAdded, SignedIn, THROTTLE_WINDOW_MINUTES, hash_password,
+    password_problem, random_token, throttle_wait, token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
 pub use error::{Current, Error, Problem, Result};
@@ -45,8 +46,10 @@ use std::sync::Arc;
 /// Settings of the application.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// A session ends after this many hours without activity.
-    pub session_hours: i64,
+    /// A session ends after this many minutes without activity...
+    pub session_idle_minutes: i64,
+    /// ...and at the latest this many hours after sign-in.
+    pub session_lifetime_hours: i64,
     /// Largest evidence file, in bytes.
     pub max_upload_bytes: usize,
 }
@@ -54,7 +57,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            session_hours: 12,
+            session_idle_minutes: 12 * 60,
+            session_lifetime_hours: 7 * 24,
             max_upload_bytes: 10 * 1024 * 1024,
         }
     }
@@ -100,6 +104,12 @@ impl App {
 /// Today (UTC).
 pub fn today() -> Date {
     date_of(OffsetDateTime::now_utc())
+}
+
+/// A moment as RFC 3339 text (`2026-03-01T09:00:00Z`), as the API and the CLI's JSON give it.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// The calendar date (UTC) of a moment.

@@ -126,6 +126,10 @@ on_both_backends!(
     roles_bound_what_a_context_allows,
     threat_weights_count_in_the_scores,
     tokens_act_for_their_user_until_revoked,
+    a_burst_of_wrong_passwords_is_throttled,
+    changing_a_password_ends_the_other_sessions,
+    a_reset_or_disabled_account_loses_its_sessions,
+    an_organization_keeps_an_admin,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -135,7 +139,10 @@ async fn clinic(app: &App) -> (Principal, OrgAccess<Edit>) {
     app.setup("admin@clinic.example", "Admin", PASSWORD)
         .await
         .expect("setup");
-    let signed = app.sign_in("admin@clinic.example", PASSWORD).await.unwrap();
+    let signed = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
     let (who, _) = app.session(&signed.secret).await.unwrap().unwrap();
     let admin = app.installation_admin(&who).unwrap();
     let org = app
@@ -417,7 +424,7 @@ async fn roles_bound_what_a_context_allows(backend: Backend) {
         .unwrap();
     assert!(added.created);
     let signed = app
-        .sign_in("viewer@clinic.example", PASSWORD)
+        .sign_in("viewer@clinic.example", PASSWORD, None)
         .await
         .unwrap();
     let (viewer, _) = app.session(&signed.secret).await.unwrap().unwrap();
@@ -528,4 +535,239 @@ async fn tokens_act_for_their_user_until_revoked(backend: Backend) {
             .await
             .unwrap()
     );
+}
+
+async fn a_burst_of_wrong_passwords_is_throttled(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    clinic(&app).await;
+    let client: std::net::IpAddr = "192.0.2.10".parse().unwrap();
+    let burst: Vec<_> = (0..40)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.sign_in(
+                    "admin@clinic.example",
+                    &format!("wrong guess {i}"),
+                    Some(client),
+                )
+                .await
+            })
+        })
+        .collect();
+    let (mut checked, mut throttled) = (0, 0);
+    for t in burst {
+        match t.await.unwrap() {
+            Err(Error::BadCredentials) => checked += 1,
+            Err(Error::Throttled {
+                retry_after_seconds,
+            }) => {
+                assert!(
+                    (1..=30).contains(&retry_after_seconds),
+                    "{retry_after_seconds}"
+                );
+                throttled += 1;
+            }
+            other => panic!("{:?}", other.map(|s| s.user.email)),
+        }
+    }
+    assert_eq!(checked, 5, "no more guesses are checked than the limit");
+    assert_eq!(throttled, 35);
+    // The right password right after the burst waits too: the lock is the account's.
+    let right = app
+        .sign_in("admin@clinic.example", PASSWORD, Some(client))
+        .await;
+    assert!(
+        matches!(right, Err(Error::Throttled { .. })),
+        "{:?}",
+        right.map(|_| ())
+    );
+    // Another account from elsewhere is not held up.
+    let other = app.sign_in("nobody@clinic.example", PASSWORD, None).await;
+    assert!(
+        matches!(other, Err(Error::BadCredentials)),
+        "{:?}",
+        other.map(|_| ())
+    );
+}
+
+async fn changing_a_password_ends_the_other_sessions(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, _) = clinic(&app).await;
+    let here = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    let elsewhere = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    let new = "seven quiet harbors under amber lamps";
+    let wrong = app.change_password(&who, &here.secret, "not it", new).await;
+    assert!(
+        matches!(
+            wrong,
+            Err(Error::Invalid {
+                field: "current_password",
+                ..
+            })
+        ),
+        "{wrong:?}"
+    );
+    let common = app
+        .change_password(
+            &who,
+            &here.secret,
+            PASSWORD,
+            "admin at the clinic since 2026",
+        )
+        .await;
+    assert!(
+        matches!(
+            common,
+            Err(Error::Invalid {
+                field: "password",
+                ..
+            })
+        ),
+        "{common:?}"
+    );
+    app.change_password(&who, &here.secret, PASSWORD, new)
+        .await
+        .unwrap();
+    assert!(
+        app.session(&here.secret).await.unwrap().is_some(),
+        "this session stays"
+    );
+    assert!(
+        app.session(&elsewhere.secret).await.unwrap().is_none(),
+        "others end"
+    );
+    assert!(matches!(
+        app.sign_in("admin@clinic.example", PASSWORD, None).await,
+        Err(Error::BadCredentials)
+    ));
+    app.sign_in("admin@clinic.example", new, None)
+        .await
+        .unwrap();
+    app.sign_out_everywhere(&who).await.unwrap();
+    assert!(app.session(&here.secret).await.unwrap().is_none());
+}
+
+async fn a_reset_or_disabled_account_loses_its_sessions(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    clinic(&app).await;
+    let operator = app.operator();
+    app.create_user(&operator, "pat@clinic.example", "Pat", PASSWORD, false)
+        .await
+        .unwrap();
+    let before = app
+        .sign_in("pat@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+
+    let temporary = app
+        .reset_password(&operator, "pat@clinic.example")
+        .await
+        .unwrap();
+    assert_eq!(temporary.len(), 20);
+    assert!(
+        app.session(&before.secret).await.unwrap().is_none(),
+        "reset ends sessions"
+    );
+    assert!(matches!(
+        app.sign_in("pat@clinic.example", PASSWORD, None).await,
+        Err(Error::BadCredentials)
+    ));
+    let after = app
+        .sign_in("pat@clinic.example", &temporary, None)
+        .await
+        .unwrap();
+    assert!(
+        after.user.must_change_password,
+        "a temporary password must be changed"
+    );
+    let (pat, _) = app.session(&after.secret).await.unwrap().unwrap();
+    app.change_password(
+        &pat,
+        &after.secret,
+        &temporary,
+        "my own long passphrase here",
+    )
+    .await
+    .unwrap();
+    let (pat, _) = app.session(&after.secret).await.unwrap().unwrap();
+    assert!(!pat.user().must_change_password);
+
+    app.set_account_disabled(&operator, "pat@clinic.example", true)
+        .await
+        .unwrap();
+    assert!(
+        app.session(&after.secret).await.unwrap().is_none(),
+        "disabling ends sessions"
+    );
+    assert!(matches!(
+        app.sign_in("pat@clinic.example", "my own long passphrase here", None)
+            .await,
+        Err(Error::AccountDisabled)
+    ));
+    app.set_account_disabled(&operator, "pat@clinic.example", false)
+        .await
+        .unwrap();
+    app.sign_in("pat@clinic.example", "my own long passphrase here", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.reset_password(&operator, "nobody@clinic.example").await,
+        Err(Error::NotFound)
+    ));
+}
+
+async fn an_organization_keeps_an_admin(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let manage = access.at::<Manage>().unwrap();
+    let added = app
+        .add_member(
+            &manage,
+            "sam@clinic.example",
+            "Sam",
+            hicp_app::Role::Viewer,
+            PASSWORD,
+        )
+        .await
+        .unwrap();
+    let me = who.user().id.clone();
+    let last = app
+        .set_member_role(&manage, &me, Some(hicp_app::Role::Viewer))
+        .await;
+    assert!(
+        matches!(
+            last,
+            Err(Error::Invalid {
+                field: "role",
+                problem: hicp_app::Problem::LastAdmin
+            })
+        ),
+        "{last:?}"
+    );
+    assert!(matches!(
+        app.set_member_role(&manage, &me, None).await,
+        Err(Error::Invalid { .. })
+    ));
+    app.set_member_role(&manage, &added.user.id, Some(hicp_app::Role::Admin))
+        .await
+        .unwrap();
+    // Now there are two admins: one may step down.
+    app.set_member_role(&manage, &me, Some(hicp_app::Role::Assessor))
+        .await
+        .unwrap();
+    app.set_member_role(&manage, &added.user.id, None)
+        .await
+        .expect_err("the last admin cannot leave");
+    let members = app.members(&manage).await.unwrap();
+    assert_eq!(members.len(), 2);
 }

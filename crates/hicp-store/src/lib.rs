@@ -173,6 +173,18 @@ pub struct User {
     /// Installation administrator: may create organizations and manage every one.
     pub is_admin: bool,
     pub created_at: OffsetDateTime,
+    /// When the account was disabled; a disabled account cannot sign in.
+    pub disabled_at: Option<OffsetDateTime>,
+    /// The password was set by an administrator: it must be changed at the next sign-in.
+    pub must_change_password: bool,
+}
+
+/// Failed sign-ins for one key (an account or a client address) in a time window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    pub count: u64,
+    pub first: Option<OffsetDateTime>,
+    pub last: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone)]

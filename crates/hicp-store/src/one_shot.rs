@@ -4,10 +4,10 @@
 
 use crate::{
     ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
-    AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, Member, NewApiToken,
-    NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser,
-    OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role, Session, Store, TokenId,
-    User, UserId,
+    AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, LoginFailures,
+    Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession,
+    NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role, Session, Store,
+    TokenId, User, UserId,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -40,7 +40,8 @@ one_shot! {
     auto fn user_by_email(email: &str) -> Option<User>;
     auto fn count_users() -> u64;
     auto fn list_users() -> Vec<User>;
-    tx fn set_password_hash(id: &UserId, password_hash: &str, by: &UserId) -> ();
+    tx fn set_password_hash(id: &UserId, password_hash: &str, must_change: bool, by: &UserId) -> ();
+    tx fn set_user_disabled(id: &UserId, disabled: bool, by: &UserId) -> ();
     tx fn create_organization(new: &NewOrganization<'_>, creator: &UserId) -> Organization;
     auto fn organization(id: &OrgId) -> Option<Organization>;
     auto fn list_organizations() -> Vec<Organization>;
@@ -54,10 +55,11 @@ one_shot! {
     auto fn session(id_hash: &str, now: OffsetDateTime) -> Option<Session>;
     auto fn touch_session(id_hash: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> bool;
     auto fn delete_session(id_hash: &str) -> bool;
-    auto fn delete_user_sessions(user: &UserId) -> u64;
+    auto fn delete_user_sessions(user: &UserId, except: Option<&str>) -> u64;
     auto fn delete_expired_sessions(now: OffsetDateTime) -> u64;
-    auto fn record_login_failure(key: &str, at: OffsetDateTime) -> ();
-    auto fn count_login_failures(key: &str, since: OffsetDateTime) -> u64;
+    auto fn record_login_failure(key: &str, at: OffsetDateTime) -> i64;
+    auto fn login_failures(key: &str, since: OffsetDateTime) -> LoginFailures;
+    auto fn delete_login_failure(id: i64) -> ();
     auto fn clear_login_failures(key: &str) -> u64;
     auto fn prune_login_failures(before: OffsetDateTime) -> u64;
     tx fn create_assessment(new: &NewAssessment<'_>) -> Assessment;

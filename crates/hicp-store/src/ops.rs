@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::LoginFailures;
 use crate::db::{Conn, InTx, from_millis, now, on_conn, opt_date_text, parse_opt_date, to_millis};
 use crate::{ActionId, CriterionId};
 use crate::{
@@ -19,7 +20,7 @@ use crate::{
 
 macro_rules! user_cols {
     () => {
-        "id, email, display_name, password_hash, is_admin, created_at"
+        "id, email, display_name, password_hash, is_admin, created_at, disabled_at, must_change_password"
     };
 }
 
@@ -31,6 +32,8 @@ struct UserRow {
     password_hash: String,
     is_admin: bool,
     created_at: i64,
+    disabled_at: Option<i64>,
+    must_change_password: bool,
 }
 
 impl From<UserRow> for User {
@@ -42,6 +45,8 @@ impl From<UserRow> for User {
             password_hash: r.password_hash,
             is_admin: r.is_admin,
             created_at: from_millis(r.created_at),
+            disabled_at: r.disabled_at.map(from_millis),
+            must_change_password: r.must_change_password,
         }
     }
 }
@@ -575,15 +580,51 @@ impl Conn<InTx> {
         &mut self,
         id: &UserId,
         password_hash: &str,
+        must_change: bool,
         by: &UserId,
     ) -> Result<()> {
         let at = to_millis(now());
         let mut audit = AuditBatch::new(at, Some(by), None, "user", id.to_string());
-        audit.event("password", None, None);
+        audit.event(
+            if must_change {
+                "password_reset"
+            } else {
+                "password"
+            },
+            None,
+            None,
+        );
         on_conn!(self, tx, pg => {
-            let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            let done = sqlx::query(
+                "UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1",
+            )
                 .bind(id.as_str().to_owned())
                 .bind(password_hash.to_owned())
+                .bind(must_change)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            write_audit!(tx, audit);
+            Ok(())
+        })
+    }
+
+    /// Disables an account (it cannot sign in) or enables it again. Audited.
+    pub async fn set_user_disabled(
+        &mut self,
+        id: &UserId,
+        disabled: bool,
+        by: &UserId,
+    ) -> Result<()> {
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(at, Some(by), None, "user", id.to_string());
+        audit.event(if disabled { "disabled" } else { "enabled" }, None, None);
+        on_conn!(self, tx, pg => {
+            let done = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .bind(disabled.then_some(at))
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 0 {
@@ -906,10 +947,15 @@ impl<M> Conn<M> {
     }
 
     /// Logs a user out everywhere (after a password change). Returns how many sessions.
-    pub async fn delete_user_sessions(&mut self, user: &UserId) -> Result<u64> {
+    pub async fn delete_user_sessions(
+        &mut self,
+        user: &UserId,
+        except: Option<&str>,
+    ) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
                 .bind(user.as_str().to_owned())
+                .bind(except.unwrap_or("").to_owned())
                 .execute(&mut *c)
                 .await?;
             Ok(done.rows_affected())
@@ -928,27 +974,48 @@ impl<M> Conn<M> {
     }
 
     /// Records a failed login for `key` (e.g. `email:alice@x` or `ip:192.0.2.1`).
-    pub async fn record_login_failure(&mut self, key: &str, at: OffsetDateTime) -> Result<()> {
+    pub async fn record_login_failure(&mut self, key: &str, at: OffsetDateTime) -> Result<i64> {
         on_conn!(self, c => {
-            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-                .bind(key.to_owned())
-                .bind(to_millis(at))
+            let (id,): (i64,) =
+                sqlx::query_as("INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id")
+                    .bind(key.to_owned())
+                    .bind(to_millis(at))
+                    .fetch_one(&mut *c)
+                    .await?;
+            Ok(id)
+        })
+    }
+
+    /// Forgets one failed login (a reserved attempt that turned out right).
+    pub async fn delete_login_failure(&mut self, id: i64) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                .bind(id)
                 .execute(&mut *c)
                 .await?;
             Ok(())
         })
     }
 
-    /// How many failed logins for `key` happened at or after `since`.
-    pub async fn count_login_failures(&mut self, key: &str, since: OffsetDateTime) -> Result<u64> {
+    /// The failed logins for `key` at or after `since`: how many, the first and the last.
+    pub async fn login_failures(
+        &mut self,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> Result<LoginFailures> {
         on_conn!(self, c => {
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2")
-                    .bind(key.to_owned())
-                    .bind(to_millis(since))
-                    .fetch_one(&mut *c)
-                    .await?;
-            Ok(n.max(0) as u64)
+            let (count, first, last): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(at), MAX(at) FROM login_failures WHERE key = $1 AND at >= $2",
+            )
+            .bind(key.to_owned())
+            .bind(to_millis(since))
+            .fetch_one(&mut *c)
+            .await?;
+            Ok(LoginFailures {
+                count: count.max(0) as u64,
+                first: first.map(from_millis),
+                last: last.map(from_millis),
+            })
         })
     }
 
@@ -1408,6 +1475,26 @@ impl Conn<InTx> {
         on_conn!(self, tx, pg => {
             if pg {
                 sqlx::query("SELECT pg_advisory_xact_lock(405405405)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Serializes sign-in attempts' reservations (see `hicp-app`'s throttling) until this
+    /// transaction ends, so that counting and recording failures cannot interleave.
+    pub async fn lock_sign_in(&mut self) -> Result<()> {
+        on_conn!(self, tx, pg => {
+            if pg {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(405_405_406_i64)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                // A write statement, even one that changes nothing, takes SQLite's write
+                // lock now: a read first would let two attempts count the same failures.
+                sqlx::query("DELETE FROM login_failures WHERE 1 = 0")
                     .execute(&mut *tx)
                     .await?;
             }

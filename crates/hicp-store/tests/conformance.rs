@@ -371,7 +371,7 @@ async fn users_have_unique_emails(ctx: Ctx) {
         .collect();
     assert_eq!(emails, ["admin@clinic.example", "bob@clinic.example"]);
 
-    s.set_password_hash(&bob.id, "$argon2id$new", &admin.id)
+    s.set_password_hash(&bob.id, "$argon2id$new", true, &admin.id)
         .await
         .unwrap();
     assert_eq!(
@@ -379,10 +379,26 @@ async fn users_have_unique_emails(ctx: Ctx) {
         "$argon2id$new"
     );
     assert!(matches!(
-        s.set_password_hash(&UserId::new("nobody"), "x", &admin.id)
+        s.set_password_hash(&UserId::new("nobody"), "x", false, &admin.id)
             .await,
         Err(StoreError::NotFound)
     ));
+    let bob = s.user(&bob.id).await.unwrap().unwrap();
+    assert!(bob.must_change_password, "a reset password must be changed");
+    assert_eq!(bob.disabled_at, None);
+    s.set_user_disabled(&bob.id, true, &admin.id).await.unwrap();
+    assert!(
+        s.user(&bob.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled_at
+            .is_some()
+    );
+    s.set_user_disabled(&bob.id, false, &admin.id)
+        .await
+        .unwrap();
+    assert_eq!(s.user(&bob.id).await.unwrap().unwrap().disabled_at, None);
 }
 
 async fn sessions_expire(ctx: Ctx) {
@@ -465,7 +481,7 @@ async fn sessions_expire(ctx: Ctx) {
     assert!(s.delete_session("hash-1").await.unwrap());
     assert!(!s.delete_session("hash-1").await.unwrap());
     assert!(s.session("hash-3", t0).await.unwrap().is_some());
-    assert_eq!(s.delete_user_sessions(&u.id).await.unwrap(), 1);
+    assert_eq!(s.delete_user_sessions(&u.id, None).await.unwrap(), 1);
     assert_eq!(s.session("hash-3", t0).await.unwrap(), None);
 
     // A session must belong to a user.
@@ -503,9 +519,10 @@ async fn sessions_and_lockouts_are_shared_between_servers(ctx: Ctx) {
             .unwrap();
     }
     assert_eq!(
-        b.count_login_failures("email:alice@clinic.example", t0)
+        b.login_failures("email:alice@clinic.example", t0)
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         5
     );
     b.delete_session("h").await.unwrap();
@@ -522,56 +539,76 @@ async fn login_throttling_counts_within_a_window(ctx: Ctx) {
             .await
             .unwrap();
     }
-    s.record_login_failure("ip:192.0.2.2", now).await.unwrap();
+    let id = s.record_login_failure("ip:192.0.2.2", now).await.unwrap();
+    let window = s
+        .login_failures("ip:192.0.2.1", now - minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(window.first, Some(now - minutes(20)));
+    assert_eq!(window.last, Some(now - minutes(1)));
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.1", now - minutes(10))
+        s.login_failures("ip:192.0.2.1", now - minutes(10))
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         2
     );
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.1", now - minutes(30))
+        s.login_failures("ip:192.0.2.1", now - minutes(30))
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         3
     );
     // The window's start is inclusive.
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.1", now - minutes(5))
+        s.login_failures("ip:192.0.2.1", now - minutes(5))
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         2
     );
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.1", now).await.unwrap(),
+        s.login_failures("ip:192.0.2.1", now).await.unwrap().count,
         0
     );
     assert_eq!(
-        s.count_login_failures("ip:198.51.100.9", now - minutes(60))
+        s.login_failures("ip:198.51.100.9", now - minutes(60))
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         0
     );
 
     assert_eq!(s.prune_login_failures(now - minutes(10)).await.unwrap(), 1);
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.1", now - minutes(30))
+        s.login_failures("ip:192.0.2.1", now - minutes(30))
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         2
     );
     assert_eq!(s.clear_login_failures("ip:192.0.2.1").await.unwrap(), 2);
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.1", now - minutes(60))
+        s.login_failures("ip:192.0.2.1", now - minutes(60))
             .await
-            .unwrap(),
+            .unwrap()
+            .count,
         0
     );
     assert_eq!(
-        s.count_login_failures("ip:192.0.2.2", now - minutes(60))
+        s.login_failures("ip:192.0.2.2", now - minutes(60))
+            .await
+            .unwrap()
+            .count,
+        1
+    );
+    s.delete_login_failure(id).await.unwrap();
+    assert_eq!(
+        s.login_failures("ip:192.0.2.2", now - minutes(60))
             .await
             .unwrap(),
-        1
+        hicp_store::LoginFailures::default()
     );
 }
 

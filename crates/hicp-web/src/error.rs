@@ -74,6 +74,16 @@ pub fn problem_words(field: &str, problem: &Problem) -> String {
         ("email", Problem::AlreadyApplies) => "an account with this email exists.".to_owned(),
         ("url", Problem::Malformed) => "the link must start with https:// or http://.".to_owned(),
         ("email", Problem::Malformed) => "enter an email address.".to_owned(),
+        ("password", Problem::Common) => {
+            "this password is too easy to guess: it is on a list of common or leaked passwords, repeats one character, or contains your email's name. A few unrelated words make a good one.".to_owned()
+        }
+        ("current_password", Problem::Wrong) => "your current password is not right.".to_owned(),
+        (_, Problem::Common) => "this value is too easy to guess.".to_owned(),
+        (_, Problem::Wrong) => "this is not right.".to_owned(),
+        (_, Problem::LastAdmin) => {
+            "the organization must keep at least one admin: make someone else admin first.".to_owned()
+        }
+        (_, Problem::Own) => "you cannot do this to your own account.".to_owned(),
         (_, Problem::Required) => "this is required.".to_owned(),
         (_, Problem::Malformed) => "this is not a value we understand.".to_owned(),
         (_, Problem::InFuture) => "this date is in the future.".to_owned(),
@@ -119,7 +129,8 @@ impl From<Error> for AppError {
                 "This assessment is closed and can no longer change.".into(),
             ),
             Error::SetupDone => AppError::Conflict("Setup is already done.".into()),
-            Error::Throttled => AppError::BadRequest("Too many failed attempts.".into()),
+            Error::Throttled { .. } => AppError::BadRequest("Too many failed attempts.".into()),
+            Error::AccountDisabled => AppError::Forbidden,
             Error::BadCredentials => {
                 AppError::BadRequest("That email and password do not match an account.".into())
             }

@@ -28,6 +28,8 @@ pub use error::AppError;
 pub struct Config {
     /// Mark cookies `Secure` (set when users reach the server over HTTPS, e.g. behind a proxy).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// What every handler can reach.
@@ -77,6 +79,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(pages::auth::logout))
         .route("/", get(pages::orgs::home))
+        .route("/account", get(pages::account::account))
+        .route("/account/password", post(pages::account::change_password))
+        .route(
+            "/account/sign-out-everywhere",
+            post(pages::account::sign_out_everywhere),
+        )
+        .route("/admin/users", get(pages::admin::users))
+        .route(
+            "/admin/users/reset-password",
+            post(pages::admin::reset_password),
+        )
+        .route("/admin/users/disable", post(pages::admin::disable))
+        .route("/admin/users/enable", post(pages::admin::enable))
         .route(
             "/account/tokens",
             get(pages::account::tokens).post(pages::account::create_token),
@@ -98,6 +113,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/orgs/{org}/members",
             get(pages::orgs::members).post(pages::orgs::add_member),
+        )
+        .route(
+            "/orgs/{org}/members/{user}/role",
+            post(pages::orgs::set_member_role),
         )
         .route("/orgs/{org}/practices/{n}", get(pages::assess::practice))
         .route(
@@ -180,7 +199,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds sign-in throttling per client (see `session::ClientAddr`).
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

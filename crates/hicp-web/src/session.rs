@@ -73,14 +73,71 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Aut
         }))
 }
 
-/// The `Set-Cookie` value of a new session's secret.
+/// The `Set-Cookie` value of a new session's secret. The cookie lives as long as the
+/// session's absolute lifetime, so it never needs refreshing: the idle timeout is the
+/// database's, which slides with every request.
 pub fn session_cookie(state: &AppState, secret: &str) -> HeaderValue {
     set_cookie(
         state,
         SESSION_COOKIE,
         secret,
-        Some(state.app.settings().session_hours * 3600),
+        Some(state.app.settings().session_lifetime_hours * 3600),
     )
+}
+
+/// The address a request came from: the peer, or, when the peer is a trusted proxy, the
+/// last address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(client_addr(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+fn client_addr(
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let mut addr = peer?;
+    if !trusted.contains(&addr) {
+        return Some(addr);
+    }
+    // Read right to left: each hop was added by the one after it; stop at the first
+    // address a trusted proxy did not vouch for.
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.into_iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                addr = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(addr)
 }
 
 /// Constant-time equality for tokens.
@@ -104,6 +161,9 @@ impl FromRequestParts<AppState> for Auth {
             return Ok(auth.clone());
         }
         match current(state, &parts.headers).await {
+            Ok(Some(auth)) if auth.user.must_change_password && !may_skip_change(parts) => {
+                Err(Redirect::to("/account").into_response())
+            }
             Ok(Some(auth)) => Ok(auth),
             Ok(None) => {
                 if parts.headers.contains_key("hx-request") {
@@ -116,6 +176,14 @@ impl FromRequestParts<AppState> for Auth {
             Err(e) => Err(e.into_response()),
         }
     }
+}
+
+/// Pages a user whose password was reset may reach before choosing a new one.
+fn may_skip_change(parts: &Parts) -> bool {
+    matches!(
+        parts.uri.path(),
+        "/account" | "/account/password" | "/logout"
+    )
 }
 
 /// The CSRF token for a page shown before sign-in: the existing pre-session cookie's, or a
@@ -242,6 +310,26 @@ mod tests {
             form_field(b"x=1&csrf=tok&y=2", "csrf").as_deref(),
             Some("tok")
         );
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7, 10.0.0.3"),
+        );
+        let peer = Some("10.0.0.2".parse().unwrap());
+        // Untrusted peer: the header is ignored.
+        assert_eq!(client_addr(peer, &h, &[]), peer);
+        // Trusted chain: the first hop from the right that no trusted proxy added.
+        let trusted = [proxy, "10.0.0.3".parse().unwrap()];
+        assert_eq!(
+            client_addr(peer, &h, &trusted),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(client_addr(None, &h, &trusted), None);
     }
 
     #[test]

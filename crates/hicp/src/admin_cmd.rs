@@ -14,6 +14,38 @@ pub enum AdminCommand {
     CreateUser(CreateUserArgs),
     /// Create a personal API token for an account and print it (it is shown only this once).
     CreateToken(CreateTokenArgs),
+    /// Set a temporary password for an account and print it (shown only this once). The
+    /// person must choose their own at the next sign-in; their sessions end now.
+    ResetPassword(AccountArgs),
+    /// Disable an account: it cannot sign in, and its sessions end now.
+    Disable(AccountArgs),
+    /// Enable a disabled account again.
+    Enable(AccountArgs),
+    /// List the accounts of the installation.
+    Users(UsersArgs),
+}
+
+#[derive(Args)]
+pub struct AccountArgs {
+    /// The account's email address.
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    db: DatabaseArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum UsersFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+pub struct UsersArgs {
+    #[arg(long, value_enum, default_value_t = UsersFormat::Table)]
+    format: UsersFormat,
+    #[command(flatten)]
+    db: DatabaseArgs,
 }
 
 #[derive(Args)]
@@ -51,6 +83,10 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::CreateUser(args) => create_user(args),
         AdminCommand::CreateToken(args) => create_token(args),
+        AdminCommand::ResetPassword(args) => reset_password(args),
+        AdminCommand::Disable(args) => set_disabled(args, true),
+        AdminCommand::Enable(args) => set_disabled(args, false),
+        AdminCommand::Users(args) => users(args),
     }
 }
 
@@ -62,9 +98,12 @@ fn read_password() -> anyhow::Result<String> {
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        let first = rpassword::prompt_password("Password (at least 12 characters): ")
-            .context("reading the password")?;
-        if let Some(problem) = hicp_app::password_problem(&first) {
+        let first = rpassword::prompt_password(format!(
+            "Password (at least {} characters): ",
+            hicp_app::MIN_PASSWORD_CHARS
+        ))
+        .context("reading the password")?;
+        if let Some(problem) = hicp_app::password_problem(&first, "") {
             return Err(InvalidInput(format!("password: {}", password_words(&problem))).into());
         }
         let again = rpassword::prompt_password("The same password again: ")
@@ -93,7 +132,7 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         return Err(InvalidInput("--name: give the person's name".into()).into());
     }
     let password = read_password()?;
-    if let Some(problem) = hicp_app::password_problem(&password) {
+    if let Some(problem) = hicp_app::password_problem(&password, &email) {
         return Err(InvalidInput(format!("password: {}", password_words(&problem))).into());
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -193,6 +232,108 @@ fn password_words(p: &hicp_app::Problem) -> String {
             format!("use at least {min} characters; a short sentence is easy to remember")
         }
         hicp_app::Problem::TooLong { max } => format!("use at most {max} characters"),
+        hicp_app::Problem::Common => "this password is too easy to guess (it is on a list of common or leaked passwords, repeats one character, or contains the email's name)".to_owned(),
         other => format!("{other:?}"),
     }
+}
+
+/// An unknown email is bad input (exit 2), named in the message.
+fn no_account(email: &str) -> anyhow::Error {
+    InvalidInput(format!("--email: no account for {}", email.trim())).into()
+}
+
+fn reset_password(args: AccountArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let (app, url) = open_app(&args.db).await?;
+        let temporary = match app.reset_password(&app.operator(), &args.email).await {
+            Ok(t) => t,
+            Err(hicp_app::Error::NotFound) => return Err(no_account(&args.email)),
+            Err(e) => return Err(anyhow::Error::new(e).context("resetting the password")),
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Set a temporary password for {} (database: {}); their sessions have ended. \
+             They must choose their own at the next sign-in. It is shown only this once:",
+            args.email.trim(),
+            redact(&url)
+        )?;
+        writeln!(out, "{temporary}")?;
+        Ok(())
+    })
+}
+
+fn set_disabled(args: AccountArgs, disabled: bool) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let (app, _) = open_app(&args.db).await?;
+        let user = match app
+            .set_account_disabled(&app.operator(), &args.email, disabled)
+            .await
+        {
+            Ok(u) => u,
+            Err(hicp_app::Error::NotFound) => return Err(no_account(&args.email)),
+            Err(e) => return Err(anyhow::Error::new(e).context("changing the account")),
+        };
+        if disabled {
+            println!("Disabled {}; their sessions have ended.", user.email);
+        } else {
+            println!("Enabled {}: they can sign in again.", user.email);
+        }
+        Ok(())
+    })
+}
+
+fn users(args: UsersArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let (app, _) = open_app(&args.db).await?;
+        let users = app.users(&app.operator()).await?;
+        let rfc3339 = hicp_app::rfc3339;
+        match args.format {
+            UsersFormat::Json => {
+                let list: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "id": u.id.as_str(),
+                            "email": u.email,
+                            "name": u.display_name,
+                            "installation_admin": u.is_admin,
+                            "disabled": u.disabled_at.is_some(),
+                            "must_change_password": u.must_change_password,
+                            "created_at": rfc3339(u.created_at),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            }
+            UsersFormat::Table => {
+                let mut t = crate::assess_text::table(&[
+                    "email",
+                    "name",
+                    "installation admin",
+                    "state",
+                    "created",
+                ]);
+                for u in &users {
+                    t.add_row([
+                        u.email.clone(),
+                        u.display_name.clone(),
+                        if u.is_admin { "yes" } else { "no" }.to_owned(),
+                        match (u.disabled_at.is_some(), u.must_change_password) {
+                            (true, _) => "disabled",
+                            (false, true) => "must choose a password",
+                            (false, false) => "active",
+                        }
+                        .to_owned(),
+                        rfc3339(u.created_at),
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+        Ok(())
+    })
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 pub(crate) const WIDTH: usize = 96;
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Disabled)

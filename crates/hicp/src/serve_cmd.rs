@@ -54,6 +54,21 @@ pub struct ServeArgs {
     /// Mark cookies Secure; set this when users reach the server over HTTPS (e.g. via a proxy).
     #[arg(long, env = "HICP_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// A session ends after this many minutes without activity.
+    #[arg(long, default_value_t = 12 * 60, env = "HICP_SESSION_IDLE_MINUTES")]
+    session_idle_minutes: i64,
+    /// A session ends this many hours after sign-in, however active.
+    #[arg(long, default_value_t = 7 * 24, env = "HICP_SESSION_LIFETIME_HOURS")]
+    session_lifetime_hours: i64,
+    /// A reverse proxy whose X-Forwarded-For header is believed (repeat for several;
+    /// comma-separated in the environment). Sign-in throttling counts per client address.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "IP",
+        env = "HICP_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
@@ -75,11 +90,24 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
         let addr = listener.local_addr()?;
         let settings = hicp_app::Settings {
             max_upload_bytes: args.max_upload_mb * 1024 * 1024,
-            ..hicp_app::Settings::default()
+            session_idle_minutes: args.session_idle_minutes.max(1),
+            session_lifetime_hours: args.session_lifetime_hours.max(1),
         };
         let app = hicp_app::App::new(store.clone(), catalog, settings);
+        // Housekeeping: expired sessions and old sign-in failures, every ten minutes.
+        let pruning = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(e) = pruning.prune().await {
+                    tracing::warn!(error = %e, "pruning sessions failed");
+                }
+            }
+        });
         let config = hicp_web::Config {
             secure_cookies: args.secure_cookies,
+            trusted_proxies: args.trusted_proxies,
         };
         let state = hicp_web::AppState::new(app, config);
         println!(

@@ -107,6 +107,46 @@ fn table() -> Vec<Row> {
         row(get.clone(), "/", None, [303, 200, 200, 200, 200, 200]),
         row(
             get.clone(),
+            "/account",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/account/password",
+            Form(&[
+                ("current_password", "not the password"),
+                ("new_password", "a brand new passphrase here"),
+                ("confirm_password", "a brand new passphrase here"),
+            ]),
+            [403, 200, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/admin/users",
+            None,
+            [303, 403, 403, 403, 403, 200],
+        ),
+        row(
+            post.clone(),
+            "/admin/users/reset-password",
+            Form(&[("email", "nobody@x.example")]),
+            [403, 403, 403, 403, 403, 404],
+        ),
+        row(
+            post.clone(),
+            "/admin/users/disable",
+            Form(&[("email", "nobody@x.example")]),
+            [403, 403, 403, 403, 403, 404],
+        ),
+        row(
+            post.clone(),
+            "/admin/users/enable",
+            Form(&[("email", "nobody@x.example")]),
+            [403, 403, 403, 403, 403, 404],
+        ),
+        row(
+            get.clone(),
             "/account/tokens",
             None,
             [303, 200, 200, 200, 200, 200],
@@ -174,6 +214,12 @@ fn table() -> Vec<Row> {
                 ("role", "viewer"),
                 ("password", "a long enough passphrase"),
             ]),
+            [403, 404, 403, 403, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/members/{user}/role",
+            Form(&[("role", "viewer")]),
             [403, 404, 403, 403, 200, 200],
         ),
         row(
@@ -359,13 +405,15 @@ fn table() -> Vec<Row> {
             None,
             [401, 404, 200, 200, 200, 200],
         ),
-        // Last: it ends the session.
+        // Last: they end the session (every session of the user, then this one, which is
+        // gone by then: its CSRF token is refused).
         row(
             post.clone(),
-            "/logout",
+            "/account/sign-out-everywhere",
             Form(&[]),
             [403, 303, 303, 303, 303, 303],
         ),
+        row(post.clone(), "/logout", Form(&[]), [403; 6]),
     ]
 }
 
@@ -473,6 +521,20 @@ async fn every_route_answers_every_identity_as_the_table_says(b: Backend) {
     add_member(&dana, &s, &org, "asa@clinic.example", "assessor").await;
     add_member(&dana, &s, &org, "olaf@clinic.example", "admin").await;
     add_member(&dana, &s, &other, "otto@other.example", "admin").await;
+    // Vera's user id, from the members page's role form.
+    let vera = {
+        let page = dana
+            .get(s.url(&format!("/orgs/{org}/members")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let row = &page[page.find("vera@clinic.example").unwrap()..];
+        let at = row.find("/members/").unwrap() + "/members/".len();
+        row[at..at + row[at..].find('/').unwrap()].to_owned()
+    };
 
     let email = |w: Who| match w {
         Who::Anonymous => None,
@@ -545,6 +607,7 @@ async fn every_route_answers_every_identity_as_the_table_says(b: Backend) {
         );
         ids.insert("evidence", file_evidence(&s, &admin_token, &org, i).await);
         ids.insert("snapshot", snapshot.clone());
+        ids.insert("user", vera.clone());
         who_ids.push((
             *w,
             Id {

@@ -530,7 +530,7 @@ async fn admin_create_user_makes_an_account_that_signs_in(b: Backend) {
     ];
     let out = admin_cmd(&base, Some("short"));
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 15 characters"));
     let out = admin_cmd(&base, None);
     assert_eq!(out.status.code(), Some(2), "no password on stdin");
 

@@ -38,7 +38,7 @@ async fn first_run_creates_one_administrator(b: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("at least 12 characters"), "{html}");
+    assert!(html.contains("at least 15 characters"), "{html}");
 
     let admin = first_admin(&s).await;
     let (_, path, html) = get(&admin, &s, "/").await;

@@ -305,7 +305,10 @@ impl From<Error> for ApiError {
                 "assessment-closed",
                 "The assessment was closed; try again on the new one.",
             ),
-            Error::SetupDone | Error::Throttled | Error::BadCredentials => {
+            Error::SetupDone
+            | Error::Throttled { .. }
+            | Error::BadCredentials
+            | Error::AccountDisabled => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
             e @ (Error::Store(_) | Error::Internal(_)) => ApiError::internal(&e),

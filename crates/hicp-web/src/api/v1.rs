@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use hicp_app::{
     Answer, AnswerInput, Edit, Evidence, EvidenceContent, EvidenceKind, EvidenceUpload,
-    ImportOutcome, OffsetDateTime, Organization, Read, Snapshot, allowed_type,
+    ImportOutcome, Organization, Read, Snapshot, allowed_type,
 };
 use hicp_core::assessment::{OrgType, Profile, Status};
 use hicp_interop::assessment::Assessed;
@@ -48,10 +48,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+use hicp_app::rfc3339;
 
 // ---------------------------------------------------------------------------------------
 // Organizations

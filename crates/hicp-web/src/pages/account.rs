@@ -1,13 +1,14 @@
-//! The signed-in person's own settings: personal API tokens.
+//! The signed-in person's own settings: password, sessions and personal API tokens.
 
 use super::render;
 use crate::AppState;
 use crate::error::{AppError, problem_words};
 use crate::pages::history::when;
-use crate::session::Auth;
+use crate::session::{self, Auth, SESSION_COOKIE, set_cookie};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_app::Error;
 use serde::Deserialize;
@@ -116,4 +117,91 @@ pub async fn revoke_token(
     } else {
         Err(AppError::NotFound)
     }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    csrf: String,
+    user_name: String,
+    email: String,
+    must_change: bool,
+    is_admin: bool,
+    min_chars: usize,
+    message: String,
+    message_class: String,
+}
+
+fn account_page(auth: &Auth, message: String, ok: bool) -> Result<Response, AppError> {
+    render(&AccountPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        email: auth.user.email.clone(),
+        must_change: auth.user.must_change_password,
+        is_admin: auth.user.is_admin,
+        min_chars: hicp_app::MIN_PASSWORD_CHARS,
+        message_class: if ok { "flash".into() } else { "error".into() },
+        message,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    #[serde(default)]
+    changed: Option<String>,
+}
+
+/// The signed-in person's account: password, sessions, tokens.
+pub async fn account(auth: Auth, Query(q): Query<AccountQuery>) -> Result<Response, AppError> {
+    let message = if q.changed.is_some() {
+        "Your password is changed. Your other sessions have ended.".to_owned()
+    } else {
+        String::new()
+    };
+    account_page(&auth, message, true)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    if f.new_password != f.confirm_password {
+        return account_page(&auth, "The two new passwords differ.".into(), false);
+    }
+    let secret = session::cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    match state
+        .app
+        .change_password(
+            &auth.principal,
+            secret,
+            &f.current_password,
+            &f.new_password,
+        )
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/account?changed=1").into_response()),
+        Err(Error::Invalid { field, problem }) => {
+            account_page(&auth, problem_words(field, &problem), false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends every session of the user, this one too: they sign in again.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, AppError> {
+    state.app.sign_out_everywhere(&auth.principal).await?;
+    let gone = set_cookie(&state, SESSION_COOKIE, "", Some(0));
+    Ok(([(header::SET_COOKIE, gone)], Redirect::to("/login")).into_response())
 }

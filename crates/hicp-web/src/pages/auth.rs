@@ -4,15 +4,15 @@ use super::render;
 use crate::AppState;
 use crate::error::{AppError, problem_words};
 use crate::session::{
-    self, PRE_CSRF_COOKIE, SESSION_COOKIE, pre_session_token, session_cookie, set_cookie,
+    self, ClientAddr, PRE_CSRF_COOKIE, SESSION_COOKIE, pre_session_token, session_cookie,
+    set_cookie,
 };
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_app::Error;
-use hicp_app::LOCKOUT_WINDOW_MINUTES;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -129,27 +129,58 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let error = match state.app.sign_in(&f.email, &f.password).await {
+    let mut retry_after = None;
+    let error = match state.app.sign_in(&f.email, &f.password, client).await {
         Ok(signed_in) => {
+            let to = if signed_in.user.must_change_password {
+                "/account"
+            } else {
+                "/"
+            };
             let cookie = session_cookie(&state, &signed_in.secret);
-            return Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response());
+            return Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response());
         }
-        Err(Error::Throttled) => format!(
-            "Too many failed attempts. Wait {LOCKOUT_WINDOW_MINUTES} minutes, or ask an administrator to reset your password."
-        ),
+        Err(Error::Throttled {
+            retry_after_seconds,
+        }) => {
+            retry_after = Some(retry_after_seconds);
+            format!(
+                "Too many failed attempts. Try again in {}. If you forgot your password, ask an administrator to reset it.",
+                wait_words(retry_after_seconds)
+            )
+        }
         Err(Error::BadCredentials) => "That email and password do not match an account.".to_owned(),
+        Err(Error::AccountDisabled) => {
+            "This account is disabled. Ask an administrator if you need it again.".to_owned()
+        }
         Err(e) => return Err(e.into()),
     };
     let (csrf, _) = pre_session_token(&headers);
-    render(&LoginPage {
+    let mut page = render(&LoginPage {
         csrf,
         user_name: String::new(),
         error,
         email: f.email.trim().to_lowercase(),
-    })
+    })?;
+    if let Some(secs) = retry_after {
+        *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(page)
+}
+
+/// "40 seconds", "3 minutes".
+fn wait_words(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
 }
 
 pub async fn logout(

@@ -2,6 +2,7 @@
 //! and the domain, render a template.
 
 pub mod account;
+pub mod admin;
 pub mod assess;
 pub mod audit;
 pub mod auth;

@@ -263,6 +263,7 @@ pub async fn update(
 }
 
 pub struct MemberRow {
+    pub id: String,
     pub name: String,
     pub email: String,
     pub role: String,
@@ -294,6 +295,7 @@ async fn members_page(
         .await?
         .into_iter()
         .map(|m| MemberRow {
+            id: m.user_id.to_string(),
             name: m.display_name,
             email: m.email,
             role: m.role.to_string(),
@@ -366,6 +368,49 @@ pub async fn add_member(
             format!("First password: {}", problem_words("password", &problem)),
             false,
         ),
+        Err(Error::Invalid { field, problem }) => (problem_words(field, &problem), false),
+        Err(e) => return Err(e.into()),
+    };
+    members_page(&state, &auth, &ctx, message, ok).await
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    /// `viewer`, `assessor`, `admin`, or `remove`.
+    role: String,
+}
+
+/// Changes a member's role or removes them; the organization keeps at least one admin.
+pub async fn set_member_role(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, user)): Path<(String, String)>,
+    Form(f): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let access = ctx.access.at::<Manage>()?;
+    let role = match f.role.as_str() {
+        "remove" => None,
+        r => match Role::parse(r) {
+            Some(r) => Some(r),
+            None => {
+                return members_page(
+                    &state,
+                    &auth,
+                    &ctx,
+                    "Role: choose viewer, assessor, admin or remove.".into(),
+                    false,
+                )
+                .await;
+            }
+        },
+    };
+    let user = hicp_app::UserId::new(&user);
+    let (message, ok) = match state.app.set_member_role(&access, &user, role).await {
+        Ok(()) => match role {
+            Some(r) => (format!("The role is now {r}."), true),
+            None => ("The person no longer has access.".to_owned(), true),
+        },
         Err(Error::Invalid { field, problem }) => (problem_words(field, &problem), false),
         Err(e) => return Err(e.into()),
     };

@@ -1,0 +1,136 @@
+//! The installation's accounts, for installation administrators: reset a password,
+//! disable or enable an account.
+
+use super::render;
+use crate::AppState;
+use crate::error::{AppError, problem_words};
+use crate::pages::history::when;
+use crate::session::Auth;
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::response::Response;
+use hicp_app::Error;
+use serde::Deserialize;
+
+pub struct UserRow {
+    pub name: String,
+    pub email: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created: String,
+    pub must_change: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    csrf: String,
+    user_name: String,
+    users: Vec<UserRow>,
+    /// A temporary password, shown once, and whose it is.
+    temporary: String,
+    temporary_for: String,
+    message: String,
+    message_class: String,
+}
+
+async fn page(
+    state: &AppState,
+    auth: &Auth,
+    temporary: (String, String),
+    message: (String, bool),
+) -> Result<Response, AppError> {
+    let admin = state.app.installation_admin(&auth.principal)?;
+    let users = state
+        .app
+        .users(&admin)
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            name: u.display_name,
+            email: u.email,
+            admin: u.is_admin,
+            disabled: u.disabled_at.is_some(),
+            created: when(Some(u.created_at)),
+            must_change: u.must_change_password,
+        })
+        .collect();
+    render(&UsersPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        users,
+        temporary: temporary.0,
+        temporary_for: temporary.1,
+        message_class: if message.1 {
+            "flash".into()
+        } else {
+            "error".into()
+        },
+        message: message.0,
+    })
+}
+
+pub async fn users(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    page(&state, &auth, Default::default(), Default::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    email: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    let admin = state.app.installation_admin(&auth.principal)?;
+    let temporary = state.app.reset_password(&admin, &f.email).await?;
+    page(
+        &state,
+        &auth,
+        (temporary, f.email.trim().to_lowercase()),
+        Default::default(),
+    )
+    .await
+}
+
+async fn set_disabled(
+    state: AppState,
+    auth: Auth,
+    email: &str,
+    disabled: bool,
+) -> Result<Response, AppError> {
+    let admin = state.app.installation_admin(&auth.principal)?;
+    let message = match state
+        .app
+        .set_account_disabled(&admin, email, disabled)
+        .await
+    {
+        Ok(u) if disabled => (
+            format!("{} is disabled; their sessions have ended.", u.email),
+            true,
+        ),
+        Ok(u) => (format!("{} can sign in again.", u.email), true),
+        Err(Error::Invalid { field, problem }) => (problem_words(field, &problem), false),
+        Err(e) => return Err(e.into()),
+    };
+    page(&state, &auth, Default::default(), message).await
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    set_disabled(state, auth, &f.email, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    set_disabled(state, auth, &f.email, false).await
+}

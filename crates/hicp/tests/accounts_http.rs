@@ -1,0 +1,185 @@
+//! Accounts over HTTP, black-box: throttled sign-in (429 with Retry-After), password
+//! change and reset, disabled accounts, on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod support;
+
+use reqwest::StatusCode;
+use support::web::*;
+use support::{Backend, Database, Server};
+
+on_both_backends!(
+    a_burst_of_wrong_passwords_gets_429,
+    a_reset_password_ends_sessions_and_must_be_changed,
+    a_disabled_account_cannot_sign_in,
+);
+
+fn admin(db: &Database, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hicp"))
+        .arg("admin")
+        .args(args)
+        .args(["--database", &db.url])
+        .env_remove("HICP_DATABASE_URL")
+        .env_remove("HICP_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+async fn a_burst_of_wrong_passwords_gets_429(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let _dana = first_admin(&s).await;
+    let c = client();
+    let (_, _, html) = get(&c, &s, "/login").await;
+    let csrf = csrf_of(&html);
+    let burst: Vec<_> = (0..40)
+        .map(|i| {
+            let (c, url, csrf) = (c.clone(), s.url("/login"), csrf.clone());
+            tokio::spawn(async move {
+                let r = c
+                    .post(url)
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("email", "dana@clinic.example"),
+                        ("password", &format!("wrong guess number {i}")),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status(), r.headers().get("retry-after").cloned())
+            })
+        })
+        .collect();
+    let mut throttled = 0;
+    for t in burst {
+        let (status, retry) = t.await.unwrap();
+        match status {
+            StatusCode::OK => assert!(retry.is_none()),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let secs: u64 = retry.unwrap().to_str().unwrap().parse().unwrap();
+                assert!((1..=30).contains(&secs), "{secs}");
+                throttled += 1;
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(
+        throttled >= 35,
+        "at most 5 guesses are checked: {throttled} throttled"
+    );
+    // The right password right after the burst is refused until the delay has passed.
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "dana@clinic.example"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().await.unwrap().contains("Too many failed attempts"));
+}
+
+async fn a_reset_password_ends_sessions_and_must_be_changed(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let dana = first_admin(&s).await;
+    let org = create_org(&dana, &s, "Reset clinic", &[]).await;
+    add_member(&dana, &s, &org, "pat@clinic.example", "assessor").await;
+    let (pat, status, _) = sign_in(&s, "pat@clinic.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = get(&pat, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let out = admin(&db, &["reset-password", "--email", "pat@clinic.example"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let temporary = stdout.lines().last().unwrap().trim().to_owned();
+    assert_eq!(temporary.len(), 20, "{stdout}");
+
+    // The session opened before the reset no longer works.
+    let (_, path, _) = get(&pat, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(path, "/login");
+    let (_, _, html) = sign_in(&s, "pat@clinic.example", PASSWORD).await;
+    assert!(html.contains("do not match"), "the old password is gone");
+
+    // The temporary password signs in, but only to choose a new one.
+    let (pat, _, html) = sign_in(&s, "pat@clinic.example", &temporary).await;
+    assert!(html.contains("Choose your own password"), "{html}");
+    let (_, path, _) = get(&pat, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(path, "/account");
+    let csrf = csrf_of(&html);
+    let new = "pat keeps the plan on track";
+    let (status, path, html) = post(
+        &pat,
+        &s,
+        "/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current_password", &temporary),
+            ("new_password", new),
+            ("confirm_password", new),
+        ],
+    )
+    .await;
+    assert_eq!((status, path.as_str()), (StatusCode::OK, "/account"));
+    assert!(html.contains("Your password is changed"), "{html}");
+    let (status, path, _) = get(&pat, &s, &format!("/orgs/{org}")).await;
+    assert_eq!((status, path), (StatusCode::OK, format!("/orgs/{org}")));
+
+    // An unknown email is bad input, named.
+    let out = admin(&db, &["reset-password", "--email", "nobody@clinic.example"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@clinic.example"));
+}
+
+async fn a_disabled_account_cannot_sign_in(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let dana = first_admin(&s).await;
+    let org = create_org(&dana, &s, "Disable clinic", &[]).await;
+    add_member(&dana, &s, &org, "sam@clinic.example", "viewer").await;
+    let (sam, _, _) = sign_in(&s, "sam@clinic.example", PASSWORD).await;
+
+    // Disabled from the web app by the installation admin.
+    let (_, _, html) = get(&dana, &s, "/admin/users").await;
+    assert!(html.contains("sam@clinic.example"));
+    let csrf = csrf_of(&html);
+    let (status, _, html) = post(
+        &dana,
+        &s,
+        "/admin/users/disable",
+        &[("csrf", &csrf), ("email", "sam@clinic.example")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("sam@clinic.example is disabled"), "{html}");
+    let (_, path, _) = get(&sam, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(path, "/login", "the session ended at once");
+    let (_, status, html) = sign_in(&s, "sam@clinic.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("This account is disabled"), "{html}");
+
+    let out = admin(&db, &["users", "--format", "json"]);
+    assert!(out.status.success());
+    let users: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sam_row = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "sam@clinic.example")
+        .unwrap();
+    assert_eq!(sam_row["disabled"], true);
+
+    let out = admin(&db, &["enable", "--email", "sam@clinic.example"]);
+    assert!(out.status.success());
+    let (_, _, html) = sign_in(&s, "sam@clinic.example", PASSWORD).await;
+    assert!(!html.contains("disabled"), "{html}");
+}
