@@ -54,9 +54,30 @@ impl RecordType {
 
 /// Types that are read (and checked for a name or a number where easy) but never asked for.
 const IGNORED_TYPES: &[&str] = &[
-    "NS", "SOA", "CAA", "SRV", "DS", "DNSKEY", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "HINFO",
-    "TLSA", "SSHFP", "HTTPS", "SVCB", "NAPTR", "LOC", "RP", "CDS", "CDNSKEY", "SMIMEA",
-    "OPENPGPKEY", "URI", "DNAME",
+    "NS",
+    "SOA",
+    "CAA",
+    "SRV",
+    "DS",
+    "DNSKEY",
+    "RRSIG",
+    "NSEC",
+    "NSEC3",
+    "NSEC3PARAM",
+    "HINFO",
+    "TLSA",
+    "SSHFP",
+    "HTTPS",
+    "SVCB",
+    "NAPTR",
+    "LOC",
+    "RP",
+    "CDS",
+    "CDNSKEY",
+    "SMIMEA",
+    "OPENPGPKEY",
+    "URI",
+    "DNAME",
 ];
 
 #[derive(Debug, Default, Clone)]
@@ -215,7 +236,10 @@ impl Zone {
         let one = |what: &str| -> Result<&[u8], ZoneError> {
             match rdata {
                 [x] => Ok(x),
-                _ => Err(err(line, format!("a {rtype} record needs exactly one {what}"))),
+                _ => Err(err(
+                    line,
+                    format!("a {rtype} record needs exactly one {what}"),
+                )),
             }
         };
         match rtype.as_str() {
@@ -253,7 +277,10 @@ impl Zone {
             }
             "TXT" | "SPF" | "TYPE99" => {
                 if rdata.is_empty() {
-                    return Err(err(line, format!("a {rtype} record needs at least one string")));
+                    return Err(err(
+                        line,
+                        format!("a {rtype} record needs at least one string"),
+                    ));
                 }
                 let mut strings = Vec::new();
                 for s in rdata {
@@ -289,7 +316,10 @@ impl Zone {
                 self.node(owner);
             }
             t => {
-                return Err(err(line, format!("unknown or unsupported record type \"{t}\"")));
+                return Err(err(
+                    line,
+                    format!("unknown or unsupported record type \"{t}\""),
+                ));
             }
         }
         Ok(())
@@ -395,8 +425,8 @@ fn decode_bytes(raw: &[u8], line: usize) -> Result<Vec<u8>, ZoneError> {
                 let v = digits
                     .iter()
                     .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-                let byte = u8::try_from(v)
-                    .map_err(|_| err(line, format!("\\{v} is more than 255")))?;
+                let byte =
+                    u8::try_from(v).map_err(|_| err(line, format!("\\{v} is more than 255")))?;
                 out.push(byte);
                 i += 4;
             }
@@ -429,7 +459,7 @@ fn decode_name(raw: &[u8], origin: Option<&str>, line: usize) -> Result<String, 
         name.trim_end_matches('.').to_owned()
     } else {
         match origin {
-            Some(o) if o.is_empty() => name,
+            Some("") => name,
             Some(o) => format!("{name}.{o}"),
             None => {
                 return Err(err(
@@ -444,7 +474,10 @@ fn decode_name(raw: &[u8], origin: Option<&str>, line: usize) -> Result<String, 
             return Err(err(line, format!("\"{name}\" has an empty label")));
         }
         if label.len() > 63 {
-            return Err(err(line, format!("a label of \"{name}\" is longer than 63 bytes")));
+            return Err(err(
+                line,
+                format!("a label of \"{name}\" is longer than 63 bytes"),
+            ));
         }
     }
     if name.len() > 253 {
@@ -505,7 +538,10 @@ fn tokenize(text: &str) -> Result<Vec<Entry>, ZoneError> {
             }
             b' ' | b'\t' | b'\r' => i += 1,
             b';' => {
-                let end = b[i..].iter().position(|&x| x == b'\n').map_or(b.len(), |p| i + p);
+                let end = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p);
                 let comment = String::from_utf8_lossy(&b[i + 1..end]);
                 let comment = comment.trim();
                 if let Some(args) = comment.strip_prefix("hicp:timeout") {
@@ -660,11 +696,19 @@ half    A 192.0.2.9
     #[test]
     fn errors_name_the_line() {
         let cases = [
-            ("$ORIGIN example.com.\nwww A 300.1.1.1\n", 2, "not an IPv4 address"),
+            (
+                "$ORIGIN example.com.\nwww A 300.1.1.1\n",
+                2,
+                "not an IPv4 address",
+            ),
             ("www A 192.0.2.1\n", 1, "needs a $ORIGIN"),
             ("$ORIGIN e.com.\n@ TXT \"open\n", 2, "not closed"),
             ("$ORIGIN e.com.\n@ SOA a b (\n1 2 3\n", 2, "never closed"),
-            ("$ORIGIN e.com.\n\n@ BOGUS x\n", 3, "unknown or unsupported record type"),
+            (
+                "$ORIGIN e.com.\n\n@ BOGUS x\n",
+                3,
+                "unknown or unsupported record type",
+            ),
             ("$ORIGIN e.com.\n@ TXT \"\\300\"\n", 2, "more than 255"),
             ("$INCLUDE other\n", 1, "not supported"),
         ];
@@ -677,8 +721,11 @@ half    A 192.0.2.9
 
     #[test]
     fn cname_loops_fail() {
-        let z = Zone::parse("a.example. CNAME b.example.\nb.example. CNAME a.example.\n", None)
-            .unwrap();
+        let z = Zone::parse(
+            "a.example. CNAME b.example.\nb.example. CNAME a.example.\n",
+            None,
+        )
+        .unwrap();
         assert_eq!(z.a("a.example"), Err(DnsError::ServerFailure));
     }
 }

@@ -20,9 +20,18 @@ pub enum Part {
     },
 }
 
-/// A parsed macro-string.
+/// A parsed macro-string, with the text it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MacroString(Vec<Part>);
+pub struct MacroString {
+    parts: Vec<Part>,
+    text: String,
+}
+
+impl std::fmt::Display for MacroString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
 
 /// The values the letters stand for. `p` is computed lazily by the caller.
 pub struct MacroContext<'a> {
@@ -107,16 +116,32 @@ impl MacroString {
         if !literal.is_empty() {
             parts.push(Part::Literal(literal));
         }
-        Ok(MacroString(parts))
+        Ok(MacroString {
+            parts,
+            text: s.to_owned(),
+        })
     }
 
     pub fn parts(&self) -> &[Part] {
-        &self.0
+        &self.parts
+    }
+
+    /// The text, when the string holds no macro letters (only literals and escapes).
+    pub fn literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(s) => out.push_str(s),
+                Part::Escape(s) => out.push_str(s),
+                Part::Macro { .. } => return None,
+            }
+        }
+        Some(out)
     }
 
     /// Whether the string uses the `p` macro (which costs DNS queries to expand).
     pub fn uses_p(&self) -> bool {
-        self.0
+        self.parts
             .iter()
             .any(|p| matches!(p, Part::Macro { letter: 'p', .. }))
     }
@@ -124,7 +149,7 @@ impl MacroString {
     /// Expands the string. `p` is the validated client name when the string uses `p`.
     pub fn expand(&self, ctx: &MacroContext<'_>, p: Option<&str>) -> String {
         let mut out = String::new();
-        for part in &self.0 {
+        for part in &self.parts {
             match part {
                 Part::Literal(s) => out.push_str(s),
                 Part::Escape(s) => out.push_str(s),

@@ -2,6 +2,7 @@
 //! `exp`, `ptr`, `exists`, `a`/`mx` with dual CIDR lengths, `ip4`/`ip6`, the limit of 10
 //! DNS-querying terms, the limit of 2 void lookups, the 10-name limits of MX and PTR).
 
+pub mod audit;
 pub mod macros;
 pub mod record;
 
@@ -119,9 +120,7 @@ pub fn check_host(dns: &dyn Resolver, q: &SpfQuery<'_>) -> SpfOutcome {
     };
     // An IPv4-mapped IPv6 client is an IPv4 client.
     let ip = match q.ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     };
     let mut ev = Eval {
@@ -184,11 +183,19 @@ pub fn select_records(answer: Answer<crate::dns::Txt>) -> Vec<Vec<u8>> {
 fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
             (u32::from(a) & mask) == (u32::from(b) & mask)
         }
         (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
             (u128::from(a) & mask) == (u128::from(b) & mask)
         }
         _ => false,
@@ -266,10 +273,10 @@ impl Eval<'_> {
         };
         let mut out = Vec::new();
         for name in answer.into_records().into_iter().take(NAME_LIMIT) {
-            if let Ok(a) = self.addresses(&name) {
-                if a.into_records().contains(&self.ip) {
-                    out.push(normalize(&name));
-                }
+            if let Ok(a) = self.addresses(&name)
+                && a.into_records().contains(&self.ip)
+            {
+                out.push(normalize(&name));
             }
         }
         out
@@ -291,11 +298,7 @@ impl Eval<'_> {
 
     /// check_host() for one domain: the result and, when asked and the result is `fail`
     /// from this record, the explanation.
-    fn check(
-        &mut self,
-        domain: &str,
-        want_exp: bool,
-    ) -> Result<(SpfResult, Option<String>), Stop> {
+    fn check(&mut self, domain: &str, want_exp: bool) -> Result<(SpfResult, Option<String>), Stop> {
         if !valid_domain(domain) {
             return Ok((SpfResult::None, None));
         }
@@ -311,8 +314,8 @@ impl Eval<'_> {
                 return Err(Stop::Perm(format!("{domain} publishes {n} SPF records")));
             }
         };
-        let record =
-            Record::parse(&text).map_err(|e| Stop::Perm(format!("the SPF record of {domain}: {e}")))?;
+        let record = Record::parse(&text)
+            .map_err(|e| Stop::Perm(format!("the SPF record of {domain}: {e}")))?;
         for d in &record.directives {
             if d.mechanism.queries_dns() {
                 self.count_term()?;
@@ -397,9 +400,9 @@ impl Eval<'_> {
                     if mx.exchange.is_empty() {
                         continue; // a null MX names no host
                     }
-                    let addrs = self.addresses(&mx.exchange).map_err(|e| {
-                        temp(e, &format!("the address lookup of {}", mx.exchange))
-                    })?;
+                    let addrs = self
+                        .addresses(&mx.exchange)
+                        .map_err(|e| temp(e, &format!("the address lookup of {}", mx.exchange)))?;
                     if self.any_in(addrs.into_records(), *cidr4, *cidr6) {
                         return Ok(true);
                     }
@@ -452,7 +455,9 @@ impl Eval<'_> {
         let [record] = records.as_slice() else {
             return None;
         };
-        let text = String::from_utf8(record.joined()).ok().filter(|s| s.is_ascii())?;
+        let text = String::from_utf8(record.joined())
+            .ok()
+            .filter(|s| s.is_ascii())?;
         let explain = MacroString::parse(&text, true).ok()?;
         let p = explain.uses_p().then(|| self.validated_name(domain));
         Some(explain.expand(&self.ctx(domain), p.as_deref()))

@@ -82,7 +82,9 @@ impl Record {
     /// Parses the whole record (starting with `v=spf1`).
     pub fn parse(text: &[u8]) -> Result<Record, SyntaxError> {
         if !is_spf_record(text) {
-            return Err(SyntaxError("the record does not start with \"v=spf1\"".into()));
+            return Err(SyntaxError(
+                "the record does not start with \"v=spf1\"".into(),
+            ));
         }
         let text = std::str::from_utf8(&text[6..])
             .ok()
@@ -92,7 +94,10 @@ impl Record {
         // Terms are separated by spaces only (not tabs or other control characters).
         for term in text.split(' ').filter(|t| !t.is_empty()) {
             if let Some(c) = term.chars().find(|c| !c.is_ascii_graphic()) {
-                return Err(bad(term, &format!("contains the control character {:?}", c)));
+                return Err(bad(
+                    term,
+                    &format!("contains the control character {:?}", c),
+                ));
             }
             if let Some((name, value)) = modifier_split(term) {
                 let value = MacroString::parse(value, false).map_err(|e| bad(term, &e))?;
