@@ -15,6 +15,8 @@ pub mod dkim;
 pub mod dmarc;
 pub mod dns;
 pub mod mtasts;
+#[cfg(feature = "network")]
+pub mod network;
 pub mod report;
 pub mod spf;
 mod tags;
