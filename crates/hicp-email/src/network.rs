@@ -131,7 +131,7 @@ impl Resolver for NetworkResolver {
 mod tests {
     #[test]
     fn type_99_strings() {
-        let t = super::character_strings(b"\x06v=spf1\x04 -all").unwrap();
+        let t = super::character_strings(b"\x06v=spf1\x05 -all").unwrap();
         assert_eq!(t.joined(), b"v=spf1 -all");
         assert!(super::character_strings(b"\x09short").is_none());
     }
