@@ -82,6 +82,13 @@ fn texts(records: &[Txt]) -> Vec<String> {
         .collect()
 }
 
+fn align(a: dmarc::Alignment) -> &'static str {
+    match a {
+        dmarc::Alignment::Relaxed => "relaxed",
+        dmarc::Alignment::Strict => "strict",
+    }
+}
+
 fn dns_trouble(what: &str, name: &str, e: DnsError) -> String {
     format!("The {what} lookup of {name} got no answer: {e}.")
 }
@@ -216,12 +223,17 @@ impl Checker<'_> {
         self.observed.spf_dns_terms = Some(a.dns_terms);
         if a.dns_terms > DNS_TERM_LIMIT {
             problems += 1;
+            let count = if a.capped {
+                format!("more than {}", a.dns_terms)
+            } else {
+                a.dns_terms.to_string()
+            };
             self.add(
                 Code::SpfTooManyLookups,
                 Severity::High,
-                format!("The SPF record of {d} is too long to check: it needs {} lookups where receiving servers allow {DNS_TERM_LIMIT}, so they may treat it as broken.", a.dns_terms),
+                format!("The SPF record of {d} is too long to check: it needs {count} lookups where receiving servers allow {DNS_TERM_LIMIT}, so they may treat it as broken."),
                 "Ask your email provider to shorten the SPF record: remove services you no longer use, and replace entries that point to other records with the address ranges they stand for, until it needs 10 lookups or fewer.".into(),
-                format!("\"{shown}\": {} DNS-querying terms (include, a, mx, ptr, exists, redirect) counted through includes and redirects; RFC 7208 section 4.6.4 allows {DNS_TERM_LIMIT}, then permerror.", a.dns_terms),
+                format!("\"{shown}\": {count} DNS-querying terms (include, a, mx, ptr, exists, redirect) counted through includes and redirects; RFC 7208 section 4.6.4 allows {DNS_TERM_LIMIT}, then permerror."),
             );
         }
         if a.void_names.len() > VOID_LOOKUP_LIMIT as usize {
@@ -461,7 +473,11 @@ impl Checker<'_> {
                     _ => "quarantine",
                 }),
                 "Nothing to do. Keep reading the DMARC reports, and check new sending services before you start using them.".into(),
-                format!("{qname}: \"{text}\"."),
+                format!(
+                    "{qname}: \"{text}\". Alignment: DKIM {}, SPF {}.",
+                    align(rec.adkim),
+                    align(rec.aspf)
+                ),
             );
         }
     }

@@ -94,8 +94,14 @@ pub fn parse(text: &str) -> Result<DmarcRecord, String> {
             }
             // A size limit may follow the address: mailto:a@b.example!10m.
             let addr = u.split('!').next().unwrap_or(u);
-            if addr.len() > 7 && addr[..7].eq_ignore_ascii_case("mailto:") && addr.contains('@') {
-                out.push(addr[7..].to_owned());
+            // `get` rather than slicing: the text may hold multi-byte characters.
+            let to = addr
+                .get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("mailto:"))
+                .and_then(|_| addr.get(7..))
+                .filter(|a| a.contains('@'));
+            if let Some(to) = to {
+                out.push(to.to_owned());
             } else {
                 warnings.push(format!("{name}: \"{u}\" is not a mailto: address"));
             }

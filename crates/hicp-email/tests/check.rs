@@ -156,6 +156,26 @@ fn spf_too_many_lookups() {
 }
 
 #[test]
+fn a_huge_include_tree_is_counted_only_so_far() {
+    // Ten includes of ten includes of ... : a hundred thousand paths, cut at 100 terms.
+    let mut z = edit(
+        &good_zone(),
+        "\"v=spf1 include:_spf.mailhost.example -all\"",
+        "\"v=spf1 include:l1.clinic.example -all\"",
+    );
+    z.push_str("$ORIGIN clinic.example.\n");
+    for level in 1..5 {
+        // One string per include: a record string holds 255 bytes at most.
+        let inc = format!("\"include:l{}.clinic.example \" ", level + 1).repeat(10);
+        z.push_str(&format!("l{level} TXT \"v=spf1 \" {inc}\"-all\"\n"));
+    }
+    z.push_str("l5 TXT \"v=spf1 -all\"\n");
+    let r = run(&z, &[], None);
+    let f = finding(&r, Code::SpfTooManyLookups);
+    assert!(f.title.contains("more than 100 lookups"), "{}", f.title);
+}
+
+#[test]
 fn spf_other_problems() {
     let z = edit(
         &good_zone(),

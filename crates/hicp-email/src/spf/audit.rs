@@ -20,7 +20,13 @@ pub struct SpfAudit {
     pub uses_ptr: bool,
     /// Targets with macros, which depend on the sender and were not followed.
     pub not_followed: Vec<String>,
+    /// Counting stopped at [`COUNT_CAP`] terms (the tree may be larger still).
+    pub capped: bool,
 }
+
+/// Receivers stop at 10; counting far past that only costs time (and a hostile record
+/// tree could be huge), so the walk stops here.
+pub const COUNT_CAP: u32 = 100;
 
 /// Walks `record` (published at `domain`) and what it includes.
 pub fn audit(dns: &dyn Resolver, domain: &str, record: &Record) -> SpfAudit {
@@ -34,6 +40,10 @@ const MAX_DEPTH: usize = 12;
 
 fn walk(dns: &dyn Resolver, domain: &str, rec: &Record, a: &mut SpfAudit, path: &mut Vec<String>) {
     for d in &rec.directives {
+        if a.dns_terms >= COUNT_CAP {
+            a.capped = true;
+            return;
+        }
         match &d.mechanism {
             Mechanism::All | Mechanism::Ip4(..) | Mechanism::Ip6(..) => {}
             Mechanism::Include(ms) => {
