@@ -185,6 +185,11 @@ impl App {
         if who.read_only {
             role = Role::Viewer;
         }
+        // The organization's policy: its members (installation admins too) sign in with a
+        // second factor. The account decides, so an API token of such an account works.
+        if (org.require_mfa || self.settings().require_mfa) && who.user.totp_secret.is_none() {
+            return Err(Error::MfaRequired);
+        }
         OrgAccess::<Read> {
             principal: who.clone(),
             org,

@@ -12,6 +12,8 @@ use time::Duration;
 
 /// Shortest password we accept when it is the only factor (NIST SP 800-63B-4: 15).
 pub const MIN_PASSWORD_CHARS: usize = 15;
+/// Shortest password we accept from an account with a second factor (NIST: 8).
+pub const MIN_PASSWORD_CHARS_WITH_MFA: usize = 8;
 /// Longest password we accept (NIST SP 800-63B-4: at least 64 must be allowed).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
@@ -37,17 +39,20 @@ fn is_common(password: &str) -> bool {
 }
 
 /// Why a new password is refused, if it is. `email` is the account's: a password made of
-/// its name is as guessable as a common one.
-pub fn password_problem(password: &str, email: &str) -> Option<Problem> {
+/// its name is as guessable as a common one. `with_mfa`: the account has a second factor.
+pub fn password_problem(password: &str, email: &str, with_mfa: bool) -> Option<Problem> {
+    let min = if with_mfa {
+        MIN_PASSWORD_CHARS_WITH_MFA
+    } else {
+        MIN_PASSWORD_CHARS
+    };
     let n = password.chars().count();
     let lower = password.to_lowercase();
     let local = email.split('@').next().unwrap_or("").to_lowercase();
     let mut chars = password.chars();
     let first = chars.next();
-    if n < MIN_PASSWORD_CHARS {
-        Some(Problem::TooShort {
-            min: MIN_PASSWORD_CHARS,
-        })
+    if n < min {
+        Some(Problem::TooShort { min })
     } else if n > MAX_PASSWORD_CHARS {
         Some(Problem::TooLong {
             max: MAX_PASSWORD_CHARS,
@@ -137,7 +142,7 @@ fn check_new_account(email: &str, name: &str, password: &str) -> Result<String> 
     if !email.contains('@') || email.chars().any(char::is_whitespace) {
         return Err(Error::invalid("email", Problem::Malformed));
     }
-    if let Some(p) = password_problem(password, &email) {
+    if let Some(p) = password_problem(password, &email, false) {
         return Err(Error::invalid("password", p));
     }
     Ok(email)
@@ -184,7 +189,7 @@ impl App {
                 is_admin: true,
             })
             .await?;
-        let signed_in = self.open_session(&mut tx, user).await?;
+        let signed_in = self.open_session(&mut tx, user, false).await?;
         tx.commit().await?;
         Ok(signed_in)
     }
@@ -234,28 +239,12 @@ impl App {
         let email = email.trim().to_lowercase();
         let account_key = format!("email:{email}");
         let address_key = client.map(|ip| format!("ip:{ip}"));
-        let now = OffsetDateTime::now_utc();
-        let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
         let store = self.store();
 
-        let mut tx = store.begin().await?;
-        tx.lock_sign_in().await?;
-        let account = tx.login_failures(&account_key, since).await?;
-        let address = match &address_key {
-            Some(k) => tx.login_failures(k, since).await?,
-            None => LoginFailures::default(),
-        };
-        if let Some(wait) = throttle_wait(account, address, now) {
-            return Err(Error::Throttled {
-                retry_after_seconds: wait.whole_seconds().max(1) as u64,
-            });
-        }
-        let mut reserved = vec![tx.record_login_failure(&account_key, now).await?];
-        if let Some(k) = &address_key {
-            reserved.push(tx.record_login_failure(k, now).await?);
-        }
-        let user = tx.user_by_email(&email).await?;
-        tx.commit().await?;
+        let (reserved, account) = self
+            .reserve_attempt(&account_key, address_key.as_deref())
+            .await?;
+        let user = store.user_by_email(&email).await?;
 
         let hash = user
             .as_ref()
@@ -286,7 +275,9 @@ impl App {
         for id in reserved.into_iter().skip(1) {
             tx.delete_login_failure(id).await?;
         }
-        let signed_in = self.open_session(&mut tx, user).await?;
+        // With a second factor, the session is only half open until its code is given.
+        let mfa_pending = user.totp_secret.is_some();
+        let signed_in = self.open_session(&mut tx, user, mfa_pending).await?;
         tx.record_audit(&hicp_store::NewAuditEntry {
             user_id: Some(&signed_in.user.id),
             org_id: None,
@@ -294,11 +285,47 @@ impl App {
             entity_id: signed_in.user.id.as_str(),
             field: "sign_in",
             old_value: None,
-            new_value: Some("signed in"),
+            new_value: Some(if mfa_pending {
+                "password accepted; second factor due"
+            } else {
+                "signed in"
+            }),
         })
         .await?;
         tx.commit().await?;
         Ok(signed_in)
+    }
+
+    /// Reserves one attempt against the throttling of `key` (and of `address`, if known):
+    /// counted as a failure, in a transaction that serializes reservations, so that a
+    /// burst of parallel attempts cannot slip past the limits. A refused attempt is not
+    /// counted. Returns the reserved failure ids (`key`'s first) and `key`'s failures
+    /// before this attempt.
+    pub(crate) async fn reserve_attempt(
+        &self,
+        key: &str,
+        address: Option<&str>,
+    ) -> Result<(Vec<i64>, LoginFailures)> {
+        let now = OffsetDateTime::now_utc();
+        let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+        let mut tx = self.store().begin().await?;
+        tx.lock_sign_in().await?;
+        let account = tx.login_failures(key, since).await?;
+        let from_address = match address {
+            Some(k) => tx.login_failures(k, since).await?,
+            None => LoginFailures::default(),
+        };
+        if let Some(wait) = throttle_wait(account, from_address, now) {
+            return Err(Error::Throttled {
+                retry_after_seconds: wait.whole_seconds().max(1) as u64,
+            });
+        }
+        let mut reserved = vec![tx.record_login_failure(key, now).await?];
+        if let Some(k) = address {
+            reserved.push(tx.record_login_failure(k, now).await?);
+        }
+        tx.commit().await?;
+        Ok((reserved, account))
     }
 
     async fn audit_sign_in(&self, user: Option<&UserId>, email: &str, what: &str) -> Result<()> {
@@ -317,7 +344,12 @@ impl App {
         Ok(())
     }
 
-    async fn open_session(&self, tx: &mut hicp_store::Tx, user: User) -> Result<SignedIn> {
+    async fn open_session(
+        &self,
+        tx: &mut hicp_store::Tx,
+        user: User,
+        mfa_pending: bool,
+    ) -> Result<SignedIn> {
         let secret = random_token()?;
         let csrf = random_token()?;
         let now = OffsetDateTime::now_utc();
@@ -327,6 +359,7 @@ impl App {
                 user_id: &user.id,
                 csrf_token: &csrf,
                 expires_at: self.session_expiry(now, now),
+                mfa_pending,
             })
             .await?;
         Ok(SignedIn {
@@ -354,6 +387,9 @@ impl App {
         let Some(session) = c.session(&digest, now).await? else {
             return Ok(None);
         };
+        if session.mfa_pending {
+            return Ok(None);
+        }
         let Some(user) = c.user(&session.user_id).await? else {
             return Ok(None);
         };
@@ -365,6 +401,20 @@ impl App {
             c.touch_session(&digest, now, expires).await?;
         }
         Ok(Some((Principal::new(user, false), session)))
+    }
+
+    /// The signed-in user's account as it is now in the database.
+    pub async fn current_user(&self, who: &Principal) -> Result<User> {
+        self.store()
+            .user(&who.user().id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Whether `password` is the user's (argon2 on a blocking thread).
+    pub(crate) async fn password_matches(&self, user: &User, password: &str) -> Result<bool> {
+        let (password, hash) = (password.to_owned(), user.password_hash.clone());
+        blocking(move || verify_password(&password, &hash)).await
     }
 
     /// Ends the session whose cookie holds `secret`.
@@ -404,7 +454,7 @@ impl App {
             return Err(Error::Forbidden);
         }
         let user = who.user().clone();
-        if let Some(p) = password_problem(new, &user.email) {
+        if let Some(p) = password_problem(new, &user.email, user.totp_secret.is_some()) {
             return Err(Error::invalid("password", p));
         }
         let (current, new) = (current.to_owned(), new.to_owned());
@@ -629,14 +679,22 @@ mod tests {
     fn passwords_follow_nist_800_63b_4() {
         let email = "dana.lee@clinic.example";
         assert_eq!(
-            password_problem("fourteen chars", email),
+            password_problem("fourteen chars", email, false),
             Some(Problem::TooShort { min: 15 })
         );
-        assert!(password_problem("a long enough passphrase", email).is_none());
-        // 64 characters and more are accepted; composition is never required.
-        assert!(password_problem(&"correct horse battery staple ".repeat(3), email).is_none());
+        assert!(password_problem("a long enough passphrase", email, false).is_none());
+        // With a second factor, 8 characters will do.
+        assert!(password_problem("tulip-42", email, true).is_none());
         assert_eq!(
-            password_problem(&"x".repeat(257), email),
+            password_problem("tulip-4", email, true),
+            Some(Problem::TooShort { min: 8 })
+        );
+        // 64 characters and more are accepted; composition is never required.
+        assert!(
+            password_problem(&"correct horse battery staple ".repeat(3), email, false).is_none()
+        );
+        assert_eq!(
+            password_problem(&"x".repeat(257), email, false),
             Some(Problem::TooLong { max: 256 })
         );
         for weak in [
@@ -646,7 +704,7 @@ mod tests {
             "dana.lee is my password", // the account's own name
         ] {
             assert_eq!(
-                password_problem(weak, email),
+                password_problem(weak, email, false),
                 Some(Problem::Common),
                 "{weak}"
             );

@@ -42,6 +42,9 @@ pub enum Error {
     /// The password is right, but the account is disabled.
     #[error("the account is disabled")]
     AccountDisabled,
+    /// The organization requires a second factor and the account has none.
+    #[error("the organization requires multifactor sign-in")]
+    MfaRequired,
     /// The email and password do not match an account.
     #[error("email and password do not match")]
     BadCredentials,
@@ -90,6 +93,8 @@ pub enum Problem {
     LastAdmin,
     /// Not allowed on one's own account (disabling it).
     Own,
+    /// Requiring a second factor before using one oneself.
+    MfaFirst,
 }
 
 impl Error {

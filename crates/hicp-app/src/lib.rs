@@ -14,6 +14,7 @@ mod accounts;
 mod assessment;
 mod error;
 mod import;
+mod mfa;
 mod orgs;
 mod snapshots;
 mod tokens;
@@ -21,12 +22,14 @@ mod tokens;
 pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read};
 pub use accounts::{
     FIRST_DELAY_SECONDS, FREE_FAILURES, MAX_ADDRESS_FAILURES, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS, MemberAdded, SignedIn, THROTTLE_WINDOW_MINUTES, hash_password,
-    password_problem, random_token, throttle_wait, token_digest,
+    MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS_WITH_MFA, MemberAdded, SignedIn,
+    THROTTLE_WINDOW_MINUTES, hash_password, password_problem, random_token, throttle_wait,
+    token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
 pub use error::{Current, Error, Problem, Result};
 pub use import::ImportOutcome;
+pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
 pub use snapshots::{Closed, ScoreLine, Snapshot, snapshot_of};
 pub use tokens::{NewToken, TOKEN_PREFIX};
@@ -50,6 +53,8 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     /// ...and at the latest this many hours after sign-in.
     pub session_lifetime_hours: i64,
+    /// Every organization of the installation requires two-step sign-in.
+    pub require_mfa: bool,
     /// Largest evidence file, in bytes.
     pub max_upload_bytes: usize,
 }
@@ -59,6 +64,7 @@ impl Default for Settings {
         Settings {
             session_idle_minutes: 12 * 60,
             session_lifetime_hours: 7 * 24,
+            require_mfa: false,
             max_upload_bytes: 10 * 1024 * 1024,
         }
     }

@@ -130,6 +130,7 @@ on_both_backends!(
     changing_a_password_ends_the_other_sessions,
     a_reset_or_disabled_account_loses_its_sessions,
     an_organization_keeps_an_admin,
+    totp_guards_sign_in_and_organizations,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -770,4 +771,131 @@ async fn an_organization_keeps_an_admin(backend: Backend) {
         .expect_err("the last admin cannot leave");
     let members = app.members(&manage).await.unwrap();
     assert_eq!(members.len(), 2);
+}
+
+/// The TOTP code of a base32 secret, `ahead` 30-second steps from now.
+fn totp_code(secret: &str, ahead: u64) -> String {
+    let t = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    t.generate(now + 30 * ahead).to_string()
+}
+
+async fn totp_guards_sign_in_and_organizations(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let manage = access.at::<Manage>().unwrap();
+    // An admin cannot require what they do not use themselves.
+    assert!(matches!(
+        app.set_require_mfa(&manage, true).await,
+        Err(Error::Invalid {
+            problem: hicp_app::Problem::MfaFirst,
+            ..
+        })
+    ));
+
+    let here = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    let enrolment = app.start_totp(&who).await.unwrap();
+    assert!(enrolment.url.starts_with("otpauth://totp/"));
+    let wrong = app.confirm_totp(&who, &here.secret, "000000").await;
+    assert!(
+        matches!(wrong, Err(Error::Invalid { field: "code", .. })),
+        "{wrong:?}"
+    );
+    let recovery = app
+        .confirm_totp(&who, &here.secret, &totp_code(&enrolment.secret, 0))
+        .await
+        .unwrap();
+    assert_eq!(recovery.len(), 10);
+    assert_eq!(app.recovery_codes_left(&who).await.unwrap(), 10);
+
+    // The password alone gives a half-open session that opens nothing.
+    let half = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    assert!(half.session.mfa_pending);
+    assert!(app.session(&half.secret).await.unwrap().is_none());
+    // The enrolment's code was used: it cannot be replayed.
+    let replay = app
+        .second_factor(&half.secret, &totp_code(&enrolment.secret, 0))
+        .await;
+    assert!(matches!(replay, Err(Error::Invalid { .. })), "{replay:?}");
+    app.second_factor(&half.secret, &totp_code(&enrolment.secret, 1))
+        .await
+        .unwrap();
+    let mine = half.secret.clone();
+    let (me, _) = app.session(&mine).await.unwrap().unwrap();
+
+    // A recovery code works once.
+    let half = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    app.second_factor(&half.secret, &recovery[3].to_uppercase())
+        .await
+        .unwrap();
+    let half = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    assert!(app.second_factor(&half.secret, &recovery[3]).await.is_err());
+    assert_eq!(app.recovery_codes_left(&me).await.unwrap(), 9);
+
+    // The organization's policy: members without a second factor are kept out.
+    let manage = app
+        .org_access::<Manage>(&me, access.org_id().as_str())
+        .await
+        .unwrap();
+    app.add_member(
+        &manage,
+        "sam@clinic.example",
+        "Sam",
+        hicp_app::Role::Viewer,
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    app.set_require_mfa(&manage, true).await.unwrap();
+    let sam = app
+        .sign_in("sam@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    let (sam, _) = app.session(&sam.secret).await.unwrap().unwrap();
+    assert!(matches!(
+        app.org_access::<Read>(&sam, access.org_id().as_str()).await,
+        Err(Error::MfaRequired)
+    ));
+    app.org_access::<Read>(&me, access.org_id().as_str())
+        .await
+        .unwrap();
+    // Turning it off needs the password; an administrator can reset it for someone who
+    // lost their phone, which ends their sessions.
+    assert!(app.disable_totp(&me, "not it").await.is_err());
+    app.reset_totp(&app.operator(), "admin@clinic.example")
+        .await
+        .unwrap();
+    assert!(
+        app.session(&mine).await.unwrap().is_none(),
+        "a reset ends sessions"
+    );
+    let again = app
+        .sign_in("admin@clinic.example", PASSWORD, None)
+        .await
+        .unwrap();
+    assert!(!again.session.mfa_pending);
+    let (me, _) = app.session(&again.secret).await.unwrap().unwrap();
+    assert!(matches!(
+        app.org_access::<Read>(&me, access.org_id().as_str()).await,
+        Err(Error::MfaRequired)
+    ));
 }

@@ -177,6 +177,12 @@ pub struct User {
     pub disabled_at: Option<OffsetDateTime>,
     /// The password was set by an administrator: it must be changed at the next sign-in.
     pub must_change_password: bool,
+    /// The TOTP secret (base32) when multifactor sign-in is on.
+    pub totp_secret: Option<String>,
+    /// A TOTP secret being enrolled, not yet confirmed by a code.
+    pub totp_pending: Option<String>,
+    /// The last TOTP time step accepted: a code is accepted once.
+    pub totp_last_step: Option<i64>,
 }
 
 /// Failed sign-ins for one key (an account or a client address) in a time window.
@@ -207,6 +213,8 @@ pub struct Organization {
     pub tier_reason: Option<String>,
     /// The tier was chosen by a person rather than by the sizing rules.
     pub tier_overridden: bool,
+    /// Members must sign in with a second factor to see it.
+    pub require_mfa: bool,
     /// Threat weights as JSON (threat id to weight); `None`: every threat counts 1.
     pub threat_weights_json: Option<String>,
     pub created_at: OffsetDateTime,
@@ -295,6 +303,8 @@ pub struct Session {
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The password was right, the second factor is still due.
+    pub mfa_pending: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -303,6 +313,7 @@ pub struct NewSession<'a> {
     pub user_id: &'a UserId,
     pub csrf_token: &'a str,
     pub expires_at: OffsetDateTime,
+    pub mfa_pending: bool,
 }
 
 /// A personal API token (the store keeps only the SHA-256 of its secret).

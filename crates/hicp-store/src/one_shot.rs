@@ -42,6 +42,14 @@ one_shot! {
     auto fn list_users() -> Vec<User>;
     tx fn set_password_hash(id: &UserId, password_hash: &str, must_change: bool, by: &UserId) -> ();
     tx fn set_user_disabled(id: &UserId, disabled: bool, by: &UserId) -> ();
+    auto fn set_totp_pending(id: &UserId, secret: Option<&str>) -> ();
+    auto fn use_totp_step(id: &UserId, step: i64) -> bool;
+    auto fn use_recovery_code(id: &UserId, code_hash: &str) -> bool;
+    auto fn recovery_codes_left(id: &UserId) -> u64;
+    auto fn complete_mfa(id_hash: &str) -> ();
+    tx fn enable_totp(id: &UserId, secret: &str, step: i64, recovery_hashes: &[String]) -> ();
+    tx fn disable_totp(id: &UserId, by: &UserId) -> ();
+    tx fn set_require_mfa(org: &OrgId, required: bool, by: &UserId) -> ();
     tx fn create_organization(new: &NewOrganization<'_>, creator: &UserId) -> Organization;
     auto fn organization(id: &OrgId) -> Option<Organization>;
     auto fn list_organizations() -> Vec<Organization>;

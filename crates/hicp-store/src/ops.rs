@@ -20,7 +20,7 @@ use crate::{
 
 macro_rules! user_cols {
     () => {
-        "id, email, display_name, password_hash, is_admin, created_at, disabled_at, must_change_password"
+        "id, email, display_name, password_hash, is_admin, created_at, disabled_at, must_change_password, totp_secret, totp_pending, totp_last_step"
     };
 }
 
@@ -34,6 +34,9 @@ struct UserRow {
     created_at: i64,
     disabled_at: Option<i64>,
     must_change_password: bool,
+    totp_secret: Option<String>,
+    totp_pending: Option<String>,
+    totp_last_step: Option<i64>,
 }
 
 impl From<UserRow> for User {
@@ -47,6 +50,9 @@ impl From<UserRow> for User {
             created_at: from_millis(r.created_at),
             disabled_at: r.disabled_at.map(from_millis),
             must_change_password: r.must_change_password,
+            totp_secret: r.totp_secret,
+            totp_pending: r.totp_pending,
+            totp_last_step: r.totp_last_step,
         }
     }
 }
@@ -69,7 +75,7 @@ fn parse_status(s: &str) -> Result<Status> {
 
 macro_rules! org_cols {
     () => {
-        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.threat_weights_json, o.created_at, o.updated_at"
+        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.require_mfa, o.threat_weights_json, o.created_at, o.updated_at"
     };
 }
 
@@ -81,6 +87,7 @@ struct OrgRow {
     tier: Option<String>,
     tier_reason: Option<String>,
     tier_overridden: bool,
+    require_mfa: bool,
     threat_weights_json: Option<String>,
     created_at: i64,
     updated_at: i64,
@@ -96,6 +103,7 @@ impl TryFrom<OrgRow> for Organization {
             tier: r.tier.as_deref().map(parse_tier).transpose()?,
             tier_reason: r.tier_reason,
             tier_overridden: r.tier_overridden,
+            require_mfa: r.require_mfa,
             threat_weights_json: r.threat_weights_json,
             created_at: from_millis(r.created_at),
             updated_at: from_millis(r.updated_at),
@@ -124,7 +132,7 @@ fn parse_role(s: &str) -> Result<Role> {
 
 macro_rules! session_cols {
     () => {
-        "id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at"
+        "id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, mfa_pending"
     };
 }
 
@@ -136,6 +144,7 @@ struct SessionRow {
     created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
+    mfa_pending: bool,
 }
 
 impl From<SessionRow> for Session {
@@ -147,6 +156,7 @@ impl From<SessionRow> for Session {
             created_at: from_millis(r.created_at),
             last_seen_at: from_millis(r.last_seen_at),
             expires_at: from_millis(r.expires_at),
+            mfa_pending: r.mfa_pending,
         }
     }
 }
@@ -637,6 +647,185 @@ impl Conn<InTx> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Multifactor sign-in
+// ---------------------------------------------------------------------------------------
+
+impl<M> Conn<M> {
+    /// Sets (or clears) the TOTP secret being enrolled.
+    pub async fn set_totp_pending(&mut self, id: &UserId, secret: Option<&str>) -> Result<()> {
+        on_conn!(self, c => {
+            let done = sqlx::query("UPDATE users SET totp_pending = $2 WHERE id = $1")
+                .bind(id.as_str().to_owned())
+                .bind(secret.map(str::to_owned))
+                .execute(&mut *c)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    /// Accepts TOTP time step `step` for the user once: true if it is later than every
+    /// step accepted before (a code cannot be replayed), and records it.
+    pub async fn use_totp_step(&mut self, id: &UserId, step: i64) -> Result<bool> {
+        on_conn!(self, c => {
+            let done = sqlx::query(
+                "UPDATE users SET totp_last_step = $2 \
+                 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(step)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Uses up one recovery code (by its digest): true if it was there and unused.
+    pub async fn use_recovery_code(&mut self, id: &UserId, code_hash: &str) -> Result<bool> {
+        let at = to_millis(now());
+        on_conn!(self, c => {
+            let done = sqlx::query(
+                "UPDATE recovery_codes SET used_at = $3 \
+                 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(code_hash.to_owned())
+            .bind(at)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// How many unused recovery codes the user has.
+    pub async fn recovery_codes_left(&mut self, id: &UserId) -> Result<u64> {
+        on_conn!(self, c => {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+            )
+            .bind(id.as_str().to_owned())
+            .fetch_one(&mut *c)
+            .await?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
+    /// The second factor of a session is done.
+    pub async fn complete_mfa(&mut self, id_hash: &str) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("UPDATE sessions SET mfa_pending = FALSE WHERE id_hash = $1")
+                .bind(id_hash.to_owned())
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+impl Conn<InTx> {
+    /// Turns TOTP on with `secret` (accepted at `step`) and replaces the recovery codes
+    /// with these digests. Audited.
+    pub async fn enable_totp(
+        &mut self,
+        id: &UserId,
+        secret: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<()> {
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(at, Some(id), None, "user", id.to_string());
+        audit.event("mfa", None, Some("TOTP turned on".to_owned()));
+        on_conn!(self, tx, pg => {
+            let done = sqlx::query(
+                "UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3 WHERE id = $1",
+            )
+            .bind(id.as_str().to_owned())
+            .bind(secret.to_owned())
+            .bind(step)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(id.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            for h in recovery_hashes {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(id.as_str().to_owned())
+                    .bind(h.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            write_audit!(tx, audit);
+            Ok(())
+        })
+    }
+
+    /// Turns TOTP off (by the user or by an administrator `by`) and forgets the recovery
+    /// codes. Audited.
+    pub async fn disable_totp(&mut self, id: &UserId, by: &UserId) -> Result<()> {
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(at, Some(by), None, "user", id.to_string());
+        audit.event(
+            "mfa",
+            Some("TOTP on".to_owned()),
+            Some("TOTP turned off".to_owned()),
+        );
+        on_conn!(self, tx, pg => {
+            let done = sqlx::query(
+                "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1",
+            )
+            .bind(id.as_str().to_owned())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(id.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            write_audit!(tx, audit);
+            Ok(())
+        })
+    }
+
+    /// Whether members of an organization must sign in with a second factor. Audited.
+    pub async fn set_require_mfa(
+        &mut self,
+        org: &OrgId,
+        required: bool,
+        by: &UserId,
+    ) -> Result<()> {
+        let at = to_millis(now());
+        let mut audit = AuditBatch::new(
+            at,
+            Some(by),
+            Some(org.as_str()),
+            "organization",
+            org.to_string(),
+        );
+        audit.event("require_mfa", None, Some(required.to_string()));
+        on_conn!(self, tx, pg => {
+            let done = sqlx::query("UPDATE organizations SET require_mfa = $2 WHERE id = $1")
+                .bind(org.as_str().to_owned())
+                .bind(required)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            write_audit!(tx, audit);
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Organizations and memberships
 // ---------------------------------------------------------------------------------------
 
@@ -750,7 +939,7 @@ impl Conn<InTx> {
                 "INSERT INTO organizations \
                  (id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, threat_weights_json, created_at, updated_at",
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at",
             )
             .bind(id.as_str().to_owned())
             .bind(new.name.to_owned())
@@ -795,7 +984,7 @@ impl Conn<InTx> {
             let row: OrgRow = sqlx::query_as(
                 "UPDATE organizations SET name = $2, profile_json = $3, tier = $4, \
                  tier_reason = $5, tier_overridden = $6, updated_at = $7 WHERE id = $1 \
-                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, threat_weights_json, created_at, updated_at",
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at",
             )
             .bind(id.as_str().to_owned())
             .bind(update.name.to_owned())
@@ -885,8 +1074,8 @@ impl<M> Conn<M> {
         let at = to_millis(now());
         on_conn!(self, c => {
             let row: SessionRow = sqlx::query_as(concat!(
-                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $4, $5) RETURNING ",
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, mfa_pending) \
+                 VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING ",
                 session_cols!()
             ))
             .bind(new.id_hash.to_owned())
@@ -894,6 +1083,7 @@ impl<M> Conn<M> {
             .bind(new.csrf_token.to_owned())
             .bind(at)
             .bind(to_millis(new.expires_at))
+            .bind(new.mfa_pending)
             .fetch_one(&mut *c)
             .await?;
             Ok(Session::from(row))

@@ -411,6 +411,7 @@ async fn sessions_expire(ctx: Ctx) {
             user_id: &u.id,
             csrf_token: "csrf-1",
             expires_at: t0 + Duration::from_secs(3600),
+            mfa_pending: false,
         })
         .await
         .unwrap();
@@ -461,6 +462,7 @@ async fn sessions_expire(ctx: Ctx) {
         user_id: &u.id,
         csrf_token: "csrf-2",
         expires_at: t0 + Duration::from_secs(60),
+        mfa_pending: false,
     })
     .await
     .unwrap();
@@ -469,6 +471,7 @@ async fn sessions_expire(ctx: Ctx) {
         user_id: &u.id,
         csrf_token: "csrf-3",
         expires_at: t0 + Duration::from_secs(86_400),
+        mfa_pending: false,
     })
     .await
     .unwrap();
@@ -491,6 +494,7 @@ async fn sessions_expire(ctx: Ctx) {
             user_id: &UserId::new("nobody"),
             csrf_token: "c",
             expires_at: t0,
+            mfa_pending: false,
         })
         .await;
     assert!(
@@ -509,6 +513,7 @@ async fn sessions_and_lockouts_are_shared_between_servers(ctx: Ctx) {
         user_id: &u.id,
         csrf_token: "csrf",
         expires_at: t0 + Duration::from_secs(600),
+        mfa_pending: false,
     })
     .await
     .unwrap();

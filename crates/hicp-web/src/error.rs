@@ -12,6 +12,9 @@ pub enum AppError {
     /// Signed in, but this user may not do this here.
     #[error("forbidden")]
     Forbidden,
+    /// The organization requires two-step sign-in and this account has none.
+    #[error("multifactor sign-in required")]
+    MfaRequired,
     /// A state-changing request without the right CSRF token, or from another site.
     #[error("csrf: {0}")]
     Csrf(&'static str),
@@ -78,12 +81,18 @@ pub fn problem_words(field: &str, problem: &Problem) -> String {
             "this password is too easy to guess: it is on a list of common or leaked passwords, repeats one character, or contains your email's name. A few unrelated words make a good one.".to_owned()
         }
         ("current_password", Problem::Wrong) => "your current password is not right.".to_owned(),
+        ("code", Problem::Wrong) => {
+            "that code is not right, or was already used. Codes change every 30 seconds: use the current one.".to_owned()
+        }
         (_, Problem::Common) => "this value is too easy to guess.".to_owned(),
         (_, Problem::Wrong) => "this is not right.".to_owned(),
         (_, Problem::LastAdmin) => {
             "the organization must keep at least one admin: make someone else admin first.".to_owned()
         }
         (_, Problem::Own) => "you cannot do this to your own account.".to_owned(),
+        (_, Problem::MfaFirst) => {
+            "turn on two-step sign-in for your own account first (under Account), so that you are not locked out.".to_owned()
+        }
         (_, Problem::Required) => "this is required.".to_owned(),
         (_, Problem::Malformed) => "this is not a value we understand.".to_owned(),
         (_, Problem::InFuture) => "this date is in the future.".to_owned(),
@@ -131,6 +140,7 @@ impl From<Error> for AppError {
             Error::SetupDone => AppError::Conflict("Setup is already done.".into()),
             Error::Throttled { .. } => AppError::BadRequest("Too many failed attempts.".into()),
             Error::AccountDisabled => AppError::Forbidden,
+            Error::MfaRequired => AppError::MfaRequired,
             Error::BadCredentials => {
                 AppError::BadRequest("That email and password do not match an account.".into())
             }
@@ -150,6 +160,11 @@ impl IntoResponse for AppError {
             AppError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "You do not have access to this.".to_owned(),
+            ),
+            AppError::MfaRequired => (
+                StatusCode::FORBIDDEN,
+                "This organization asks everyone to sign in in two steps. Turn on two-step sign-in under Account, then come back."
+                    .to_owned(),
             ),
             AppError::Csrf(m) => (StatusCode::FORBIDDEN, (*m).to_owned()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),

@@ -77,10 +77,18 @@ pub fn router(state: AppState) -> Router {
             "/login",
             get(pages::auth::login_form).post(pages::auth::login),
         )
+        .route(
+            "/login/mfa",
+            get(pages::mfa::second_step_form).post(pages::mfa::second_step),
+        )
         .route("/logout", post(pages::auth::logout))
         .route("/", get(pages::orgs::home))
         .route("/account", get(pages::account::account))
         .route("/account/password", post(pages::account::change_password))
+        .route("/account/mfa", get(pages::mfa::mfa))
+        .route("/account/mfa/start", post(pages::mfa::start))
+        .route("/account/mfa/confirm", post(pages::mfa::confirm))
+        .route("/account/mfa/disable", post(pages::mfa::disable))
         .route(
             "/account/sign-out-everywhere",
             post(pages::account::sign_out_everywhere),
@@ -109,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/settings",
             get(pages::orgs::settings).post(pages::orgs::update),
         )
+        .route("/orgs/{org}/settings/mfa", post(pages::mfa::org_policy))
         .route("/orgs/{org}/staff", get(pages::dashboard::staff))
         .route(
             "/orgs/{org}/members",

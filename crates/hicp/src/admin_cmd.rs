@@ -17,6 +17,9 @@ pub enum AdminCommand {
     /// Set a temporary password for an account and print it (shown only this once). The
     /// person must choose their own at the next sign-in; their sessions end now.
     ResetPassword(AccountArgs),
+    /// Turn two-step sign-in off for someone who lost their phone and recovery codes; their
+    /// sessions end, and they can set it up again after signing in with their password.
+    ResetMfa(AccountArgs),
     /// Disable an account: it cannot sign in, and its sessions end now.
     Disable(AccountArgs),
     /// Enable a disabled account again.
@@ -84,6 +87,7 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateUser(args) => create_user(args),
         AdminCommand::CreateToken(args) => create_token(args),
         AdminCommand::ResetPassword(args) => reset_password(args),
+        AdminCommand::ResetMfa(args) => reset_mfa(args),
         AdminCommand::Disable(args) => set_disabled(args, true),
         AdminCommand::Enable(args) => set_disabled(args, false),
         AdminCommand::Users(args) => users(args),
@@ -103,7 +107,7 @@ fn read_password() -> anyhow::Result<String> {
             hicp_app::MIN_PASSWORD_CHARS
         ))
         .context("reading the password")?;
-        if let Some(problem) = hicp_app::password_problem(&first, "") {
+        if let Some(problem) = hicp_app::password_problem(&first, "", false) {
             return Err(InvalidInput(format!("password: {}", password_words(&problem))).into());
         }
         let again = rpassword::prompt_password("The same password again: ")
@@ -132,7 +136,7 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         return Err(InvalidInput("--name: give the person's name".into()).into());
     }
     let password = read_password()?;
-    if let Some(problem) = hicp_app::password_problem(&password, &email) {
+    if let Some(problem) = hicp_app::password_problem(&password, &email, false) {
         return Err(InvalidInput(format!("password: {}", password_words(&problem))).into());
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -260,6 +264,23 @@ fn reset_password(args: AccountArgs) -> anyhow::Result<()> {
             redact(&url)
         )?;
         writeln!(out, "{temporary}")?;
+        Ok(())
+    })
+}
+
+fn reset_mfa(args: AccountArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let (app, _) = open_app(&args.db).await?;
+        match app.reset_totp(&app.operator(), &args.email).await {
+            Ok(()) => {}
+            Err(hicp_app::Error::NotFound) => return Err(no_account(&args.email)),
+            Err(e) => return Err(anyhow::Error::new(e).context("turning two-step sign-in off")),
+        }
+        println!(
+            "Two-step sign-in is off for {}; their sessions have ended.",
+            args.email.trim()
+        );
         Ok(())
     })
 }

@@ -69,6 +69,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Require two-step sign-in (TOTP) of everyone, in every organization. Without it, each
+    /// organization's admins decide for their organization.
+    #[arg(long, env = "HICP_REQUIRE_MFA")]
+    require_mfa: bool,
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
@@ -92,6 +96,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             max_upload_bytes: args.max_upload_mb * 1024 * 1024,
             session_idle_minutes: args.session_idle_minutes.max(1),
             session_lifetime_hours: args.session_lifetime_hours.max(1),
+            require_mfa: args.require_mfa,
         };
         let app = hicp_app::App::new(store.clone(), catalog, settings);
         // Housekeeping: expired sessions and old sign-in failures, every ten minutes.

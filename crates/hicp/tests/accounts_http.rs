@@ -135,9 +135,11 @@ async fn a_reset_password_ends_sessions_and_must_be_changed(b: Backend) {
     assert_eq!((status, path), (StatusCode::OK, format!("/orgs/{org}")));
 
     // An unknown email is bad input, named.
-    let out = admin(&db, &["reset-password", "--email", "nobody@clinic.example"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@clinic.example"));
+    for command in ["reset-password", "reset-mfa", "disable"] {
+        let out = admin(&db, &[command, "--email", "nobody@clinic.example"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@clinic.example"));
+    }
 }
 
 async fn a_disabled_account_cannot_sign_in(b: Backend) {

@@ -373,3 +373,121 @@ async fn viewers_cannot_edit_and_outsiders_see_nothing() {
     assert!(page.contains("404") && !page.contains("Clinic A"), "{page}");
     b.close().await;
 }
+
+/// The current TOTP code of a base32 secret, as an authenticator app would show it, `ahead`
+/// steps of 30 seconds from now (a code is accepted once, so a second sign-in uses the next).
+fn totp_code(secret: &str, ahead: u64) -> String {
+    let t = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    t.generate(now + 30 * ahead).to_string()
+}
+
+/// Two-step sign-in: a person turns on TOTP (QR code and key shown, recovery codes shown
+/// once), then signs in with password and code; a wrong code is refused, and a recovery
+/// code works once.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_step_sign_in_with_totp() {
+    let db = Database::new(Backend::Sqlite);
+    let server = Server::start(&db);
+    let b = Browser::start().await;
+    b.go(&server.url("/setup")).await;
+    b.fill("#display_name", "Dana Admin").await;
+    b.fill("#email", "dana@x.example").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("header.top form"))
+        .await
+        .unwrap();
+
+    // Enrolment under Account.
+    b.go(&server.url("/account/mfa")).await;
+    b.click("form[action='/account/mfa/start'] button").await;
+    let secret = b.text("#totp-secret").await;
+    assert!(
+        b.source().await.contains("<svg"),
+        "the QR code is inline SVG"
+    );
+    b.fill("#mfa-code", "000000").await;
+    b.click("form[action='/account/mfa/confirm'] button").await;
+    b.wait_for_text("main", "not right").await;
+    b.fill("#mfa-code", &totp_code(&secret, 0)).await;
+    b.click("form[action='/account/mfa/confirm'] button").await;
+    let codes = b.wait_for_text("#recovery-codes", "-").await;
+    let recovery: Vec<&str> = codes.lines().map(str::trim).collect();
+    assert_eq!(recovery.len(), 10, "{codes}");
+    b.sign_out().await;
+
+    // Sign-in: the password alone opens nothing.
+    b.go(&server.url("/login")).await;
+    b.fill("#email", "dana@x.example").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("#code"))
+        .await
+        .unwrap();
+    assert_eq!(b.path().await, "/login/mfa");
+    b.go(&server.url("/orgs/new")).await;
+    assert_eq!(b.path().await, "/login", "no page before the second step");
+
+    b.go(&server.url("/login")).await;
+    b.fill("#email", "dana@x.example").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.fill("#code", "123456").await;
+    b.click("button[type=submit]").await;
+    b.wait_for_text("main", "not right").await;
+    b.fill("#code", &totp_code(&secret, 1)).await;
+    b.click("button[type=submit]").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("header.top form"))
+        .await
+        .unwrap();
+    assert_ne!(b.path().await, "/login/mfa");
+    b.sign_out().await;
+
+    // A recovery code, once.
+    for (attempt, expect_in) in [(0, true), (1, false)] {
+        b.go(&server.url("/login")).await;
+        b.fill("#email", "dana@x.example").await;
+        b.fill("#password", PASSWORD).await;
+        b.click("button[type=submit]").await;
+        b.fill("#code", recovery[0]).await;
+        b.click("button[type=submit]").await;
+        if expect_in {
+            b.client
+                .wait()
+                .for_element(Locator::Css("header.top form"))
+                .await
+                .unwrap();
+            b.sign_out().await;
+        } else {
+            b.wait_for_text("main", "not right").await;
+            assert_eq!(b.path().await, "/login/mfa", "attempt {attempt}");
+        }
+    }
+    // Another recovery code gets in; then two-step sign-in is turned off with the password.
+    b.fill("#code", recovery[1]).await;
+    b.click("button[type=submit]").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("header.top form"))
+        .await
+        .unwrap();
+    b.go(&server.url("/account/mfa")).await;
+    assert!(b.source().await.contains("8 unused recovery codes"));
+    b.fill("#mfa-password", PASSWORD).await;
+    b.click("form[action='/account/mfa/disable'] button").await;
+    b.wait_for_text("main", "Two-step sign-in is off").await;
+    b.close().await;
+}

@@ -112,6 +112,43 @@ fn table() -> Vec<Row> {
             [303, 200, 200, 200, 200, 200],
         ),
         row(
+            get.clone(),
+            "/login/mfa",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        // A session that is not half open has no second step: back to sign-in.
+        row(
+            post.clone(),
+            "/login/mfa",
+            Form(&[("code", "000000")]),
+            [403, 303, 303, 303, 303, 303],
+        ),
+        row(
+            get.clone(),
+            "/account/mfa",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/account/mfa/start",
+            Form(&[]),
+            [403, 200, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/account/mfa/confirm",
+            Form(&[("code", "000000")]),
+            [403, 200, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/account/mfa/disable",
+            Form(&[("current_password", "not the password")]),
+            [403, 200, 200, 200, 200, 200],
+        ),
+        row(
             post.clone(),
             "/account/password",
             Form(&[
@@ -191,6 +228,12 @@ fn table() -> Vec<Row> {
             post.clone(),
             "/orgs/{org}/settings",
             Form(&[("tier", "small")]),
+            [403, 404, 403, 403, 303, 303],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/settings/mfa",
+            Form(&[]),
             [403, 404, 403, 403, 303, 303],
         ),
         row(

@@ -308,7 +308,8 @@ impl From<Error> for ApiError {
             Error::SetupDone
             | Error::Throttled { .. }
             | Error::BadCredentials
-            | Error::AccountDisabled => {
+            | Error::AccountDisabled
+            | Error::MfaRequired => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
             e @ (Error::Store(_) | Error::Internal(_)) => ApiError::internal(&e),
@@ -321,6 +322,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::NotFound => Error::NotFound.into(),
             AppError::Forbidden | AppError::Csrf(_) => Error::Forbidden.into(),
+            AppError::MfaRequired => Error::MfaRequired.into(),
             AppError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad-request", m),
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             e @ AppError::Internal(_) => ApiError::internal(&e),

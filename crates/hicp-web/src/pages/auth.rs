@@ -136,7 +136,9 @@ pub async fn login(
     let mut retry_after = None;
     let error = match state.app.sign_in(&f.email, &f.password, client).await {
         Ok(signed_in) => {
-            let to = if signed_in.user.must_change_password {
+            let to = if signed_in.session.mfa_pending {
+                "/login/mfa"
+            } else if signed_in.user.must_change_password {
                 "/account"
             } else {
                 "/"

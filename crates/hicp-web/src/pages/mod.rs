@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod history;
 pub mod interchange;
+pub mod mfa;
 pub mod orgs;
 pub mod plan;
 pub mod reports;

@@ -193,6 +193,7 @@ struct SettingsPage {
     created: bool,
     saved: bool,
     tiers: Vec<Opt>,
+    require_mfa: bool,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +233,7 @@ pub async fn settings(
         created: q.created.is_some(),
         saved: q.saved.is_some(),
         tiers,
+        require_mfa: ctx.org.require_mfa,
     })
 }
 
