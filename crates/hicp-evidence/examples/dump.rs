@@ -22,6 +22,11 @@ fn main() {
                     "{path}: {} [{}] records={} findings={} cves={} hosts={} compliance={} assets={} warnings={}",
                     i.kind, i.source.scanner, i.records, i.findings.len(), cves, hosts.len(), i.compliance.len(), i.assets.len(), i.warnings.len()
                 );
+                let mut sev = std::collections::BTreeMap::new();
+                for f in &i.findings {
+                    *sev.entry(f.severity.name()).or_insert(0) += 1;
+                }
+                println!("   sev {sev:?} hosts {:?}", hosts.iter().take(8).collect::<Vec<_>>());
                 for w in i.warnings.iter().take(3) {
                     println!("   warn {}: {}", w.at, w.message);
                 }

@@ -45,7 +45,9 @@ pub fn parse(text: &str) -> Option<Date> {
     if let Some(first) = words.first() {
         let parts: Vec<&str> = first.split('/').collect();
         if parts.len() == 3 {
-            let (m, d, y): (u8, u8, i32) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+            let (a, b, y): (u8, u8, i32) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+            // US order unless the first number cannot be a month.
+            let (m, d) = if a > 12 { (b, a) } else { (a, b) };
             return Date::new(y, m, d);
         }
     }
@@ -81,6 +83,7 @@ mod tests {
             ("Tue Aug 13 12:07:38 2019", "2019-08-13"),
             ("Jun 25, 2019 11:42:04 UTC", "2019-06-25"),
             ("05/13/2021 07:08:28", "2021-05-13"),
+            ("22/09/2022 13:01", "2022-09-22"),
             ("13 Aug 2019", "2019-08-13"),
             ("1565697600", "2019-08-13"),
         ] {

@@ -205,26 +205,33 @@ pub(crate) fn first_line(prefix: &[u8]) -> &[u8] {
     &p[..end]
 }
 
-/// Reads CSV rows with the text decoded, empty rows skipped and each row's line known.
-pub(crate) struct CsvRows<R: Read> {
-    reader: csv::Reader<encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>>,
+/// Reads CSV rows with the text decoded, empty rows skipped and each row's place known.
+pub(crate) struct CsvRows<'a> {
+    reader: csv::Reader<Box<dyn Read + 'a>>,
     record: csv::ByteRecord,
     legacy: Legacy,
+    /// The row just read, counting the header as row 1.
     pub line: u64,
 }
 
-impl<R: Read> CsvRows<R> {
-    pub fn new(input: R, delimiter: u8, legacy: Legacy) -> Self {
-        // BOM sniffing strips a UTF-8 BOM and turns UTF-16 into UTF-8; other bytes pass as is.
-        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .bom_sniffing(true)
-            .strip_bom(true)
-            .build(input);
+impl<'a> CsvRows<'a> {
+    pub fn new<R: std::io::BufRead + 'a>(mut input: R, delimiter: u8, legacy: Legacy) -> Self {
+        let head = input.fill_buf().map(|b| b.get(..3).unwrap_or(b).to_vec()).unwrap_or_default();
+        let source: Box<dyn Read + 'a> = if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+            // UTF-16 becomes UTF-8 on the way.
+            Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().bom_sniffing(true).strip_bom(true).build(input))
+        } else {
+            // A UTF-8 BOM is dropped; bytes that are not UTF-8 are decoded per field, later.
+            if head == b"\xef\xbb\xbf" {
+                input.consume(3);
+            }
+            Box::new(input)
+        };
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(decoded);
+            .from_reader(source);
         CsvRows { reader, record: csv::ByteRecord::new(), legacy, line: 0 }
     }
 
@@ -235,7 +242,8 @@ impl<R: Read> CsvRows<R> {
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
-                    self.line = self.record.position().map_or(self.line + 1, |p| p.line());
+                    // Rows, not lines: a quoted field may span lines, and CR-only files have one "line".
+                    self.line = self.record.position().map_or(self.line + 1, |p| p.record() + 1);
                     if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                         continue;
                     }
@@ -244,14 +252,14 @@ impl<R: Read> CsvRows<R> {
                     let row = self
                         .record
                         .iter()
-                        .map(|f| out.text(f, legacy, || format!("line {line}")))
+                        .map(|f| out.text(f, legacy, || format!("row {line}")))
                         .collect();
                     return Ok(Some(row));
                 }
                 Err(e) => {
                     let at = e
                         .position()
-                        .map_or("file".to_owned(), |p| format!("line {}", p.line()));
+                        .map_or("file".to_owned(), |p| format!("row {}", p.record() + 1));
                     let message = format!("row skipped: {e}");
                     match e.into_kind() {
                         csv::ErrorKind::Io(io) => return Err(crate::Error::Io(io)),

@@ -5,7 +5,7 @@ use crate::input::{CsvRows, Header, Legacy, Out, field};
 use crate::mapping::is_medical;
 use crate::model::Asset;
 use crate::Error;
-use std::io::Read;
+use std::io::BufRead;
 
 const NAME: &[&str] = &[
     "name", "hostname", "host name", "host", "computer name", "device name", "asset name", "device", "fqdn", "dns name",
@@ -31,16 +31,16 @@ pub(crate) fn looks_like_inventory(names: &[String]) -> bool {
     has(NAME) && (has(IP) || has(MAC) || has(CATEGORY) || has(ID))
 }
 
-pub(crate) fn read<R: Read>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
+pub(crate) fn read<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
     out.scanner = "asset inventory CSV".into();
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let h = Header::new(names, out, &format!("line {}", rows.line));
+    let h = Header::new(names, out, &format!("row {}", rows.line));
     let (name, ip, mac, category) = (h.find(NAME), h.find(IP), h.find(MAC), h.find(CATEGORY));
     let (id, maker, model, os, owner, location, medical) =
         (h.find(ID), h.find(MAKER), h.find(MODEL), h.find(OS), h.find(OWNER), h.find(LOCATION), h.find(MEDICAL));
     if name.is_none() && ip.is_none() {
-        out.warn("line 1", "no name or IP address column was found");
+        out.warn("row 1", "no name or IP address column was found");
     }
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
@@ -60,7 +60,7 @@ pub(crate) fn read<R: Read>(input: R, delimiter: u8, legacy: Legacy, out: &mut O
             location: field(&row, location),
         };
         if asset.name.is_none() && asset.ip.is_none() && asset.mac.is_none() && asset.id.is_none() {
-            out.warn(format!("line {}", rows.line), "row names no asset (no name, address or id) and is skipped");
+            out.warn(format!("row {}", rows.line), "row names no asset (no name, address or id) and is skipped");
             continue;
         }
         out.assets.push(asset);

@@ -5,7 +5,7 @@ use crate::model::{CveId, KevSummary};
 use crate::{Error, Kind};
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 /// The CVE ids of a KEV catalog, to flag findings with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,16 +70,16 @@ pub(crate) fn read_json<R: Read>(input: R, out: &mut Out) -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn read_csv<R: Read>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
+pub(crate) fn read_csv<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
     out.scanner = "CISA KEV catalog (CSV)".into();
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let h = Header::new(names, out, "line 1");
+    let h = Header::new(names, out, "row 1");
     let (cve, added) = (h.find(&["cveid"]), h.find(&["dateadded"]));
     let mut latest: Option<String> = None;
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
-        let at = format!("line {}", rows.line);
+        let at = format!("row {}", rows.line);
         push(out, field(&row, cve).as_deref(), &at);
         if let Some(d) = field(&row, added) {
             if latest.as_ref().is_none_or(|l| d > *l) {

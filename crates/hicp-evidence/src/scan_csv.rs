@@ -5,7 +5,7 @@
 use crate::input::{CsvRows, Header, Legacy, Out, field};
 use crate::model::{CveId, Finding, FindingState, Severity};
 use crate::{Error, Kind, dates};
-use std::io::Read;
+use std::io::BufRead;
 
 const HOST: &[&str] = &[
     "host",
@@ -66,7 +66,7 @@ fn columns(h: &Header, kind: Kind) -> Cols {
     // In order of preference; the first that reads wins for each row.
     let candidates: &[(&str, Scale)] = match kind {
         Kind::Qualys => &[("severity", Scale::Qualys), ("q_severity", Scale::Qualys)],
-        Kind::Openvas => &[("severity", Scale::Words), ("cvss", Scale::Cvss)],
+        Kind::Openvas => &[("cvss", Scale::Cvss), ("severity", Scale::Words)],
         _ => &[
             ("risk", Scale::Words),
             ("severity", Scale::Words),
@@ -120,7 +120,7 @@ pub(crate) fn port(text: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-pub(crate) fn read<R: Read>(
+pub(crate) fn read<R: BufRead>(
     input: R,
     kind: Kind,
     delimiter: u8,
@@ -129,7 +129,7 @@ pub(crate) fn read<R: Read>(
 ) -> Result<(), Error> {
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let header = Header::new(names, out, &format!("line {}", rows.line));
+    let header = Header::new(names, out, &format!("row {}", rows.line));
     out.scanner = match kind {
         Kind::Openvas => "Greenbone/OpenVAS CSV".into(),
         Kind::Qualys => "Qualys CSV".into(),
@@ -139,11 +139,11 @@ pub(crate) fn read<R: Read>(
     };
     let c = columns(&header, kind);
     if c.host.is_none() {
-        out.warn(format!("line {}", rows.line), "no host or IP address column was found");
+        out.warn(format!("row {}", rows.line), "no host or IP address column was found");
     }
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
-        let at = format!("line {}", rows.line);
+        let at = format!("row {}", rows.line);
         let Some(title) = field(&row, c.title) else {
             out.warn(at, "row without a finding name skipped");
             continue;
@@ -162,9 +162,17 @@ pub(crate) fn read<R: Read>(
                 }
             }
         }
+        // Some exports (Greenbone's CVE scanner) name the CVE as the check or its title.
+        for text in [field(&row, c.check), Some(title.clone())].into_iter().flatten() {
+            for id in CveId::all_in(&text) {
+                if !cves.contains(&id) {
+                    cves.push(id);
+                }
+            }
+        }
         let state = field(&row, c.state).and_then(|s| match s.to_ascii_lowercase().as_str() {
             "fixed" | "resolved" | "closed" => Some(FindingState::Fixed),
-            "open" | "new" | "active" | "reopened" | "re-opened" => Some(FindingState::Open),
+            "open" | "new" | "active" | "reopened" | "re-opened" | "resurfaced" => Some(FindingState::Open),
             _ => None,
         });
         let date = |i: Option<usize>, out: &mut Out| {
