@@ -210,13 +210,18 @@ pub(crate) struct CsvRows<'a> {
     reader: csv::Reader<Box<dyn Read + 'a>>,
     record: csv::ByteRecord,
     legacy: Legacy,
+    /// Whether line numbers mean something (CR-only files are one "line" to the CSV reader).
+    lines: bool,
     /// The row just read, counting the header as row 1.
     pub line: u64,
 }
 
 impl<'a> CsvRows<'a> {
     pub fn new<R: std::io::BufRead + 'a>(mut input: R, delimiter: u8, legacy: Legacy) -> Self {
-        let head = input.fill_buf().map(|b| b.get(..3).unwrap_or(b).to_vec()).unwrap_or_default();
+        let (head, lines) = input
+            .fill_buf()
+            .map(|b| (b.get(..3).unwrap_or(b).to_vec(), b.contains(&b'\n') || !b.contains(&b'\r')))
+            .unwrap_or_default();
         let source: Box<dyn Read + 'a> = if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
             // UTF-16 becomes UTF-8 on the way.
             Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().bom_sniffing(true).strip_bom(true).build(input))
@@ -232,7 +237,12 @@ impl<'a> CsvRows<'a> {
             .flexible(true)
             .delimiter(delimiter)
             .from_reader(source);
-        CsvRows { reader, record: csv::ByteRecord::new(), legacy, line: 0 }
+        CsvRows { reader, record: csv::ByteRecord::new(), legacy, lines, line: 0 }
+    }
+
+    /// Where the last row read is: its first line, or its row number in a CR-only file.
+    pub fn at(&self) -> String {
+        self_at(self.lines, self.line)
     }
 
     /// The next row with at least one non-blank field, or `None` at the end. A row that
@@ -242,8 +252,11 @@ impl<'a> CsvRows<'a> {
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
-                    // Rows, not lines: a quoted field may span lines, and CR-only files have one "line".
-                    self.line = self.record.position().map_or(self.line + 1, |p| p.record() + 1);
+                    let lines = self.lines;
+                    self.line = self
+                        .record
+                        .position()
+                        .map_or(self.line + 1, |p| if lines { p.line() } else { p.record() + 1 });
                     if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                         continue;
                     }
@@ -252,14 +265,15 @@ impl<'a> CsvRows<'a> {
                     let row = self
                         .record
                         .iter()
-                        .map(|f| out.text(f, legacy, || format!("row {line}")))
+                        .map(|f| out.text(f, legacy, || self_at(lines, line)))
                         .collect();
                     return Ok(Some(row));
                 }
                 Err(e) => {
-                    let at = e
-                        .position()
-                        .map_or("file".to_owned(), |p| format!("row {}", p.record() + 1));
+                    let lines = self.lines;
+                    let at = e.position().map_or("file".to_owned(), |p| {
+                        self_at(lines, if lines { p.line() } else { p.record() + 1 })
+                    });
                     let message = format!("row skipped: {e}");
                     match e.into_kind() {
                         csv::ErrorKind::Io(io) => return Err(crate::Error::Io(io)),
@@ -269,4 +283,8 @@ impl<'a> CsvRows<'a> {
             }
         }
     }
+}
+
+fn self_at(lines: bool, n: u64) -> String {
+    if lines { format!("line {n}") } else { format!("row {n}") }
 }

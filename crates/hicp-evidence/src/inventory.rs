@@ -35,12 +35,12 @@ pub(crate) fn read<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mu
     out.scanner = "asset inventory CSV".into();
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let h = Header::new(names, out, &format!("row {}", rows.line));
+    let h = Header::new(names, out, &rows.at());
     let (name, ip, mac, category) = (h.find(NAME), h.find(IP), h.find(MAC), h.find(CATEGORY));
     let (id, maker, model, os, owner, location, medical) =
         (h.find(ID), h.find(MAKER), h.find(MODEL), h.find(OS), h.find(OWNER), h.find(LOCATION), h.find(MEDICAL));
     if name.is_none() && ip.is_none() {
-        out.warn("row 1", "no name or IP address column was found");
+        out.warn("line 1", "no name or IP address column was found");
     }
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
@@ -60,7 +60,7 @@ pub(crate) fn read<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mu
             location: field(&row, location),
         };
         if asset.name.is_none() && asset.ip.is_none() && asset.mac.is_none() && asset.id.is_none() {
-            out.warn(format!("row {}", rows.line), "row names no asset (no name, address or id) and is skipped");
+            out.warn(rows.at(), "row names no asset (no name, address or id) and is skipped");
             continue;
         }
         out.assets.push(asset);

@@ -74,12 +74,12 @@ pub(crate) fn read_csv<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out:
     out.scanner = "CISA KEV catalog (CSV)".into();
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let h = Header::new(names, out, "row 1");
+    let h = Header::new(names, out, "line 1");
     let (cve, added) = (h.find(&["cveid"]), h.find(&["dateadded"]));
     let mut latest: Option<String> = None;
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
-        let at = format!("row {}", rows.line);
+        let at = rows.at();
         push(out, field(&row, cve).as_deref(), &at);
         if let Some(d) = field(&row, added) {
             if latest.as_ref().is_none_or(|l| d > *l) {

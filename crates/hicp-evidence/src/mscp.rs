@@ -14,17 +14,17 @@ pub(crate) fn read_csv<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out:
     out.scanner = "mSCP compliance CSV".into();
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let h = Header::new(names, out, "row 1");
+    let h = Header::new(names, out, "line 1");
     let (rule, status, exemption) = (h.find(&["rule"]), h.find(&["status"]), h.find(&["exemption"]));
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
         let Some(id) = field(&row, rule) else {
-            out.warn(format!("row {}", rows.line), "row without a rule name skipped");
+            out.warn(rows.at(), "row without a rule name skipped");
             continue;
         };
         let result = field(&row, status).map_or(RuleResult::Unknown, |s| RuleResult::from_word(&s));
         if result == RuleResult::Unknown {
-            out.warn(format!("row {}", rows.line), format!("status of {id} not understood"));
+            out.warn(rows.at(), format!("status of {id} not understood"));
         }
         out.compliance.push(Compliance {
             hicp: mapping::hicp_of_rule(&id),

@@ -129,7 +129,7 @@ pub(crate) fn read<R: BufRead>(
 ) -> Result<(), Error> {
     let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
-    let header = Header::new(names, out, &format!("row {}", rows.line));
+    let header = Header::new(names, out, &rows.at());
     out.scanner = match kind {
         Kind::Openvas => "Greenbone/OpenVAS CSV".into(),
         Kind::Qualys => "Qualys CSV".into(),
@@ -139,11 +139,11 @@ pub(crate) fn read<R: BufRead>(
     };
     let c = columns(&header, kind);
     if c.host.is_none() {
-        out.warn(format!("row {}", rows.line), "no host or IP address column was found");
+        out.warn(rows.at(), "no host or IP address column was found");
     }
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
-        let at = format!("row {}", rows.line);
+        let at = rows.at();
         let Some(title) = field(&row, c.title) else {
             out.warn(at, "row without a finding name skipped");
             continue;
