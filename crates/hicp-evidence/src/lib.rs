@@ -12,7 +12,7 @@ mod dmarc;
 mod input;
 mod inventory;
 mod kev;
-mod mapping;
+pub mod mapping;
 mod model;
 mod mscp;
 mod nessus;
