@@ -33,8 +33,10 @@ impl Format {
 
     pub fn describe(self) -> String {
         match self {
-            Format::Csv { kind, .. } => format!("a {kind} CSV file"),
-            other => format!("a {} file", other.kind()),
+            Format::Csv { kind, .. } => format!("{kind} (CSV)"),
+            Format::KevJson => "kev (JSON)".into(),
+            Format::MscpPlist => "mscp (plist)".into(),
+            other => format!("{} (XML)", other.kind()),
         }
     }
 }

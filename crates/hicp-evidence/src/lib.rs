@@ -58,7 +58,7 @@ pub enum Error {
     Empty,
     #[error("could not tell what kind of file this is: {0}")]
     Unrecognized(String),
-    #[error("this looks like {found}, not {expected}")]
+    #[error("the content is {found}, not {expected}")]
     WrongKind { expected: Kind, found: String },
     #[error("{message} (at {at})")]
     Malformed { at: String, message: String },

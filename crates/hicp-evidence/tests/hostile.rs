@@ -73,7 +73,7 @@ fn deep_nesting_is_refused() {
 #[test]
 fn a_wrong_explicit_kind_is_named() {
     let err = import(&b"Rule,Status,Result,Expected,Exemption\nx,passed,1,1,\n"[..], Kind::Nessus, &Options::new(Date::parse("2026-01-01").unwrap())).unwrap_err();
-    assert_eq!(err.to_string(), "this looks like a mscp CSV file, not nessus");
+    assert_eq!(err.to_string(), "the content is mscp (CSV), not nessus");
 }
 
 #[test]
