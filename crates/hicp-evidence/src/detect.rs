@@ -2,7 +2,7 @@
 //! keys or the CSV header. The file name is never consulted.
 
 use crate::Kind;
-use crate::input::{first_line, norm, sniff_delimiter};
+use crate::input::{norm, sniff_delimiter};
 use crate::xml;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +14,8 @@ pub(crate) enum Format {
     MscpPlist,
     DmarcXml,
     KevJson,
-    Csv { kind: Kind, delimiter: u8 },
+    /// `skip`: rows before the header (a title block, as Qualys VMDR writes).
+    Csv { kind: Kind, delimiter: u8, skip: u64 },
 }
 
 impl Format {
@@ -112,8 +113,23 @@ fn json_kind(prefix: &[u8]) -> Sniff {
     }
 }
 
+/// The header may follow a few lines of title (Qualys VMDR): the first of the first lines
+/// that names a known layout is the header.
 fn csv_kind(text: &[u8]) -> Sniff {
-    let line = first_line(text);
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    let lines = text
+        .split(|&b| b == b'\n' || b == b'\r')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(12);
+    for (skip, line) in lines.enumerate() {
+        if let Some((kind, delimiter)) = header_kind(line) {
+            return Sniff::Found(Format::Csv { kind, delimiter, skip: skip as u64 });
+        }
+    }
+    Sniff::Unknown("a text file whose first lines hold no header this tool knows".into())
+}
+
+fn header_kind(line: &[u8]) -> Option<(Kind, u8)> {
     let delimiter = sniff_delimiter(line);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -122,7 +138,7 @@ fn csv_kind(text: &[u8]) -> Sniff {
         .from_reader(line);
     let mut record = csv::ByteRecord::new();
     if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
-        return Sniff::Unknown("no header line could be read".into());
+        return None;
     }
     let names: Vec<String> = record.iter().map(|f| norm(&String::from_utf8_lossy(f))).collect();
     let has = |n: &str| names.iter().any(|x| x == n);
@@ -141,9 +157,7 @@ fn csv_kind(text: &[u8]) -> Sniff {
     } else if crate::inventory::looks_like_inventory(&names) {
         Kind::Inventory
     } else {
-        return Sniff::Unknown(
-            "a text file whose first line is not a header this tool knows".into(),
-        );
+        return None;
     };
-    Sniff::Found(Format::Csv { kind, delimiter })
+    Some((kind, delimiter))
 }

@@ -197,14 +197,6 @@ pub(crate) fn sniff_delimiter(first_line: &[u8]) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
-/// The first line of a prefix (CR, LF or CRLF ended), after a UTF-8 BOM.
-pub(crate) fn first_line(prefix: &[u8]) -> &[u8] {
-    let p = prefix.strip_prefix(b"\xef\xbb\xbf").unwrap_or(prefix);
-    // A header may not contain a quoted newline in practice; stop at the first end of line.
-    let end = p.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(p.len());
-    &p[..end]
-}
-
 /// Reads CSV rows with the text decoded, empty rows skipped and each row's place known.
 pub(crate) struct CsvRows<'a> {
     reader: csv::Reader<Box<dyn Read + 'a>>,
@@ -214,10 +206,12 @@ pub(crate) struct CsvRows<'a> {
     lines: bool,
     /// The row just read, counting the header as row 1.
     pub line: u64,
+    /// Title rows still to pass over before the header.
+    skip: u64,
 }
 
 impl<'a> CsvRows<'a> {
-    pub fn new<R: std::io::BufRead + 'a>(mut input: R, delimiter: u8, legacy: Legacy) -> Self {
+    pub fn new<R: std::io::BufRead + 'a>(mut input: R, delimiter: u8, legacy: Legacy, skip: u64) -> Self {
         let (head, lines) = input
             .fill_buf()
             .map(|b| (b.get(..3).unwrap_or(b).to_vec(), b.contains(&b'\n') || !b.contains(&b'\r')))
@@ -237,7 +231,7 @@ impl<'a> CsvRows<'a> {
             .flexible(true)
             .delimiter(delimiter)
             .from_reader(source);
-        CsvRows { reader, record: csv::ByteRecord::new(), legacy, lines, line: 0 }
+        CsvRows { reader, record: csv::ByteRecord::new(), legacy, lines, line: 0, skip }
     }
 
     /// Where the last row read is: its first line, or its row number in a CR-only file.
@@ -258,6 +252,10 @@ impl<'a> CsvRows<'a> {
                         .position()
                         .map_or(self.line + 1, |p| if lines { p.line() } else { p.record() + 1 });
                     if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                        continue;
+                    }
+                    if self.skip > 0 {
+                        self.skip -= 1;
                         continue;
                     }
                     let line = self.line;

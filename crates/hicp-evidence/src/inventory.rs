@@ -1,11 +1,10 @@
 //! Asset inventory CSV (CMDB and asset-tracker exports): columns found by synonyms, medical
 //! devices recognized by the words of their category.
 
-use crate::input::{CsvRows, Header, Legacy, Out, field};
+use crate::input::{CsvRows, Header, Out, field};
 use crate::mapping::is_medical;
 use crate::model::Asset;
 use crate::Error;
-use std::io::BufRead;
 
 const NAME: &[&str] = &[
     "name", "hostname", "host name", "host", "computer name", "device name", "asset name", "device", "fqdn", "dns name",
@@ -31,9 +30,8 @@ pub(crate) fn looks_like_inventory(names: &[String]) -> bool {
     has(NAME) && (has(IP) || has(MAC) || has(CATEGORY) || has(ID))
 }
 
-pub(crate) fn read<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
+pub(crate) fn read(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error> {
     out.scanner = "asset inventory CSV".into();
-    let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
     let h = Header::new(names, out, &rows.at());
     let (name, ip, mac, category) = (h.find(NAME), h.find(IP), h.find(MAC), h.find(CATEGORY));

@@ -5,7 +5,7 @@ use crate::model::{CveId, KevSummary};
 use crate::{Error, Kind};
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::io::{BufRead, Read};
+use std::io::Read;
 
 /// The CVE ids of a KEV catalog, to flag findings with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,9 +70,8 @@ pub(crate) fn read_json<R: Read>(input: R, out: &mut Out) -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn read_csv<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
+pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error> {
     out.scanner = "CISA KEV catalog (CSV)".into();
-    let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
     let h = Header::new(names, out, "line 1");
     let (cve, added) = (h.find(&["cveid"]), h.find(&["dateadded"]));

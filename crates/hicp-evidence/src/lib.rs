@@ -165,14 +165,15 @@ fn parse(
         detect::Format::MscpPlist => mscp::read_plist(input, out)?,
         detect::Format::DmarcXml => dmarc::read(input, out)?,
         detect::Format::KevJson => kev::read_json(input, out)?,
-        detect::Format::Csv { kind: k, delimiter } => match k {
-            Kind::Nessus | Kind::Openvas | Kind::Qualys => {
-                scan_csv::read(input, k, delimiter, legacy, out)?
+        detect::Format::Csv { kind: k, delimiter, skip } => {
+            let rows = input::CsvRows::new(input, delimiter, legacy, skip);
+            match k {
+                Kind::Nessus | Kind::Openvas | Kind::Qualys => scan_csv::read(rows, k, out)?,
+                Kind::Mscp => mscp::read_csv(rows, out)?,
+                Kind::Kev => kev::read_csv(rows, out)?,
+                _ => inventory::read(rows, out)?,
             }
-            Kind::Mscp => mscp::read_csv(input, delimiter, legacy, out)?,
-            Kind::Kev => kev::read_csv(input, delimiter, legacy, out)?,
-            _ => inventory::read(input, delimiter, legacy, out)?,
-        },
+        }
     }
     Ok(found.kind())
 }

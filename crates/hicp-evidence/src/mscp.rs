@@ -2,17 +2,16 @@
 //! (`Rule,Status,Result,Expected,Exemption`) and the audit plist (`rule -> {finding: bool}`),
 //! XML or binary.
 
-use crate::input::{CsvRows, Header, Legacy, Out, field};
+use crate::input::{CsvRows, Header, Out, field};
 use crate::model::{Compliance, RuleResult};
 use crate::{Error, mapping};
-use std::io::{BufRead, Read};
+use std::io::Read;
 
 /// The audit plist is a small file (one entry per rule); anything past this is not one.
 const MAX_PLIST: u64 = 32 * 1024 * 1024;
 
-pub(crate) fn read_csv<R: BufRead>(input: R, delimiter: u8, legacy: Legacy, out: &mut Out) -> Result<(), Error> {
+pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error> {
     out.scanner = "mSCP compliance CSV".into();
-    let mut rows = CsvRows::new(input, delimiter, legacy);
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
     let h = Header::new(names, out, "line 1");
     let (rule, status, exemption) = (h.find(&["rule"]), h.find(&["status"]), h.find(&["exemption"]));

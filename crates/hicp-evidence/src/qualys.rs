@@ -6,7 +6,7 @@ use crate::model::{CveId, Finding, FindingState, Severity};
 use crate::scan_csv::{port, score};
 use crate::xml::{Ev, Xml, stop};
 use crate::{Error, dates};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
 #[derive(Default)]
@@ -23,6 +23,8 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
     let mut host = String::new();
     let mut current: Option<Finding> = None;
     let mut informational = false;
+    // Findings that are "information gathered": info whatever their QID's level.
+    let mut gathered: HashSet<usize> = HashSet::new();
     let mut glossary: HashMap<String, Details> = HashMap::new();
     let mut details: Option<(String, Details)> = None;
     loop {
@@ -110,11 +112,9 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                     ("TITLE", Some(f)) => f.title = t.to_owned(),
                     ("CVE_ID", Some(f)) | ("ID", Some(f)) => f.cves.extend(CveId::all_in(t)),
                     ("VULN_INFO" | "VULN", Some(_)) => {
-                        if let Some(mut f) = current.take() {
+                        if let Some(f) = current.take() {
                             if informational {
-                                // Information gathered is not a vulnerability, whatever its QID's level.
-                                f.state = Some(FindingState::Open);
-                                f.check = f.check.map(|c| format!("ig:{c}"));
+                                gathered.insert(out.findings.len());
                             }
                             out.findings.push(f);
                         }
@@ -129,14 +129,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
     }
     // The glossary comes after the hosts: fill in what each QID means.
     let mut unknown = 0;
-    for f in &mut out.findings {
-        let Some(check) = f.check.clone() else { continue };
-        let (qid, ig) = match check.strip_prefix("ig:") {
-            Some(q) => (q.to_owned(), true),
-            None => (check, false),
-        };
-        f.check = Some(qid.clone());
-        match glossary.get(&qid) {
+    for (n, f) in out.findings.iter_mut().enumerate() {
+        let ig = gathered.contains(&n);
+        let Some(qid) = f.check.as_deref() else { continue };
+        match glossary.get(qid) {
             Some(d) => {
                 if f.title.is_empty() {
                     f.title = d.title.clone();
@@ -157,9 +153,6 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
             }
             None if f.title.is_empty() => unknown += 1,
             None => {}
-        }
-        if ig {
-            f.state = None;
         }
     }
     if unknown > 0 {

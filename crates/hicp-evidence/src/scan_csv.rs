@@ -2,16 +2,17 @@
 //! layouts), Greenbone/OpenVAS and Qualys. Columns are found by name, so any column order
 //! and most layouts read.
 
-use crate::input::{CsvRows, Header, Legacy, Out, field};
+use crate::input::{CsvRows, Header, Out, field};
 use crate::model::{CveId, Finding, FindingState, Severity};
 use crate::{Error, Kind, dates};
-use std::io::BufRead;
 
 const HOST: &[&str] = &[
     "host",
     "ip address",
     "ip",
+    "asset ipv4",
     "asset.display_ipv4_address",
+    "asset name",
     "asset.host_name",
     "asset.name",
     "hostname",
@@ -29,16 +30,18 @@ const CVSS3: &[&str] = &[
     "cvss v3 base score",
     "cvss3 base score",
     "cvss3.1 base",
+    "cvssv3.1 base (nvd)",
     "cvss3 base",
     "definition.cvss3.base_score",
     "cvss3",
 ];
 const FIRST: &[&str] = &["first discovered", "first found", "first detected", "first_observed", "first seen"];
 const LAST: &[&str] = &["last observed", "last found", "last detected", "last_seen", "last seen", "timestamp", "last scan"];
-const STATE: &[&str] = &["vulnerability state", "vuln status", "state"];
+const STATE: &[&str] = &["vulnerability state", "vuln status", "state", "status"];
 
 struct Cols {
-    host: Option<usize>,
+    /// Every host-like column, by preference: the first non-empty one names the host.
+    host: Vec<usize>,
     port: Option<usize>,
     protocol: Option<usize>,
     title: Option<usize>,
@@ -81,7 +84,7 @@ fn columns(h: &Header, kind: Kind) -> Cols {
         }
     }
     Cols {
-        host: h.find(HOST),
+        host: HOST.iter().filter_map(|c| h.find(&[c])).collect(),
         port: h.find(PORT),
         protocol: h.find(PROTOCOL),
         title: h.find(TITLE),
@@ -120,14 +123,7 @@ pub(crate) fn port(text: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-pub(crate) fn read<R: BufRead>(
-    input: R,
-    kind: Kind,
-    delimiter: u8,
-    legacy: Legacy,
-    out: &mut Out,
-) -> Result<(), Error> {
-    let mut rows = CsvRows::new(input, delimiter, legacy);
+pub(crate) fn read(mut rows: CsvRows<'_>, kind: Kind, out: &mut Out) -> Result<(), Error> {
     let Some(names) = rows.next_row(out)? else { return Ok(()) };
     let header = Header::new(names, out, &rows.at());
     out.scanner = match kind {
@@ -138,7 +134,7 @@ pub(crate) fn read<R: BufRead>(
         _ => "Nessus CSV".into(),
     };
     let c = columns(&header, kind);
-    if c.host.is_none() {
+    if c.host.is_empty() {
         out.warn(rows.at(), "no host or IP address column was found");
     }
     while let Some(row) = rows.next_row(out)? {
@@ -186,9 +182,11 @@ pub(crate) fn read<R: BufRead>(
         let first_seen = date(c.first, out);
         let last_seen = date(c.last, out);
         let finding = Finding {
-            host: field(&row, c.host).unwrap_or_default(),
+            host: c.host.iter().find_map(|&i| field(&row, Some(i))).unwrap_or_default(),
             port: field(&row, c.port).and_then(|p| port(&p)),
-            protocol: field(&row, c.protocol).map(|p| p.to_ascii_lowercase()),
+            protocol: field(&row, c.protocol)
+                .filter(|p| p.chars().any(|c| c.is_ascii_alphabetic()))
+                .map(|p| p.to_ascii_lowercase()),
             title,
             severity,
             cves,

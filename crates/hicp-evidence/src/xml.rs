@@ -109,7 +109,8 @@ impl<R: BufRead> Xml<R> {
                     let name = local(s.name().as_ref());
                     let mut attrs = Vec::new();
                     for a in s.attributes().with_checks(false).flatten() {
-                        let raw = out.text(&a.value, self.legacy, || "attribute".into());
+                        let pos = self.reader.buffer_position();
+                        let raw = out.text(&a.value, self.legacy, || format!("byte {pos}"));
                         let value = match quick_xml::escape::unescape(&raw) {
                             Ok(v) => v.into_owned(),
                             Err(_) => raw,

@@ -127,6 +127,17 @@ fn qualys_xml_and_csv() {
     assert_eq!(i.findings[2].cves[0].as_str(), "CVE-2021-31192");
     assert_eq!(i.findings[0].first_seen, Some(Date::parse("2021-05-13").unwrap()));
 
+    // Qualys VMDR: three title rows before the header; one CVE per row or QIDs only.
+    let i = read("qualys/vmdr_many_vulns_cve.csv");
+    check(&i, Kind::Qualys, 5, 5, 5, &[("critical", 1), ("high", 1), ("medium", 1), ("low", 1), ("info", 1)], 5);
+    assert_eq!(cves(&i), ["CVE-2023-0001", "CVE-2023-0002", "CVE-2023-0003", "CVE-2023-0004", "CVE-2023-0005"]);
+    assert_eq!(i.findings[2].state, Some(hicp_evidence::FindingState::Fixed));
+    // The asset name stands in for a missing address.
+    assert_eq!(i.findings[4].host, "APPSERVER01");
+    assert_eq!(i.findings[0].first_seen, Some(Date::parse("2026-01-10").unwrap()));
+    let i = read("qualys/vmdr_many_vulns_qid.csv");
+    check(&i, Kind::Qualys, 5, 5, 0, &[("critical", 1), ("high", 1), ("medium", 1), ("low", 1), ("info", 1)], 5);
+
     let i = read("qualys/monthly_pci_issue6932.csv");
     check(&i, Kind::Qualys, 1, 1, 0, &[("medium", 1)], 1);
     assert_eq!(i.findings[0].last_seen, Some(Date::parse("2022-09-22").unwrap()));
