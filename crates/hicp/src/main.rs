@@ -6,6 +6,7 @@ mod answers_file;
 mod assess_cmd;
 mod assess_text;
 mod catalog_cmd;
+mod evidence_cmd;
 mod init_cmd;
 mod logging;
 mod ops_cmd;
@@ -58,6 +59,9 @@ enum Command {
     /// Manage accounts of the web application (on the same database as `hicp serve`).
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Import technical evidence: scanner results, compliance scans, inventories, KEV, DMARC.
+    #[command(subcommand)]
+    Evidence(evidence_cmd::EvidenceCommand),
 }
 
 /// Bad input from the user (an invalid catalog, an unknown id): exit code 2.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => ops_cmd::backup(args),
         Command::Restore(args) => ops_cmd::restore(args),
         Command::Admin(cmd) => admin_cmd::run(cmd),
+        Command::Evidence(cmd) => evidence_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
