@@ -17,16 +17,28 @@ fn main() {
         match import(file, Kind::Auto, &Options::new(as_of)) {
             Ok(i) => {
                 let cves: usize = i.findings.iter().map(|f| f.cves.len()).sum();
-                let hosts: std::collections::BTreeSet<&str> = i.findings.iter().map(|f| f.host.as_str()).collect();
+                let hosts: std::collections::BTreeSet<&str> =
+                    i.findings.iter().map(|f| f.host.as_str()).collect();
                 println!(
                     "{path}: {} [{}] records={} findings={} cves={} hosts={} compliance={} assets={} warnings={}",
-                    i.kind, i.source.scanner, i.records, i.findings.len(), cves, hosts.len(), i.compliance.len(), i.assets.len(), i.warnings.len()
+                    i.kind,
+                    i.source.scanner,
+                    i.records,
+                    i.findings.len(),
+                    cves,
+                    hosts.len(),
+                    i.compliance.len(),
+                    i.assets.len(),
+                    i.warnings.len()
                 );
                 let mut sev = std::collections::BTreeMap::new();
                 for f in &i.findings {
                     *sev.entry(f.severity.name()).or_insert(0) += 1;
                 }
-                println!("   sev {sev:?} hosts {:?}", hosts.iter().take(8).collect::<Vec<_>>());
+                println!(
+                    "   sev {sev:?} hosts {:?}",
+                    hosts.iter().take(8).collect::<Vec<_>>()
+                );
                 for w in i.warnings.iter().take(3) {
                     println!("   warn {}: {}", w.at, w.message);
                 }

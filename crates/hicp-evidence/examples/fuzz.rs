@@ -12,7 +12,10 @@ use proptest::test_runner::{Config, TestError, TestRunner};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let cases: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let cases: u32 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let only = args.next();
     let options = options();
     let mut failed = false;
@@ -21,17 +24,27 @@ fn main() {
             continue;
         }
         let start = std::time::Instant::now();
-        let config = Config { cases, failure_persistence: None, ..Config::default() };
+        let config = Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        };
         let mut runner = TestRunner::new(config);
         let result = runner.run(&edits(), |e| {
             let bytes = apply(seed, &e);
             check(&bytes, &options).map_err(proptest::test_runner::TestCaseError::fail)
         });
         match result {
-            Ok(()) => println!("{name}: {cases} cases, no failure ({:.0?})", start.elapsed()),
+            Ok(()) => println!(
+                "{name}: {cases} cases, no failure ({:.0?})",
+                start.elapsed()
+            ),
             Err(TestError::Fail(why, e)) => {
                 failed = true;
-                println!("{name}: FAILED: {why}\n  edits: {e:?}\n  bytes: {:?}", String::from_utf8_lossy(&apply(seed, &e)));
+                println!(
+                    "{name}: FAILED: {why}\n  edits: {e:?}\n  bytes: {:?}",
+                    String::from_utf8_lossy(&apply(seed, &e))
+                );
             }
             Err(TestError::Abort(why)) => {
                 failed = true;

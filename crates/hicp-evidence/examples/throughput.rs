@@ -14,11 +14,17 @@ fn peak_rss_kb() -> Option<u64> {
 }
 
 fn main() -> std::io::Result<()> {
-    let mb: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(256);
+    let mb: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(256);
     let path = std::env::temp_dir().join(format!("hicp-throughput-{mb}.nessus"));
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
-        writeln!(f, "<?xml version=\"1.0\" ?>\n<NessusClientData_v2><Report name=\"bench\">")?;
+        writeln!(
+            f,
+            "<?xml version=\"1.0\" ?>\n<NessusClientData_v2><Report name=\"bench\">"
+        )?;
         let output = "x".repeat(4000);
         let mut written = 0;
         let mut host = 0u32;
@@ -56,7 +62,8 @@ fn main() -> std::io::Result<()> {
 
     let start = Instant::now();
     let options = Options::new(Date::new(2026, 1, 1).unwrap_or_else(|| std::process::exit(1)));
-    let i = import(std::fs::File::open(&path)?, Kind::Auto, &options).map_err(std::io::Error::other)?;
+    let i =
+        import(std::fs::File::open(&path)?, Kind::Auto, &options).map_err(std::io::Error::other)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{size:.0} MB, {} findings: raw read {:.0} MB/s, import {:.0} MB/s ({:.0} %); peak RSS {} KB before import, {} KB after",

@@ -87,7 +87,11 @@ mod tests {
             ("13 Aug 2019", "2019-08-13"),
             ("1565697600", "2019-08-13"),
         ] {
-            assert_eq!(parse(text).map(|d| d.to_string()).as_deref(), Some(want), "{text}");
+            assert_eq!(
+                parse(text).map(|d| d.to_string()).as_deref(),
+                Some(want),
+                "{text}"
+            );
         }
         for bad in ["", "yesterday", "2019-13-45", "99/99/9999", "Feb 30 2020"] {
             assert_eq!(parse(bad), None, "{bad}");

@@ -15,7 +15,11 @@ pub(crate) enum Format {
     DmarcXml,
     KevJson,
     /// `skip`: rows before the header (a title block, as Qualys VMDR writes).
-    Csv { kind: Kind, delimiter: u8, skip: u64 },
+    Csv {
+        kind: Kind,
+        delimiter: u8,
+        skip: u64,
+    },
 }
 
 impl Format {
@@ -62,7 +66,9 @@ pub(crate) fn sniff(prefix: &[u8]) -> Sniff {
     }
     let text = prefix.strip_prefix(b"\xef\xbb\xbf").unwrap_or(prefix);
     let start = text.iter().position(|b| !b.is_ascii_whitespace());
-    let Some(start) = start else { return Sniff::Empty };
+    let Some(start) = start else {
+        return Sniff::Empty;
+    };
     if prefix.starts_with(&[0xff, 0xfe]) || prefix.starts_with(&[0xfe, 0xff]) {
         // UTF-16 text: only CSV is read through a transcoder.
         let (decoded, _) = encoding_rs::UTF_16LE.decode_with_bom_removal(prefix);
@@ -97,7 +103,9 @@ fn xml_kind(prefix: &[u8]) -> Sniff {
             if ns.contains("xccdf") {
                 Format::Xccdf
             } else {
-                return Sniff::Unknown(format!("an XML file whose root element <{other}> is not a known report"));
+                return Sniff::Unknown(format!(
+                    "an XML file whose root element <{other}> is not a known report"
+                ));
             }
         }
     };
@@ -123,7 +131,11 @@ fn csv_kind(text: &[u8]) -> Sniff {
         .take(12);
     for (skip, line) in lines.enumerate() {
         if let Some((kind, delimiter)) = header_kind(line) {
-            return Sniff::Found(Format::Csv { kind, delimiter, skip: skip as u64 });
+            return Sniff::Found(Format::Csv {
+                kind,
+                delimiter,
+                skip: skip as u64,
+            });
         }
     }
     Sniff::Unknown("a text file whose first lines hold no header this tool knows".into())
@@ -140,7 +152,10 @@ fn header_kind(line: &[u8]) -> Option<(Kind, u8)> {
     if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
         return None;
     }
-    let names: Vec<String> = record.iter().map(|f| norm(&String::from_utf8_lossy(f))).collect();
+    let names: Vec<String> = record
+        .iter()
+        .map(|f| norm(&String::from_utf8_lossy(f)))
+        .collect();
     let has = |n: &str| names.iter().any(|x| x == n);
     let kind = if has("cveid") && has("vendorproject") {
         Kind::Kev

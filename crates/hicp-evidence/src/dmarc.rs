@@ -46,7 +46,9 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                 let t = text.trim();
                 match (parent, name.as_str()) {
                     ("report_metadata", "org_name") => summary.org_name = Some(t.to_owned()),
-                    ("date_range", "begin") => summary.begin = dates::parse(t).map(|d| d.to_string()),
+                    ("date_range", "begin") => {
+                        summary.begin = dates::parse(t).map(|d| d.to_string())
+                    }
                     ("date_range", "end") => {
                         summary.end = dates::parse(t).map(|d| d.to_string());
                         out.generated = summary.end.clone();
@@ -61,7 +63,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                     ("row", "count") => {
                         if let Some(r) = row.as_mut() {
                             r.count = t.parse().unwrap_or_else(|_| {
-                                out.warn(format!("record {}", out.records), format!("count \"{t}\" is not a number; read as 0"));
+                                out.warn(
+                                    format!("record {}", out.records),
+                                    format!("count \"{t}\" is not a number; read as 0"),
+                                );
                                 0
                             });
                         }
@@ -80,10 +85,16 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                     (_, "record") => {
                         if let Some(r) = row.take() {
                             if r.ip.is_empty() {
-                                out.warn(format!("record {}", out.records), "record without a source IP skipped");
+                                out.warn(
+                                    format!("record {}", out.records),
+                                    "record without a source IP skipped",
+                                );
                                 continue;
                             }
-                            let s = sources.entry(r.ip.clone()).or_insert_with(|| DmarcSource { source_ip: r.ip.clone(), ..DmarcSource::default() });
+                            let s = sources.entry(r.ip.clone()).or_insert_with(|| DmarcSource {
+                                source_ip: r.ip.clone(),
+                                ..DmarcSource::default()
+                            });
                             s.count += r.count;
                             match r.spf {
                                 Some(true) => s.spf_pass += r.count,
@@ -96,7 +107,11 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                             if r.spf != Some(true) && r.dkim != Some(true) {
                                 s.fails_both = true;
                             }
-                            let d = if r.disposition.is_empty() { "unknown".to_owned() } else { r.disposition };
+                            let d = if r.disposition.is_empty() {
+                                "unknown".to_owned()
+                            } else {
+                                r.disposition
+                            };
                             *s.disposition.entry(d).or_default() += r.count;
                         }
                     }

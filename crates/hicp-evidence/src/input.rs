@@ -1,9 +1,7 @@
 //! Reading bytes: the streaming hash, the output under construction with its warnings, text
 //! in legacy encodings, and CSV headers.
 
-use crate::model::{
-    Asset, Compliance, DmarcSummary, Finding, KevSummary, Observation, Warning,
-};
+use crate::model::{Asset, Compliance, DmarcSummary, Finding, KevSummary, Observation, Warning};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -17,7 +15,11 @@ pub(crate) struct Hashing<R> {
 
 impl<R: Read> Hashing<R> {
     pub fn new(inner: R) -> Self {
-        Hashing { inner, hasher: Sha256::new(), bytes: 0 }
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
     }
 
     pub fn finish(self) -> String {
@@ -58,7 +60,10 @@ pub(crate) struct Out {
 impl Out {
     pub fn warn(&mut self, at: impl Into<String>, message: impl Into<String>) {
         if self.warnings.len() < MAX_WARNINGS {
-            self.warnings.push(Warning { at: at.into(), message: message.into() });
+            self.warnings.push(Warning {
+                at: at.into(),
+                message: message.into(),
+            });
         } else {
             self.dropped += 1;
         }
@@ -82,7 +87,10 @@ impl Out {
             Err(_) => {
                 if !self.legacy_noted {
                     self.legacy_noted = true;
-                    self.warn(at(), format!("text is not UTF-8; read as {}", legacy.name()));
+                    self.warn(
+                        at(),
+                        format!("text is not UTF-8; read as {}", legacy.name()),
+                    );
                 }
                 legacy.decode(bytes)
             }
@@ -108,10 +116,19 @@ impl Legacy {
 
     pub fn decode(self, bytes: &[u8]) -> String {
         match self {
-            Legacy::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+            Legacy::Windows1252 => encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned(),
             Legacy::MacRoman => bytes
                 .iter()
-                .map(|&b| if b < 0x80 { b as char } else { MAC_ROMAN[(b - 0x80) as usize] })
+                .map(|&b| {
+                    if b < 0x80 {
+                        b as char
+                    } else {
+                        MAC_ROMAN[(b - 0x80) as usize]
+                    }
+                })
                 .collect(),
         }
     }
@@ -153,13 +170,19 @@ impl Header {
             if n.is_empty() {
                 empty += 1;
             } else if index.contains_key(n) {
-                out.warn(at, format!("column \"{n}\" appears more than once; the first one is read"));
+                out.warn(
+                    at,
+                    format!("column \"{n}\" appears more than once; the first one is read"),
+                );
             } else {
                 index.insert(n.clone(), i);
             }
         }
         if empty > 0 {
-            out.warn(at, format!("{empty} column(s) have no name and are ignored"));
+            out.warn(
+                at,
+                format!("{empty} column(s) have no name and are ignored"),
+            );
         }
         Header { index }
     }
@@ -211,27 +234,50 @@ pub(crate) struct CsvRows<'a> {
 }
 
 impl<'a> CsvRows<'a> {
-    pub fn new<R: std::io::BufRead + 'a>(mut input: R, delimiter: u8, legacy: Legacy, skip: u64) -> Self {
+    pub fn new<R: std::io::BufRead + 'a>(
+        mut input: R,
+        delimiter: u8,
+        legacy: Legacy,
+        skip: u64,
+    ) -> Self {
         let (head, lines) = input
             .fill_buf()
-            .map(|b| (b.get(..3).unwrap_or(b).to_vec(), b.contains(&b'\n') || !b.contains(&b'\r')))
+            .map(|b| {
+                (
+                    b.get(..3).unwrap_or(b).to_vec(),
+                    b.contains(&b'\n') || !b.contains(&b'\r'),
+                )
+            })
             .unwrap_or_default();
-        let source: Box<dyn Read + 'a> = if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
-            // UTF-16 becomes UTF-8 on the way.
-            Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().bom_sniffing(true).strip_bom(true).build(input))
-        } else {
-            // A UTF-8 BOM is dropped; bytes that are not UTF-8 are decoded per field, later.
-            if head == b"\xef\xbb\xbf" {
-                input.consume(3);
-            }
-            Box::new(input)
-        };
+        let source: Box<dyn Read + 'a> =
+            if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+                // UTF-16 becomes UTF-8 on the way.
+                Box::new(
+                    encoding_rs_io::DecodeReaderBytesBuilder::new()
+                        .bom_sniffing(true)
+                        .strip_bom(true)
+                        .build(input),
+                )
+            } else {
+                // A UTF-8 BOM is dropped; bytes that are not UTF-8 are decoded per field, later.
+                if head == b"\xef\xbb\xbf" {
+                    input.consume(3);
+                }
+                Box::new(input)
+            };
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
             .from_reader(source);
-        CsvRows { reader, record: csv::ByteRecord::new(), legacy, lines, line: 0, skip }
+        CsvRows {
+            reader,
+            record: csv::ByteRecord::new(),
+            legacy,
+            lines,
+            line: 0,
+            skip,
+        }
     }
 
     /// Where the last row read is: its first line, or its row number in a CR-only file.
@@ -247,11 +293,14 @@ impl<'a> CsvRows<'a> {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
                     let lines = self.lines;
-                    self.line = self
+                    self.line = self.record.position().map_or(self.line + 1, |p| {
+                        if lines { p.line() } else { p.record() + 1 }
+                    });
+                    if self
                         .record
-                        .position()
-                        .map_or(self.line + 1, |p| if lines { p.line() } else { p.record() + 1 });
-                    if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                        .iter()
+                        .all(|f| f.iter().all(u8::is_ascii_whitespace))
+                    {
                         continue;
                     }
                     if self.skip > 0 {
@@ -284,5 +333,9 @@ impl<'a> CsvRows<'a> {
 }
 
 fn self_at(lines: bool, n: u64) -> String {
-    if lines { format!("line {n}") } else { format!("row {n}") }
+    if lines {
+        format!("line {n}")
+    } else {
+        format!("row {n}")
+    }
 }

@@ -19,11 +19,17 @@ impl KevCatalog {
     pub fn read<R: Read>(reader: R) -> Result<KevCatalog, Error> {
         let (_, out, _) = crate::run(reader, Kind::Kev, Legacy::default())?;
         let version = out.kev_catalog.as_ref().and_then(|k| k.version.clone());
-        Ok(KevCatalog { ids: out.kev_ids.iter().filter_map(|s| CveId::parse(s)).collect(), version })
+        Ok(KevCatalog {
+            ids: out.kev_ids.iter().filter_map(|s| CveId::parse(s)).collect(),
+            version,
+        })
     }
 
     pub fn from_ids<I: IntoIterator<Item = CveId>>(ids: I) -> KevCatalog {
-        KevCatalog { ids: ids.into_iter().collect(), version: None }
+        KevCatalog {
+            ids: ids.into_iter().collect(),
+            version: None,
+        }
     }
 
     pub fn contains(&self, id: &CveId) -> bool {
@@ -66,13 +72,18 @@ pub(crate) fn read_json<R: Read>(input: R, out: &mut Out) -> Result<(), Error> {
         out.records += 1;
         push(out, e.cve.as_deref(), &format!("vulnerabilities[{i}]"));
     }
-    out.kev_catalog = Some(KevSummary { version: catalog.version, entries: out.kev_ids.len() });
+    out.kev_catalog = Some(KevSummary {
+        version: catalog.version,
+        entries: out.kev_ids.len(),
+    });
     Ok(())
 }
 
 pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error> {
     out.scanner = "CISA KEV catalog (CSV)".into();
-    let Some(names) = rows.next_row(out)? else { return Ok(()) };
+    let Some(names) = rows.next_row(out)? else {
+        return Ok(());
+    };
     let h = Header::new(names, out, "line 1");
     let (cve, added) = (h.find(&["cveid"]), h.find(&["dateadded"]));
     let mut latest: Option<String> = None;
@@ -87,13 +98,19 @@ pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error
         }
     }
     out.generated = latest;
-    out.kev_catalog = Some(KevSummary { version: None, entries: out.kev_ids.len() });
+    out.kev_catalog = Some(KevSummary {
+        version: None,
+        entries: out.kev_ids.len(),
+    });
     Ok(())
 }
 
 fn push(out: &mut Out, cve: Option<&str>, at: &str) {
     match cve.and_then(CveId::parse) {
         Some(id) => out.kev_ids.push(id.as_str().to_owned()),
-        None => out.warn(at, format!("\"{}\" is not a CVE id; entry skipped", cve.unwrap_or(""))),
+        None => out.warn(
+            at,
+            format!("\"{}\" is not a CVE id; entry skipped", cve.unwrap_or("")),
+        ),
     }
 }

@@ -45,7 +45,12 @@ pub struct Options {
 
 impl Options {
     pub fn new(as_of: Date) -> Options {
-        Options { kev: None, as_of, file_name: None, legacy: Legacy::default() }
+        Options {
+            kev: None,
+            as_of,
+            file_name: None,
+            legacy: Legacy::default(),
+        }
     }
 }
 
@@ -145,7 +150,9 @@ fn parse(
             let inner = BufReader::new(flate2::read::MultiGzDecoder::new(input).take(MAX_EXPANDED));
             return parse(Box::new(inner), kind, legacy, out, depth + 1);
         }
-        detect::Sniff::Gzip => return Err(Error::Unsupported("gzip inside gzip is not read".into())),
+        detect::Sniff::Gzip => {
+            return Err(Error::Unsupported("gzip inside gzip is not read".into()));
+        }
         detect::Sniff::Zip => {
             return Err(Error::Unsupported(
                 "zip archives are not read yet; unzip the file and import what it holds".into(),
@@ -155,7 +162,10 @@ fn parse(
         detect::Sniff::Unknown(why) => return Err(Error::Unrecognized(why)),
     };
     if kind != Kind::Auto && kind != found.kind() {
-        return Err(Error::WrongKind { expected: kind, found: found.describe() });
+        return Err(Error::WrongKind {
+            expected: kind,
+            found: found.describe(),
+        });
     }
     match found {
         detect::Format::NessusXml => nessus::read(input, out)?,
@@ -165,7 +175,11 @@ fn parse(
         detect::Format::MscpPlist => mscp::read_plist(input, out)?,
         detect::Format::DmarcXml => dmarc::read(input, out)?,
         detect::Format::KevJson => kev::read_json(input, out)?,
-        detect::Format::Csv { kind: k, delimiter, skip } => {
+        detect::Format::Csv {
+            kind: k,
+            delimiter,
+            skip,
+        } => {
             let rows = input::CsvRows::new(input, delimiter, legacy, skip);
             match k {
                 Kind::Nessus | Kind::Openvas | Kind::Qualys => scan_csv::read(rows, k, out)?,

@@ -1,9 +1,9 @@
 //! From evidence to HICP: the mapping data (`data/hicp-mapping.yaml`, derived, embedded) and
 //! the observations it yields. Every status here is a suggestion for a person to accept.
 
+use crate::Options;
 use crate::input::Out;
 use crate::model::{Finding, Import, Kind, Observation, RuleResult, Severity};
-use crate::Options;
 use hicp_core::assessment::Status;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,12 +43,20 @@ impl Mapping {
     /// Every criterion and sub-practice id the data names, for checking against a catalog.
     pub fn ids(&self) -> BTreeSet<&str> {
         let c = &self.criteria;
-        [&c.overdue, &c.kev, &c.inventory, &c.inventory_fields, &c.coverage, &c.medical_devices, &c.dmarc]
-            .into_iter()
-            .flatten()
-            .chain(self.mscp_rules.values().flatten())
-            .map(String::as_str)
-            .collect()
+        [
+            &c.overdue,
+            &c.kev,
+            &c.inventory,
+            &c.inventory_fields,
+            &c.coverage,
+            &c.medical_devices,
+            &c.dmarc,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.mscp_rules.values().flatten())
+        .map(String::as_str)
+        .collect()
     }
 }
 
@@ -67,26 +75,42 @@ pub(crate) fn hicp_of_rule(id: &str) -> Vec<String> {
 
 pub(crate) fn is_medical(category: &str) -> bool {
     let c = category.to_lowercase();
-    let words: Vec<&str> = c.split(|ch: char| !ch.is_alphanumeric() && ch != '-').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = c
+        .split(|ch: char| !ch.is_alphanumeric() && ch != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
     let joined = format!(" {} ", words.join(" "));
-    mapping().medical_device_words.iter().any(|w| joined.contains(&format!(" {w} ")))
+    mapping()
+        .medical_device_words
+        .iter()
+        .any(|w| joined.contains(&format!(" {w} ")))
 }
 
 fn list<T: AsRef<str>>(items: &[T], max: usize) -> String {
     let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
     let more = items.len().saturating_sub(max);
-    if more > 0 { format!("{}, and {more} more", shown.join("; ")) } else { shown.join("; ") }
+    if more > 0 {
+        format!("{}, and {more} more", shown.join("; "))
+    } else {
+        shown.join("; ")
+    }
 }
 
 fn observe_all(ids: &[String], observation: &str, status: Option<Status>) -> Vec<Observation> {
     ids.iter()
-        .map(|id| Observation { id: id.clone(), observation: observation.to_owned(), suggested_status: status })
+        .map(|id| Observation {
+            id: id.clone(),
+            observation: observation.to_owned(),
+            suggested_status: status,
+        })
         .collect()
 }
 
 /// How long a finding has been open, and what that is counted from.
 fn age(f: &Finding, options: &Options) -> Option<i64> {
-    f.first_seen.or(f.patch_published).map(|d| d.days_until(options.as_of))
+    f.first_seen
+        .or(f.patch_published)
+        .map(|d| d.days_until(options.as_of))
 }
 
 pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observation> {
@@ -94,11 +118,17 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
     let mut obs = Vec::new();
     match kind {
         Kind::Nessus | Kind::Openvas | Kind::Qualys if !out.findings.is_empty() => {
-            let open: Vec<&Finding> = out.findings.iter().filter(|f| f.is_open() && f.severity >= Severity::Low).collect();
+            let open: Vec<&Finding> = out
+                .findings
+                .iter()
+                .filter(|f| f.is_open() && f.severity >= Severity::Low)
+                .collect();
             let mut overdue: Vec<(&Finding, i64, i64)> = Vec::new();
             let mut dated = 0;
             for f in &open {
-                let Some(days) = age(f, options) else { continue };
+                let Some(days) = age(f, options) else {
+                    continue;
+                };
                 dated += 1;
                 if let Some(&limit) = m.timeframes.datacenter.get(f.severity.name()) {
                     if days > limit {
@@ -106,7 +136,12 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                     }
                 }
             }
-            overdue.sort_by(|a, b| b.0.kev.cmp(&a.0.kev).then(b.0.severity.cmp(&a.0.severity)).then(b.1.cmp(&a.1)));
+            overdue.sort_by(|a, b| {
+                b.0.kev
+                    .cmp(&a.0.kev)
+                    .then(b.0.severity.cmp(&a.0.severity))
+                    .then(b.1.cmp(&a.1))
+            });
             let tf = &m.timeframes.datacenter;
             let table = format!(
                 "critical {} days, high {}, medium {}",
@@ -119,25 +154,47 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                 for (f, _, _) in &overdue {
                     *by.entry(f.severity).or_default() += 1;
                 }
-                let counts: Vec<String> = by.iter().rev().map(|(s, n)| format!("{n} {}", s.name())).collect();
+                let counts: Vec<String> = by
+                    .iter()
+                    .rev()
+                    .map(|(s, n)| format!("{n} {}", s.name()))
+                    .collect();
                 let examples: Vec<String> = overdue
                     .iter()
-                    .map(|(f, d, _)| format!("{} on {}{} ({d} days)", f.title, f.host, if f.kev { ", KEV" } else { "" }))
+                    .map(|(f, d, _)| {
+                        format!(
+                            "{} on {}{} ({d} days)",
+                            f.title,
+                            f.host,
+                            if f.kev { ", KEV" } else { "" }
+                        )
+                    })
                     .collect();
                 let undated = open.len() - dated;
                 let text = if overdue.is_empty() {
-                    format!("None of the {dated} dated open findings is past HICP Table 8's data-center timeframe ({table}) as of {}.", options.as_of)
+                    format!(
+                        "None of the {dated} dated open findings is past HICP Table 8's data-center timeframe ({table}) as of {}.",
+                        options.as_of
+                    )
                 } else {
                     format!(
-                        "{} of {dated} dated open findings are past HICP Table 8's data-center timeframe ({table}) as of {}: {}. Oldest first: {}.",
+                        "{} of {dated} dated open findings are past HICP Table 8's data-center timeframe ({table}) as of {}: {}. Most urgent first (KEV, then severity, then age): {}.",
                         overdue.len(),
                         options.as_of,
                         counts.join(", "),
                         list(&examples, 10)
                     )
                 };
-                let text = if undated > 0 { format!("{text} {undated} open finding(s) carry no date and were not counted.") } else { text };
-                let status = if overdue.is_empty() { Status::Largely } else { Status::Partial };
+                let text = if undated > 0 {
+                    format!("{text} {undated} open finding(s) carry no date and were not counted.")
+                } else {
+                    text
+                };
+                let status = if overdue.is_empty() {
+                    Status::Largely
+                } else {
+                    Status::Partial
+                };
                 obs.extend(observe_all(&m.criteria.overdue, &text, Some(status)));
             } else if !open.is_empty() {
                 let text = format!(
@@ -151,12 +208,20 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                     .iter()
                     .filter(|f| f.cves.iter().any(|c| kev.contains(c)))
                     .map(|f| {
-                        let cves: Vec<&str> = f.cves.iter().filter(|c| kev.contains(c)).map(|c| c.as_str()).collect();
+                        let cves: Vec<&str> = f
+                            .cves
+                            .iter()
+                            .filter(|c| kev.contains(c))
+                            .map(|c| c.as_str())
+                            .collect();
                         format!("{} on {} ({})", f.title, f.host, cves.join(", "))
                     })
                     .collect();
                 let (text, status) = if listed.is_empty() {
-                    ("No open finding names a CVE in the KEV catalog supplied.".to_owned(), Some(Status::Largely))
+                    (
+                        "No open finding names a CVE in the KEV catalog supplied.".to_owned(),
+                        Some(Status::Largely),
+                    )
                 } else {
                     (
                         format!(
@@ -172,27 +237,49 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
         }
         Kind::Inventory if !out.assets.is_empty() => {
             let n = out.assets.len();
-            let count = |p: &dyn Fn(&crate::Asset) -> bool| out.assets.iter().filter(|a| p(a)).count();
+            let count =
+                |p: &dyn Fn(&crate::Asset) -> bool| out.assets.iter().filter(|a| p(a)).count();
             let named = count(&|a| a.name.is_some());
             let ip = count(&|a| a.ip.is_some());
             let mac = count(&|a| a.mac.is_some());
             let cat = count(&|a| a.category.is_some());
             let owner = count(&|a| a.owner.is_some());
             let loc = count(&|a| a.location.is_some());
-            obs.extend(observe_all(&m.criteria.inventory, &format!("The inventory lists {n} assets."), None));
+            obs.extend(observe_all(
+                &m.criteria.inventory,
+                &format!("The inventory lists {n} assets."),
+                None,
+            ));
             let text = format!(
                 "Of {n} assets: {named} have a name, {ip} an IP address, {mac} a MAC address, {cat} a category, {owner} an owner or user, {loc} a location."
             );
             let full = [named, ip, mac, owner, loc].iter().all(|&x| x == n);
-            obs.extend(observe_all(&m.criteria.inventory_fields, &text, Some(if full { Status::Largely } else { Status::Partial })));
+            obs.extend(observe_all(
+                &m.criteria.inventory_fields,
+                &text,
+                Some(if full {
+                    Status::Largely
+                } else {
+                    Status::Partial
+                }),
+            ));
             let med: Vec<String> = out
                 .assets
                 .iter()
                 .filter(|a| a.medical_device)
-                .map(|a| a.name.clone().or_else(|| a.ip.clone()).unwrap_or_else(|| "unnamed".into()))
+                .map(|a| {
+                    a.name
+                        .clone()
+                        .or_else(|| a.ip.clone())
+                        .unwrap_or_else(|| "unnamed".into())
+                })
                 .collect();
             if !med.is_empty() {
-                let text = format!("{} medical device(s) recognized by category: {}.", med.len(), list(&med, 10));
+                let text = format!(
+                    "{} medical device(s) recognized by category: {}.",
+                    med.len(),
+                    list(&med, 10)
+                );
                 obs.extend(observe_all(&m.criteria.medical_devices, &text, None));
             }
         }
@@ -209,7 +296,12 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                 }
             }
             for (sp, (pass, fail, other)) in by {
-                let mut text = format!("{} rule(s) mapped to {sp} by mSCP: {} pass, {} fail", pass.len() + fail.len() + other, pass.len(), fail.len());
+                let mut text = format!(
+                    "{} rule(s) mapped to {sp} by mSCP: {} pass, {} fail",
+                    pass.len() + fail.len() + other,
+                    pass.len(),
+                    fail.len()
+                );
                 if other > 0 {
                     text.push_str(&format!(", {other} exempt, not applicable or unknown"));
                 }
@@ -217,14 +309,29 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                     text.push_str(&format!(". Failing: {}", list(&fail, 10)));
                 }
                 text.push('.');
-                let status = if fail.is_empty() && !pass.is_empty() { Some(Status::Largely) } else if pass.is_empty() && fail.is_empty() { None } else { Some(Status::Partial) };
-                obs.push(Observation { id: sp.to_owned(), observation: text, suggested_status: status });
+                let status = if fail.is_empty() && !pass.is_empty() {
+                    Some(Status::Largely)
+                } else if pass.is_empty() && fail.is_empty() {
+                    None
+                } else {
+                    Some(Status::Partial)
+                };
+                obs.push(Observation {
+                    id: sp.to_owned(),
+                    observation: text,
+                    suggested_status: status,
+                });
             }
         }
         Kind::DmarcReport => {
             if let Some(d) = &out.dmarc {
                 let total: u64 = d.sources.iter().map(|s| s.count).sum();
-                let both: Vec<String> = d.sources.iter().filter(|s| s.fails_both).map(|s| format!("{} ({} messages)", s.source_ip, s.count)).collect();
+                let both: Vec<String> = d
+                    .sources
+                    .iter()
+                    .filter(|s| s.fails_both)
+                    .map(|s| format!("{} ({} messages)", s.source_ip, s.count))
+                    .collect();
                 let policy = d.policy.clone().unwrap_or_else(|| "unknown".into());
                 let mut text = format!(
                     "DMARC aggregate report for {}: policy p={policy}; {} source(s) sent {total} message(s)",
@@ -234,7 +341,11 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                 if both.is_empty() {
                     text.push_str("; none failed both SPF and DKIM.");
                 } else {
-                    text.push_str(&format!("; {} failed both SPF and DKIM: {}.", both.len(), list(&both, 10)));
+                    text.push_str(&format!(
+                        "; {} failed both SPF and DKIM: {}.",
+                        both.len(),
+                        list(&both, 10)
+                    ));
                 }
                 let status = match policy.as_str() {
                     "none" => Some(Status::Partial),
@@ -255,29 +366,61 @@ fn host_key(s: &str) -> String {
 /// What several imports say together: hosts that were scanned but are not in an inventory,
 /// and inventory items never scanned. Empty unless there is both a scan and an inventory.
 pub fn correlate(imports: &[Import]) -> Vec<Observation> {
-    let scans = imports.iter().filter(|i| matches!(i.kind, Kind::Nessus | Kind::Openvas | Kind::Qualys));
-    let scanned: BTreeSet<String> = scans.flat_map(|i| i.findings.iter().map(|f| host_key(&f.host))).filter(|h| !h.is_empty()).collect();
-    let assets: Vec<&crate::Asset> = imports.iter().filter(|i| i.kind == Kind::Inventory).flat_map(|i| &i.assets).collect();
+    let scans = imports
+        .iter()
+        .filter(|i| matches!(i.kind, Kind::Nessus | Kind::Openvas | Kind::Qualys));
+    let scanned: BTreeSet<String> = scans
+        .flat_map(|i| i.findings.iter().map(|f| host_key(&f.host)))
+        .filter(|h| !h.is_empty())
+        .collect();
+    let assets: Vec<&crate::Asset> = imports
+        .iter()
+        .filter(|i| i.kind == Kind::Inventory)
+        .flat_map(|i| &i.assets)
+        .collect();
     if scanned.is_empty() || assets.is_empty() {
         return Vec::new();
     }
-    let keys = |a: &crate::Asset| [a.ip.as_deref(), a.name.as_deref()].into_iter().flatten().map(host_key).collect::<Vec<_>>();
+    let keys = |a: &crate::Asset| {
+        [a.ip.as_deref(), a.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(host_key)
+            .collect::<Vec<_>>()
+    };
     let known: BTreeSet<String> = assets.iter().flat_map(|a| keys(a)).collect();
     let unlisted: Vec<&String> = scanned.iter().filter(|h| !known.contains(*h)).collect();
     let unscanned: Vec<String> = assets
         .iter()
         .filter(|a| !keys(a).iter().any(|k| scanned.contains(k)))
-        .map(|a| a.name.clone().or_else(|| a.ip.clone()).unwrap_or_else(|| "unnamed".into()))
+        .map(|a| {
+            a.name
+                .clone()
+                .or_else(|| a.ip.clone())
+                .unwrap_or_else(|| "unnamed".into())
+        })
         .collect();
     let unlisted_names: Vec<&str> = unlisted.iter().map(|s| s.as_str()).collect();
     let text = format!(
         "{} scanned host(s) are not in the inventory{}; {} of {} inventory item(s) were never scanned{}.",
         unlisted.len(),
-        if unlisted.is_empty() { String::new() } else { format!(": {}", list(&unlisted_names, 10)) },
+        if unlisted.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", list(&unlisted_names, 10))
+        },
         unscanned.len(),
         assets.len(),
-        if unscanned.is_empty() { String::new() } else { format!(": {}", list(&unscanned, 10)) },
+        if unscanned.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", list(&unscanned, 10))
+        },
     );
-    let status = if unlisted.is_empty() && unscanned.is_empty() { Status::Largely } else { Status::Partial };
+    let status = if unlisted.is_empty() && unscanned.is_empty() {
+        Status::Largely
+    } else {
+        Status::Partial
+    };
     observe_all(&mapping().criteria.coverage, &text, Some(status))
 }

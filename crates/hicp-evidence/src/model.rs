@@ -271,9 +271,7 @@ impl RuleResult {
         match word.trim().to_ascii_lowercase().as_str() {
             "pass" | "passed" | "fixed" => RuleResult::Pass,
             "fail" | "failed" => RuleResult::Fail,
-            "notapplicable" | "not applicable" | "n/a" | "notselected" => {
-                RuleResult::NotApplicable
-            }
+            "notapplicable" | "not applicable" | "n/a" | "notselected" => RuleResult::NotApplicable,
             "error" => RuleResult::Error,
             _ => RuleResult::Unknown,
         }

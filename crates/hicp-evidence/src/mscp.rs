@@ -12,9 +12,15 @@ const MAX_PLIST: u64 = 32 * 1024 * 1024;
 
 pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error> {
     out.scanner = "mSCP compliance CSV".into();
-    let Some(names) = rows.next_row(out)? else { return Ok(()) };
+    let Some(names) = rows.next_row(out)? else {
+        return Ok(());
+    };
     let h = Header::new(names, out, "line 1");
-    let (rule, status, exemption) = (h.find(&["rule"]), h.find(&["status"]), h.find(&["exemption"]));
+    let (rule, status, exemption) = (
+        h.find(&["rule"]),
+        h.find(&["status"]),
+        h.find(&["exemption"]),
+    );
     while let Some(row) = rows.next_row(out)? {
         out.records += 1;
         let Some(id) = field(&row, rule) else {
@@ -39,20 +45,34 @@ pub(crate) fn read_plist<R: Read>(input: R, out: &mut Out) -> Result<(), Error> 
     let mut bytes = Vec::new();
     input.take(MAX_PLIST + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_PLIST {
-        return Err(Error::Unsupported("a property list this large is not an mSCP audit plist".into()));
+        return Err(Error::Unsupported(
+            "a property list this large is not an mSCP audit plist".into(),
+        ));
     }
-    out.scanner = if bytes.starts_with(b"bplist") { "mSCP audit plist (binary)" } else { "mSCP audit plist" }.into();
-    let value = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| Error::Malformed {
-        at: "plist".into(),
-        message: format!("the property list cannot be read: {e}"),
-    })?;
+    out.scanner = if bytes.starts_with(b"bplist") {
+        "mSCP audit plist (binary)"
+    } else {
+        "mSCP audit plist"
+    }
+    .into();
+    let value =
+        plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| Error::Malformed {
+            at: "plist".into(),
+            message: format!("the property list cannot be read: {e}"),
+        })?;
     let Some(dict) = value.as_dictionary() else {
-        return Err(Error::Malformed { at: "plist".into(), message: "the property list is not a dictionary of rules".into() });
+        return Err(Error::Malformed {
+            at: "plist".into(),
+            message: "the property list is not a dictionary of rules".into(),
+        });
     };
     for (id, entry) in dict {
         out.records += 1;
         let Some(entry) = entry.as_dictionary() else {
-            out.warn(format!("key {id}"), "not a rule entry (a dictionary) and skipped");
+            out.warn(
+                format!("key {id}"),
+                "not a rule entry (a dictionary) and skipped",
+            );
             continue;
         };
         // `finding` true means the rule failed.
@@ -64,8 +84,16 @@ pub(crate) fn read_plist<R: Read>(input: R, out: &mut Out) -> Result<(), Error> 
                 RuleResult::Unknown
             }
         };
-        let exempt = entry.get("exempt").and_then(plist::Value::as_boolean).unwrap_or(false);
-        out.compliance.push(Compliance { hicp: mapping::hicp_of_rule(id), rule: id.clone(), result, exempt });
+        let exempt = entry
+            .get("exempt")
+            .and_then(plist::Value::as_boolean)
+            .unwrap_or(false);
+        out.compliance.push(Compliance {
+            hicp: mapping::hicp_of_rule(id),
+            rule: id.clone(),
+            result,
+            exempt,
+        });
     }
     Ok(())
 }

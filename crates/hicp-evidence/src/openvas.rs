@@ -66,7 +66,9 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
             }
             Ev::End { name, text } => {
                 let Some(r) = res.as_mut() else {
-                    if matches!(name.as_str(), "scan_start" | "timestamp") && out.generated.is_none() {
+                    if matches!(name.as_str(), "scan_start" | "timestamp")
+                        && out.generated.is_none()
+                    {
                         out.generated = dates::parse(&text).map(|d| d.to_string());
                     }
                     continue;
@@ -79,7 +81,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                         .and_then(Severity::from_cvss)
                         .or(r.threat)
                         .unwrap_or_else(|| {
-                            out.warn(format!("result {}", out.records), "no severity; read as info");
+                            out.warn(
+                                format!("result {}", out.records),
+                                "no severity; read as info",
+                            );
                             Severity::Info
                         });
                     out.findings.push(Finding {
@@ -110,7 +115,9 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                     ("name", 2) if in_nvt && r.title.is_empty() => r.title = text.trim().to_owned(),
                     ("threat", 1) => r.threat = Severity::from_word(&text),
                     ("severity", 1) => r.score = score(&text),
-                    ("score", _) if in_nvt && severity_type.as_deref().is_some_and(|t| t.contains("v3")) => {
+                    ("score", _)
+                        if in_nvt && severity_type.as_deref().is_some_and(|t| t.contains("v3")) =>
+                    {
                         r.cvss3 = score(&text);
                     }
                     ("cve", 2) if in_nvt => {

@@ -65,7 +65,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                     }
                 }
                 "VULN_DETAILS" => {
-                    let id = crate::xml::attr(&attrs, "id").unwrap_or_default().trim_start_matches("qid_").to_owned();
+                    let id = crate::xml::attr(&attrs, "id")
+                        .unwrap_or_default()
+                        .trim_start_matches("qid_")
+                        .to_owned();
                     details = Some((id, Details::default()));
                 }
                 "IP" if current.is_none() && details.is_none() => {
@@ -131,7 +134,9 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
     let mut unknown = 0;
     for (n, f) in out.findings.iter_mut().enumerate() {
         let ig = gathered.contains(&n);
-        let Some(qid) = f.check.as_deref() else { continue };
+        let Some(qid) = f.check.as_deref() else {
+            continue;
+        };
         match glossary.get(qid) {
             Some(d) => {
                 if f.title.is_empty() {
@@ -156,7 +161,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
         }
     }
     if unknown > 0 {
-        out.warn("GLOSSARY", format!("{unknown} finding(s) name a QID the glossary does not describe"));
+        out.warn(
+            "GLOSSARY",
+            format!("{unknown} finding(s) name a QID the glossary does not describe"),
+        );
     }
     Ok(())
 }

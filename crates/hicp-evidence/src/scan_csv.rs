@@ -22,7 +22,14 @@ const HOST: &[&str] = &[
 ];
 const PORT: &[&str] = &["port", "port.port"];
 const PROTOCOL: &[&str] = &["protocol", "port protocol", "port.protocol"];
-const TITLE: &[&str] = &["name", "plugin name", "nvt name", "title", "vuln title", "definition.name"];
+const TITLE: &[&str] = &[
+    "name",
+    "plugin name",
+    "nvt name",
+    "title",
+    "vuln title",
+    "definition.name",
+];
 const CHECK: &[&str] = &["plugin id", "plugin", "definition.id", "nvt oid", "qid"];
 const CVE: &[&str] = &["cve", "cves", "cve id", "cveid", "definition.cve", "cve-id"];
 const CVSS3: &[&str] = &[
@@ -35,8 +42,22 @@ const CVSS3: &[&str] = &[
     "definition.cvss3.base_score",
     "cvss3",
 ];
-const FIRST: &[&str] = &["first discovered", "first found", "first detected", "first_observed", "first seen"];
-const LAST: &[&str] = &["last observed", "last found", "last detected", "last_seen", "last seen", "timestamp", "last scan"];
+const FIRST: &[&str] = &[
+    "first discovered",
+    "first found",
+    "first detected",
+    "first_observed",
+    "first seen",
+];
+const LAST: &[&str] = &[
+    "last observed",
+    "last found",
+    "last detected",
+    "last_seen",
+    "last seen",
+    "timestamp",
+    "last scan",
+];
 const STATE: &[&str] = &["vulnerability state", "vuln status", "state", "status"];
 
 struct Cols {
@@ -113,18 +134,28 @@ fn severity_of(row: &[String], c: &Cols) -> Option<Severity> {
 
 /// A leading number such as `8.1 (AV:N/...)` as Qualys writes it.
 pub(crate) fn score(text: &str) -> Option<f64> {
-    let head: String = text.trim().chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let head: String = text
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     head.parse().ok().filter(|s| (0.0..=10.0).contains(s))
 }
 
 pub(crate) fn port(text: &str) -> Option<u16> {
     // OpenVAS writes `443/tcp` in some places; Nessus `0` for host-level findings.
-    let digits: String = text.trim().chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = text
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
 pub(crate) fn read(mut rows: CsvRows<'_>, kind: Kind, out: &mut Out) -> Result<(), Error> {
-    let Some(names) = rows.next_row(out)? else { return Ok(()) };
+    let Some(names) = rows.next_row(out)? else {
+        return Ok(());
+    };
     let header = Header::new(names, out, &rows.at());
     out.scanner = match kind {
         Kind::Openvas => "Greenbone/OpenVAS CSV".into(),
@@ -159,7 +190,10 @@ pub(crate) fn read(mut rows: CsvRows<'_>, kind: Kind, out: &mut Out) -> Result<(
             }
         }
         // Some exports (Greenbone's CVE scanner) name the CVE as the check or its title.
-        for text in [field(&row, c.check), Some(title.clone())].into_iter().flatten() {
+        for text in [field(&row, c.check), Some(title.clone())]
+            .into_iter()
+            .flatten()
+        {
             for id in CveId::all_in(&text) {
                 if !cves.contains(&id) {
                     cves.push(id);
@@ -168,7 +202,9 @@ pub(crate) fn read(mut rows: CsvRows<'_>, kind: Kind, out: &mut Out) -> Result<(
         }
         let state = field(&row, c.state).and_then(|s| match s.to_ascii_lowercase().as_str() {
             "fixed" | "resolved" | "closed" => Some(FindingState::Fixed),
-            "open" | "new" | "active" | "reopened" | "re-opened" | "resurfaced" => Some(FindingState::Open),
+            "open" | "new" | "active" | "reopened" | "re-opened" | "resurfaced" => {
+                Some(FindingState::Open)
+            }
             _ => None,
         });
         let date = |i: Option<usize>, out: &mut Out| {
@@ -182,7 +218,11 @@ pub(crate) fn read(mut rows: CsvRows<'_>, kind: Kind, out: &mut Out) -> Result<(
         let first_seen = date(c.first, out);
         let last_seen = date(c.last, out);
         let finding = Finding {
-            host: c.host.iter().find_map(|&i| field(&row, Some(i))).unwrap_or_default(),
+            host: c
+                .host
+                .iter()
+                .find_map(|&i| field(&row, Some(i)))
+                .unwrap_or_default(),
             port: field(&row, c.port).and_then(|p| port(&p)),
             protocol: field(&row, c.protocol)
                 .filter(|p| p.chars().any(|c| c.is_ascii_alphabetic()))

@@ -27,7 +27,9 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
             Ev::Start { name, attrs } => match name.as_str() {
                 "asset-report-collection" => arf = true,
                 "Benchmark" | "TestResult" if version.is_none() => {
-                    let ns = attr(&attrs, "xmlns").or_else(|| attr(&attrs, "cdf")).unwrap_or("");
+                    let ns = attr(&attrs, "xmlns")
+                        .or_else(|| attr(&attrs, "cdf"))
+                        .unwrap_or("");
                     version = if ns.contains("1.2") {
                         Some("1.2")
                     } else if ns.contains("1.1") {
@@ -44,7 +46,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                     out.records += 1;
                     let idref = attr(&attrs, "idref").unwrap_or_default().to_owned();
                     if idref.is_empty() {
-                        out.warn(format!("rule-result {} ({})", out.records, xml.at()), "rule-result without an idref");
+                        out.warn(
+                            format!("rule-result {} ({})", out.records, xml.at()),
+                            "rule-result without an idref",
+                        );
                     }
                     rule = Some((idref, false));
                     result = None;
@@ -74,7 +79,10 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
         (false, None) => "XCCDF TestResult".into(),
     };
     if out.records == 0 {
-        out.warn("file", "no rule-result found: this XCCDF file holds no results");
+        out.warn(
+            "file",
+            "no rule-result found: this XCCDF file holds no results",
+        );
     }
     Ok(())
 }

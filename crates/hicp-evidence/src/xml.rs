@@ -14,8 +14,14 @@ const MAX_TEXT: usize = 64 * 1024;
 const MAX_DEPTH: usize = 64;
 
 pub(crate) enum Ev {
-    Start { name: String, attrs: Vec<(String, String)> },
-    End { name: String, text: String },
+    Start {
+        name: String,
+        attrs: Vec<(String, String)>,
+    },
+    End {
+        name: String,
+        text: String,
+    },
 }
 
 pub(crate) struct Xml<R: BufRead> {
@@ -184,7 +190,10 @@ impl<R: BufRead> Xml<R> {
 }
 
 pub(crate) fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    attrs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The local name of the first element and its attributes, from the first bytes of a file.

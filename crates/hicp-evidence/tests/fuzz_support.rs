@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use hicp_core::assessment::Date;
-use hicp_evidence::{Import, Kind, KevCatalog, Options, import};
+use hicp_evidence::{Import, KevCatalog, Kind, Options, import};
 use proptest::prelude::*;
 
 macro_rules! fixture {
@@ -34,8 +34,14 @@ pub fn seeds() -> Vec<(&'static str, &'static [u8])> {
         ("mscp-plist", fixture!("mscp/org.hicp_lp.audit.plist")),
         ("inventory", fixture!("inventory/cmdb_export.csv")),
         ("kev-json", KEV_SMALL),
-        ("dmarc", fixture!("dmarc/_example.com_1538204542_1538463818.xml")),
-        ("dmarc-gz", fixture!("dmarc/fastmail.com_example.com_1516060800_1516147199_102675056.xml.gz")),
+        (
+            "dmarc",
+            fixture!("dmarc/_example.com_1538204542_1538463818.xml"),
+        ),
+        (
+            "dmarc-gz",
+            fixture!("dmarc/fastmail.com_example.com_1516060800_1516147199_102675056.xml.gz"),
+        ),
     ]
 }
 
@@ -122,7 +128,9 @@ pub fn apply(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
 
 pub fn options() -> Options {
     let mut o = Options::new(Date::parse("2026-01-01").unwrap());
-    o.kev = Some(KevCatalog::from_ids(hicp_evidence::CveId::all_in("CVE-2016-2183 CVE-2021-44228")));
+    o.kev = Some(KevCatalog::from_ids(hicp_evidence::CveId::all_in(
+        "CVE-2016-2183 CVE-2021-44228",
+    )));
     o
 }
 

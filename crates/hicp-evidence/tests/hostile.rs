@@ -5,7 +5,11 @@ use hicp_core::assessment::Date;
 use hicp_evidence::{Error, Import, Kind, Options, import};
 
 fn run(bytes: &[u8]) -> Result<Import, Error> {
-    import(bytes, Kind::Auto, &Options::new(Date::parse("2026-01-01").unwrap()))
+    import(
+        bytes,
+        Kind::Auto,
+        &Options::new(Date::parse("2026-01-01").unwrap()),
+    )
 }
 
 #[test]
@@ -18,16 +22,33 @@ fn external_entities_are_never_resolved() {
     let org = i.dmarc.unwrap().org_name.unwrap();
     assert_eq!(org, "&xxe;&net;");
     assert!(!org.contains("root:"));
-    assert!(i.warnings.iter().any(|w| w.message.contains("declares entities")));
-    assert!(i.warnings.iter().any(|w| w.message.contains("&xxe; is not expanded")));
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.message.contains("declares entities"))
+    );
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.message.contains("&xxe; is not expanded"))
+    );
 }
 
 #[test]
 fn billion_laughs_stays_small() {
-    let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE NessusClientData_v2 [\n<!ENTITY lol \"lol\">\n");
+    let mut doc = String::from(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE NessusClientData_v2 [\n<!ENTITY lol \"lol\">\n",
+    );
     for i in 1..=9 {
-        let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
-        doc.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+        let prev = if i == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        doc.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">\n",
+            format!("&{prev};").repeat(10)
+        ));
     }
     doc.push_str("]>\n<NessusClientData_v2><Report><ReportHost name=\"h\"><ReportItem port=\"0\" protocol=\"tcp\" severity=\"2\" pluginID=\"1\" pluginName=\"&lol9;\"></ReportItem></ReportHost></Report></NessusClientData_v2>");
     let i = run(doc.as_bytes()).unwrap();
@@ -44,14 +65,27 @@ fn broken_files_fail_clearly() {
         (b"\x00\x01\x02binary", "could not tell"),
         (b"<html><body>not a report</body></html>", "<html>"),
         (b"{\"hello\": 1}", "not the KEV catalog"),
-        (b"<NessusClientData_v2><Report><ReportHost name=\"a\"><ReportItem", "malformed"),
-        (b"<feedback><report_metadata></wrong></feedback>", "malformed"),
-        (b"{\"catalogVersion\": \"1\", \"vulnerabilities\": [", "KEV catalog JSON"),
+        (
+            b"<NessusClientData_v2><Report><ReportHost name=\"a\"><ReportItem",
+            "malformed",
+        ),
+        (
+            b"<feedback><report_metadata></wrong></feedback>",
+            "malformed",
+        ),
+        (
+            b"{\"catalogVersion\": \"1\", \"vulnerabilities\": [",
+            "KEV catalog JSON",
+        ),
         (b"bplist00garbage", "property list"),
         (b"PK\x03\x04", "zip"),
     ] {
         let err = run(bytes).expect_err(&String::from_utf8_lossy(bytes));
-        assert!(err.to_string().contains(want), "{:?}: {err}", String::from_utf8_lossy(bytes));
+        assert!(
+            err.to_string().contains(want),
+            "{:?}: {err}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 
@@ -60,7 +94,13 @@ fn a_truncated_scan_keeps_what_was_read_with_a_located_warning() {
     let doc = b"<NessusClientData_v2><Report><ReportHost name=\"a\"><ReportItem port=\"22\" protocol=\"tcp\" severity=\"3\" pluginID=\"1\" pluginName=\"x\"><cve>CVE-2020-1234</cve></ReportItem><ReportItem port=\"2";
     let i = run(doc).unwrap();
     assert_eq!(i.findings.len(), 1);
-    assert!(i.warnings.iter().any(|w| w.at.starts_with("byte") && w.message.contains("reading stopped")), "{:?}", i.warnings);
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.at.starts_with("byte") && w.message.contains("reading stopped")),
+        "{:?}",
+        i.warnings
+    );
 }
 
 #[test]
@@ -72,7 +112,12 @@ fn deep_nesting_is_refused() {
 
 #[test]
 fn a_wrong_explicit_kind_is_named() {
-    let err = import(&b"Rule,Status,Result,Expected,Exemption\nx,passed,1,1,\n"[..], Kind::Nessus, &Options::new(Date::parse("2026-01-01").unwrap())).unwrap_err();
+    let err = import(
+        &b"Rule,Status,Result,Expected,Exemption\nx,passed,1,1,\n"[..],
+        Kind::Nessus,
+        &Options::new(Date::parse("2026-01-01").unwrap()),
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "the content is mscp (CSV), not nessus");
 }
 
@@ -82,8 +127,20 @@ fn csv_rows_that_break_are_warnings_with_their_row() {
     let i = run(csv).unwrap();
     assert_eq!(i.records, 3);
     // A severity that means nothing is info, and said.
-    assert!(i.warnings.iter().any(|w| w.at == "line 5" && w.message.contains("severity")), "{:?}", i.warnings);
-    assert!(i.warnings.iter().any(|w| w.at == "line 6" && w.message.contains("without a finding name")), "{:?}", i.warnings);
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.at == "line 5" && w.message.contains("severity")),
+        "{:?}",
+        i.warnings
+    );
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.at == "line 6" && w.message.contains("without a finding name")),
+        "{:?}",
+        i.warnings
+    );
 }
 
 #[test]

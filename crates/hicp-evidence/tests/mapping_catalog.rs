@@ -27,7 +27,8 @@ fn every_id_in_the_mapping_exists_in_the_catalog() {
     let mut missing = Vec::new();
     for id in mapping().ids() {
         let known = if id.matches('.').count() == 3 {
-            c.sub_practice_of_criterion(id).is_some_and(|sp| sp.criteria.iter().any(|k| k.id.as_str() == id))
+            c.sub_practice_of_criterion(id)
+                .is_some_and(|sp| sp.criteria.iter().any(|k| k.id.as_str() == id))
         } else {
             c.sub_practice(id).is_some()
         };
@@ -41,12 +42,22 @@ fn every_id_in_the_mapping_exists_in_the_catalog() {
 #[test]
 fn the_timeframes_are_table_8() {
     let c = catalog();
-    let p = c.parameter("remediation-timeframes").expect("the catalog has Table 8");
+    let p = c
+        .parameter("remediation-timeframes")
+        .expect("the catalog has Table 8");
     let t = &mapping().timeframes;
-    let mut from_mapping: Vec<(String, i64)> = t.datacenter.iter().map(|(k, v)| (format!("{k}-datacenter"), *v)).collect();
+    let mut from_mapping: Vec<(String, i64)> = t
+        .datacenter
+        .iter()
+        .map(|(k, v)| (format!("{k}-datacenter"), *v))
+        .collect();
     from_mapping.extend(t.dmz.iter().map(|(k, v)| (format!("{k}-dmz"), *v)));
     from_mapping.sort();
-    let mut from_catalog: Vec<(String, i64)> = p.values.iter().map(|v| (v.key.clone(), v.value as i64)).collect();
+    let mut from_catalog: Vec<(String, i64)> = p
+        .values
+        .iter()
+        .map(|v| (v.key.clone(), v.value as i64))
+        .collect();
     from_catalog.sort();
     assert_eq!(from_mapping, from_catalog);
 }

@@ -37,7 +37,8 @@ proptest! {
 #[test]
 fn every_seed_imports_cleanly() {
     for (name, seed) in seeds() {
-        let i = hicp_evidence::import(seed, hicp_evidence::Kind::Auto, &options()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let i = hicp_evidence::import(seed, hicp_evidence::Kind::Auto, &options())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(i.records > 0, "{name}");
     }
 }

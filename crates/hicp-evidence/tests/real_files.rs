@@ -2,12 +2,14 @@
 //! severities and hosts.
 
 use hicp_core::assessment::Date;
-use hicp_evidence::{Import, Kind, KevCatalog, Options, Severity, import};
+use hicp_evidence::{Import, KevCatalog, Kind, Options, Severity, import};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 fn path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 fn as_of() -> Date {
@@ -36,11 +38,22 @@ fn hosts(i: &Import) -> BTreeSet<&str> {
 }
 
 fn cves(i: &Import) -> Vec<&str> {
-    i.findings.iter().flat_map(|f| f.cves.iter().map(|c| c.as_str())).collect()
+    i.findings
+        .iter()
+        .flat_map(|f| f.cves.iter().map(|c| c.as_str()))
+        .collect()
 }
 
 #[track_caller]
-fn check(i: &Import, kind: Kind, records: u64, findings: usize, cve_count: usize, sev: &[(&str, usize)], host_count: usize) {
+fn check(
+    i: &Import,
+    kind: Kind,
+    records: u64,
+    findings: usize,
+    cve_count: usize,
+    sev: &[(&str, usize)],
+    host_count: usize,
+) {
     assert_eq!(i.kind, kind);
     assert_eq!(i.records, records, "records");
     assert_eq!(i.findings.len(), findings, "findings");
@@ -54,7 +67,21 @@ fn check(i: &Import, kind: Kind, records: u64, findings: usize, cve_count: usize
 #[test]
 fn nessus_v2_xml() {
     let i = read("nessus/nessus_with_cvssv3.nessus");
-    check(&i, Kind::Nessus, 49, 49, 138, &[("critical", 2), ("high", 10), ("medium", 13), ("low", 1), ("info", 23)], 1);
+    check(
+        &i,
+        Kind::Nessus,
+        49,
+        49,
+        138,
+        &[
+            ("critical", 2),
+            ("high", 10),
+            ("medium", 13),
+            ("low", 1),
+            ("info", 23),
+        ],
+        1,
+    );
     assert_eq!(i.source.scanner, "Nessus v2 XML");
     assert!(hosts(&i).contains("testphp.vulnweb.com"));
     // A finding with several <cve> elements keeps all of them.
@@ -71,9 +98,15 @@ fn tenable_and_nessus_csv_layouts() {
     // Tenable.sc, with dozens of all-empty rows after the four findings.
     let i = read("nessus-csv/nessus_many_vuln.csv");
     check(&i, Kind::Nessus, 4, 4, 3, &[("medium", 4)], 2);
-    assert_eq!(cves(&i), ["CVE-2004-2761", "CVE-2013-2566", "CVE-2015-2808"]);
+    assert_eq!(
+        cves(&i),
+        ["CVE-2004-2761", "CVE-2013-2566", "CVE-2015-2808"]
+    );
     assert_eq!(hosts(&i), BTreeSet::from(["10.1.1.1", "10.2.1.1"]));
-    assert_eq!(i.findings[0].first_seen, Some(Date::parse("2021-01-05").unwrap()));
+    assert_eq!(
+        i.findings[0].first_seen,
+        Some(Date::parse("2021-01-05").unwrap())
+    );
 
     let i = read("nessus-csv/issue_11102.csv");
     check(&i, Kind::Nessus, 3, 3, 3, &[("high", 3)], 2);
@@ -81,7 +114,15 @@ fn tenable_and_nessus_csv_layouts() {
 
     // Nessus' own CSV: one row per CVE, merged back into one finding.
     let i = read("nessus-csv/nessus_many_vuln2-all.csv");
-    check(&i, Kind::Nessus, 30, 29, 1, &[("medium", 1), ("info", 28)], 1);
+    check(
+        &i,
+        Kind::Nessus,
+        30,
+        29,
+        1,
+        &[("medium", 1), ("info", 28)],
+        1,
+    );
 
     // Tenable.io, `;`-delimited, with an unnamed column.
     let i = read("nessus-csv/nessus_new.csv");
@@ -90,14 +131,30 @@ fn tenable_and_nessus_csv_layouts() {
     assert!(i.warnings.iter().any(|w| w.message.contains("no name")));
 
     let i = read("nessus-csv/tenable_many_vuln.csv");
-    check(&i, Kind::Nessus, 20, 9, 20, &[("high", 3), ("medium", 6)], 2);
+    check(
+        &i,
+        Kind::Nessus,
+        20,
+        9,
+        20,
+        &[("high", 3), ("medium", 6)],
+        2,
+    );
 }
 
 #[test]
 fn greenbone_openvas_xml_and_csv() {
     let i = read("openvas/many_vuln.xml");
     // Severity from the CVSS score: 9.0 and up is critical.
-    check(&i, Kind::Openvas, 44, 44, 55, &[("critical", 8), ("high", 11), ("medium", 25)], 1);
+    check(
+        &i,
+        Kind::Openvas,
+        44,
+        44,
+        55,
+        &[("critical", 8), ("high", 11), ("medium", 25)],
+        1,
+    );
 
     let i = read("openvas/report_detail_v2.xml");
     check(&i, Kind::Openvas, 1, 1, 93, &[("critical", 1)], 1);
@@ -105,19 +162,49 @@ fn greenbone_openvas_xml_and_csv() {
     assert!(cves(&i).contains(&"CVE-2025-49659"));
 
     let i = read("openvas/many_vuln.csv");
-    check(&i, Kind::Openvas, 4, 4, 2, &[("critical", 1), ("medium", 2), ("low", 1)], 1);
+    check(
+        &i,
+        Kind::Openvas,
+        4,
+        4,
+        2,
+        &[("critical", 1), ("medium", 2), ("low", 1)],
+        1,
+    );
     assert_eq!(cves(&i), ["CVE-2011-3389", "CVE-2015-0204"]);
     assert_eq!(i.findings[1].port, Some(9200));
 
     let i = read("openvas/report_using_CVE.csv");
-    check(&i, Kind::Openvas, 43, 43, 43, &[("critical", 8), ("high", 13), ("medium", 22)], 1);
+    check(
+        &i,
+        Kind::Openvas,
+        43,
+        43,
+        43,
+        &[("critical", 8), ("high", 13), ("medium", 22)],
+        1,
+    );
 }
 
 #[test]
 fn qualys_xml_and_csv() {
     let i = read("qualys/Qualys_Sample_Report.xml");
     // The DOCTYPE names Qualys' DTD on the web; it is never fetched.
-    check(&i, Kind::Qualys, 301, 301, 100, &[("critical", 7), ("high", 6), ("medium", 32), ("low", 39), ("info", 217)], 7);
+    check(
+        &i,
+        Kind::Qualys,
+        301,
+        301,
+        100,
+        &[
+            ("critical", 7),
+            ("high", 6),
+            ("medium", 32),
+            ("low", 39),
+            ("info", 217),
+        ],
+        7,
+    );
     assert_eq!(i.source.generated.as_deref(), Some("2019-08-01"));
     assert!(i.findings.iter().all(|f| !f.title.is_empty()));
 
@@ -125,22 +212,71 @@ fn qualys_xml_and_csv() {
     check(&i, Kind::Qualys, 6, 6, 23, &[("critical", 6)], 4);
     assert_eq!(i.findings[2].cves.len(), 23);
     assert_eq!(i.findings[2].cves[0].as_str(), "CVE-2021-31192");
-    assert_eq!(i.findings[0].first_seen, Some(Date::parse("2021-05-13").unwrap()));
+    assert_eq!(
+        i.findings[0].first_seen,
+        Some(Date::parse("2021-05-13").unwrap())
+    );
 
     // Qualys VMDR: three title rows before the header; one CVE per row or QIDs only.
     let i = read("qualys/vmdr_many_vulns_cve.csv");
-    check(&i, Kind::Qualys, 5, 5, 5, &[("critical", 1), ("high", 1), ("medium", 1), ("low", 1), ("info", 1)], 5);
-    assert_eq!(cves(&i), ["CVE-2023-0001", "CVE-2023-0002", "CVE-2023-0003", "CVE-2023-0004", "CVE-2023-0005"]);
-    assert_eq!(i.findings[2].state, Some(hicp_evidence::FindingState::Fixed));
+    check(
+        &i,
+        Kind::Qualys,
+        5,
+        5,
+        5,
+        &[
+            ("critical", 1),
+            ("high", 1),
+            ("medium", 1),
+            ("low", 1),
+            ("info", 1),
+        ],
+        5,
+    );
+    assert_eq!(
+        cves(&i),
+        [
+            "CVE-2023-0001",
+            "CVE-2023-0002",
+            "CVE-2023-0003",
+            "CVE-2023-0004",
+            "CVE-2023-0005"
+        ]
+    );
+    assert_eq!(
+        i.findings[2].state,
+        Some(hicp_evidence::FindingState::Fixed)
+    );
     // The asset name stands in for a missing address.
     assert_eq!(i.findings[4].host, "APPSERVER01");
-    assert_eq!(i.findings[0].first_seen, Some(Date::parse("2026-01-10").unwrap()));
+    assert_eq!(
+        i.findings[0].first_seen,
+        Some(Date::parse("2026-01-10").unwrap())
+    );
     let i = read("qualys/vmdr_many_vulns_qid.csv");
-    check(&i, Kind::Qualys, 5, 5, 0, &[("critical", 1), ("high", 1), ("medium", 1), ("low", 1), ("info", 1)], 5);
+    check(
+        &i,
+        Kind::Qualys,
+        5,
+        5,
+        0,
+        &[
+            ("critical", 1),
+            ("high", 1),
+            ("medium", 1),
+            ("low", 1),
+            ("info", 1),
+        ],
+        5,
+    );
 
     let i = read("qualys/monthly_pci_issue6932.csv");
     check(&i, Kind::Qualys, 1, 1, 0, &[("medium", 1)], 1);
-    assert_eq!(i.findings[0].last_seen, Some(Date::parse("2022-09-22").unwrap()));
+    assert_eq!(
+        i.findings[0].last_seen,
+        Some(Date::parse("2022-09-22").unwrap())
+    );
 }
 
 #[test]
@@ -157,9 +293,25 @@ fn xccdf_11_12_and_arf() {
     let results: Vec<(&str, &str)> = i
         .compliance
         .iter()
-        .map(|c| (c.rule.as_str(), serde_json::to_value(c.result).unwrap().as_str().unwrap().to_owned().leak() as &str))
+        .map(|c| {
+            (
+                c.rule.as_str(),
+                serde_json::to_value(c.result)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+                    .leak() as &str,
+            )
+        })
         .collect();
-    assert_eq!(results, [("xccdf_moc.elpmaxe.www_rule_1", "fail"), ("xccdf_moc.elpmaxe.www_rule_2", "pass")]);
+    assert_eq!(
+        results,
+        [
+            ("xccdf_moc.elpmaxe.www_rule_1", "fail"),
+            ("xccdf_moc.elpmaxe.www_rule_2", "pass")
+        ]
+    );
 
     let i = read("xccdf/test_xccdf_overrides.arf.xml");
     assert_eq!(i.source.scanner, "XCCDF results in ARF");
@@ -170,12 +322,21 @@ fn xccdf_11_12_and_arf() {
 fn kev_catalog_json_and_csv_agree_and_flag_findings() {
     let json = read("kev/known_exploited_vulnerabilities.json");
     assert_eq!((json.kind, json.records), (Kind::Kev, 1404));
-    assert_eq!(json.kev_catalog.as_ref().unwrap().version.as_deref(), Some("2025.08.25"));
+    assert_eq!(
+        json.kev_catalog.as_ref().unwrap().version.as_deref(),
+        Some("2025.08.25")
+    );
     let csv = read("kev/known_exploited_vulnerabilities.csv");
     assert_eq!((csv.kind, csv.records), (Kind::Kev, 1404));
 
-    let a = KevCatalog::read(std::fs::File::open(path("kev/known_exploited_vulnerabilities.json")).unwrap()).unwrap();
-    let b = KevCatalog::read(std::fs::File::open(path("kev/known_exploited_vulnerabilities.csv")).unwrap()).unwrap();
+    let a = KevCatalog::read(
+        std::fs::File::open(path("kev/known_exploited_vulnerabilities.json")).unwrap(),
+    )
+    .unwrap();
+    let b = KevCatalog::read(
+        std::fs::File::open(path("kev/known_exploited_vulnerabilities.csv")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(a.len(), 1404);
     assert_eq!(a.len(), b.len());
 
@@ -184,14 +345,27 @@ fn kev_catalog_json_and_csv_agree_and_flag_findings() {
     options.kev = Some(a.clone());
     let i = read_with("qualys/Qualys_Sample_Report.csv", &options);
     let flagged: Vec<bool> = i.findings.iter().map(|f| f.kev).collect();
-    let expect: Vec<bool> = i.findings.iter().map(|f| f.cves.iter().any(|c| a.contains(c))).collect();
+    let expect: Vec<bool> = i
+        .findings
+        .iter()
+        .map(|f| f.cves.iter().any(|c| a.contains(c)))
+        .collect();
     assert_eq!(flagged, expect);
     let i = read_with("nessus-csv/issue_11102.csv", &options);
     assert!(i.findings.iter().all(|f| !f.kev));
     let i = read_with("nessus/nessus_with_cvssv3.nessus", &options);
-    let kev: Vec<&str> = i.findings.iter().filter(|f| f.kev).flat_map(|f| f.cves.iter().filter(|c| a.contains(c)).map(|c| c.as_str())).collect();
+    let kev: Vec<&str> = i
+        .findings
+        .iter()
+        .filter(|f| f.kev)
+        .flat_map(|f| f.cves.iter().filter(|c| a.contains(c)).map(|c| c.as_str()))
+        .collect();
     assert!(!kev.is_empty(), "an old PHP host names KEV-listed CVEs");
-    let obs = i.criteria.iter().find(|c| c.id == "7.M.D.c5").expect("KEV observation");
+    let obs = i
+        .criteria
+        .iter()
+        .find(|c| c.id == "7.M.D.c5")
+        .expect("KEV observation");
     assert!(obs.observation.contains("known exploited"));
 }
 
@@ -207,9 +381,15 @@ fn dmarc_reports_plain_gzip_and_broken() {
 
     let i = read("dmarc/fastmail.com_example.com_1516060800_1516147199_102675056.xml.gz");
     assert_eq!((i.kind, i.records), (Kind::DmarcReport, 1));
-    assert_eq!(i.dmarc.as_ref().unwrap().org_name.as_deref(), Some("FastMail Pty Ltd"));
+    assert_eq!(
+        i.dmarc.as_ref().unwrap().org_name.as_deref(),
+        Some("FastMail Pty Ltd")
+    );
 
-    for f in ["dmarc/protection.outlook.com_example.com_1711756800_1711843200.xml", "dmarc/veeam.com_example.com_1530133200_1530219600.xml"] {
+    for f in [
+        "dmarc/protection.outlook.com_example.com_1711756800_1711843200.xml",
+        "dmarc/veeam.com_example.com_1530133200_1530219600.xml",
+    ] {
         let i = read(f);
         assert_eq!(i.records, 1, "{f}");
         assert!(i.criteria.iter().any(|c| c.id == "1.M.A.c3"), "{f}");
@@ -218,24 +398,52 @@ fn dmarc_reports_plain_gzip_and_broken() {
     let i = read("dmarc/invalid_utf_8.xml");
     assert!(i.warnings.iter().any(|w| w.message.contains("not UTF-8")));
 
-    let err = import(std::fs::File::open(path("dmarc/invalid_xml.xml")).unwrap(), Kind::Auto, &Options::new(as_of())).unwrap_err();
-    assert!(err.to_string().contains("malformed") && err.to_string().contains("byte"), "{err}");
+    let err = import(
+        std::fs::File::open(path("dmarc/invalid_xml.xml")).unwrap(),
+        Kind::Auto,
+        &Options::new(as_of()),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("malformed") && err.to_string().contains("byte"),
+        "{err}"
+    );
 }
 
 #[test]
 fn mscp_csv_and_plist_carry_hicp_ids() {
     let i = read("mscp/hicp_lp_baseline.csv");
     assert_eq!((i.kind, i.records, i.compliance.len()), (Kind::Mscp, 5, 5));
-    let gk = i.compliance.iter().find(|c| c.rule == "os_gatekeeper_enable").unwrap();
+    let gk = i
+        .compliance
+        .iter()
+        .find(|c| c.rule == "os_gatekeeper_enable")
+        .unwrap();
     assert_eq!(gk.hicp, ["1.L.B", "2.L.A"]);
-    let fw = i.compliance.iter().find(|c| c.rule == "system_settings_firewall_enable").unwrap();
+    let fw = i
+        .compliance
+        .iter()
+        .find(|c| c.rule == "system_settings_firewall_enable")
+        .unwrap();
     assert!(fw.exempt);
-    let o = i.criteria.iter().find(|c| c.id == "2.L.A").expect("2.L.A observation");
-    assert!(o.observation.contains("os_gatekeeper_enable"), "{}", o.observation);
+    let o = i
+        .criteria
+        .iter()
+        .find(|c| c.id == "2.L.A")
+        .expect("2.L.A observation");
+    assert!(
+        o.observation.contains("os_gatekeeper_enable"),
+        "{}",
+        o.observation
+    );
 
     let p = read("mscp/org.hicp_lp.audit.plist");
     assert_eq!((p.kind, p.records), (Kind::Mscp, 4));
-    let gk = p.compliance.iter().find(|c| c.rule == "os_gatekeeper_enable").unwrap();
+    let gk = p
+        .compliance
+        .iter()
+        .find(|c| c.rule == "os_gatekeeper_enable")
+        .unwrap();
     assert_eq!(serde_json::to_value(gk.result).unwrap(), "fail");
 }
 
@@ -243,7 +451,12 @@ fn mscp_csv_and_plist_carry_hicp_ids() {
 fn inventories_with_real_world_mess() {
     let i = read("inventory/cmdb_export.csv");
     assert_eq!((i.kind, i.records, i.assets.len()), (Kind::Inventory, 5, 5));
-    let med: Vec<&str> = i.assets.iter().filter(|a| a.medical_device).filter_map(|a| a.name.as_deref()).collect();
+    let med: Vec<&str> = i
+        .assets
+        .iter()
+        .filter(|a| a.medical_device)
+        .filter_map(|a| a.name.as_deref())
+        .collect();
     assert_eq!(med, ["pump-3w-07", "us-cart-02"]);
     assert!(i.criteria.iter().any(|c| c.id == "9.M.D.c1"));
 
@@ -253,8 +466,16 @@ fn inventories_with_real_world_mess() {
     assert_eq!(i.assets[0].location.as_deref(), Some("Café\r2nd floor"));
     assert_eq!(i.assets[0].category.as_deref(), Some("Workstation"));
     assert!(i.assets[1].medical_device);
-    assert!(i.warnings.iter().any(|w| w.message.contains("more than once")));
-    assert!(i.warnings.iter().any(|w| w.message.contains("Windows-1252") && w.at == "row 2"));
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.message.contains("more than once"))
+    );
+    assert!(
+        i.warnings
+            .iter()
+            .any(|w| w.message.contains("Windows-1252") && w.at == "row 2")
+    );
 
     let mut mac = Options::new(as_of());
     mac.legacy = hicp_evidence::Legacy::MacRoman;
@@ -267,14 +488,29 @@ fn overdue_findings_feed_the_vulnerability_management_criteria() {
     // First seen 2021-01-05, medium: far past 180 days on 2026-01-01.
     let i = read("nessus-csv/nessus_many_vuln.csv");
     let o = i.criteria.iter().find(|c| c.id == "7.M.D.c2").unwrap();
-    assert!(o.observation.starts_with("4 of 4 dated open findings are past"), "{}", o.observation);
-    assert_eq!(serde_json::to_value(o).unwrap()["suggested_status"], "partial");
+    assert!(
+        o.observation
+            .starts_with("4 of 4 dated open findings are past"),
+        "{}",
+        o.observation
+    );
+    assert_eq!(
+        serde_json::to_value(o).unwrap()["suggested_status"],
+        "partial"
+    );
     assert!(i.criteria.iter().any(|c| c.id == "7.S.A.c3"));
 
     // Counted on the day after the scan, nothing is late.
-    let i = read_with("nessus-csv/nessus_many_vuln.csv", &Options::new(Date::parse("2021-01-06").unwrap()));
+    let i = read_with(
+        "nessus-csv/nessus_many_vuln.csv",
+        &Options::new(Date::parse("2021-01-06").unwrap()),
+    );
     let o = i.criteria.iter().find(|c| c.id == "7.M.D.c2").unwrap();
-    assert!(o.observation.starts_with("None of the 4"), "{}", o.observation);
+    assert!(
+        o.observation.starts_with("None of the 4"),
+        "{}",
+        o.observation
+    );
 }
 
 #[test]
@@ -283,8 +519,18 @@ fn scanned_hosts_missing_from_the_inventory() {
     let inv = read("inventory/cmdb_export.csv");
     let obs = hicp_evidence::correlate(&[scan, inv]);
     let o = obs.iter().find(|o| o.id == "5.M.A.c5").unwrap();
-    assert!(o.observation.starts_with("2 scanned host(s) are not in the inventory"), "{}", o.observation);
-    assert!(o.observation.contains("5 of 5 inventory item(s) were never scanned"), "{}", o.observation);
+    assert!(
+        o.observation
+            .starts_with("2 scanned host(s) are not in the inventory"),
+        "{}",
+        o.observation
+    );
+    assert!(
+        o.observation
+            .contains("5 of 5 inventory item(s) were never scanned"),
+        "{}",
+        o.observation
+    );
 }
 
 #[test]

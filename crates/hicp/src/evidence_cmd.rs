@@ -85,7 +85,8 @@ pub fn run(cmd: EvidenceCommand) -> anyhow::Result<()> {
 }
 
 fn open(path: &Path) -> Result<std::fs::File, InvalidInput> {
-    std::fs::File::open(path).map_err(|e| InvalidInput(format!("{}: cannot read the file: {e}", path.display())))
+    std::fs::File::open(path)
+        .map_err(|e| InvalidInput(format!("{}: cannot read the file: {e}", path.display())))
 }
 
 fn import_files(args: ImportArgs) -> anyhow::Result<()> {
@@ -95,7 +96,8 @@ fn import_files(args: ImportArgs) -> anyhow::Result<()> {
         LegacyArg::MacRoman => Legacy::MacRoman,
     };
     if let Some(path) = &args.kev {
-        let kev = KevCatalog::read(open(path)?).map_err(|e| InvalidInput(format!("{}: {e}", path.display())))?;
+        let kev = KevCatalog::read(open(path)?)
+            .map_err(|e| InvalidInput(format!("{}: {e}", path.display())))?;
         options.kev = Some(kev);
     }
     let mut imports = Vec::new();
@@ -131,7 +133,12 @@ fn import_files(args: ImportArgs) -> anyhow::Result<()> {
             if !combined.is_empty() {
                 println!("Across these files");
                 for o in &combined {
-                    println!("  {} ({}): {}", o.id, status(o.suggested_status), o.observation);
+                    println!(
+                        "  {} ({}): {}",
+                        o.id,
+                        status(o.suggested_status),
+                        o.observation
+                    );
                 }
             }
         }
@@ -153,19 +160,36 @@ fn table(header: &[&str]) -> Table {
 
 fn print_table(i: &Import) {
     let file = i.source.file.as_deref().unwrap_or("input");
-    println!("{file}: {} ({}), {} records, sha256 {}", i.kind, i.source.scanner, i.records, i.source.sha256);
+    println!(
+        "{file}: {} ({}), {} records, sha256 {}",
+        i.kind, i.source.scanner, i.records, i.source.sha256
+    );
     if let Some(g) = &i.source.generated {
         println!("  generated {g}");
     }
     if !i.findings.is_empty() {
-        let mut t = table(&["host", "port", "severity", "KEV", "CVEs", "first seen", "title"]);
+        let mut t = table(&[
+            "host",
+            "port",
+            "severity",
+            "KEV",
+            "CVEs",
+            "first seen",
+            "title",
+        ]);
         for f in &i.findings {
             t.add_row(vec![
                 f.host.clone(),
-                f.port.map(|p| format!("{p}/{}", f.protocol.as_deref().unwrap_or(""))).unwrap_or_default(),
+                f.port
+                    .map(|p| format!("{p}/{}", f.protocol.as_deref().unwrap_or("")))
+                    .unwrap_or_default(),
                 f.severity.name().to_owned(),
                 if f.kev { "KEV".into() } else { String::new() },
-                f.cves.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "),
+                f.cves
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 f.first_seen.map(|d| d.to_string()).unwrap_or_default(),
                 f.title.clone(),
             ]);
@@ -175,7 +199,10 @@ fn print_table(i: &Import) {
     if !i.compliance.is_empty() {
         let mut t = table(&["rule", "result", "HICP"]);
         for c in &i.compliance {
-            let result = serde_json::to_value(c.result).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let result = serde_json::to_value(c.result)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             t.add_row(vec![c.rule.clone(), result, c.hicp.join(" ")]);
         }
         println!("{t}");
@@ -188,29 +215,52 @@ fn print_table(i: &Import) {
                 a.ip.clone().unwrap_or_default(),
                 a.mac.clone().unwrap_or_default(),
                 a.category.clone().unwrap_or_default(),
-                if a.medical_device { "yes".into() } else { String::new() },
+                if a.medical_device {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
             ]);
         }
         println!("{t}");
     }
     if let Some(d) = &i.dmarc {
-        let mut t = table(&["source IP", "messages", "SPF pass/fail", "DKIM pass/fail", "fails both"]);
+        let mut t = table(&[
+            "source IP",
+            "messages",
+            "SPF pass/fail",
+            "DKIM pass/fail",
+            "fails both",
+        ]);
         for s in &d.sources {
             t.add_row(vec![
                 s.source_ip.clone(),
                 s.count.to_string(),
                 format!("{}/{}", s.spf_pass, s.spf_fail),
                 format!("{}/{}", s.dkim_pass, s.dkim_fail),
-                if s.fails_both { "yes".into() } else { String::new() },
+                if s.fails_both {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
             ]);
         }
         println!("{t}");
     }
     if let Some(k) = &i.kev_catalog {
-        println!("  KEV catalog {}: {} entries", k.version.as_deref().unwrap_or("(no version)"), k.entries);
+        println!(
+            "  KEV catalog {}: {} entries",
+            k.version.as_deref().unwrap_or("(no version)"),
+            k.entries
+        );
     }
     for o in &i.criteria {
-        println!("  {} (suggested: {}): {}", o.id, status(o.suggested_status), o.observation);
+        println!(
+            "  {} (suggested: {}): {}",
+            o.id,
+            status(o.suggested_status),
+            o.observation
+        );
     }
     for w in &i.warnings {
         println!("  warning at {}: {}", w.at, w.message);
