@@ -91,10 +91,10 @@ pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error
         out.records += 1;
         let at = rows.at();
         push(out, field(&row, cve).as_deref(), &at);
-        if let Some(d) = field(&row, added) {
-            if latest.as_ref().is_none_or(|l| d > *l) {
-                latest = Some(d);
-            }
+        if let Some(d) = field(&row, added)
+            && latest.as_ref().is_none_or(|l| d > *l)
+        {
+            latest = Some(d);
         }
     }
     out.generated = latest;

@@ -126,7 +126,10 @@ pub(crate) fn run<R: Read>(
     Ok((detected, out, hashing.finish()))
 }
 
-fn peek<R: BufRead>(mut input: R) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+/// The first bytes, and a reader that gives them again followed by the rest.
+type Replay<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+fn peek<R: BufRead>(mut input: R) -> io::Result<(Vec<u8>, Replay<R>)> {
     let mut prefix = Vec::with_capacity(PREFIX);
     (&mut input).take(PREFIX as u64).read_to_end(&mut prefix)?;
     let replay = io::Cursor::new(prefix.clone());

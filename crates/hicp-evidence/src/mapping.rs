@@ -130,10 +130,10 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                     continue;
                 };
                 dated += 1;
-                if let Some(&limit) = m.timeframes.datacenter.get(f.severity.name()) {
-                    if days > limit {
-                        overdue.push((f, days, limit));
-                    }
+                if let Some(&limit) = m.timeframes.datacenter.get(f.severity.name())
+                    && days > limit
+                {
+                    overdue.push((f, days, limit));
                 }
             }
             overdue.sort_by(|a, b| {

@@ -158,14 +158,14 @@ impl CveId {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i + 4 <= bytes.len() {
-            if bytes[i..i + 4].eq_ignore_ascii_case(b"CVE-") {
-                if let Some((id, len)) = Self::at(&bytes[i..]) {
-                    if !out.contains(&id) {
-                        out.push(id);
-                    }
-                    i += len;
-                    continue;
+            if bytes[i..i + 4].eq_ignore_ascii_case(b"CVE-")
+                && let Some((id, len)) = Self::at(&bytes[i..])
+            {
+                if !out.contains(&id) {
+                    out.push(id);
                 }
+                i += len;
+                continue;
             }
             i += 1;
         }

@@ -246,21 +246,20 @@ pub(crate) fn read(mut rows: CsvRows<'_>, kind: Kind, out: &mut Out) -> Result<(
 /// Nessus CSV repeats a finding once per CVE; consecutive rows for the same check, host and
 /// port are one finding with all their CVEs.
 pub(crate) fn push_merged(out: &mut Out, f: Finding) {
-    if let Some(last) = out.findings.last_mut() {
-        if f.check.is_some()
-            && last.check == f.check
-            && last.host == f.host
-            && last.port == f.port
-            && last.protocol == f.protocol
-            && last.title == f.title
-        {
-            for c in f.cves {
-                if !last.cves.contains(&c) {
-                    last.cves.push(c);
-                }
+    if let Some(last) = out.findings.last_mut()
+        && f.check.is_some()
+        && last.check == f.check
+        && last.host == f.host
+        && last.port == f.port
+        && last.protocol == f.protocol
+        && last.title == f.title
+    {
+        for c in f.cves {
+            if !last.cves.contains(&c) {
+                last.cves.push(c);
             }
-            return;
         }
+        return;
     }
     out.findings.push(f);
 }
