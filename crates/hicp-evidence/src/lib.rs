@@ -136,6 +136,45 @@ fn peek<R: BufRead>(mut input: R) -> io::Result<(Vec<u8>, Replay<R>)> {
     Ok((prefix, replay.chain(input)))
 }
 
+/// A zip archive (DMARC reports often come zipped): its first file is read, streamed from
+/// the local headers without seeking.
+fn unzip(
+    mut input: Box<dyn BufRead + '_>,
+    kind: Kind,
+    legacy: Legacy,
+    out: &mut input::Out,
+) -> Result<Kind, Error> {
+    let zip_error = |e: zip::result::ZipError| Error::Malformed {
+        at: "zip archive".into(),
+        message: format!("the archive cannot be read: {e}"),
+    };
+    let found = loop {
+        let Some(entry) = zip::read::read_zipfile_from_stream(&mut input).map_err(zip_error)?
+        else {
+            return Err(Error::Malformed {
+                at: "zip archive".into(),
+                message: "the archive holds no file".into(),
+            });
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let inner = BufReader::new(entry.take(MAX_EXPANDED));
+        break parse(Box::new(inner), kind, legacy, out, 1)?;
+    };
+    if zip::read::read_zipfile_from_stream(&mut input)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        out.warn(
+            "zip archive",
+            "the archive holds more than one file; only the first was read",
+        );
+    }
+    Ok(found)
+}
+
 // Dynamic, so that a gzip layer does not make the parser types recurse.
 fn parse(
     input: Box<dyn BufRead + '_>,
@@ -156,9 +195,10 @@ fn parse(
         detect::Sniff::Gzip => {
             return Err(Error::Unsupported("gzip inside gzip is not read".into()));
         }
+        detect::Sniff::Zip if depth == 0 => return unzip(Box::new(input), kind, legacy, out),
         detect::Sniff::Zip => {
             return Err(Error::Unsupported(
-                "zip archives are not read yet; unzip the file and import what it holds".into(),
+                "a zip inside an archive is not read".into(),
             ));
         }
         detect::Sniff::Found(found) => found,

@@ -79,6 +79,10 @@ fn broken_files_fail_clearly() {
         ),
         (b"bplist00garbage", "property list"),
         (b"PK\x03\x04", "zip"),
+        (
+            b"PK\x03\x04\x14\x00\x00\x00\x08\x00garbage-that-is-not-deflate",
+            "zip",
+        ),
     ] {
         let err = run(bytes).expect_err(&String::from_utf8_lossy(bytes));
         assert!(

@@ -10,7 +10,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn mutated_real_files_never_panic(which in 0usize..12, e in edits()) {
+    fn mutated_real_files_never_panic(which in 0usize..13, e in edits()) {
         let seeds = seeds();
         let (_, seed) = seeds[which % seeds.len()];
         let bytes = apply(seed, &e);
