@@ -363,6 +363,16 @@ fn host_key(s: &str) -> String {
     s.trim().trim_end_matches('.').to_lowercase()
 }
 
+/// A host name without its domain (`ehr-db-01.example.org` is `ehr-db-01`), so that a scan's
+/// FQDN meets an inventory's short name; addresses stay whole.
+fn short(key: &str) -> &str {
+    if key.parse::<std::net::IpAddr>().is_ok() {
+        key
+    } else {
+        key.split('.').next().unwrap_or(key)
+    }
+}
+
 /// What several imports say together: hosts that were scanned but are not in an inventory,
 /// and inventory items never scanned. Empty unless there is both a scan and an inventory.
 pub fn correlate(imports: &[Import]) -> Vec<Observation> {
@@ -389,10 +399,19 @@ pub fn correlate(imports: &[Import]) -> Vec<Observation> {
             .collect::<Vec<_>>()
     };
     let known: BTreeSet<String> = assets.iter().flat_map(|a| keys(a)).collect();
-    let unlisted: Vec<&String> = scanned.iter().filter(|h| !known.contains(*h)).collect();
+    let known_short: BTreeSet<&str> = known.iter().map(|k| short(k)).collect();
+    let scanned_short: BTreeSet<&str> = scanned.iter().map(|k| short(k)).collect();
+    let unlisted: Vec<&String> = scanned
+        .iter()
+        .filter(|h| !known.contains(*h) && !known_short.contains(short(h)))
+        .collect();
     let unscanned: Vec<String> = assets
         .iter()
-        .filter(|a| !keys(a).iter().any(|k| scanned.contains(k)))
+        .filter(|a| {
+            !keys(a)
+                .iter()
+                .any(|k| scanned.contains(k) || scanned_short.contains(short(k)))
+        })
         .map(|a| {
             a.name
                 .clone()

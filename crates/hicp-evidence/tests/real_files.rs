@@ -534,6 +534,24 @@ fn scanned_hosts_missing_from_the_inventory() {
 }
 
 #[test]
+fn a_scanned_fqdn_meets_the_inventory_short_name() {
+    let scan = b"Plugin ID,Risk,Host,Name\n1,High,EHR-DB-01.example.org,x\n2,Low,10.0.1.15,y\n";
+    let inv =
+        b"Hostname,IP Address\nehr-db-01,10.0.2.10\nfrontdesk-01,10.0.1.15\nprinter-2,10.0.1.50\n";
+    let o = Options::new(as_of());
+    let both = [
+        import(&scan[..], Kind::Auto, &o).unwrap(),
+        import(&inv[..], Kind::Auto, &o).unwrap(),
+    ];
+    let obs = hicp_evidence::correlate(&both);
+    let text = &obs.iter().find(|o| o.id == "7.M.A.c1").unwrap().observation;
+    assert_eq!(
+        text,
+        "0 scanned host(s) are not in the inventory; 1 of 3 inventory item(s) were never scanned: printer-2."
+    );
+}
+
+#[test]
 fn severities_are_normalized() {
     assert_eq!(Severity::from_word("None"), Some(Severity::Info));
     assert_eq!(Severity::from_qualys("5"), Some(Severity::Critical));
