@@ -44,6 +44,10 @@ pub fn parse(text: &str) -> Option<Date> {
     // US numeric: MM/DD/YYYY.
     if let Some(first) = words.first() {
         let parts: Vec<&str> = first.split('/').collect();
+        if parts.len() == 3 && parts[0].len() == 4 {
+            // Nessus writes `2012/05/03`.
+            return Date::new(num(parts[0])?, num(parts[1])?, num(parts[2])?);
+        }
         if parts.len() == 3 {
             let (a, b, y): (u8, u8, i32) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
             // US order unless the first number cannot be a month.
@@ -84,6 +88,7 @@ mod tests {
             ("Jun 25, 2019 11:42:04 UTC", "2019-06-25"),
             ("05/13/2021 07:08:28", "2021-05-13"),
             ("22/09/2022 13:01", "2022-09-22"),
+            ("2012/05/03", "2012-05-03"),
             ("13 Aug 2019", "2019-08-13"),
             ("1565697600", "2019-08-13"),
         ] {

@@ -4,7 +4,7 @@
 use crate::Options;
 use crate::input::Out;
 use crate::model::{Finding, Import, Kind, Observation, RuleResult, Severity};
-use hicp_core::assessment::Status;
+use hicp_core::assessment::{Date, Status};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -106,11 +106,16 @@ fn observe_all(ids: &[String], observation: &str, status: Option<Status>) -> Vec
         .collect()
 }
 
-/// How long a finding has been open, and what that is counted from.
-fn age(f: &Finding, options: &Options) -> Option<i64> {
-    f.first_seen
-        .or(f.patch_published)
-        .map(|d| d.days_until(options.as_of))
+/// How long a finding had been open when the file last saw it: from its first-seen date (or,
+/// when the scan gives none, its fix's publication date) to its last-seen date (or the file's
+/// date), never past `as_of`. A scan is evidence of that moment, not of today.
+fn age(f: &Finding, generated: Option<Date>, options: &Options) -> Option<i64> {
+    let start = f.first_seen.or(f.patch_published)?;
+    let end = f
+        .last_seen
+        .or(generated)
+        .map_or(options.as_of, |d| d.min(options.as_of));
+    Some(start.days_until(end).max(0))
 }
 
 pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observation> {
@@ -124,9 +129,10 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                 .filter(|f| f.is_open() && f.severity >= Severity::Low)
                 .collect();
             let mut overdue: Vec<(&Finding, i64, i64)> = Vec::new();
+            let generated = out.generated.as_deref().and_then(crate::dates::parse);
             let mut dated = 0;
             for f in &open {
-                let Some(days) = age(f, options) else {
+                let Some(days) = age(f, generated, options) else {
                     continue;
                 };
                 dated += 1;
@@ -173,20 +179,20 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                 let undated = open.len() - dated;
                 let text = if overdue.is_empty() {
                     format!(
-                        "None of the {dated} dated open findings is past HICP Table 8's data-center timeframe ({table}) as of {}.",
-                        options.as_of
+                        "None of the {dated} dated open findings had been open longer than HICP Table 8's data-center timeframe ({table}) when last seen."
                     )
                 } else {
                     format!(
-                        "{} of {dated} dated open findings are past HICP Table 8's data-center timeframe ({table}) as of {}: {}. Most urgent first (KEV, then severity, then age): {}.",
+                        "{} of {dated} dated open findings had been open longer than HICP Table 8's data-center timeframe ({table}) when last seen: {}. Most urgent first (KEV, then severity, then age): {}.",
                         overdue.len(),
-                        options.as_of,
                         counts.join(", "),
                         list(&examples, 10)
                     )
                 };
                 let text = if undated > 0 {
-                    format!("{text} {undated} open finding(s) carry no date and were not counted.")
+                    format!(
+                        "{text} {undated} open finding(s) carry no first-seen or patch date and were not counted."
+                    )
                 } else {
                     text
                 };

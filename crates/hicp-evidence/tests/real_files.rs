@@ -485,14 +485,36 @@ fn inventories_with_real_world_mess() {
 
 #[test]
 fn overdue_findings_feed_the_vulnerability_management_criteria() {
-    // First seen 2021-01-05, medium: far past 180 days on 2026-01-01.
-    let i = read("nessus-csv/nessus_many_vuln.csv");
+    // Ages run from each fix's publication date to the scan (checked independently: 17 of the
+    // 17 dated low-and-up findings are past the data-center column, 9 carry no date).
+    let mut options = Options::new(as_of());
+    options.kev = Some(
+        KevCatalog::read(
+            std::fs::File::open(path("kev/known_exploited_vulnerabilities.json")).unwrap(),
+        )
+        .unwrap(),
+    );
+    let i = read_with("nessus/nessus_with_cvssv3.nessus", &options);
     let o = i.criteria.iter().find(|c| c.id == "7.M.D.c2").unwrap();
     assert!(
-        o.observation
-            .starts_with("4 of 4 dated open findings are past"),
+        o.observation.starts_with("17 of 17 dated open findings had been open longer than HICP Table 8's data-center timeframe"),
         "{}",
         o.observation
+    );
+    assert!(
+        o.observation.contains(": 8 high, 9 medium."),
+        "{}",
+        o.observation
+    );
+    // The KEV-listed one is named first.
+    assert!(
+        o.observation.contains("first (KEV, then severity, then age): PHP < 5.3.12 / 5.4.2 CGI Query String Code Execution on testphp.vulnweb.com, KEV (3611 days)"),
+        "{}",
+        o.observation
+    );
+    assert!(
+        o.observation
+            .ends_with("9 open finding(s) carry no first-seen or patch date and were not counted.")
     );
     assert_eq!(
         serde_json::to_value(o).unwrap()["suggested_status"],
@@ -500,17 +522,26 @@ fn overdue_findings_feed_the_vulnerability_management_criteria() {
     );
     assert!(i.criteria.iter().any(|c| c.id == "7.S.A.c3"));
 
-    // Counted on the day after the scan, nothing is late.
-    let i = read_with(
-        "nessus-csv/nessus_many_vuln.csv",
-        &Options::new(Date::parse("2021-01-06").unwrap()),
-    );
+    // Seen once, on the day it was first found: nothing had been open long.
+    let i = read("nessus-csv/nessus_many_vuln.csv");
     let o = i.criteria.iter().find(|c| c.id == "7.M.D.c2").unwrap();
     assert!(
         o.observation.starts_with("None of the 4"),
         "{}",
         o.observation
     );
+    assert_eq!(
+        serde_json::to_value(o).unwrap()["suggested_status"],
+        "largely"
+    );
+
+    // An as-of date before the scan caps the age.
+    let i = read_with(
+        "nessus/nessus_with_cvssv3.nessus",
+        &Options::new(Date::parse("2012-06-01").unwrap()),
+    );
+    let o = i.criteria.iter().find(|c| c.id == "7.M.D.c2").unwrap();
+    assert!(!o.observation.starts_with("17 of 17"), "{}", o.observation);
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn the_json_has_every_field_of_the_contract() {
     let c = v["criteria"].as_array().unwrap();
     assert!(
         c.iter()
-            .any(|o| o["id"] == "7.M.D.c2" && o["suggested_status"] == "partial")
+            .any(|o| o["id"] == "7.M.D.c2" && o["suggested_status"] == "largely")
     );
 }
 
