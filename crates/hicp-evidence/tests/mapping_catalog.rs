@@ -61,3 +61,39 @@ fn the_timeframes_are_table_8() {
     from_catalog.sort();
     assert_eq!(from_mapping, from_catalog);
 }
+
+#[test]
+fn mscp_rules_in_xccdf_results_carry_their_hicp_ids() {
+    let xml = br#"<?xml version="1.0"?>
+<Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2" id="xccdf_gov.nist.mscp.content_benchmark_hicp_lp">
+<TestResult id="xccdf_gov.nist.mscp.content_testresult_1" end-time="2026-03-01T10:00:00">
+<rule-result idref="xccdf_gov.nist.mscp.content_rule_os_gatekeeper_enable"><result>fail</result></rule-result>
+<rule-result idref="xccdf_gov.nist.mscp.content_rule_audit_auditd_enabled"><result>pass</result></rule-result>
+<rule-result idref="xccdf_org.example_rule_not_mapped"><result>notchecked</result></rule-result>
+</TestResult></Benchmark>"#;
+    let date = hicp_core::assessment::Date::parse("2026-03-02").unwrap();
+    let i = hicp_evidence::import(
+        &xml[..],
+        hicp_evidence::Kind::Xccdf,
+        &hicp_evidence::Options::new(date),
+    )
+    .unwrap();
+    let hicp: Vec<Vec<String>> = i.compliance.iter().map(|c| c.hicp.clone()).collect();
+    assert_eq!(
+        hicp,
+        [
+            vec!["1.L.B".to_owned(), "2.L.A".to_owned()],
+            vec!["8.L.A".to_owned()],
+            vec![]
+        ]
+    );
+    assert_eq!(i.source.generated.as_deref(), Some("2026-03-01T10:00:00"));
+    let ids: Vec<&str> = i.criteria.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["1.L.B", "2.L.A", "8.L.A"]);
+    let s: Vec<_> = i
+        .criteria
+        .iter()
+        .map(|c| c.suggested_status.map(|s| s.name()))
+        .collect();
+    assert_eq!(s, [Some("partial"), Some("partial"), Some("largely")]);
+}
