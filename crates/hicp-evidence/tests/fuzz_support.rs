@@ -42,6 +42,12 @@ pub fn seeds() -> Vec<(&'static str, &'static [u8])> {
             "dmarc-gz",
             fixture!("dmarc/fastmail.com_example.com_1516060800_1516147199_102675056.xml.gz"),
         ),
+        (
+            "dmarc-zip",
+            fixture!(
+                "dmarc/estadocuenta1.infonacot.gob.mx_example.com_1536853302_1536939702_2940.xml.zip"
+            ),
+        ),
     ]
 }
 
