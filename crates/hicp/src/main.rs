@@ -7,6 +7,7 @@ mod assess_cmd;
 mod assess_text;
 mod catalog_cmd;
 mod email_cmd;
+mod evidence_cmd;
 mod init_cmd;
 mod logging;
 mod ops_cmd;
@@ -62,6 +63,9 @@ enum Command {
     /// Check an email domain (SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT), or run one SPF check.
     #[command(subcommand)]
     Email(email_cmd::EmailCommand),
+    /// Import technical evidence: scanner results, compliance scans, inventories, KEV, DMARC.
+    #[command(subcommand)]
+    Evidence(evidence_cmd::EvidenceCommand),
 }
 
 /// Bad input from the user (an invalid catalog, an unknown id): exit code 2.
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => ops_cmd::restore(args),
         Command::Admin(cmd) => admin_cmd::run(cmd),
         Command::Email(cmd) => email_cmd::run(cmd),
+        Command::Evidence(cmd) => evidence_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
