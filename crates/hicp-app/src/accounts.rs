@@ -155,15 +155,6 @@ pub struct SignedIn {
     pub user: User,
 }
 
-/// The result of adding someone to an organization.
-#[derive(Debug)]
-pub struct MemberAdded {
-    pub user: User,
-    pub role: Role,
-    /// A new account was made for them.
-    pub created: bool,
-}
-
 impl App {
     /// Whether first-run setup is still due (no account exists).
     pub async fn setup_due(&self) -> Result<bool> {
@@ -599,8 +590,11 @@ impl App {
         Ok(())
     }
 
-    /// Gives `email` the role `role` in the organization; an unknown email gets a new
-    /// account with `first_password`.
+    /// Invites `email` to the organization with `role`. Nothing about accounts elsewhere
+    /// is revealed, whatever the email: the checks and the answer are the same. An email
+    /// without an account gets one, with `name` and `first_password` (which the admin gives
+    /// them in person, and which they must change at the first sign-in); an email with one
+    /// keeps its own name and password. Either way, the person joins only by accepting.
     pub async fn add_member(
         &self,
         access: &OrgAccess<Manage>,
@@ -608,44 +602,67 @@ impl App {
         name: &str,
         role: Role,
         first_password: &str,
-    ) -> Result<MemberAdded> {
-        let email = email.trim().to_lowercase();
-        if !email.contains('@') || email.chars().any(char::is_whitespace) {
-            return Err(Error::invalid("email", Problem::Malformed));
-        }
-        let existing = self.store().user_by_email(&email).await?;
-        let hash = if existing.is_none() {
-            let email = check_new_account(&email, name, first_password)?;
-            let password = first_password.to_owned();
-            Some((email, blocking(move || hash_password(&password)).await??))
-        } else {
-            None
-        };
+    ) -> Result<()> {
+        let email = check_new_account(email, name, first_password)?;
+        let password = first_password.to_owned();
+        // Hashed whether or not it is used, so that both cases take as long.
+        let hash = blocking(move || hash_password(&password)).await??;
         let mut tx = self.store().begin().await?;
-        let (user, created) = match (tx.user_by_email(&email).await?, hash) {
-            (Some(u), _) => (u, false),
-            (None, Some((email, hash))) => {
-                let u = tx
-                    .create_user(&NewUser {
-                        email: &email,
-                        display_name: name.trim(),
-                        password_hash: &hash,
-                        is_admin: false,
-                    })
-                    .await?;
-                (u, true)
-            }
-            // The account was deleted between the two reads: ask again.
-            (None, None) => return Err(Error::NotFound),
-        };
-        tx.grant_role(access.org_id(), &user.id, role, &access.user().id)
+        tx.lock_installation().await?;
+        if tx.user_by_email(&email).await?.is_none() {
+            let user = tx
+                .create_user(&NewUser {
+                    email: &email,
+                    display_name: name.trim(),
+                    password_hash: &hash,
+                    is_admin: false,
+                })
+                .await?;
+            tx.set_password_hash(&user.id, &hash, true, &access.user().id)
+                .await?;
+        }
+        tx.invite(access.org_id(), &email, role, &access.user().id)
             .await?;
         tx.commit().await?;
-        Ok(MemberAdded {
-            user,
-            role,
-            created,
-        })
+        Ok(())
+    }
+
+    /// The invitations of the organization nobody has answered yet.
+    pub async fn pending_invitations(
+        &self,
+        access: &OrgAccess<Manage>,
+    ) -> Result<Vec<hicp_store::Invitation>> {
+        Ok(self.store().invitations_for_org(access.org_id()).await?)
+    }
+
+    /// The invitations waiting for the signed-in user, with each organization's name.
+    pub async fn my_invitations(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<(hicp_store::Invitation, String)>> {
+        Ok(self
+            .store()
+            .invitations_for_email(&who.user().email)
+            .await?)
+    }
+
+    /// Accepts (joins with the role offered) or declines an invitation to `org`.
+    pub async fn answer_invitation(&self, who: &Principal, org: &str, accept: bool) -> Result<()> {
+        if who.read_only() {
+            return Err(Error::Forbidden);
+        }
+        let org = hicp_store::OrgId::new(org);
+        let user = who.user();
+        let mut tx = self.store().begin().await?;
+        let Some(invitation) = tx.take_invitation(&org, &user.email).await? else {
+            return Err(Error::NotFound);
+        };
+        if accept {
+            tx.grant_role(&org, &user.id, invitation.role, &user.id)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -22,9 +22,8 @@ mod tokens;
 pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read};
 pub use accounts::{
     FIRST_DELAY_SECONDS, FREE_FAILURES, MAX_ADDRESS_FAILURES, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS_WITH_MFA, MemberAdded, SignedIn,
-    THROTTLE_WINDOW_MINUTES, hash_password, password_problem, random_token, throttle_wait,
-    token_digest,
+    MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS_WITH_MFA, SignedIn, THROTTLE_WINDOW_MINUTES,
+    hash_password, password_problem, random_token, throttle_wait, token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
 pub use error::{Current, Error, Problem, Result};
@@ -38,8 +37,8 @@ pub use tokens::{NewToken, TOKEN_PREFIX};
 pub use hicp_store::{
     ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, ApiToken, Assessment,
     AssessmentId, AssessmentStatus, AuditEntry, Date, Evidence, EvidenceContent, EvidenceFile,
-    EvidenceId, EvidenceKind, Member, OffsetDateTime, OrgId, Organization, Role, Session, TokenId,
-    User, UserId,
+    EvidenceId, EvidenceKind, Invitation, Member, OffsetDateTime, OrgId, Organization, Role,
+    Session, TokenId, User, UserId,
 };
 
 use hicp_core::catalog::Catalog;

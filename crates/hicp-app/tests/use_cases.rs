@@ -131,6 +131,7 @@ on_both_backends!(
     a_reset_or_disabled_account_loses_its_sessions,
     an_organization_keeps_an_admin,
     totp_guards_sign_in_and_organizations,
+    inviting_reveals_nothing_about_other_tenants,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -413,23 +414,33 @@ async fn roles_bound_what_a_context_allows(backend: Backend) {
     let app = db.app().await;
     let (_, access) = clinic(&app).await;
     let manage = access.at::<Manage>().unwrap();
-    let added = app
-        .add_member(
-            &manage,
-            "viewer@clinic.example",
-            "Vera",
-            hicp_app::Role::Viewer,
-            PASSWORD,
-        )
-        .await
-        .unwrap();
-    assert!(added.created);
+    app.add_member(
+        &manage,
+        "viewer@clinic.example",
+        "Vera",
+        hicp_app::Role::Viewer,
+        PASSWORD,
+    )
+    .await
+    .unwrap();
     let signed = app
         .sign_in("viewer@clinic.example", PASSWORD, None)
         .await
         .unwrap();
+    assert!(
+        signed.user.must_change_password,
+        "the admin knows the first password"
+    );
     let (viewer, _) = app.session(&signed.secret).await.unwrap().unwrap();
     let org = access.org_id().as_str();
+    // Invited is not joined: nothing until she accepts.
+    assert!(matches!(
+        app.org_access::<Read>(&viewer, org).await,
+        Err(Error::NotFound)
+    ));
+    assert_eq!(app.my_invitations(&viewer).await.unwrap().len(), 1);
+    app.answer_invitation(&viewer, org, true).await.unwrap();
+    assert!(app.my_invitations(&viewer).await.unwrap().is_empty());
     assert!(app.org_access::<Read>(&viewer, org).await.is_ok());
     assert!(matches!(
         app.org_access::<Edit>(&viewer, org).await,
@@ -731,16 +742,7 @@ async fn an_organization_keeps_an_admin(backend: Backend) {
     let app = db.app().await;
     let (who, access) = clinic(&app).await;
     let manage = access.at::<Manage>().unwrap();
-    let added = app
-        .add_member(
-            &manage,
-            "sam@clinic.example",
-            "Sam",
-            hicp_app::Role::Viewer,
-            PASSWORD,
-        )
-        .await
-        .unwrap();
+    let sam = join(&app, &manage, "sam@clinic.example", hicp_app::Role::Viewer).await;
     let me = who.user().id.clone();
     let last = app
         .set_member_role(&manage, &me, Some(hicp_app::Role::Viewer))
@@ -759,14 +761,14 @@ async fn an_organization_keeps_an_admin(backend: Backend) {
         app.set_member_role(&manage, &me, None).await,
         Err(Error::Invalid { .. })
     ));
-    app.set_member_role(&manage, &added.user.id, Some(hicp_app::Role::Admin))
+    app.set_member_role(&manage, &sam.user().id, Some(hicp_app::Role::Admin))
         .await
         .unwrap();
     // Now there are two admins: one may step down.
     app.set_member_role(&manage, &me, Some(hicp_app::Role::Assessor))
         .await
         .unwrap();
-    app.set_member_role(&manage, &added.user.id, None)
+    app.set_member_role(&manage, &sam.user().id, None)
         .await
         .expect_err("the last admin cannot leave");
     let members = app.members(&manage).await.unwrap();
@@ -856,21 +858,8 @@ async fn totp_guards_sign_in_and_organizations(backend: Backend) {
         .org_access::<Manage>(&me, access.org_id().as_str())
         .await
         .unwrap();
-    app.add_member(
-        &manage,
-        "sam@clinic.example",
-        "Sam",
-        hicp_app::Role::Viewer,
-        PASSWORD,
-    )
-    .await
-    .unwrap();
+    let sam = join(&app, &manage, "sam@clinic.example", hicp_app::Role::Viewer).await;
     app.set_require_mfa(&manage, true).await.unwrap();
-    let sam = app
-        .sign_in("sam@clinic.example", PASSWORD, None)
-        .await
-        .unwrap();
-    let (sam, _) = app.session(&sam.secret).await.unwrap().unwrap();
     assert!(matches!(
         app.org_access::<Read>(&sam, access.org_id().as_str()).await,
         Err(Error::MfaRequired)
@@ -897,5 +886,87 @@ async fn totp_guards_sign_in_and_organizations(backend: Backend) {
     assert!(matches!(
         app.org_access::<Read>(&me, access.org_id().as_str()).await,
         Err(Error::MfaRequired)
+    ));
+}
+
+/// Invites `email` and has them accept: their principal, signed in.
+async fn join(
+    app: &App,
+    manage: &OrgAccess<Manage>,
+    email: &str,
+    role: hicp_app::Role,
+) -> Principal {
+    app.add_member(manage, email, "Invited person", role, PASSWORD)
+        .await
+        .unwrap();
+    let signed = app.sign_in(email, PASSWORD, None).await.unwrap();
+    let (who, _) = app.session(&signed.secret).await.unwrap().unwrap();
+    app.answer_invitation(&who, manage.org_id().as_str(), true)
+        .await
+        .unwrap();
+    who
+}
+
+/// Inviting an email that has an account in another tenant reveals nothing of it: the same
+/// answer, its name and password untouched, and no membership until it accepts.
+async fn inviting_reveals_nothing_about_other_tenants(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let manage = access.at::<Manage>().unwrap();
+    let operator = app.operator();
+    app.create_user(
+        &operator,
+        "pat@elsewhere.example",
+        "Pat Elsewhere",
+        PASSWORD,
+        false,
+    )
+    .await
+    .unwrap();
+    // A weak first password is refused whether or not the account exists.
+    for email in ["pat@elsewhere.example", "nobody@elsewhere.example"] {
+        let weak = app
+            .add_member(&manage, email, "X", hicp_app::Role::Viewer, "short")
+            .await;
+        assert!(
+            matches!(
+                weak,
+                Err(Error::Invalid {
+                    field: "password",
+                    ..
+                })
+            ),
+            "{email}"
+        );
+    }
+    app.add_member(
+        &manage,
+        "pat@elsewhere.example",
+        "Someone Else",
+        hicp_app::Role::Viewer,
+        "another long passphrase",
+    )
+    .await
+    .unwrap();
+    let members = app.members(&manage).await.unwrap();
+    assert!(members.iter().all(|m| m.email != "pat@elsewhere.example"));
+    let invited = app.pending_invitations(&manage).await.unwrap();
+    assert_eq!(invited.len(), 1);
+    // Pat's account is as it was: own name, own password, no forced change.
+    let signed = app
+        .sign_in("pat@elsewhere.example", PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(signed.user.display_name, "Pat Elsewhere");
+    assert!(!signed.user.must_change_password);
+    let (pat, _) = app.session(&signed.secret).await.unwrap().unwrap();
+    app.answer_invitation(&pat, access.org_id().as_str(), false)
+        .await
+        .unwrap();
+    assert!(app.pending_invitations(&manage).await.unwrap().is_empty());
+    assert!(matches!(
+        app.org_access::<Read>(&pat, access.org_id().as_str()).await,
+        Err(Error::NotFound)
     ));
 }

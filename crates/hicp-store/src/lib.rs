@@ -240,6 +240,17 @@ pub struct OrganizationUpdate<'a> {
     pub tier_overridden: bool,
 }
 
+/// An invitation to an organization, waiting for the person to accept it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub org_id: OrgId,
+    /// Lower-cased, as the admin typed it.
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+}
+
 /// A user's role in one organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {

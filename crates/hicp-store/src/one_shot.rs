@@ -4,10 +4,10 @@
 
 use crate::{
     ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
-    AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, LoginFailures,
-    Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession,
-    NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role, Session, Store,
-    TokenId, User, UserId,
+    AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, Invitation,
+    LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization,
+    NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role,
+    Session, Store, TokenId, User, UserId,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -50,6 +50,10 @@ one_shot! {
     tx fn enable_totp(id: &UserId, secret: &str, step: i64, recovery_hashes: &[String]) -> ();
     tx fn disable_totp(id: &UserId, by: &UserId) -> ();
     tx fn set_require_mfa(org: &OrgId, required: bool, by: &UserId) -> ();
+    tx fn invite(org: &OrgId, email: &str, role: Role, by: &UserId) -> ();
+    tx fn take_invitation(org: &OrgId, email: &str) -> Option<Invitation>;
+    auto fn invitations_for_org(org: &OrgId) -> Vec<Invitation>;
+    auto fn invitations_for_email(email: &str) -> Vec<(Invitation, String)>;
     tx fn create_organization(new: &NewOrganization<'_>, creator: &UserId) -> Organization;
     auto fn organization(id: &OrgId) -> Option<Organization>;
     auto fn list_organizations() -> Vec<Organization>;

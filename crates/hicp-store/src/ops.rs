@@ -3,7 +3,6 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::LoginFailures;
 use crate::db::{Conn, InTx, from_millis, now, on_conn, opt_date_text, parse_opt_date, to_millis};
 use crate::{ActionId, CriterionId};
 use crate::{
@@ -13,6 +12,7 @@ use crate::{
     NewEvidence, NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization,
     OrganizationUpdate, Result, Role, Session, Status, StoreError, Tier, TokenId, User, UserId,
 };
+use crate::{Invitation, LoginFailures};
 
 // ---------------------------------------------------------------------------------------
 // Rows as stored
@@ -724,6 +724,55 @@ impl<M> Conn<M> {
     }
 }
 
+impl<M> Conn<M> {
+    /// The invitations to `org` nobody has answered yet, by email.
+    pub async fn invitations_for_org(&mut self, org: &OrgId) -> Result<Vec<Invitation>> {
+        on_conn!(self, c => {
+            let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT org_id, email, role, invited_by, created_at FROM invitations \
+                 WHERE org_id = $1 ORDER BY email",
+            )
+            .bind(org.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter().map(invitation_of).collect()
+        })
+    }
+
+    /// The invitations waiting for `email`, with each organization's name.
+    pub async fn invitations_for_email(
+        &mut self,
+        email: &str,
+    ) -> Result<Vec<(Invitation, String)>> {
+        let email = email.trim().to_lowercase();
+        on_conn!(self, c => {
+            let rows: Vec<(String, String, String, Option<String>, i64, String)> = sqlx::query_as(
+                "SELECT i.org_id, i.email, i.role, i.invited_by, i.created_at, o.name \
+                 FROM invitations i JOIN organizations o ON o.id = i.org_id \
+                 WHERE i.email = $1 ORDER BY o.name",
+            )
+            .bind(email)
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter()
+                .map(|(a, b, r, d, e, name)| Ok((invitation_of((a, b, r, d, e))?, name)))
+                .collect()
+        })
+    }
+}
+
+fn invitation_of(
+    (org, email, role, by, at): (String, String, String, Option<String>, i64),
+) -> Result<Invitation> {
+    Ok(Invitation {
+        org_id: OrgId::from(org),
+        email,
+        role: parse_role(&role)?,
+        invited_by: by.map(UserId::from),
+        created_at: from_millis(at),
+    })
+}
+
 impl Conn<InTx> {
     /// Turns TOTP on with `secret` (accepted at `step`) and replaces the recovery codes
     /// with these digests. Audited.
@@ -1043,7 +1092,55 @@ impl Conn<InTx> {
         })
     }
 
-    /// Removes `user` from `org`. Returns whether they were a member.
+    /// Invites `email` to `org` with `role` (again: the role is updated). Audited.
+    pub async fn invite(
+        &mut self,
+        org: &OrgId,
+        email: &str,
+        role: Role,
+        by: &UserId,
+    ) -> Result<()> {
+        let at = to_millis(now());
+        let email = email.trim().to_lowercase();
+        on_conn!(self, tx, pg => {
+            sqlx::query(
+                "INSERT INTO invitations (org_id, email, role, invited_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (org_id, email) DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(email.clone())
+            .bind(role.as_str())
+            .bind(by.as_str().to_owned())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "membership", format!("invitation:{email}"));
+            audit.event("invited", None, Some(role.as_str().to_owned()));
+            write_audit!(tx, audit);
+            Ok(())
+        })
+    }
+
+    /// Takes back (or, for the person, uses up) the invitation of `email` to `org`.
+    pub async fn take_invitation(
+        &mut self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<Invitation>> {
+        let email = email.trim().to_lowercase();
+        on_conn!(self, tx, pg => {
+            let row: Option<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+                "DELETE FROM invitations WHERE org_id = $1 AND email = $2 \
+                 RETURNING org_id, email, role, invited_by, created_at",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
+            row.map(invitation_of).transpose()
+        })
+    }
+
     pub async fn revoke_role(&mut self, org: &OrgId, user: &UserId, by: &UserId) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {

@@ -83,6 +83,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(pages::auth::logout))
         .route("/", get(pages::orgs::home))
+        .route(
+            "/invitations/{org}/{answer}",
+            post(pages::orgs::answer_invitation),
+        )
         .route("/account", get(pages::account::account))
         .route("/account/password", post(pages::account::change_password))
         .route("/account/mfa", get(pages::mfa::mfa))

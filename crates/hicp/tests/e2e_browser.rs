@@ -344,9 +344,29 @@ async fn viewers_cannot_edit_and_outsiders_see_nothing() {
             .unwrap();
         b.fill("#m-password", PASSWORD).await;
         b.click("form.card button[type=submit]").await;
-        b.wait_for_text("main", &format!("is now {role}")).await;
+        b.wait_for_text("main", &format!("is invited as {role}"))
+            .await;
     }
     b.sign_out().await;
+    // Each joins: a new password at the first sign-in, then the invitation on the home page.
+    for email in ["viewer@a.example", "assessor@b.example"] {
+        b.sign_in(&server, email).await;
+        assert_eq!(b.path().await, "/account");
+        b.fill("#current-password", PASSWORD).await;
+        b.fill("#new-password", PASSWORD).await;
+        b.fill("#confirm-password", PASSWORD).await;
+        b.click("form[action='/account/password'] button").await;
+        b.wait_for_text("main", "Your password is changed").await;
+        b.go(&server.url("/")).await;
+        b.click("form[action$='/accept'] button").await;
+        b.client
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await
+            .unwrap();
+        assert!(b.path().await.starts_with("/orgs/"));
+        b.sign_out().await;
+    }
 
     b.sign_in(&server, "viewer@a.example").await;
     b.go(&server.url(&format!("{}/practices/1", orgs[0]))).await;

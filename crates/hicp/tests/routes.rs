@@ -106,6 +106,12 @@ fn table() -> Vec<Row> {
         ),
         row(get.clone(), "/", None, [303, 200, 200, 200, 200, 200]),
         row(
+            post.clone(),
+            "/invitations/{org}/{answer}",
+            Form(&[]),
+            [403, 404, 404, 404, 404, 404],
+        ),
+        row(
             get.clone(),
             "/account",
             None,
@@ -524,7 +530,8 @@ fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
         .replace("{n}", "1")
         .replace("{format}", format)
         .replace("{action}", "1.S.A.a1")
-        .replace("{sp}", "1.M.A");
+        .replace("{sp}", "1.M.A")
+        .replace("{answer}", "decline");
     // `{id}` is a piece of evidence under /evidence/, a snapshot under /snapshots/, else an
     // API token.
     let id = if p.contains("/evidence/") {

@@ -376,9 +376,11 @@ async fn audit_log_is_for_admins_with_filters_and_pages(b: Backend) {
     let assessor_id = option.split('"').next().unwrap().to_owned();
     let (_, _, html) = get(&a, &s, &format!("{audit}?user={assessor_id}")).await;
     assert!(html.contains("Answer 1.S.A.c1"), "{html}");
-    assert!(!html.contains("<td>Role</td>"), "{html}");
+    // Their own joining is theirs; the admin's invitation is not.
+    assert!(!html.contains("<td>invited</td>"), "{html}");
     let (_, _, html) = get(&a, &s, &format!("{audit}?entity=membership")).await;
     assert!(html.contains("<td>Role</td>"), "{html}");
+    assert!(html.contains("<td>invited</td>"), "{html}");
     assert!(!html.contains("Answer 1.S.A.c1"), "{html}");
 
     // Paging: 50 entries a page, then older ones, none twice.

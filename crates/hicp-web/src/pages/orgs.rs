@@ -35,6 +35,8 @@ struct HomePage {
     user_name: String,
     orgs: Vec<OrgRow>,
     can_create: bool,
+    /// Invitations waiting for this person: organization id, name and role offered.
+    invitations: Vec<OrgRow>,
 }
 
 pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
@@ -50,12 +52,48 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
             role: r.to_string(),
         })
         .collect();
+    let invitations = state
+        .app
+        .my_invitations(&auth.principal)
+        .await?
+        .into_iter()
+        .map(|(i, name)| OrgRow {
+            id: i.org_id.to_string(),
+            name,
+            tier: String::new(),
+            role: i.role.to_string(),
+        })
+        .collect();
     render(&HomePage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         orgs,
         can_create: auth.user.is_admin,
+        invitations,
     })
+}
+
+/// Accepts or declines an invitation (the path's last part: `accept` or `decline`).
+pub async fn answer_invitation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, answer)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let accept = match answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    state
+        .app
+        .answer_invitation(&auth.principal, &org, accept)
+        .await?;
+    let to = if accept {
+        format!("/orgs/{org}")
+    } else {
+        "/".to_owned()
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// The sizing interview, as typed (numbers stay text so a wrong entry can be shown back).
@@ -279,6 +317,8 @@ struct MembersPage {
     org_id: String,
     org_name: String,
     members: Vec<MemberRow>,
+    /// Invited, not yet joined: email and role (admins only).
+    invited: Vec<(String, String)>,
     is_admin: bool,
     message: String,
     message_class: String,
@@ -303,12 +343,23 @@ async fn members_page(
             role: m.role.to_string(),
         })
         .collect();
+    let invited = match ctx.access.at::<Manage>() {
+        Ok(manage) => state
+            .app
+            .pending_invitations(&manage)
+            .await?
+            .into_iter()
+            .map(|i| (i.email, i.role.to_string()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     render(&MembersPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
         org_name: ctx.org.name.clone(),
         members,
+        invited,
         is_admin: ctx.can_manage(),
         message_class: if ok { "flash".into() } else { "error".into() },
         message,
@@ -356,10 +407,10 @@ pub async fn add_member(
         .add_member(&access, &f.email, &f.display_name, role, &f.password)
         .await
     {
-        Ok(added) => (
+        Ok(()) => (
             format!(
-                "{} is now {} of {}.",
-                added.user.display_name, added.role, ctx.org.name
+                "{} is invited as {role}. They join when they accept the invitation on their home page after signing in. If they have no account yet, one was made with the first password you typed: tell it to them in person; they choose their own at the first sign-in.",
+                f.email.trim().to_lowercase()
             ),
             true,
         ),

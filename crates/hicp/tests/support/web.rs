@@ -137,7 +137,45 @@ pub async fn add_member(c: &Client, s: &Server, org: &str, email: &str, role: &s
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(&format!("is now {role}")), "{html}");
+    assert!(html.contains(&format!("is invited as {role}")), "{html}");
+    join(s, org, email).await;
+}
+
+/// The invited person signs in (choosing their own password at the first sign-in: the
+/// same one, for the tests) and accepts the invitation to `org`.
+pub async fn join(s: &Server, org: &str, email: &str) {
+    let (p, status, _) = sign_in(s, email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{email} signs in");
+    let (_, path, html) = get(&p, s, "/").await;
+    if path == "/account" {
+        let csrf = csrf_of(&html);
+        let (status, _, html) = post(
+            &p,
+            s,
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", PASSWORD),
+                ("confirm_password", PASSWORD),
+            ],
+        )
+        .await;
+        assert!(
+            html.contains("Your password is changed"),
+            "{status}: {html}"
+        );
+    }
+    let (_, _, html) = get(&p, s, "/").await;
+    let csrf = csrf_of(&html);
+    let (status, path, _) = post(
+        &p,
+        s,
+        &format!("/invitations/{org}/accept"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!((status, path), (StatusCode::OK, format!("/orgs/{org}")));
 }
 
 /// Creates an organization through the sizing interview; returns its id and its settings page.
