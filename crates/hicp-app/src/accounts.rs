@@ -545,6 +545,24 @@ impl App {
         Ok(names)
     }
 
+    /// The installation's whole audit log (every organization, and accounts: sign-ins,
+    /// resets, two-step sign-in), newest first, a page at a time.
+    pub async fn installation_audit_log(
+        &self,
+        _admin: &InstallationAdmin,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<hicp_store::AuditEntry>> {
+        Ok(self
+            .store()
+            .audit_log(&hicp_store::AuditFilter {
+                before_seq: before,
+                limit: Some(limit),
+                ..Default::default()
+            })
+            .await?)
+    }
+
     /// Every account, by email (for the command line).
     pub async fn users(&self, _admin: &InstallationAdmin) -> Result<Vec<User>> {
         Ok(self.store().list_users().await?)

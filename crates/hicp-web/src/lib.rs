@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
             post(pages::account::sign_out_everywhere),
         )
         .route("/admin/users", get(pages::admin::users))
+        .route("/admin/audit", get(pages::admin::audit))
         .route(
             "/admin/users/reset-password",
             post(pages::admin::reset_password),

@@ -169,6 +169,17 @@ async fn a_disabled_account_cannot_sign_in(b: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("This account is disabled"), "{html}");
 
+    // The installation's audit log has the account events; only installation admins see it.
+    let (status, _, log) = get(&dana, &s, "/admin/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(log.contains("<td>disabled</td>"), "{log}");
+    assert!(log.contains("refused: disabled"), "{log}");
+    assert!(log.contains("<td>sign in</td><td>signed in</td>"), "{log}");
+    assert!(
+        log.contains("Disable clinic"),
+        "organization changes are there too"
+    );
+
     let out = admin(&db, &["users", "--format", "json"]);
     assert!(out.status.success());
     let users: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -171,6 +171,12 @@ fn table() -> Vec<Row> {
             [303, 403, 403, 403, 403, 200],
         ),
         row(
+            get.clone(),
+            "/admin/audit",
+            None,
+            [303, 403, 403, 403, 403, 200],
+        ),
+        row(
             post.clone(),
             "/admin/users/reset-password",
             Form(&[("email", "nobody@x.example")]),

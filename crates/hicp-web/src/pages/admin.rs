@@ -134,3 +134,91 @@ pub async fn enable(
 ) -> Result<Response, AppError> {
     set_disabled(state, auth, &f.email, false).await
 }
+
+pub struct LogRow {
+    pub seq: i64,
+    pub at: String,
+    pub who: String,
+    pub org: String,
+    pub what: String,
+    pub field: String,
+    pub new_value: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct LogPage {
+    csrf: String,
+    user_name: String,
+    entries: Vec<LogRow>,
+    older: String,
+}
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+/// The installation-wide audit log: every organization's changes and every account event.
+pub async fn audit(
+    State(state): State<AppState>,
+    auth: Auth,
+    axum::extract::Query(q): axum::extract::Query<LogQuery>,
+) -> Result<Response, AppError> {
+    let admin = state.app.installation_admin(&auth.principal)?;
+    let page = crate::pages::audit::PAGE;
+    let mut rows = state
+        .app
+        .installation_audit_log(&admin, q.before, page + 1)
+        .await?;
+    let more = rows.len() > page as usize;
+    rows.truncate(page as usize);
+    let ids: Vec<hicp_app::UserId> = rows.iter().filter_map(|r| r.user_id.clone()).collect();
+    let names = state.app.user_names(&ids).await?;
+    let orgs: std::collections::HashMap<String, String> = state
+        .app
+        .organizations(&auth.principal)
+        .await?
+        .into_iter()
+        .map(|(o, _)| (o.id.to_string(), o.name))
+        .collect();
+    let older = match (more, rows.last()) {
+        (true, Some(last)) => format!("before={}", last.seq),
+        _ => String::new(),
+    };
+    let entries = rows
+        .into_iter()
+        .map(|r| LogRow {
+            seq: r.seq,
+            at: when(Some(r.at)),
+            who: r.user_id.as_ref().map_or_else(
+                || "the system".to_owned(),
+                |u| {
+                    names
+                        .get(u)
+                        .cloned()
+                        .unwrap_or_else(|| "a deleted account".into())
+                },
+            ),
+            org: r
+                .org_id
+                .as_ref()
+                .map(|o| {
+                    orgs.get(o.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| "(deleted)".into())
+                })
+                .unwrap_or_default(),
+            what: crate::pages::audit::describe(&r.entity, &r.entity_id),
+            field: r.field.replace('_', " "),
+            new_value: r.new_value.unwrap_or_default(),
+        })
+        .collect();
+    render(&LogPage {
+        csrf: auth.csrf().to_owned(),
+        user_name: auth.user.display_name.clone(),
+        entries,
+        older,
+    })
+}

@@ -79,7 +79,7 @@ fn cut(v: Option<&str>) -> String {
 }
 
 /// What a record is, in words: the criterion of an answer, the sub-practice opted in.
-fn describe(entity: &str, id: &str) -> String {
+pub fn describe(entity: &str, id: &str) -> String {
     let tail = id.rsplit_once('/').map_or(id, |(_, t)| t);
     match entity {
         "answer" => format!("Answer {tail}"),
@@ -90,6 +90,7 @@ fn describe(entity: &str, id: &str) -> String {
         "import" => "Import".into(),
         "organization" => "Organization".into(),
         "membership" => "Role".into(),
+        "user" => "Account".into(),
         other => other.to_owned(),
     }
 }
