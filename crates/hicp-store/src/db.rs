@@ -403,11 +403,17 @@ impl SchemaStatus {
     }
 }
 
-/// Keeps a URL out of error messages when it may hold a password.
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, _)) => format!("{scheme}://…"),
-        None => url.chars().take(16).collect(),
+/// A database URL without its password, for messages and logs: `postgres://u:***@h/db`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -482,6 +488,8 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://…");
+        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x.db?mode=rwc"), "sqlite://x.db?mode=rwc");
     }
 }

@@ -35,7 +35,7 @@ pub use hicp_core::assessment::{Date, Status};
 pub use hicp_core::catalog::{ActionId, CriterionId, Tier};
 pub use time::OffsetDateTime;
 
-pub use db::{Autocommit, Conn, InTx, SchemaStatus, Store, Tx};
+pub use db::{Autocommit, Conn, InTx, SchemaStatus, Store, Tx, redact};
 pub use ops::sha256_hex;
 
 // ---------------------------------------------------------------------------------------
