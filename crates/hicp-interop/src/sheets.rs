@@ -8,6 +8,9 @@ use crate::catalog_csv::safe_cell;
 use hicp_core::assessment::scoring::{CsfLevel, round1};
 use rust_xlsxwriter::{Format, Workbook};
 
+/// The status cell of a criterion without an answer.
+pub const NOT_ANSWERED: &str = "not answered yet";
+
 /// One cell of a sheet.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
@@ -80,7 +83,12 @@ fn answers_sheet(a: &Assessed) -> Sheet {
                 Cell::text(&sp.title),
                 Cell::text(c.id.as_str()),
                 Cell::text(&c.text),
-                Cell::text(ans.status.name()),
+                // A question without an answer is not one answered "not started".
+                Cell::text(if a.answers.is_answered(c.id.as_str()) {
+                    ans.status.name()
+                } else {
+                    NOT_ANSWERED
+                }),
                 Cell::text(ans.owner.as_deref().unwrap_or("")),
                 Cell::text(&ans.in_place_since.map_or(String::new(), |d| d.to_string())),
                 Cell::text(ans.notes.as_deref().unwrap_or("")),

@@ -238,6 +238,16 @@ fn csv_and_xlsx_cells_starting_with_a_formula_character_come_out_inert() {
         .flat_map(|r| r.iter().map(|d| d.to_string()))
         .collect();
     assert!(cells.contains(&"'+SUM(A1:A9)".to_owned()));
+    // An answered criterion shows its status; one without an answer says so.
+    let status_of = |id: &str| {
+        answers_sheet
+            .rows()
+            .find(|r| r[2] == id)
+            .map(|r| r[4].to_string())
+            .unwrap()
+    };
+    assert_eq!(status_of("1.S.A.c1"), "partial");
+    assert_eq!(status_of("1.S.A.c2"), sheets::NOT_ANSWERED);
     assert!(cells.contains(&"'=cmd|' /C calc'!A0".to_owned()));
 }
 
