@@ -226,9 +226,13 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
         .for_element(Locator::Css("#sp-1-S-A"))
         .await
         .unwrap();
+    // Not answered yet: it says so, and no status is chosen.
+    assert!(b.text("#q-1-S-A-c1").await.contains("Not answered yet"));
     b.click("#sp-1-S-A .criterion input[value=implemented]")
         .await;
     b.wait_for_text("#status-1-S-A-c1", "Saved at").await;
+    let question = b.text("#q-1-S-A-c1").await;
+    assert!(!question.contains("Not answered yet"), "{question}");
     // "Does not apply" without a reason is refused in words.
     b.click("#sp-1-S-A .criterion:nth-of-type(2) input[value=not_applicable]")
         .await;

@@ -652,8 +652,22 @@ async fn not_started_is_an_answer_and_unanswered_looks_different(b: Backend) {
     assert!(block.contains("Not answered yet"), "{block}");
     assert!(block.contains("value=\"not_started\""), "{block}");
 
-    // Choosing "Not started" saves an answer, and it counts as answered everywhere.
-    answer(&a, &s, &org, "1.S.A.c1", "not_started", 0).await;
+    // Choosing "Not started" saves an answer, and it counts as answered everywhere; the
+    // save takes the "Not answered yet" mark away at once.
+    let csrf = csrf_of(&page);
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/answers/1.S.A.c1"),
+        &csrf,
+        &[("status", "not_started"), ("version", "0")],
+    )
+    .await;
+    assert!(frag.contains("Saved at"), "{frag}");
+    assert!(
+        frag.contains("<span id=\"unanswered-1-S-A-c1\" hx-swap-oob=\"true\"></span>"),
+        "{frag}"
+    );
     let (_, _, page) = get(&a, &s, &page_path).await;
     let block = criterion_block(&page, "1-S-A-c1");
     assert!(

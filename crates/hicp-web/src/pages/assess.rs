@@ -342,6 +342,10 @@ fn opt(s: &str) -> Option<String> {
 }
 
 fn status_fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
+    Html(status_html(dom, class, message, version)).into_response()
+}
+
+fn status_html(dom: &str, class: &str, message: &str, version: Option<i64>) -> String {
     let mut html = format!(
         "<div id=\"status-{dom}\" class=\"{class}\" aria-live=\"polite\" role=\"status\">{}</div>",
         escape(message)
@@ -351,7 +355,7 @@ fn status_fragment(dom: &str, class: &str, message: &str, version: Option<i64>) 
             "<input type=\"hidden\" name=\"version\" id=\"version-{dom}\" value=\"{v}\" hx-swap-oob=\"true\">"
         ));
     }
-    Html(html).into_response()
+    html
 }
 
 pub async fn save_answer(
@@ -395,12 +399,17 @@ pub async fn save_answer(
     {
         Ok(saved) if htmx => {
             let at = saved.updated_at.time();
-            Ok(status_fragment(
+            let mut html = status_html(
                 &dom,
                 "saved",
                 &format!("Saved at {:02}:{:02} UTC.", at.hour(), at.minute()),
                 Some(saved.version),
-            ))
+            );
+            // The question is answered now: its "Not answered yet" mark goes.
+            html.push_str(&format!(
+                "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
+            ));
+            Ok(Html(html).into_response())
         }
         Ok(_) => Ok(Redirect::to(&format!(
             "/orgs/{org}/practices/{}#sp-{}",
