@@ -5,7 +5,7 @@ use crate::assessment::{EvidenceUpload, add_evidence_in, open_assessment};
 use crate::error::{Error, Result};
 use crate::orgs::{StoredProfile, TierSource, set_tier_in, set_weights_in, threat_weights_of};
 use crate::{App, today};
-use hicp_core::assessment::{Status, parse};
+use hicp_core::assessment::parse;
 use hicp_core::catalog::Tier;
 use hicp_store::{
     AnswerInput, Conflict, EvidenceContent, NewAuditEntry, OrganizationUpdate, Role, StoreError,
@@ -152,7 +152,9 @@ impl App {
                         && r.owner == input.owner
                         && r.in_place_since == input.in_place_since
                 }
-                None => input == AnswerInput::new(Status::NotStarted),
+                // The file answers it, even if only "not started": that is an answer, and
+                // an unanswered question is not the same as one not started.
+                None => false,
             };
             if unchanged {
                 out.same += 1;

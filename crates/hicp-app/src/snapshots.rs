@@ -4,7 +4,7 @@ use crate::access::{Edit, OrgAccess};
 use crate::assessment::{domain_answers, open_assessment, read_current};
 use crate::error::{Error, Result};
 use crate::{App, Level, today};
-use hicp_core::assessment::{Answers, Scores, Status, score};
+use hicp_core::assessment::{Answers, Scores, score};
 use hicp_core::catalog::Catalog;
 use hicp_store::{Assessment, AssessmentStatus, NewAssessment};
 use serde::{Deserialize, Serialize};
@@ -39,19 +39,14 @@ impl Snapshot {
 
 /// The snapshot of scored answers.
 pub fn snapshot_of(catalog: &Catalog, a: &Answers, scores: &Scores) -> Snapshot {
-    let scope = a.scope(catalog);
-    let total = scope.iter().map(|s| s.criteria.len()).sum();
-    let answered = scope
-        .iter()
-        .flat_map(|s| &s.criteria)
-        .filter(|c| a.status(c.id.as_str()) != Status::NotStarted)
-        .count();
+    // "Not started" is an answer: only questions without one are unanswered.
+    let progress = a.progress(catalog);
     Snapshot {
         version: 1,
         tier: a.tier.name().into(),
         overall: scores.overall,
-        answered,
-        total,
+        answered: progress.answered,
+        total: progress.total,
         practices: scores
             .practices
             .iter()

@@ -362,11 +362,17 @@ async fn an_import_racing_a_close_is_all_or_nothing(backend: Backend) {
         assert_eq!(now.answers.len(), imported.changed, "round {round}");
         // The snapshot's stored counts agree with its rows (it was scored in the close).
         let stored = Snapshot::parse(snapshot.snapshot_json.as_deref()).unwrap();
-        let answered = app
-            .answers_of(&read, &then)
-            .criteria
-            .values()
-            .filter(|a| a.status != Status::NotStarted)
+        // Every stored answer in scope counts, "not started" included.
+        let a = app.answers_of(&read, &then);
+        let in_scope: std::collections::HashSet<&str> = a
+            .scope(app.catalog())
+            .into_iter()
+            .flat_map(|s| s.criteria.iter().map(|c| c.id.as_str()))
+            .collect();
+        let answered = then
+            .answers
+            .iter()
+            .filter(|r| in_scope.contains(r.criterion_id.as_str()))
             .count();
         assert_eq!(stored.answered, answered, "round {round}");
     }

@@ -88,6 +88,48 @@ answers:
 }
 
 #[test]
+fn not_started_is_an_answer_and_a_missing_answer_is_not() {
+    let text = "\
+tier: small
+answers:
+  - id: 1.S.A.c1
+    status: not_started
+  - id: 1.S.A.c2
+    status: implemented
+";
+    let a = parse("a.yaml", text, catalog(), as_of()).unwrap();
+    assert!(a.is_answered("1.S.A.c1"), "not started is an answer");
+    assert!(a.is_answered("1.S.A.c2"));
+    assert!(!a.is_answered("1.S.A.c3"));
+    // Both score as not started.
+    assert_eq!(a.status("1.S.A.c1"), a.status("1.S.A.c3"));
+    let total: usize = a.scope(catalog()).iter().map(|s| s.criteria.len()).sum();
+    let p = a.progress(catalog());
+    assert_eq!((p.answered, p.total, p.unanswered()), (2, total, total - 2));
+    // Practice 1 holds both answers; practice 2 none.
+    let p1 = a.practice_progress(catalog(), 1);
+    assert_eq!(p1.answered, 2);
+    assert!(p1.total < total);
+    assert_eq!(a.practice_progress(catalog(), 2).answered, 0);
+    // A threat counts the questions of the practices that mitigate it.
+    for t in &catalog().threats {
+        let practices: Vec<u8> = catalog()
+            .practices
+            .iter()
+            .filter(|p| p.threats.contains(&t.id))
+            .map(|p| p.number)
+            .collect();
+        let expected: usize = practices
+            .iter()
+            .map(|n| a.practice_progress(catalog(), *n).total)
+            .sum();
+        let tp = a.threat_progress(catalog(), t.id.as_str());
+        assert_eq!(tp.total, expected, "{}", t.id);
+        assert_eq!(tp.answered, if practices.contains(&1) { 2 } else { 0 });
+    }
+}
+
+#[test]
 fn the_tier_comes_from_the_profile_unless_the_file_sets_it() {
     let sized = "organization:\n  type: physician-practice\n  physicians: 8\n  it_staff: 0\n";
     let a = parse("a.yaml", sized, catalog(), as_of()).unwrap();

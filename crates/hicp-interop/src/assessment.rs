@@ -5,6 +5,41 @@ use hicp_core::assessment::plan::{Horizon, PlanItem, plan};
 use hicp_core::assessment::rsp::{RspReport, rsp};
 use hicp_core::assessment::{Answers, Date, Scores, score};
 use hicp_core::catalog::Catalog;
+use std::collections::BTreeMap;
+
+/// Where an action of the plan stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrackStatus {
+    #[default]
+    Open,
+    InProgress,
+    Done,
+    RiskAccepted,
+}
+
+impl TrackStatus {
+    /// In plain words, as every export shows it.
+    pub fn words(self) -> &'static str {
+        match self {
+            TrackStatus::Open => "open",
+            TrackStatus::InProgress => "in progress",
+            TrackStatus::Done => "done",
+            TrackStatus::RiskAccepted => "risk accepted",
+        }
+    }
+}
+
+/// How an organization tracks one action of its plan: set on the web app's plan board. An
+/// answers file has none (the command line tracks nothing), so the exports then show the
+/// computed due date, the owners named on the answers, and "open".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tracking {
+    pub owner: Option<String>,
+    pub due_on: Option<Date>,
+    pub status: TrackStatus,
+    /// Why the risk was accepted (or any note on the status).
+    pub reason: Option<String>,
+}
 
 /// An answers file assessed against a catalog on a date.
 pub struct Assessed<'a> {
@@ -14,6 +49,8 @@ pub struct Assessed<'a> {
     pub scores: Scores,
     pub plan: Vec<PlanItem>,
     pub rsp: RspReport,
+    /// The tracking of the plan's actions, by action id (empty: nothing tracked).
+    pub tracking: BTreeMap<String, Tracking>,
 }
 
 impl<'a> Assessed<'a> {
@@ -28,7 +65,48 @@ impl<'a> Assessed<'a> {
             scores,
             plan,
             rsp,
+            tracking: BTreeMap::new(),
         }
+    }
+
+    /// The same, with the plan's tracking (action id -> tracking).
+    pub fn with_tracking(mut self, tracking: BTreeMap<String, Tracking>) -> Self {
+        self.tracking = tracking;
+        self
+    }
+
+    /// The tracking of a plan item, if it has any.
+    pub fn tracking_of(&self, item: &PlanItem) -> Option<&Tracking> {
+        self.tracking.get(item.action.as_str())
+    }
+
+    /// When a plan item is due: the date set on the plan board, else the end of its horizon.
+    pub fn due(&self, item: &PlanItem) -> Date {
+        self.tracking_of(item)
+            .and_then(|t| t.due_on)
+            .unwrap_or_else(|| deadline(self.as_of, item.horizon))
+    }
+
+    /// Who owns a plan item: the owner set on the plan board, else the owners named on the
+    /// answers of its sub-practice.
+    pub fn action_owners(&self, item: &PlanItem) -> Vec<String> {
+        match self.tracking_of(item).and_then(|t| t.owner.clone()) {
+            Some(o) => vec![o],
+            None => self.owners(item.sub_practice.as_str()),
+        }
+    }
+
+    /// Where a plan item stands ("open" unless tracked otherwise).
+    pub fn status(&self, item: &PlanItem) -> TrackStatus {
+        self.tracking_of(item)
+            .map_or(TrackStatus::Open, |t| t.status)
+    }
+
+    /// The note on a plan item's status (why a risk was accepted), or "".
+    pub fn status_note(&self, item: &PlanItem) -> &str {
+        self.tracking_of(item)
+            .and_then(|t| t.reason.as_deref())
+            .unwrap_or("")
     }
 
     /// The organization's name, or a neutral stand-in.

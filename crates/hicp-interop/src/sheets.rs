@@ -3,10 +3,13 @@
 //! `=HYPERLINK(...)` typed into an answers file stays text in a spreadsheet program.
 
 use crate::ExportError;
-use crate::assessment::{Assessed, deadline, two_places};
+use crate::assessment::{Assessed, two_places};
 use crate::catalog_csv::safe_cell;
 use hicp_core::assessment::scoring::{CsfLevel, round1};
 use rust_xlsxwriter::{Format, Workbook};
+
+/// The status cell of a criterion without an answer.
+pub const NOT_ANSWERED: &str = "not answered yet";
 
 /// One cell of a sheet.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +83,12 @@ fn answers_sheet(a: &Assessed) -> Sheet {
                 Cell::text(&sp.title),
                 Cell::text(c.id.as_str()),
                 Cell::text(&c.text),
-                Cell::text(ans.status.name()),
+                // A question without an answer is not one answered "not started".
+                Cell::text(if a.answers.is_answered(c.id.as_str()) {
+                    ans.status.name()
+                } else {
+                    NOT_ANSWERED
+                }),
                 Cell::text(ans.owner.as_deref().unwrap_or("")),
                 Cell::text(&ans.in_place_since.map_or(String::new(), |d| d.to_string())),
                 Cell::text(ans.notes.as_deref().unwrap_or("")),
@@ -187,20 +195,21 @@ fn plan_sheet(a: &Assessed) -> Sheet {
             vec![
                 Cell::Number(i.rank as f64),
                 Cell::text(i.horizon.name()),
-                Cell::text(&deadline(a.as_of, i.horizon).to_string()),
+                Cell::text(&a.due(i).to_string()),
                 Cell::text(i.sub_practice.as_str()),
                 Cell::text(&i.title),
                 Cell::text(i.action.as_str()),
                 Cell::text(&i.text),
                 Cell::text(i.effort.name()),
                 Cell::text(&i.cost),
-                Cell::text(&a.owners(i.sub_practice.as_str()).join("; ")),
-                Cell::text("open"),
+                Cell::text(&a.action_owners(i).join("; ")),
+                Cell::text(a.status(i).words()),
                 Cell::score(Some(i.score)),
                 Cell::two_places(i.gain),
                 Cell::two_places(i.priority),
                 Cell::text(&after.join(" ")),
                 Cell::text(&i.why),
+                Cell::text(a.status_note(i)),
             ]
         })
         .collect();
@@ -223,6 +232,7 @@ fn plan_sheet(a: &Assessed) -> Sheet {
             "priority",
             "after",
             "why",
+            "status_note",
         ],
         rows,
     }
@@ -232,15 +242,77 @@ fn plan_sheet(a: &Assessed) -> Sheet {
 fn column_width(header: &str) -> f64 {
     match header {
         "criterion_text" | "text" | "why" | "evidence" | "notes" => 60.0,
-        "title" | "name" | "not_applicable_reason" | "cost" | "owners" | "owner" => 30.0,
+        "title"
+        | "name"
+        | "not_applicable_reason"
+        | "cost"
+        | "owners"
+        | "owner"
+        | "status_note" => 30.0,
         _ => 14.0,
     }
 }
 
+/// The most text a spreadsheet cell holds: Excel's limit, counted in UTF-16 code units.
+pub const MAX_CELL_LEN: usize = 32_767;
+
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+fn marker(cut: usize) -> String {
+    format!("\u{2026} [truncated: {cut} characters]")
+}
+
+/// `s` cut to fit one spreadsheet cell, ending with a visible marker that says how many
+/// characters were left out (`… [truncated: 7233 characters]`), and how many that is.
+/// `None` when it fits as it is.
+pub fn fit_cell(s: &str) -> Option<(String, usize)> {
+    if utf16_len(s) <= MAX_CELL_LEN {
+        return None;
+    }
+    let total = s.chars().count();
+    // The marker for the whole count is at least as long as the one finally written.
+    let budget = MAX_CELL_LEN - utf16_len(&marker(total));
+    let (mut used, mut kept) = (0, 0);
+    for ch in s.chars() {
+        if used + ch.len_utf16() > budget {
+            break;
+        }
+        used += ch.len_utf16();
+        kept += 1;
+    }
+    let cut = total - kept;
+    let mut out: String = s.chars().take(kept).collect();
+    out.push_str(&marker(cut));
+    Some((out, cut))
+}
+
+/// A spreadsheet column's letters (0 is A).
+fn column_letters(mut col: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII letters")
+}
+
 /// The workbook as XLSX bytes.
 pub fn xlsx(a: &Assessed) -> Result<Vec<u8>, ExportError> {
+    Ok(xlsx_with_warnings(a)?.0)
+}
+
+/// The workbook as XLSX bytes, and a warning for each cell whose text was too long for a
+/// spreadsheet and was cut (see [`fit_cell`]). A long text never fails the export.
+pub fn xlsx_with_warnings(a: &Assessed) -> Result<(Vec<u8>, Vec<String>), ExportError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
+    let mut warnings = Vec::new();
     for sheet in sheets(a) {
         let ws = wb.add_worksheet();
         ws.set_name(sheet.name)?;
@@ -251,13 +323,26 @@ pub fn xlsx(a: &Assessed) -> Result<Vec<u8>, ExportError> {
         for (r, row) in sheet.rows.iter().enumerate() {
             let r = r as u32 + 1;
             for (col, cell) in row.iter().enumerate() {
-                let col = col as u16;
+                let c = col as u16;
                 match cell {
-                    Cell::Text(s) => {
-                        ws.write_string(r, col, s)?;
-                    }
+                    Cell::Text(s) => match fit_cell(s) {
+                        None => {
+                            ws.write_string(r, c, s)?;
+                        }
+                        Some((fitted, cut)) => {
+                            warnings.push(format!(
+                                "the {} sheet, cell {}{} ({}): {cut} of its {} characters were cut, as a spreadsheet cell holds at most {MAX_CELL_LEN}; the cell ends with a note saying so",
+                                sheet.name,
+                                column_letters(col),
+                                r + 1,
+                                sheet.header.get(col).copied().unwrap_or(""),
+                                s.chars().count(),
+                            ));
+                            ws.write_string(r, c, &fitted)?;
+                        }
+                    },
                     Cell::Number(n) => {
-                        ws.write_number(r, col, *n)?;
+                        ws.write_number(r, c, *n)?;
                     }
                     Cell::Empty => {}
                 }
@@ -266,7 +351,7 @@ pub fn xlsx(a: &Assessed) -> Result<Vec<u8>, ExportError> {
         ws.set_freeze_panes(1, 0)?;
         ws.autofilter(0, 0, sheet.rows.len() as u32, sheet.header.len() as u16 - 1)?;
     }
-    Ok(wb.save_to_buffer()?)
+    Ok((wb.save_to_buffer()?, warnings))
 }
 
 /// The action plan as CSV (the same columns as the workbook's "action plan" sheet).
@@ -279,4 +364,40 @@ pub fn plan_csv(a: &Assessed, out: impl std::io::Write) -> Result<(), ExportErro
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_to_fit_a_cell_with_a_marker() {
+        assert_eq!(fit_cell("short"), None);
+        assert_eq!(fit_cell(&"x".repeat(MAX_CELL_LEN)), None);
+        let long = "y".repeat(40_000);
+        let (fitted, cut) = fit_cell(&long).unwrap();
+        // As much as fits (the marker's count may have fewer digits than the whole's).
+        assert!((MAX_CELL_LEN - 2..=MAX_CELL_LEN).contains(&utf16_len(&fitted)));
+        let m = marker(cut);
+        assert!(fitted.ends_with(&m), "{}", &fitted[fitted.len() - 40..]);
+        assert!(m.starts_with("\u{2026} [truncated: "));
+        // What is kept and what is cut add up to the original.
+        assert_eq!(fitted.chars().count() - m.chars().count() + cut, 40_000);
+        // Characters outside the basic plane count twice, and are never split.
+        let wide = "\u{1F600}".repeat(20_000);
+        let (fitted, cut) = fit_cell(&wide).unwrap();
+        assert!(utf16_len(&fitted) <= MAX_CELL_LEN);
+        assert_eq!(
+            fitted.chars().filter(|c| *c == '\u{1F600}').count() + cut,
+            20_000
+        );
+    }
+
+    #[test]
+    fn columns_have_spreadsheet_letters() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(7), "H");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+    }
 }

@@ -238,5 +238,103 @@ fn csv_and_xlsx_cells_starting_with_a_formula_character_come_out_inert() {
         .flat_map(|r| r.iter().map(|d| d.to_string()))
         .collect();
     assert!(cells.contains(&"'+SUM(A1:A9)".to_owned()));
+    // An answered criterion shows its status; one without an answer says so.
+    let status_of = |id: &str| {
+        answers_sheet
+            .rows()
+            .find(|r| r[2] == id)
+            .map(|r| r[4].to_string())
+            .unwrap()
+    };
+    assert_eq!(status_of("1.S.A.c1"), "partial");
+    assert_eq!(status_of("1.S.A.c2"), sheets::NOT_ANSWERED);
     assert!(cells.contains(&"'=cmd|' /C calc'!A0".to_owned()));
+}
+
+#[test]
+fn plan_tracking_replaces_the_computed_owner_due_date_and_status() {
+    use hicp_interop::assessment::{TrackStatus, Tracking};
+    let c = builtin();
+    let answers = example(&c, "small-clinic");
+    let plain = Assessed::new(&c, &answers, as_of());
+    let first = plain.plan[0].clone();
+    let due = Date::parse("2027-02-03").unwrap();
+    let tracked = Assessed::new(&c, &answers, as_of()).with_tracking(
+        [(
+            first.action.to_string(),
+            Tracking {
+                owner: Some("Pat Lee".into()),
+                due_on: Some(due),
+                status: TrackStatus::RiskAccepted,
+                reason: Some("Vendor runs it".into()),
+            },
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let rows = |a: &Assessed| {
+        let mut out = Vec::new();
+        sheets::plan_csv(a, &mut out).unwrap();
+        let mut r = csv::Reader::from_reader(out.as_slice());
+        let h = r.headers().unwrap().clone();
+        r.records()
+            .map(|x| {
+                let x = x.unwrap();
+                h.iter()
+                    .zip(x.iter())
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect::<std::collections::HashMap<_, _>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let (before, after) = (rows(&plain), rows(&tracked));
+    assert_eq!(before[0]["status"], "open");
+    assert_eq!(
+        before[0]["due"],
+        deadline(as_of(), first.horizon).to_string()
+    );
+    assert_eq!(after[0]["owners"], "Pat Lee");
+    assert_eq!(after[0]["due"], "2027-02-03");
+    assert_eq!(after[0]["status"], "risk accepted");
+    assert_eq!(after[0]["status_note"], "Vendor runs it");
+    // Every other action is as computed.
+    assert_eq!(before[1..], after[1..]);
+    // The workbook's plan sheet says the same.
+    let mut wb = read_back(sheets::xlsx(&tracked).unwrap());
+    let plan = wb.worksheet_range("action plan").unwrap();
+    assert_eq!(plan.get((1, 2)), Some(&Data::String("2027-02-03".into())));
+    assert_eq!(plan.get((1, 9)), Some(&Data::String("Pat Lee".into())));
+    assert_eq!(
+        plan.get((1, 10)),
+        Some(&Data::String("risk accepted".into()))
+    );
+}
+
+#[test]
+fn a_text_too_long_for_a_cell_is_cut_with_a_marker_and_a_warning() {
+    let c = builtin();
+    let text = format!(
+        "tier: small\nanswers:\n  - id: 1.S.A.c1\n    status: partial\n    notes: \"{}\"\n",
+        "n".repeat(40_000)
+    );
+    let answers = parse("long.yaml", &text, &c, as_of()).unwrap();
+    let a = Assessed::new(&c, &answers, as_of());
+    let (bytes, warnings) = sheets::xlsx_with_warnings(&a).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("the answers sheet, cell H2 (notes): "));
+    let mut wb = read_back(bytes);
+    let sheet = wb.worksheet_range("answers").unwrap();
+    let Some(Data::String(notes)) = sheet.get((1, 7)) else {
+        panic!("no notes cell");
+    };
+    assert!((sheets::MAX_CELL_LEN - 2..=sheets::MAX_CELL_LEN).contains(&notes.chars().count()));
+    let kept = notes.chars().take_while(|c| *c == 'n').count();
+    assert!(notes.ends_with(&format!(
+        "\u{2026} [truncated: {} characters]",
+        40_000 - kept
+    )));
+    assert!(warnings[0].contains(&format!(
+        "{} of its 40000 characters were cut",
+        40_000 - kept
+    )));
 }

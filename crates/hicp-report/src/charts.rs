@@ -3,6 +3,7 @@
 //! the HTML report both draw with it.
 
 use crate::escape;
+use hicp_core::assessment::scoring::show;
 use std::fmt::Write as _;
 
 /// One bar: a label and a score from 0 to 100 (`None`: nothing to score yet).
@@ -32,7 +33,7 @@ fn draw(title_id: &str, desc_id: &str, title: &str, bars: &[Bar]) -> String {
     let desc: Vec<String> = bars
         .iter()
         .map(|b| match b.score {
-            Some(s) => format!("{}: {:.0} out of 100", b.label, s),
+            Some(s) => format!("{}: {} out of 100", b.label, show(Some(s))),
             None => format!("{}: not scored", b.label),
         })
         .collect();
@@ -65,7 +66,8 @@ fn draw(title_id: &str, desc_id: &str, title: &str, bars: &[Bar]) -> String {
                 color(s)
             );
         }
-        let value = b.score.map_or("n/a".to_owned(), |s| format!("{s:.0}"));
+        // Rounded as every other output rounds (one decimal).
+        let value = show(b.score);
         let _ = write!(
             svg,
             "<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1d2430\">{value}</text>",
@@ -125,7 +127,17 @@ mod tests {
         assert_eq!(a, bar_chart("Threat coverage", &bars));
         assert!(a.contains("role=\"img\""));
         assert!(a.contains("<title id=\"t\">Threat coverage</title>"));
-        assert!(a.contains("Ransomware &lt;&amp;&gt;: 62 out of 100; Insider: not scored"));
+        assert!(a.contains("Ransomware &lt;&amp;&gt;: 62.0 out of 100; Insider: not scored"));
+        // Values round as the report's tables and the CLI round.
+        let c = bar_chart(
+            "x",
+            &[Bar {
+                label: "y".into(),
+                score: Some(11.66),
+            }],
+        );
+        assert!(c.contains(">11.7</text>"), "{c}");
+        assert!(c.contains("y: 11.7 out of 100"), "{c}");
         assert!(!a.contains("<&>"));
         // 62% of the 320-pixel bar.
         assert!(a.contains("width=\"198\""));

@@ -4,9 +4,9 @@
 
 use crate::charts::{Bar, bar_chart_with_id};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
-use hicp_core::assessment::{Answers, Date, Status, score};
+use hicp_core::assessment::{Answers, Date, Progress, Status, score};
 use hicp_core::catalog::{Catalog, CpgTier, NumberLabel, Provenance};
-use hicp_interop::assessment::{Assessed, deadline};
+use hicp_interop::assessment::Assessed;
 
 /// How many actions the executive summary lists.
 pub const TOP_ACTIONS: usize = 5;
@@ -21,6 +21,8 @@ pub struct Report {
     pub catalog_title: String,
     pub overall: String,
     pub overall_words: String,
+    /// "118 of 187 questions answered; ..." with how unanswered questions count.
+    pub answered: String,
     pub in_scope: usize,
     pub opted_in: Vec<String>,
     pub threats: Vec<ThreatRow>,
@@ -86,6 +88,10 @@ pub struct ActionRow {
     pub cost: String,
     pub gain: String,
     pub owners: String,
+    /// Where it stands, in words ("open", "in progress", "done", "risk accepted").
+    pub status: String,
+    /// Why a risk was accepted (or another note on the status); empty when none.
+    pub status_note: String,
     pub then: Vec<String>,
     pub why: String,
     /// Whose each number or cadence in `text` is ("at least monthly": HICP, TV2 7.M.D).
@@ -152,6 +158,19 @@ pub struct DossierRow {
     pub qualifies_on: String,
     pub proof: Vec<String>,
     pub gaps: Vec<String>,
+}
+
+/// The status shown for a question without an answer.
+pub const NOT_ANSWERED: &str = "not answered yet";
+
+/// How many questions are answered, and how the others count, in one plain sentence.
+pub fn answered_sentence(p: Progress) -> String {
+    let rule = "a question not answered yet counts as not started (0 points)";
+    if p.unanswered() == 0 {
+        format!("All {} questions answered.", p.total)
+    } else {
+        format!("{} of {} questions answered; {rule}.", p.answered, p.total)
+    }
 }
 
 /// Coverage in plain words, for the executive summary.
@@ -255,14 +274,17 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         .map(|i| ActionRow {
             rank: i.rank,
             horizon: i.horizon.label().to_owned(),
-            due: deadline(a.as_of, i.horizon).to_string(),
+            // The plan board's tracking when there is any; else computed.
+            due: a.due(i).to_string(),
             sub_practice: i.sub_practice.to_string(),
             title: i.title.clone(),
             text: i.text.clone(),
             effort: i.effort.name().to_owned(),
             cost: i.cost.clone(),
             gain: format!("{:.1}", i.gain),
-            owners: a.owners(i.sub_practice.as_str()).join(", "),
+            owners: a.action_owners(i).join(", "),
+            status: a.status(i).words().to_owned(),
+            status_note: a.status_note(i).to_owned(),
             then: i.then.iter().map(|(id, t)| format!("{id}: {t}")).collect(),
             why: i.why.clone(),
             numbers: c
@@ -384,6 +406,8 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         let mut criteria = Vec::new();
         for cr in &sp.criteria {
             let ans = a.answers.answer(cr.id.as_str());
+            // A question without an answer says so: "not started" is an answer of its own.
+            let answered = a.answers.is_answered(cr.id.as_str());
             let mut refs = Vec::new();
             for e in &ans.evidence {
                 let n = evidence.len() + 1;
@@ -401,7 +425,11 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             criteria.push(CriterionRow {
                 id: cr.id.to_string(),
                 text: cr.text.clone(),
-                status: status_words(ans.status).to_owned(),
+                status: if answered {
+                    status_words(ans.status).to_owned()
+                } else {
+                    NOT_ANSWERED.to_owned()
+                },
                 status_class: status_class(ans.status),
                 owner: ans.owner.clone().unwrap_or_default(),
                 since: ans.in_place_since.map_or(String::new(), |d| d.to_string()),
@@ -452,6 +480,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         catalog_title: c.meta.title.clone(),
         overall: show(s.overall),
         overall_words: words(s.overall).to_owned(),
+        answered: answered_sentence(a.answers.progress(c)),
         in_scope: a.answers.scope(c).len(),
         opted_in: a.answers.opt_in.iter().map(|x| x.to_string()).collect(),
         threats,
@@ -491,6 +520,8 @@ impl ActionRow {
             cost: self.cost.clone(),
             gain: self.gain.clone(),
             owners: self.owners.clone(),
+            status: self.status.clone(),
+            status_note: self.status_note.clone(),
             then: self.then.clone(),
             why: self.why.clone(),
             numbers: self.numbers.clone(),

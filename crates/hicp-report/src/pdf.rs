@@ -153,6 +153,7 @@ fn data(r: &Report) -> Value {
         "catalog_title": r.catalog_title,
         "overall": r.overall,
         "overall_words": r.overall_words,
+        "answered": r.answered,
         "in_scope": r.in_scope,
         "opted_in": r.opted_in,
         "threats": r.threats.iter().map(threat).collect::<Vec<_>>(),
@@ -200,7 +201,8 @@ fn action(a: &ActionRow) -> Value {
     json!({
         "rank": a.rank, "horizon": a.horizon, "due": a.due, "sub_practice": a.sub_practice,
         "title": a.title, "text": a.text, "effort": a.effort, "cost": a.cost, "gain": a.gain,
-        "owners": a.owners, "then": a.then, "why": a.why, "numbers": a.numbers,
+        "owners": a.owners, "status": a.status, "status_note": a.status_note,
+        "then": a.then, "why": a.why, "numbers": a.numbers,
     })
 }
 

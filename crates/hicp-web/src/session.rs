@@ -17,8 +17,10 @@ use hicp_app::{Principal, Session, User, random_token};
 
 pub const SESSION_COOKIE: &str = "hicp_session";
 pub const PRE_CSRF_COOKIE: &str = "hicp_csrf";
-/// Form bodies larger than this are not searched for a CSRF field (uploads send the header).
+/// Form bodies larger than this are not searched for a CSRF field.
 const MAX_FORM_BYTES: usize = 256 * 1024;
+/// Room for a multipart form's other fields beside its file (as `lib.rs` allows uploads).
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 /// The signed-in user of a request.
 #[derive(Clone)]
@@ -223,7 +225,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
             }
         },
     };
-    let (mut req, given) = match token_of(req).await {
+    let (mut req, given) = match token_of(&state, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -258,9 +260,10 @@ fn cross_site(h: &HeaderMap) -> bool {
     }
 }
 
-/// The token from the `X-CSRF-Token` header, or from the `csrf` field of a URL-encoded form
-/// (the body is read and put back).
-async fn token_of(req: Request) -> Result<(Request, Option<String>), Response> {
+/// The token from the `X-CSRF-Token` header, or from the `csrf` field of a URL-encoded or
+/// multipart form (pages without JavaScript send files that way). The body is read, no
+/// larger than its route accepts, and put back.
+async fn token_of(state: &AppState, req: Request) -> Result<(Request, Option<String>), Response> {
     if let Some(t) = req
         .headers()
         .get("x-csrf-token")
@@ -269,20 +272,87 @@ async fn token_of(req: Request) -> Result<(Request, Option<String>), Response> {
         let t = t.to_owned();
         return Ok((req, Some(t)));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    let (limit, boundary) = if content_type.starts_with("application/x-www-form-urlencoded") {
+        (MAX_FORM_BYTES, None)
+    } else if content_type.starts_with("multipart/form-data") {
+        match multipart_boundary(content_type) {
+            // The most an upload route accepts (`lib.rs`: the upload limit plus the form).
+            Some(b) => (state.max_upload_bytes() + MULTIPART_OVERHEAD, Some(b)),
+            None => return Ok((req, None)),
+        }
+    } else {
         return Ok((req, None));
-    }
+    };
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| AppError::BadRequest("The form is too large.".into()).into_response())?;
-    let token = form_field(&bytes, "csrf");
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        let message = match boundary {
+            None => "The form is too large.".to_owned(),
+            Some(_) => format!(
+                "The file is larger than {} MB.",
+                state.max_upload_bytes() / (1024 * 1024)
+            ),
+        };
+        AppError::BadRequest(message).into_response()
+    })?;
+    let token = match &boundary {
+        None => form_field(&bytes, "csrf"),
+        Some(b) => multipart_field(&bytes, b, "csrf"),
+    };
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
+}
+
+/// The `boundary` parameter of a `multipart/form-data` content type (RFC 2046: 1 to 70
+/// characters, maybe quoted).
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    content_type
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+        .filter(|b| (1..=70).contains(&b.len()))
+}
+
+/// The value of the text field `name` of a `multipart/form-data` body (RFC 7578), if it has
+/// one. The pages put the `csrf` field first, so this usually stops at the first part.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("\r\n--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    // The first delimiter may open the body, without the CRLF before it.
+    let first = format!("--{boundary}");
+    let mut rest = body
+        .strip_prefix(first.as_bytes())
+        .or_else(|| find(body, delimiter.as_bytes()).map(|i| &body[i + delimiter.len()..]))?;
+    loop {
+        // After a delimiter: "--" closes the body; otherwise a part follows its CRLF.
+        rest = rest.strip_prefix(b"\r\n")?;
+        let end = find(rest, delimiter.as_bytes())?;
+        let (part, next) = (&rest[..end], &rest[end + delimiter.len()..]);
+        let split = find(part, b"\r\n\r\n")?;
+        let headers = std::str::from_utf8(&part[..split]).ok()?;
+        let is_wanted = headers.split("\r\n").any(|h| {
+            h.split_once(':').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("content-disposition")
+                    && v.split(';').any(|p| p.trim() == wanted)
+            })
+        });
+        if is_wanted {
+            return std::str::from_utf8(&part[split + 4..])
+                .ok()
+                .map(str::to_owned);
+        }
+        rest = next;
+    }
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -310,6 +380,34 @@ mod tests {
             form_field(b"x=1&csrf=tok&y=2", "csrf").as_deref(),
             Some("tok")
         );
+    }
+
+    #[test]
+    fn multipart_fields_are_found() {
+        let ct = "multipart/form-data; boundary=\"----XyZ\"";
+        let b = multipart_boundary(ct).unwrap();
+        assert_eq!(b, "----XyZ");
+        assert_eq!(multipart_boundary("multipart/form-data"), None);
+        let body = b"------XyZ\r\n\
+Content-Disposition: form-data; name=\"csrf\"\r\n\r\n\
+tok123\r\n\
+------XyZ\r\n\
+Content-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+Content-Type: application/pdf\r\n\r\n\
+%PDF name=\"csrf\"\r\n\r\nnot this\r\n\
+------XyZ\r\n\
+Content-Disposition: form-data; name=\"title\"\r\n\r\n\
+Signed BAA\r\n\
+------XyZ--\r\n";
+        assert_eq!(multipart_field(body, &b, "csrf").as_deref(), Some("tok123"));
+        // Found after a file part too, never inside the file.
+        assert_eq!(
+            multipart_field(body, &b, "title").as_deref(),
+            Some("Signed BAA")
+        );
+        assert_eq!(multipart_field(body, &b, "url"), None);
+        assert_eq!(multipart_field(b"garbage", &b, "csrf"), None);
+        assert_eq!(multipart_field(b"------XyZ\r\nno end", &b, "csrf"), None);
     }
 
     #[test]

@@ -119,7 +119,14 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
             "OSCAL assessment results",
         ),
         ReportFormat::OscalPoam => (json_bytes(&assessment_oscal::poam(&a))?, "OSCAL POA&M"),
-        ReportFormat::Xlsx => (sheets::xlsx(&a)?, "workbook"),
+        ReportFormat::Xlsx => {
+            // A text too long for a cell is cut with a note in the cell, never an error.
+            let (bytes, warnings) = sheets::xlsx_with_warnings(&a)?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            (bytes, "workbook")
+        }
         ReportFormat::Csv => {
             let mut b = Vec::new();
             sheets::plan_csv(&a, &mut b)?;

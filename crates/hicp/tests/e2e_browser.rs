@@ -128,6 +128,25 @@ impl Browser {
         self.client.source().await.unwrap()
     }
 
+    /// Presses one key, as a keyboard user does.
+    async fn press(&self, key: fantoccini::key::Key) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let k: char = key.into();
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+        self.client.perform_actions(keys).await.unwrap();
+    }
+
+    /// The `id` (or, without one, the text) of the element that has the focus.
+    async fn focused(&self) -> String {
+        let e = self.client.active_element().await.unwrap();
+        match e.attr("id").await.unwrap() {
+            Some(id) if !id.is_empty() => format!("#{id}"),
+            _ => e.text().await.unwrap(),
+        }
+    }
+
     /// Waits until the page's text contains `needle` (htmx swaps happen after the click).
     async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let mut last = String::new();
@@ -226,9 +245,18 @@ async fn a_small_clinic_assesses_itself_in_the_browser() {
         .for_element(Locator::Css("#sp-1-S-A"))
         .await
         .unwrap();
+    // The first Tab reaches the skip link; following it puts the focus on the questions.
+    b.press(fantoccini::key::Key::Tab).await;
+    assert_eq!(b.focused().await, "Skip to the questions");
+    b.press(fantoccini::key::Key::Enter).await;
+    assert_eq!(b.focused().await, "#questions");
+    // Not answered yet: it says so, and no status is chosen.
+    assert!(b.text("#q-1-S-A-c1").await.contains("Not answered yet"));
     b.click("#sp-1-S-A .criterion input[value=implemented]")
         .await;
     b.wait_for_text("#status-1-S-A-c1", "Saved at").await;
+    let question = b.text("#q-1-S-A-c1").await;
+    assert!(!question.contains("Not answered yet"), "{question}");
     // "Does not apply" without a reason is refused in words.
     b.click("#sp-1-S-A .criterion:nth-of-type(2) input[value=not_applicable]")
         .await;

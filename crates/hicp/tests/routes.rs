@@ -292,8 +292,9 @@ fn table() -> Vec<Row> {
         row(
             post.clone(),
             "/orgs/{org}/evidence",
+            // Not from htmx: back to the question (303) once added.
             Multipart(LINK),
-            [403, 404, 403, 200, 200, 200],
+            [403, 404, 403, 303, 303, 303],
         ),
         row(
             get.clone(),

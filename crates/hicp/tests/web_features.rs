@@ -98,6 +98,13 @@ on_both_backends!(
     audit_log_is_for_admins_with_filters_and_pages,
     sub_practices_of_other_tiers_can_be_added_and_removed,
     admin_create_user_makes_an_account_that_signs_in,
+    // Issue 15.
+    not_started_is_an_answer_and_unanswered_looks_different,
+    every_score_shows_how_much_is_answered_and_rounds_as_the_report_and_cli,
+    plan_tracking_reaches_the_report_the_csv_and_the_workbook,
+    a_note_too_long_for_a_spreadsheet_cell_is_cut_not_fatal,
+    multipart_forms_carry_the_token_and_work_without_javascript,
+    pages_have_a_skip_link_named_radio_groups_and_unique_ids,
 );
 
 async fn history_closes_snapshots_and_compares_them(b: Backend) {
@@ -601,5 +608,629 @@ async fn admin_create_user_makes_an_account_that_signs_in(b: Backend) {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(data.join("hicp.db").exists());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 15: what a first walk-through found.
+
+// The tests are in the list at the top of the file.
+
+/// "N of M questions answered" on a page: (N, M).
+fn progress_of(html: &str) -> (usize, usize) {
+    let i = html
+        .find(" questions answered")
+        .unwrap_or_else(|| panic!("no progress in page:\n{html}"));
+    let words: Vec<&str> = html[..i].rsplit(['>', ' ', '\n']).take(3).collect();
+    // words: [M, "of", N]
+    assert_eq!(words[1], "of", "{}", &html[i.saturating_sub(40)..i + 20]);
+    (words[2].parse().unwrap(), words[0].parse().unwrap())
+}
+
+/// The questionnaire's block for one criterion (its answer form).
+fn criterion_block<'a>(page: &'a str, dom: &str) -> &'a str {
+    let start = page
+        .find(&format!("id=\"q-{dom}\""))
+        .unwrap_or_else(|| panic!("no question {dom}:\n{page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</fieldset>").unwrap()]
+}
+
+async fn not_started_is_an_answer_and_unanswered_looks_different(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Aspen Clinic").await;
+    let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
+    let (answered, total) = progress_of(&dash);
+    assert_eq!(answered, 0);
+    assert!(total > 10);
+
+    // Unanswered: no status is chosen, and the question says it is not answered yet.
+    let page_path = format!("/orgs/{org}/practices/1");
+    let (_, _, page) = get(&a, &s, &page_path).await;
+    let block = criterion_block(&page, "1-S-A-c1");
+    assert!(!block.contains("checked"), "nothing pre-selected: {block}");
+    assert!(block.contains("Not answered yet"), "{block}");
+    assert!(block.contains("value=\"not_started\""), "{block}");
+
+    // Choosing "Not started" saves an answer, and it counts as answered everywhere; the
+    // save takes the "Not answered yet" mark away at once.
+    let csrf = csrf_of(&page);
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/answers/1.S.A.c1"),
+        &csrf,
+        &[("status", "not_started"), ("version", "0")],
+    )
+    .await;
+    assert!(frag.contains("Saved at"), "{frag}");
+    assert!(
+        frag.contains("<span id=\"unanswered-1-S-A-c1\" hx-swap-oob=\"true\"></span>"),
+        "{frag}"
+    );
+    let (_, _, page) = get(&a, &s, &page_path).await;
+    let block = criterion_block(&page, "1-S-A-c1");
+    assert!(
+        block.contains("value=\"not_started\" checked"),
+        "the answer is shown: {block}"
+    );
+    assert!(!block.contains("Not answered yet"), "{block}");
+    assert_eq!(progress_of(&page), (1, total), "questionnaire progress");
+    assert!(page.contains("(1/"), "the practice tab counts it: {page}");
+    let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(progress_of(&dash), (1, total), "dashboard progress");
+
+    // An imported "not started" is an answer too.
+    let (_, html) = import(
+        &a,
+        &s,
+        &org,
+        "tier: small\nanswers:\n  - id: 1.S.A.c2\n    status: not_started\n",
+    )
+    .await;
+    assert!(html.contains("1 answer changed"), "{html}");
+    let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(progress_of(&dash), (2, total));
+    let (_, _, history) = get(&a, &s, &format!("/orgs/{org}/history")).await;
+    assert!(
+        history.contains(&format!("2 of {total} questions answered")),
+        "{history}"
+    );
+
+    // The report tells "not started" from "not answered yet".
+    let (_, _, report) = get(&a, &s, &format!("/orgs/{org}/download/report.html")).await;
+    let row = |id: &str| -> String {
+        let i = report.find(&format!("<strong>{id}</strong>")).unwrap();
+        report[i..i + report[i..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(
+        row("1.S.A.c1").contains(">not started<"),
+        "{}",
+        row("1.S.A.c1")
+    );
+    assert!(
+        row("1.S.A.c2").contains(">not started<"),
+        "{}",
+        row("1.S.A.c2")
+    );
+    assert!(
+        row("1.S.A.c3").contains(">not answered yet<"),
+        "{}",
+        row("1.S.A.c3")
+    );
+    assert!(
+        report.contains(&format!(
+            "2 of {total} questions answered; a question not answered yet counts as not started (0 points)."
+        )),
+        "the report says how unanswered questions count"
+    );
+    // No internal value reaches the people reading the pages.
+    for html in [&dash, &report, &history] {
+        assert!(!html.contains(">not_started<"), "{html}");
+    }
+}
+
+/// The text of the first element with `class="score"` (the dashboard's overall score).
+fn dashboard_overall(dash: &str) -> String {
+    let i = dash.find("class=\"score\">").unwrap() + "class=\"score\">".len();
+    dash[i..i + dash[i..].find('<').unwrap()].to_owned()
+}
+
+async fn every_score_shows_how_much_is_answered_and_rounds_as_the_report_and_cli(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Willow Clinic").await;
+    // A few answers: scores with decimals.
+    answer(&a, &s, &org, "1.S.A.c1", "implemented", 0).await;
+    answer(&a, &s, &org, "1.S.A.c2", "largely", 0).await;
+    answer(&a, &s, &org, "2.S.A.c1", "partial", 0).await;
+    answer(&a, &s, &org, "3.S.A.c1", "not_started", 0).await;
+
+    let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
+    let (answered, total) = progress_of(&dash);
+    assert_eq!(answered, 4);
+    // Beside the overall score, and beside every threat and practice score.
+    assert!(
+        dash.contains(&format!("across the five threats; 4 of {total} answered")),
+        "{dash}"
+    );
+    assert!(
+        dash.contains(&format!(
+            "A question not answered yet counts as not started (0 points), so scores rise as you answer: {} questions are still unanswered.",
+            total - 4
+        )),
+        "{dash}"
+    );
+    let threats = &dash[dash.find("<caption>Threat scores").unwrap()..];
+    let threats = &threats[..threats.find("</table>").unwrap()];
+    assert_eq!(threats.matches("<tr><td>").count(), 5, "{threats}");
+    assert_eq!(threats.matches(" answered</td>").count(), 5, "{threats}");
+    let practices = &dash[dash.find("<caption>Practice scores").unwrap()..];
+    let practices = &practices[..practices.find("</table>").unwrap()];
+    assert!(
+        practices.contains("<td>1. Email Protection Systems</td>"),
+        "{practices}"
+    );
+    let email_row = practices
+        .split("<tr>")
+        .find(|r| r.contains("1. Email Protection Systems"))
+        .unwrap();
+    assert!(email_row.contains(" of ") && email_row.contains(" answered</td>"));
+    assert!(
+        practices
+            .split("<tr>")
+            .filter(|r| r.contains("<td>"))
+            .all(|r| r.contains(" answered</td>")),
+        "{practices}"
+    );
+
+    // One rounding: the dashboard, the report and `hicp assess` show the same overall score.
+    let overall = dashboard_overall(&dash);
+    assert!(
+        overall.contains('.'),
+        "one decimal, as the report: {overall}"
+    );
+    let (_, _, report) = get(&a, &s, &format!("/orgs/{org}/download/report.html")).await;
+    assert!(
+        report.contains(&format!("<p class=\"big\">{overall} <span")),
+        "report shows {overall}"
+    );
+    let yaml = export(&a, &s, &org).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("answers.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hicp"))
+        .args(["assess", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("Overall score: {overall} / 100")),
+        "{text}"
+    );
+    // The charts' values are rounded the same way as their tables.
+    let first_threat_value = threats
+        .split("<tr><td>")
+        .nth(1)
+        .unwrap()
+        .split("<td>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(
+        dash.contains(&format!(": {first_threat_value} out of 100")),
+        "{first_threat_value}"
+    );
+}
+
+/// The rows of a CSV as maps from header to value.
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+async fn download(c: &Client, s: &Server, path: &str) -> Vec<u8> {
+    let r = c.get(s.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.bytes().await.unwrap().to_vec()
+}
+
+async fn plan_tracking_reaches_the_report_the_csv_and_the_workbook(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Poplar Clinic").await;
+    answer(&a, &s, &org, "1.S.A.c1", "partial", 0).await;
+    let (_, _, plan) = get(&a, &s, &format!("/orgs/{org}/plan")).await;
+    let marker = format!("action=\"/orgs/{org}/plan/");
+    let actions: Vec<String> = plan
+        .split(&marker)
+        .skip(1)
+        .map(|x| x.split('"').next().unwrap().to_owned())
+        .collect();
+    assert!(actions.len() >= 2, "{plan}");
+    let (first, second) = (&actions[0], &actions[1]);
+    let csrf = csrf_of(&plan);
+    let (code, frag) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/plan/{first}"),
+        &csrf,
+        &[
+            ("version", "0"),
+            ("owner", "Pat Lee"),
+            ("due_on", "2027-02-03"),
+            ("status", "in_progress"),
+        ],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(frag.contains("Saved."), "{frag}");
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/plan/{second}"),
+        &csrf,
+        &[
+            ("version", "0"),
+            ("status", "risk_accepted"),
+            ("reason", "Our vendor runs this for us"),
+        ],
+    )
+    .await;
+    assert!(frag.contains("Saved."), "{frag}");
+
+    // The plan CSV.
+    let csv = String::from_utf8(download(&a, &s, &format!("/orgs/{org}/download/plan.csv")).await)
+        .unwrap();
+    let rows = csv_rows(&csv);
+    let row = |id: &str| rows.iter().find(|r| r["action"] == id).unwrap().clone();
+    let r1 = row(first);
+    assert_eq!(
+        (
+            r1["owners"].as_str(),
+            r1["due"].as_str(),
+            r1["status"].as_str()
+        ),
+        ("Pat Lee", "2027-02-03", "in progress"),
+        "{csv}"
+    );
+    let r2 = row(second);
+    assert_eq!(r2["status"], "risk accepted");
+    assert_eq!(r2["status_note"], "Our vendor runs this for us");
+    // Untracked actions keep the computed defaults.
+    assert!(
+        rows.iter()
+            .filter(|r| r["action"] != *first && r["action"] != *second)
+            .all(|r| r["status"] == "open" && !r["due"].is_empty())
+    );
+
+    // The HTML report.
+    let report =
+        String::from_utf8(download(&a, &s, &format!("/orgs/{org}/download/report.html")).await)
+            .unwrap();
+    let plan_section = &report[report.find("<section id=\"plan\">").unwrap()..];
+    assert!(plan_section.contains("due 2027-02-03"), "{plan_section}");
+    assert!(plan_section.contains("<td>Pat Lee</td><td>in progress</td>"));
+    assert!(
+        plan_section
+            .contains("risk accepted<br><span class=\"muted\">Our vendor runs this for us</span>")
+    );
+
+    // The workbook's action plan sheet.
+    let xlsx = download(&a, &s, &format!("/orgs/{org}/download/assessment.xlsx")).await;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    use calamine::Reader;
+    let sheet = wb.worksheet_range("action plan").unwrap();
+    let mut rows = sheet.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let tracked = rows
+        .find(|r| r[col("action")].to_string() == *first)
+        .unwrap();
+    assert_eq!(tracked[col("owners")].to_string(), "Pat Lee");
+    assert_eq!(tracked[col("due")].to_string(), "2027-02-03");
+    assert_eq!(tracked[col("status")].to_string(), "in progress");
+
+    // The PDF is built from the same report model, with the same tracking.
+    let pdf = download(&a, &s, &format!("/orgs/{org}/download/report.pdf")).await;
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+async fn a_note_too_long_for_a_spreadsheet_cell_is_cut_not_fatal(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Elm Clinic").await;
+    let long = "Policy text. ".repeat(40_000 / 13 + 1);
+    let long = &long[..40_000];
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let csrf = csrf_of(&page);
+    let (code, frag) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/answers/1.S.A.c1"),
+        &csrf,
+        &[("status", "partial"), ("version", "0"), ("notes", long)],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(frag.contains("Saved at"), "{frag}");
+
+    // The whole organization's workbook downloads; the note is cut with a visible marker.
+    let xlsx = download(&a, &s, &format!("/orgs/{org}/download/assessment.xlsx")).await;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    use calamine::Reader;
+    let sheet = wb.worksheet_range("answers").unwrap();
+    let mut rows = sheet.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = rows.find(|r| r[col("criterion")] == "1.S.A.c1").unwrap();
+    let notes = row[col("notes")].to_string();
+    assert!(notes.chars().count() <= 32_767, "{}", notes.len());
+    assert!(notes.starts_with("Policy text. Policy text."));
+    let kept = notes[..notes.find('\u{2026}').expect("a marker")]
+        .chars()
+        .count();
+    let cut = 40_000 - kept;
+    assert!(
+        notes.ends_with(&format!("\u{2026} [truncated: {cut} characters]")),
+        "{}",
+        &notes[notes.len() - 60..]
+    );
+    // The CSV of the plan and the report are not affected.
+    download(&a, &s, &format!("/orgs/{org}/download/plan.csv")).await;
+
+    // The command line writes the workbook too, with a warning, and exits 0.
+    let yaml = export(&a, &s, &org).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("answers.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let out_file = dir.path().join("book.xlsx");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hicp"))
+        .args([
+            "report",
+            file.to_str().unwrap(),
+            "--format",
+            "xlsx",
+            "--output",
+            out_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: the answers sheet, cell H")
+            && stderr.contains(&format!("{cut} of its 40000 characters were cut")),
+        "{stderr}"
+    );
+    assert!(std::fs::read(&out_file).unwrap().starts_with(b"PK"));
+}
+
+/// The forms of a page that send files (multipart), each from its attributes to `</form>`.
+fn multipart_forms(page: &str) -> Vec<&str> {
+    page.split("<form")
+        .skip(1)
+        .filter(|f| {
+            let open = &f[..f.find('>').unwrap()];
+            open.contains("multipart/form-data")
+        })
+        .map(|f| &f[..f.find("</form>").unwrap()])
+        .collect()
+}
+
+async fn multipart_forms_carry_the_token_and_work_without_javascript(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Oak Clinic").await;
+    // Every form that sends a file carries the token as its first field, where a server
+    // can read it before the file.
+    for path in [
+        format!("/orgs/{org}/practices/1"),
+        format!("/orgs/{org}/import"),
+    ] {
+        let (_, _, page) = get(&a, &s, &path).await;
+        let csrf = csrf_of(&page);
+        let forms = multipart_forms(&page);
+        assert!(!forms.is_empty(), "{path}");
+        for f in forms {
+            let first_field = &f[f.find("<input").unwrap()..];
+            assert!(
+                first_field.starts_with(&format!(
+                    "<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">"
+                )),
+                "{path}: {f}"
+            );
+        }
+    }
+
+    // Without htmx, adding evidence takes the person back to the question, where it shows.
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let csrf = csrf_of(&page);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("criterion", "1.S.A.c1")
+        .text("title", "Spam filter settings")
+        .text("url", "https://intranet.example/spam.pdf");
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .header("X-CSRF-Token", &csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.url().path(), format!("/orgs/{org}/practices/1"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Spam filter settings"), "{page}");
+    // A refusal is said in words on a page of its own.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("criterion", "1.S.A.c1")
+        .text("title", "Nothing attached");
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .header("X-CSRF-Token", &csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Not added: choose a file or give a link.")
+    );
+}
+
+/// Evidence upload and import exactly as a browser without JavaScript sends them: the
+/// token only in the multipart body, which the CSRF middleware reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn multipart_forms_work_without_javascript_token_in_the_body_only() {
+    let db = Database::new(Backend::Sqlite);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Pine Clinic").await;
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let csrf = csrf_of(&page);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("criterion", "1.S.A.c1")
+        .text("title", "Signed BAA")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 signed".to_vec()).file_name("baa.pdf"),
+        );
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, path) = (r.status(), r.url().path().to_owned());
+    let page = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(path, format!("/orgs/{org}/practices/1"));
+    assert!(page.contains("Signed BAA"), "{page}");
+
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/import")).await;
+    let csrf = csrf_of(&page);
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(
+            b"tier: small\nanswers:\n  - id: 1.S.A.c2\n    status: partial\n".to_vec(),
+        )
+        .file_name("answers.yaml"),
+    );
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Imported answers.yaml: 1 answer changed"),
+        "{page}"
+    );
+
+    // A wrong token in the body is still refused.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", "not-the-token")
+        .text("criterion", "1.S.A.c1")
+        .text("title", "x")
+        .text("url", "https://example.org/x");
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// Every `id="..."` of a page, in order.
+fn ids(page: &str) -> Vec<&str> {
+    page.split(" id=\"")
+        .skip(1)
+        .map(|x| x.split('"').next().unwrap())
+        .collect()
+}
+
+async fn pages_have_a_skip_link_named_radio_groups_and_unique_ids(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Hazel Clinic").await;
+    answer(&a, &s, &org, "1.S.A.c1", "partial", 0).await;
+    for (path, text, target) in [
+        (format!("/orgs/{org}"), "Skip to content", "main"),
+        (
+            format!("/orgs/{org}/practices/1"),
+            "Skip to the questions",
+            "questions",
+        ),
+        (format!("/orgs/{org}/plan"), "Skip to content", "main"),
+    ] {
+        let (_, _, page) = get(&a, &s, &path).await;
+        // The skip link is the first thing in the body that takes the focus.
+        let body = &page[page.find("<body>").unwrap()..];
+        let first = ["<a ", "<button", "<input", "<select", "<textarea"]
+            .iter()
+            .filter_map(|t| body.find(t))
+            .min()
+            .unwrap();
+        assert!(
+            body[first..].starts_with(&format!(
+                "<a class=\"skip-link\" href=\"#{target}\">{text}</a>"
+            )),
+            "{path}: {}",
+            &body[first..first + 80]
+        );
+        let all = ids(&page);
+        assert!(all.contains(&target), "{path}: the target #{target} exists");
+        // No id twice on the page (the two dashboard charts have their own).
+        let mut seen = std::collections::HashSet::new();
+        for id in &all {
+            assert!(seen.insert(*id), "{path}: id {id} twice");
+        }
+    }
+    let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
+    assert!(dash.contains("aria-labelledby=\"threat-chart-t threat-chart-d\""));
+    assert!(dash.contains("aria-labelledby=\"practice-chart-t practice-chart-d\""));
+
+    // Each radio group is named by its question.
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let groups: Vec<&str> = page.split("role=\"radiogroup\"").skip(1).collect();
+    assert!(!groups.is_empty());
+    for g in groups {
+        let label = g
+            .strip_prefix(" aria-labelledby=\"")
+            .unwrap_or_else(|| panic!("an unnamed radio group: {}", &g[..80]))
+            .split('"')
+            .next()
+            .unwrap();
+        let at = page.find(&format!("id=\"{label}\"")).unwrap();
+        assert!(page[at..].starts_with(&format!("id=\"{label}\"><strong>")));
     }
 }

@@ -130,6 +130,52 @@ impl Answers {
             .unwrap_or_else(CriterionAnswer::not_started)
     }
 
+    /// Whether the criterion has an answer of its own, whatever its status: "not started" is
+    /// an answer; a criterion without one is "not answered yet" (it scores as not started).
+    pub fn is_answered(&self, criterion: &str) -> bool {
+        self.criteria.contains_key(criterion)
+    }
+
+    /// How many questions of the assessed sub-practices are answered, out of how many.
+    pub fn progress(&self, catalog: &Catalog) -> Progress {
+        self.progress_where(catalog, |_| true)
+    }
+
+    /// [`Answers::progress`] of the questions of one practice.
+    pub fn practice_progress(&self, catalog: &Catalog, practice: u8) -> Progress {
+        self.progress_where(catalog, |sp| sp.practice == practice)
+    }
+
+    /// [`Answers::progress`] of the questions of the practices that mitigate a threat (the
+    /// practices its score is the mean of).
+    pub fn threat_progress(&self, catalog: &Catalog, threat: &str) -> Progress {
+        let practices: Vec<u8> = catalog
+            .practices
+            .iter()
+            .filter(|p| p.threats.iter().any(|t| t.as_str() == threat))
+            .map(|p| p.number)
+            .collect();
+        self.progress_where(catalog, |sp| practices.contains(&sp.practice))
+    }
+
+    /// [`Answers::progress`] of the assessed sub-practices that `keep` keeps.
+    pub fn progress_where(
+        &self,
+        catalog: &Catalog,
+        keep: impl Fn(&SubPractice) -> bool,
+    ) -> Progress {
+        let mut p = Progress::default();
+        for sp in self.scope(catalog).into_iter().filter(|sp| keep(sp)) {
+            p.total += sp.criteria.len();
+            p.answered += sp
+                .criteria
+                .iter()
+                .filter(|c| self.is_answered(c.id.as_str()))
+                .count();
+        }
+        p
+    }
+
     pub fn status(&self, criterion: &str) -> Status {
         self.criteria
             .get(criterion)
@@ -172,6 +218,20 @@ impl Answers {
                 .collect(),
             criteria: BTreeMap::new(),
         }
+    }
+}
+
+/// How many questions are answered, out of how many. Every status counts as an answer, "not
+/// started" included; only a question without an answer is unanswered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub answered: usize,
+    pub total: usize,
+}
+
+impl Progress {
+    pub fn unanswered(self) -> usize {
+        self.total - self.answered
     }
 }
 

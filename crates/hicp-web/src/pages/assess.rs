@@ -53,6 +53,8 @@ pub struct CriterionView {
     pub text: String,
     pub guidance: Option<String>,
     pub statuses: Vec<Opt>,
+    /// No answer yet: no status is chosen (as opposed to one answered "not started").
+    pub unanswered: bool,
     pub version: i64,
     pub na_reason: String,
     pub notes: String,
@@ -156,7 +158,8 @@ fn criterion_view(
     answer: Option<&Answer>,
     evidence: Vec<EvidenceView>,
 ) -> CriterionView {
-    let status = answer.map(|a| a.status).unwrap_or(Status::NotStarted);
+    // Without an answer, no status is chosen: "Not started" is an answer of its own.
+    let status = answer.map(|a| a.status);
     let text = |f: Option<&String>| f.cloned().unwrap_or_default();
     let na_reason = text(answer.and_then(|a| a.na_reason.as_ref()));
     let notes = text(answer.and_then(|a| a.notes.as_ref()));
@@ -175,9 +178,10 @@ fn criterion_view(
             .map(|(s, l)| Opt {
                 value: s.name().into(),
                 label: (*l).into(),
-                selected: *s == status,
+                selected: Some(*s) == status,
             })
             .collect(),
+        unanswered: answer.is_none(),
         version: answer.map_or(0, |a| a.version),
         has_details: !(na_reason.is_empty()
             && notes.is_empty()
@@ -221,14 +225,11 @@ pub async fn practice(
     let opted = &cur.opted_in;
     let scope = in_scope(&state, &ctx, opted);
 
+    // Any stored answer counts, "not started" included.
     let answered = |s: &SubPractice| {
         s.criteria
             .iter()
-            .filter(|c| {
-                by_criterion
-                    .get(c.id.as_str())
-                    .is_some_and(|a| a.status != Status::NotStarted)
-            })
+            .filter(|c| by_criterion.contains_key(c.id.as_str()))
             .count()
     };
     let tabs: Vec<Tab> = state
@@ -341,6 +342,10 @@ fn opt(s: &str) -> Option<String> {
 }
 
 fn status_fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
+    Html(status_html(dom, class, message, version)).into_response()
+}
+
+fn status_html(dom: &str, class: &str, message: &str, version: Option<i64>) -> String {
     let mut html = format!(
         "<div id=\"status-{dom}\" class=\"{class}\" aria-live=\"polite\" role=\"status\">{}</div>",
         escape(message)
@@ -350,7 +355,7 @@ fn status_fragment(dom: &str, class: &str, message: &str, version: Option<i64>) 
             "<input type=\"hidden\" name=\"version\" id=\"version-{dom}\" value=\"{v}\" hx-swap-oob=\"true\">"
         ));
     }
-    Html(html).into_response()
+    html
 }
 
 pub async fn save_answer(
@@ -394,12 +399,17 @@ pub async fn save_answer(
     {
         Ok(saved) if htmx => {
             let at = saved.updated_at.time();
-            Ok(status_fragment(
+            let mut html = status_html(
                 &dom,
                 "saved",
                 &format!("Saved at {:02}:{:02} UTC.", at.hour(), at.minute()),
                 Some(saved.version),
-            ))
+            );
+            // The question is answered now: its "Not answered yet" mark goes.
+            html.push_str(&format!(
+                "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
+            ));
+            Ok(Html(html).into_response())
         }
         Ok(_) => Ok(Redirect::to(&format!(
             "/orgs/{org}/practices/{}#sp-{}",
@@ -463,6 +473,7 @@ async fn stale_answer_words(
 pub async fn add_evidence(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Path(org): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, AppError> {
@@ -547,6 +558,24 @@ pub async fn add_evidence(
             }
         }
     };
+    let added = message == "Evidence added.";
+    if !headers.contains_key("hx-request") {
+        // Without JavaScript: back to the question, or the reason on a page of its own.
+        if !added {
+            return Err(AppError::BadRequest(message));
+        }
+        let sp = state
+            .catalog()
+            .sub_practice_of_criterion(c.id.as_str())
+            .expect("the criterion was found in a sub-practice");
+        return Ok(Redirect::to(&format!(
+            "/orgs/{}/practices/{}#evidence-{}",
+            access.org_id(),
+            sp.practice,
+            dom_id(c.id.as_str())
+        ))
+        .into_response());
+    }
     let assessment = state.app.current_assessment(&access).await?;
     let cur = state.app.assessment(&access, &assessment).await?;
     let evidence = cur
@@ -556,11 +585,7 @@ pub async fn add_evidence(
         .map(evidence_view)
         .collect();
     let answer = cur.answers.iter().find(|a| a.criterion_id == c.id);
-    let class = if message == "Evidence added." {
-        "saved"
-    } else {
-        "error"
-    };
+    let class = if added { "saved" } else { "error" };
     render(&EvidenceFragment {
         org_id: access.org_id().to_string(),
         c: criterion_view(c, answer, evidence),

@@ -2,7 +2,7 @@
 
 use super::render;
 use crate::AppState;
-use crate::charts::{Bar, bar_chart};
+use crate::charts::{Bar, bar_chart_with_id};
 use crate::error::AppError;
 use crate::session::Auth;
 use crate::view::{answers, org_ctx};
@@ -10,11 +10,14 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use hicp_core::assessment::plan::plan;
-use hicp_core::assessment::{Status, score};
+use hicp_core::assessment::scoring::show;
+use hicp_core::assessment::{Progress, score};
 
 pub struct Row {
     pub label: String,
     pub value: String,
+    /// "118 of 187 answered": the questions behind the score.
+    pub answered: String,
 }
 
 pub struct TopAction {
@@ -34,6 +37,7 @@ struct DashboardPage {
     overall: String,
     answered: usize,
     total: usize,
+    unanswered: usize,
     threat_chart: String,
     threat_rows: Vec<Row>,
     practice_chart: String,
@@ -44,8 +48,13 @@ struct DashboardPage {
     change_rows: Vec<super::history::ChangeRow>,
 }
 
+/// A score as every output shows it (one decimal, [`show`]), or words when there is none.
 fn shown(score: Option<f64>) -> String {
-    score.map_or("not scored yet".into(), |s| format!("{s:.0}"))
+    score.map_or("not scored yet".into(), |s| show(Some(s)))
+}
+
+fn answered_words(p: Progress) -> String {
+    format!("{} of {} answered", p.answered, p.total)
 }
 
 pub async fn dashboard(
@@ -57,35 +66,49 @@ pub async fn dashboard(
     let a = answers(&state, &ctx).await?;
     let scores = score(state.catalog(), &a);
     let items = plan(state.catalog(), &scores);
-    let scope = a.scope(state.catalog());
-    let total: usize = scope.iter().map(|s| s.criteria.len()).sum();
-    let answered = scope
-        .iter()
-        .flat_map(|s| &s.criteria)
-        .filter(|c| a.status(c.id.as_str()) != Status::NotStarted)
-        .count();
-    let threat_bars: Vec<Bar> = scores
+    // Every answer counts as answered, "not started" included.
+    let progress = a.progress(state.catalog());
+    let threat_bars: Vec<(Bar, Progress)> = scores
         .threats
         .iter()
-        .map(|t| Bar {
-            label: t.name.clone(),
-            score: t.score,
+        .map(|t| {
+            (
+                Bar {
+                    label: t.name.clone(),
+                    score: t.score,
+                },
+                a.threat_progress(state.catalog(), &t.id),
+            )
         })
         .collect();
-    let practice_bars: Vec<Bar> = scores
+    let practice_bars: Vec<(Bar, Progress)> = scores
         .practices
         .iter()
         .filter(|p| p.score.is_some() || !p.sub_practices.is_empty())
-        .map(|p| Bar {
-            label: format!("{}. {}", p.number, p.name),
-            score: p.score,
+        .map(|p| {
+            (
+                Bar {
+                    label: format!("{}. {}", p.number, p.name),
+                    score: p.score,
+                },
+                a.practice_progress(state.catalog(), p.number),
+            )
         })
         .collect();
-    let rows = |bars: &[Bar]| {
+    let rows = |bars: &[(Bar, Progress)]| {
         bars.iter()
-            .map(|b| Row {
+            .map(|(b, p)| Row {
                 label: b.label.clone(),
                 value: shown(b.score),
+                answered: answered_words(*p),
+            })
+            .collect()
+    };
+    let bars = |bars: &[(Bar, Progress)]| -> Vec<Bar> {
+        bars.iter()
+            .map(|(b, _)| Bar {
+                label: b.label.clone(),
+                score: b.score,
             })
             .collect()
     };
@@ -118,11 +141,21 @@ pub async fn dashboard(
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         overall: shown(scores.overall),
-        answered,
-        total,
-        threat_chart: bar_chart("Coverage of the five threats, 0 to 100", &threat_bars),
+        answered: progress.answered,
+        total: progress.total,
+        unanswered: progress.unanswered(),
+        // Each chart has ids of its own for its title and description.
+        threat_chart: bar_chart_with_id(
+            "threat-chart",
+            "Coverage of the five threats, 0 to 100",
+            &bars(&threat_bars),
+        ),
         threat_rows: rows(&threat_bars),
-        practice_chart: bar_chart("Practice scores, 0 to 100", &practice_bars),
+        practice_chart: bar_chart_with_id(
+            "practice-chart",
+            "Practice scores, 0 to 100",
+            &bars(&practice_bars),
+        ),
         practice_rows: rows(&practice_bars),
         cpg_rows: scores
             .cpg
@@ -130,6 +163,7 @@ pub async fn dashboard(
             .map(|g| Row {
                 label: format!("{} {}", g.id, g.name),
                 value: g.status.name().replace('_', " "),
+                answered: String::new(),
             })
             .collect(),
         top: items

@@ -12,6 +12,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_app::{Edit, OffsetDateTime, ScoreLine, Snapshot, UserId};
+use hicp_core::assessment::scoring::{round1, show};
 use serde::Deserialize;
 
 /// One line of a comparison: a score before and after, and the change in numbers and words.
@@ -25,25 +26,26 @@ pub struct ChangeRow {
     pub class: String,
 }
 
+/// A score as every output shows it (one decimal, [`show`]).
 fn shown(s: Option<f64>) -> String {
-    s.map_or("not scored".into(), |v| format!("{v:.0}"))
+    s.map_or("not scored".into(), |v| show(Some(v)))
 }
 
 pub fn change_row(label: &str, before: Option<f64>, after: Option<f64>) -> ChangeRow {
     let (change, words, class) = match (before, after) {
         (Some(b), Some(a)) => {
-            // Compared as shown (whole numbers), so the words agree with the numbers.
-            let d = a.round() - b.round();
+            // Compared as shown (one decimal), so the words agree with the numbers.
+            let d = round1(round1(a) - round1(b));
             if d > 0.0 {
-                (format!("+{d:.0}"), "better".to_owned(), "better")
+                (format!("+{d:.1}"), "better".to_owned(), "better")
             } else if d < 0.0 {
-                (format!("{d:.0}"), "worse".to_owned(), "worse")
+                (format!("{d:.1}"), "worse".to_owned(), "worse")
             } else {
                 ("0".into(), "no change".into(), "same")
             }
         }
         (None, Some(a)) => (
-            format!("+{:.0}", a.round()),
+            format!("+{}", show(Some(a))),
             "scored for the first time".into(),
             "better",
         ),
@@ -282,12 +284,16 @@ mod tests {
     #[test]
     fn changes_are_given_in_numbers_and_words() {
         let r = change_row("Overall", Some(40.2), Some(55.4));
-        assert_eq!((r.before.as_str(), r.after.as_str()), ("40", "55"));
-        assert_eq!((r.change.as_str(), r.words.as_str()), ("+15", "better"));
+        assert_eq!((r.before.as_str(), r.after.as_str()), ("40.2", "55.4"));
+        assert_eq!((r.change.as_str(), r.words.as_str()), ("+15.2", "better"));
         let r = change_row("Overall", Some(60.0), Some(45.0));
-        assert_eq!((r.change.as_str(), r.words.as_str()), ("-15", "worse"));
-        // Equal as shown: no change, even if the decimals moved.
-        let r = change_row("Overall", Some(50.2), Some(49.9));
+        assert_eq!((r.change.as_str(), r.words.as_str()), ("-15.0", "worse"));
+        // Rounded as the report and the CLI round: 11.66 shows as 11.7 everywhere.
+        let r = change_row("Overall", Some(11.66), Some(11.66));
+        assert_eq!(r.after, show(Some(11.66)));
+        assert_eq!(r.after, "11.7");
+        // Equal as shown: no change, even if the hidden decimals moved.
+        let r = change_row("Overall", Some(50.24), Some(50.21));
         assert_eq!((r.change.as_str(), r.words.as_str()), ("0", "no change"));
         assert_eq!(
             change_row("x", None, Some(20.0)).words,

@@ -10,9 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use hicp_app::today;
-use hicp_app::{Level, OrgAccess, Read};
-use hicp_interop::assessment::Assessed;
+use hicp_app::{ActionStatus, Level, OrgAccess, Read};
+use hicp_interop::assessment::{Assessed, TrackStatus, Tracking};
 use hicp_interop::{assessment_oscal, sheets};
+use std::collections::BTreeMap;
 
 /// The report is one file with its own inline styles and no script: it gets a policy of its
 /// own that allows exactly that.
@@ -69,7 +70,39 @@ pub async fn export<L: Level>(
     what: Export,
 ) -> Result<Response, AppError> {
     let a = answers_for(state, access).await?;
-    export_of(state, access, &a, today(), what).await
+    let tracking = tracking(state, access).await?;
+    export_of(state, access, &a, today(), tracking, what).await
+}
+
+/// The plan board's tracking (owner, due date, status) of the organization's actions, as
+/// the exports take it.
+pub async fn tracking<L: Level>(
+    state: &AppState,
+    access: &OrgAccess<L>,
+) -> Result<BTreeMap<String, Tracking>, AppError> {
+    Ok(state
+        .app
+        .action_tracks(access)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let status = match t.status {
+                ActionStatus::Open => TrackStatus::Open,
+                ActionStatus::InProgress => TrackStatus::InProgress,
+                ActionStatus::Done => TrackStatus::Done,
+                ActionStatus::RiskAccepted => TrackStatus::RiskAccepted,
+            };
+            (
+                t.action_id.to_string(),
+                Tracking {
+                    owner: t.owner,
+                    due_on: t.due_on,
+                    status,
+                    reason: t.reason,
+                },
+            )
+        })
+        .collect())
 }
 
 /// One of the exports of a closed snapshot (read-only), as of the day it was closed.
@@ -87,7 +120,9 @@ pub async fn snapshot_export<L: Level>(
     let cur = state.app.assessment(access, &s).await?;
     let a = state.app.answers_of(access, &cur);
     let as_of = hicp_app::date_of(closed);
-    export_of(state, access, &a, as_of, what).await
+    // The plan board keeps only the current tracking, not how it stood at the close: a
+    // snapshot's exports show the plan as computed.
+    export_of(state, access, &a, as_of, BTreeMap::new(), what).await
 }
 
 async fn export_of<L: Level>(
@@ -95,9 +130,10 @@ async fn export_of<L: Level>(
     access: &OrgAccess<L>,
     a: &hicp_core::assessment::Answers,
     as_of: hicp_core::assessment::Date,
+    tracking: BTreeMap<String, Tracking>,
     what: Export,
 ) -> Result<Response, AppError> {
-    let assessed = Assessed::new(state.catalog(), a, as_of);
+    let assessed = Assessed::new(state.catalog(), a, as_of).with_tracking(tracking);
     let stem = super::interchange::file_slug(&access.org().name);
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
     let (bytes, content_type, name) = match what {
@@ -139,11 +175,19 @@ async fn export_of<L: Level>(
             "application/json",
             format!("{stem}-oscal-poam.json"),
         ),
-        Export::Xlsx => (
-            sheets::xlsx(&assessed).map_err(AppError::internal)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("{stem}.xlsx"),
-        ),
+        Export::Xlsx => {
+            // A text too long for a cell is cut with a note in the cell, never a failure.
+            let (bytes, warnings) =
+                sheets::xlsx_with_warnings(&assessed).map_err(AppError::internal)?;
+            for w in &warnings {
+                tracing::warn!("xlsx export: {w}");
+            }
+            (
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                format!("{stem}.xlsx"),
+            )
+        }
         Export::Csv => {
             let mut b = Vec::new();
             sheets::plan_csv(&assessed, &mut b).map_err(AppError::internal)?;
