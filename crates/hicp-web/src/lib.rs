@@ -145,6 +145,10 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/evidence/{id}",
             get(pages::assess::download_evidence),
         )
+        .route(
+            "/orgs/{org}/evidence/{id}/delete",
+            post(pages::assess::delete_evidence),
+        )
         .route("/orgs/{org}/plan", get(pages::plan::board))
         .route(
             "/orgs/{org}/download/{format}",

@@ -297,6 +297,12 @@ fn table() -> Vec<Row> {
             [403, 404, 403, 303, 303, 303],
         ),
         row(
+            post.clone(),
+            "/orgs/{org}/evidence/{id}/delete",
+            Form(&[("criterion", "1.S.A.c1")]),
+            [403, 404, 403, 303, 303, 303],
+        ),
+        row(
             get.clone(),
             "/orgs/{org}/evidence/{id}",
             None,
@@ -541,7 +547,9 @@ fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
         .replace("{answer}", "decline");
     // `{id}` is a piece of evidence under /evidence/, a snapshot under /snapshots/, else an
     // API token.
-    let id = if p.contains("/evidence/") {
+    let id = if p.contains("/evidence/") && p.ends_with("/delete") {
+        "evidence-to-delete"
+    } else if p.contains("/evidence/") {
         "evidence"
     } else if p.contains("/snapshots/") {
         "snapshot"
@@ -663,6 +671,11 @@ async fn every_route_answers_every_identity_as_the_table_says(b: Backend) {
             ),
         );
         ids.insert("evidence", file_evidence(&s, &admin_token, &org, i).await);
+        // A second piece for the page that deletes (the API deletes the first).
+        ids.insert(
+            "evidence-to-delete",
+            file_evidence(&s, &admin_token, &org, 100 + i).await,
+        );
         ids.insert("snapshot", snapshot.clone());
         ids.insert("user", vera.clone());
         who_ids.push((

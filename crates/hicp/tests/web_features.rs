@@ -105,6 +105,7 @@ on_both_backends!(
     a_note_too_long_for_a_spreadsheet_cell_is_cut_not_fatal,
     multipart_forms_carry_the_token_and_work_without_javascript,
     pages_have_a_skip_link_named_radio_groups_and_unique_ids,
+    evidence_is_deleted_from_its_question_and_the_deletion_audited,
 );
 
 async fn history_closes_snapshots_and_compares_them(b: Backend) {
@@ -1233,4 +1234,70 @@ async fn pages_have_a_skip_link_named_radio_groups_and_unique_ids(b: Backend) {
         let at = page.find(&format!("id=\"{label}\"")).unwrap();
         assert!(page[at..].starts_with(&format!("id=\"{label}\"><strong>")));
     }
+}
+
+async fn evidence_is_deleted_from_its_question_and_the_deletion_audited(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = small_clinic(&a, &s, "Pine Clinic").await;
+    let page_path = format!("/orgs/{org}/practices/1");
+    let (_, _, page) = get(&a, &s, &page_path).await;
+    let csrf = csrf_of(&page);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("criterion", "1.S.A.c1")
+        .text("title", "Patient list uploaded by mistake")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"name,dob\n".to_vec()).file_name("patients.csv"),
+        );
+    let r = a
+        .post(s.url(&format!("/orgs/{org}/evidence")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Patient list uploaded by mistake"), "{page}");
+    let marker = format!("action=\"/orgs/{org}/evidence/");
+    let at = page
+        .find(&marker)
+        .expect("a delete button beside the evidence")
+        + marker.len();
+    let id = page[at..].split('/').next().unwrap().to_owned();
+
+    // A viewer sees no button, and cannot delete.
+    add_member(&a, &s, &org, "viewer@pine.example", "viewer").await;
+    let (viewer, _, _) = sign_in(&s, "viewer@pine.example", PASSWORD).await;
+    let (_, _, vpage) = get(&viewer, &s, &page_path).await;
+    assert!(vpage.contains("Patient list uploaded by mistake"));
+    assert!(
+        !vpage.contains(&format!("/evidence/{id}/delete")),
+        "{vpage}"
+    );
+    let (status, _, _) = post(
+        &viewer,
+        &s,
+        &format!("/orgs/{org}/evidence/{id}/delete"),
+        &[("csrf", &csrf_of(&vpage)), ("criterion", "1.S.A.c1")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, path, page) = post(
+        &a,
+        &s,
+        &format!("/orgs/{org}/evidence/{id}/delete"),
+        &[("csrf", &csrf), ("criterion", "1.S.A.c1")],
+    )
+    .await;
+    assert_eq!((status, path), (StatusCode::OK, page_path.clone()));
+    assert!(!page.contains("Patient list uploaded by mistake"), "{page}");
+    let (status, _, _) = get(&a, &s, &format!("/orgs/{org}/evidence/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the file is gone");
+    // The audit log keeps that it was there, with its hash, not the file.
+    let (_, _, log) = get(&a, &s, &format!("/orgs/{org}/audit?entity=evidence")).await;
+    assert!(log.contains("<td>deleted</td>"), "{log}");
+    assert!(log.contains("patients.csv (sha256 "), "{log}");
 }

@@ -117,6 +117,8 @@ struct PracticePage {
 #[derive(Template)]
 #[template(path = "evidence_list.html")]
 struct EvidenceFragment {
+    csrf: String,
+    can_edit: bool,
     org_id: String,
     c: CriterionView,
     message: String,
@@ -587,11 +589,44 @@ pub async fn add_evidence(
     let answer = cur.answers.iter().find(|a| a.criterion_id == c.id);
     let class = if added { "saved" } else { "error" };
     render(&EvidenceFragment {
+        csrf: auth.csrf().to_owned(),
+        can_edit: true,
         org_id: access.org_id().to_string(),
         c: criterion_view(c, answer, evidence),
         message,
         message_class: class.into(),
     })
+}
+
+#[derive(Deserialize)]
+pub struct DeleteEvidenceForm {
+    /// The criterion the evidence was shown on: where to come back to.
+    #[serde(default)]
+    criterion: String,
+}
+
+/// Deletes a piece of evidence (a file uploaded by mistake, with patient data in it, must
+/// go at once). The store audits the deletion with the file's SHA-256.
+pub async fn delete_evidence(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((org, id)): Path<(String, String)>,
+    Form(f): Form<DeleteEvidenceForm>,
+) -> Result<Response, AppError> {
+    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    if !state.app.delete_evidence(&access, &id).await? {
+        return Err(AppError::NotFound);
+    }
+    let back = match state.catalog().sub_practice_of_criterion(&f.criterion) {
+        Some(sp) => format!(
+            "/orgs/{}/practices/{}#evidence-{}",
+            access.org_id(),
+            sp.practice,
+            dom_id(&f.criterion)
+        ),
+        None => format!("/orgs/{}", access.org_id()),
+    };
+    Ok(Redirect::to(&back).into_response())
 }
 
 pub async fn download_evidence(
