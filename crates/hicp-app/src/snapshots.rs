@@ -106,6 +106,11 @@ impl App {
         let snapshot = snapshot_of(self.catalog(), &answers, &scores);
         let json = serde_json::to_string(&snapshot).map_err(|e| Error::Internal(e.to_string()))?;
         let by = &access.user().id;
+        // The snapshot keeps the tier it was scored at, even if the organization was
+        // resized while the assessment was open.
+        if current.tier != access.tier() {
+            tx.set_assessment_tier(&current.id, access.tier()).await?;
+        }
         let closed = tx.close_assessment(&current.id, &json, by).await?;
         let next = tx
             .create_assessment(&NewAssessment {

@@ -132,6 +132,7 @@ on_both_backends!(
     an_organization_keeps_an_admin,
     totp_guards_sign_in_and_organizations,
     inviting_reveals_nothing_about_other_tenants,
+    a_snapshot_keeps_the_tier_it_was_scored_at,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -975,4 +976,34 @@ async fn inviting_reveals_nothing_about_other_tenants(backend: Backend) {
         app.org_access::<Read>(&pat, access.org_id().as_str()).await,
         Err(Error::NotFound)
     ));
+}
+
+/// An import that resizes the organization, then a close: the snapshot is stored at the
+/// tier it was scored at, so reading it back uses the same scope.
+async fn a_snapshot_keeps_the_tier_it_was_scored_at(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    assert_eq!(access.tier(), hicp_core::catalog::Tier::Small);
+    let imported = app
+        .import_answers(&access, "hospital.yaml", &hospital_file())
+        .await
+        .unwrap();
+    let closed = app.close_assessment(&access, None).await.unwrap();
+    let snapshot = closed.snapshot.unwrap();
+    let read = app
+        .org_access::<Read>(&who, access.org_id().as_str())
+        .await
+        .unwrap();
+    assert_ne!(
+        read.tier(),
+        hicp_core::catalog::Tier::Small,
+        "the file resized it"
+    );
+    assert_eq!(snapshot.tier, read.tier());
+    let then = app.assessment(&read, &snapshot).await.unwrap();
+    let stored = Snapshot::parse(snapshot.snapshot_json.as_deref()).unwrap();
+    assert_eq!(stored.answered, imported.changed);
+    let a = app.answers_of(&read, &then);
+    assert_eq!(a.tier, read.tier());
 }

@@ -1572,6 +1572,19 @@ impl Conn<InTx> {
         })
     }
 
+    /// Sets the tier of an open assessment: the organization was resized while it was
+    /// open, and the assessment is scored (and closed) at the new tier.
+    pub async fn set_assessment_tier(&mut self, id: &AssessmentId, tier: Tier) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("UPDATE assessments SET tier = $2 WHERE id = $1 AND status = 'open'")
+                .bind(id.as_str().to_owned())
+                .bind(tier.name())
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+    }
+
     /// Closes an open assessment as a dated snapshot, storing `snapshot_json` (the scored
     /// result) and which evidence of the organization was in place. Its answers and
     /// sub-practices can no longer change. Closing a closed assessment is `AssessmentClosed`.
