@@ -104,7 +104,8 @@ fn table() -> Vec<Row> {
             ]),
             [403, 200, 200, 200, 200, 200],
         ),
-        row(get.clone(), "/", None, [303, 200, 200, 200, 200, 200]),
+        // One organization each, except the installation admin: straight to it.
+        row(get.clone(), "/", None, [303, 303, 303, 303, 303, 200]),
         row(
             post.clone(),
             "/invitations/{org}/{answer}",

@@ -226,7 +226,9 @@ async fn viewers_read_and_outsiders_see_nothing(b: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot edit");
-    let (_, _, home) = get(&viewer, &s, "/").await;
+    // One organization: the start page goes straight to it.
+    let (_, path, home) = get(&viewer, &s, "/").await;
+    assert_eq!(path, format!("/orgs/{org_a}"));
     assert!(home.contains("Clinic A") && !home.contains("Clinic B"));
 
     let (outsider, _, _) = sign_in(&s, "assessor@b.example", PASSWORD).await;

@@ -63,7 +63,14 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
             tier: String::new(),
             role: i.role.to_string(),
         })
-        .collect();
+        .collect::<Vec<OrgRow>>();
+    // Someone with one organization and nothing to decide goes straight to it.
+    if let [only] = orgs.as_slice()
+        && invitations.is_empty()
+        && !auth.user.is_admin
+    {
+        return Ok(Redirect::to(&format!("/orgs/{}", only.id)).into_response());
+    }
     render(&HomePage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
