@@ -178,6 +178,7 @@ impl App {
                 display_name: name.trim(),
                 password_hash: &hash,
                 is_admin: true,
+                must_change_password: false,
             })
             .await?;
         let signed_in = self.open_session(&mut tx, user, false).await?;
@@ -210,6 +211,7 @@ impl App {
                 display_name: name.trim(),
                 password_hash: &hash,
                 is_admin: is_admin || first,
+                must_change_password: false,
             })
             .await?;
         tx.commit().await?;
@@ -628,16 +630,14 @@ impl App {
         let mut tx = self.store().begin().await?;
         tx.lock_installation().await?;
         if tx.user_by_email(&email).await?.is_none() {
-            let user = tx
-                .create_user(&NewUser {
-                    email: &email,
-                    display_name: name.trim(),
-                    password_hash: &hash,
-                    is_admin: false,
-                })
-                .await?;
-            tx.set_password_hash(&user.id, &hash, true, &access.user().id)
-                .await?;
+            tx.create_user(&NewUser {
+                email: &email,
+                display_name: name.trim(),
+                password_hash: &hash,
+                is_admin: false,
+                must_change_password: true,
+            })
+            .await?;
         }
         tx.invite(access.org_id(), &email, role, &access.user().id)
             .await?;

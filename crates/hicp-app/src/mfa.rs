@@ -176,13 +176,16 @@ impl App {
             return Err(Error::NotFound);
         };
         let key = format!("mfa:{}", user.id);
-        let (reserved, _) = self.reserve_attempt(&key, None).await?;
+        self.reserve_attempt(&key, None).await?;
+        // Using up the code and opening the session commit together: a code is never spent
+        // on a session that stays half open.
+        let mut tx = store.begin().await?;
         let accepted = match matching_step(&totp(&secret, &user.email)?, code) {
-            Some(step) => store.use_totp_step(&user.id, step).await?,
+            Some(step) => tx.use_totp_step(&user.id, step).await?,
             None => {
                 let typed = normalized(code);
                 typed.len() == 16
-                    && store
+                    && tx
                         .use_recovery_code(&user.id, &token_digest(&typed))
                         .await?
             }
@@ -190,8 +193,7 @@ impl App {
         if !accepted {
             return Err(Error::invalid("code", Problem::Wrong));
         }
-        let mut tx = store.begin().await?;
-        tx.delete_login_failure(reserved[0]).await?;
+        // The right code: the reserved attempt and earlier failures are forgiven.
         tx.clear_login_failures(&key).await?;
         tx.complete_mfa(&digest).await?;
         tx.commit().await?;

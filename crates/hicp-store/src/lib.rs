@@ -199,6 +199,8 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub password_hash: &'a str,
     pub is_admin: bool,
+    /// The password was chosen by someone else: it must be changed at the first sign-in.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -568,8 +568,8 @@ impl Conn<InTx> {
         }
         on_conn!(self, tx, pg => {
             let row: UserRow = sqlx::query_as(concat!(
-                "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at, must_change_password) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
                 user_cols!()
             ))
             .bind(id.as_str().to_owned())
@@ -578,6 +578,7 @@ impl Conn<InTx> {
             .bind(new.password_hash.to_owned())
             .bind(new.is_admin)
             .bind(at)
+            .bind(new.must_change_password)
             .fetch_one(&mut *tx)
             .await?;
             write_audit!(tx, audit);

@@ -235,6 +235,7 @@ async fn user(store: &Store, email: &str) -> User {
             display_name: email.split('@').next().unwrap_or(email),
             password_hash: PHC,
             is_admin: false,
+            must_change_password: false,
         })
         .await
         .expect("create user")
@@ -319,6 +320,7 @@ async fn users_have_unique_emails(ctx: Ctx) {
             display_name: "Admin",
             password_hash: PHC,
             is_admin: true,
+            must_change_password: false,
         })
         .await
         .unwrap();
@@ -332,6 +334,7 @@ async fn users_have_unique_emails(ctx: Ctx) {
             display_name: "Impostor",
             password_hash: PHC,
             is_admin: false,
+            must_change_password: false,
         })
         .await;
     assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
@@ -341,6 +344,7 @@ async fn users_have_unique_emails(ctx: Ctx) {
             display_name: "x",
             password_hash: PHC,
             is_admin: false,
+            must_change_password: false,
         })
         .await;
     assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");

@@ -76,6 +76,7 @@ async fn seed_org(ctx: &Ctx, i: usize, bench_user: Option<&UserId>) -> anyhow::R
             display_name: &format!("Owner {i}"),
             password_hash: &ctx.owner_hash,
             is_admin: false,
+            must_change_password: false,
         })
         .await?;
     let name = format!("Health System {i:04}");
@@ -254,6 +255,7 @@ fn main() -> anyhow::Result<()> {
                 display_name: "Bench Admin",
                 password_hash: &bench_hash,
                 is_admin: true,
+                must_change_password: false,
             })
             .await?;
         let ctx = Arc::new(Ctx {
