@@ -12,11 +12,22 @@ use std::marker::PhantomData;
 pub struct Principal {
     user: User,
     read_only: bool,
+    idp_mfa: bool,
 }
 
 impl Principal {
     pub(crate) fn new(user: User, read_only: bool) -> Principal {
-        Principal { user, read_only }
+        Principal {
+            user,
+            read_only,
+            idp_mfa: false,
+        }
+    }
+
+    /// Signed in through an identity provider that vouches for a second factor.
+    pub(crate) fn with_idp_mfa(mut self, idp_mfa: bool) -> Principal {
+        self.idp_mfa = idp_mfa;
+        self
     }
 
     pub fn user(&self) -> &User {
@@ -187,7 +198,10 @@ impl App {
         }
         // The organization's policy: its members (installation admins too) sign in with a
         // second factor. The account decides, so an API token of such an account works.
-        if (org.require_mfa || self.settings().require_mfa) && who.user.totp_secret.is_none() {
+        if (org.require_mfa || self.settings().require_mfa)
+            && who.user.totp_secret.is_none()
+            && !who.idp_mfa
+        {
             return Err(Error::MfaRequired);
         }
         OrgAccess::<Read> {

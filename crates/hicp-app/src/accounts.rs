@@ -353,6 +353,8 @@ impl App {
                 csrf_token: &csrf,
                 expires_at: self.session_expiry(now, now),
                 mfa_pending,
+                sso_provider: None,
+                idp_mfa: false,
             })
             .await?;
         Ok(SignedIn {
@@ -364,7 +366,11 @@ impl App {
 
     /// When a session used at `now` ends: after the idle timeout, but never later than its
     /// absolute lifetime from `created`.
-    fn session_expiry(&self, created: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+    pub(crate) fn session_expiry(
+        &self,
+        created: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> OffsetDateTime {
         let s = self.settings();
         (now + Duration::minutes(s.session_idle_minutes))
             .min(created + Duration::hours(s.session_lifetime_hours))
@@ -393,7 +399,8 @@ impl App {
             let expires = self.session_expiry(session.created_at, now);
             c.touch_session(&digest, now, expires).await?;
         }
-        Ok(Some((Principal::new(user, false), session)))
+        let principal = Principal::new(user, false).with_idp_mfa(session.idp_mfa);
+        Ok(Some((principal, session)))
     }
 
     /// The signed-in user's account as it is now in the database.
@@ -519,7 +526,8 @@ impl App {
         Ok(user)
     }
 
-    /// Forgets expired sessions and failures older than the throttling window.
+    /// Forgets expired sessions, failures older than the throttling window and single
+    /// sign-ons that were never finished.
     pub async fn prune(&self) -> Result<(u64, u64)> {
         let now = OffsetDateTime::now_utc();
         let mut c = self.store().conn().await?;
@@ -527,6 +535,7 @@ impl App {
         let failures = c
             .prune_login_failures(now - Duration::minutes(THROTTLE_WINDOW_MINUTES))
             .await?;
+        c.prune_sso_logins(now).await?;
         Ok((sessions, failures))
     }
 

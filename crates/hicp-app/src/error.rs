@@ -48,6 +48,9 @@ pub enum Error {
     /// The email and password do not match an account.
     #[error("email and password do not match")]
     BadCredentials,
+    /// A single sign-on that did not sign anyone in.
+    #[error("single sign-on refused: {0:?}")]
+    SsoRefused(SsoRefusal),
     /// Storage failed; the source says why (logged, never shown).
     #[error("storage failed")]
     Store(#[source] StoreError),
@@ -61,6 +64,23 @@ pub enum Error {
 pub enum Current {
     Answer(Option<Answer>),
     Action(Option<ActionTrack>),
+}
+
+/// Why a single sign-on did not sign anyone in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SsoRefusal {
+    /// The browser came back without a sign-in we started, or after ten minutes, or twice.
+    NotStarted,
+    /// The provider said no (the person cancelled, or the provider refused); its error code.
+    Denied(String),
+    /// The provider could not be reached or its answer failed a check (logged, not shown).
+    ProviderFailed(String),
+    /// The provider gave no email it vouches for.
+    NoVerifiedEmail,
+    /// The email's domain is not one this provider may sign in.
+    DomainNotAllowed,
+    /// No account has this email, and the provider may not create accounts.
+    NoAccount,
 }
 
 /// What is wrong with a value.

@@ -17,6 +17,7 @@ mod import;
 mod mfa;
 mod orgs;
 mod snapshots;
+mod sso;
 mod tokens;
 
 pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read};
@@ -26,11 +27,12 @@ pub use accounts::{
     hash_password, password_problem, random_token, throttle_wait, token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
-pub use error::{Current, Error, Problem, Result};
+pub use error::{Current, Error, Problem, Result, SsoRefusal};
 pub use import::ImportOutcome;
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
 pub use snapshots::{Closed, ScoreLine, Snapshot, snapshot_of};
+pub use sso::{SSO_LOGIN_MINUTES, SsoProviders, SsoStart};
 pub use tokens::{NewToken, TOKEN_PREFIX};
 
 /// The stored values the adapters read (re-exported so that they need not know the store).
@@ -56,6 +58,8 @@ pub struct Settings {
     pub require_mfa: bool,
     /// Largest evidence file, in bytes.
     pub max_upload_bytes: usize,
+    /// Identity providers people may sign in with (none: passwords only).
+    pub sso: SsoProviders,
 }
 
 impl Default for Settings {
@@ -65,6 +69,7 @@ impl Default for Settings {
             session_lifetime_hours: 7 * 24,
             require_mfa: false,
             max_upload_bytes: 10 * 1024 * 1024,
+            sso: SsoProviders::default(),
         }
     }
 }

@@ -318,6 +318,10 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
     /// The password was right, the second factor is still due.
     pub mfa_pending: bool,
+    /// Opened through this single sign-on provider (by its id).
+    pub sso_provider: Option<String>,
+    /// That provider vouches for a second factor.
+    pub idp_mfa: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +331,19 @@ pub struct NewSession<'a> {
     pub csrf_token: &'a str,
     pub expires_at: OffsetDateTime,
     pub mfa_pending: bool,
+    pub sso_provider: Option<&'a str>,
+    pub idp_mfa: bool,
+}
+
+/// A single sign-on under way at an identity provider (see migration 0007).
+#[derive(Debug, Clone)]
+pub struct SsoLogin {
+    /// SHA-256 of the `state` the browser brings back.
+    pub state_hash: String,
+    pub provider: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub expires_at: OffsetDateTime,
 }
 
 /// A personal API token (the store keeps only the SHA-256 of its secret).

@@ -7,7 +7,7 @@ use crate::{
     AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, Invitation,
     LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization,
     NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role,
-    Session, Store, TokenId, User, UserId,
+    Session, SsoLogin, Store, TokenId, User, UserId,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -69,6 +69,11 @@ one_shot! {
     auto fn delete_session(id_hash: &str) -> bool;
     auto fn delete_user_sessions(user: &UserId, except: Option<&str>) -> u64;
     auto fn delete_expired_sessions(now: OffsetDateTime) -> u64;
+    auto fn create_sso_login(new: &SsoLogin) -> ();
+    auto fn take_sso_login(state_hash: &str) -> Option<SsoLogin>;
+    auto fn prune_sso_logins(now: OffsetDateTime) -> u64;
+    auto fn user_by_identity(provider: &str, subject: &str) -> Option<User>;
+    auto fn identities_of(user: &UserId) -> Vec<String>;
     auto fn record_login_failure(key: &str, at: OffsetDateTime) -> i64;
     auto fn login_failures(key: &str, since: OffsetDateTime) -> LoginFailures;
     auto fn delete_login_failure(id: i64) -> ();

@@ -12,8 +12,8 @@ use hicp_store::{
     ActionId, ActionInput, ActionStatus, AnswerInput, Assessment, AssessmentId, AssessmentStatus,
     AuditFilter, Conflict, CriterionId, Date, EvidenceContent, EvidenceKind, NewApiToken,
     NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OrgId,
-    Organization, OrganizationUpdate, Role, Status, Store, StoreError, Tier, TokenId, User, UserId,
-    sha256_hex,
+    Organization, OrganizationUpdate, Role, SsoLogin, Status, Store, StoreError, Tier, TokenId,
+    User, UserId, sha256_hex,
 };
 use time::macros::datetime;
 
@@ -164,7 +164,83 @@ conformance!(
     a_save_waits_for_a_close_in_progress_and_is_refused,
     a_transaction_commits_all_or_nothing,
     api_tokens_are_found_by_hash_and_revoked_by_their_owner,
+    single_sign_ons_are_used_once_and_identities_link_accounts,
 );
+
+/// A sign-in under way is taken once (another server cannot take it again); a provider's
+/// subject links to one account; sessions remember their provider.
+async fn single_sign_ons_are_used_once_and_identities_link_accounts(ctx: Ctx) {
+    let s = &ctx.store;
+    let t0 = datetime!(2026-03-01 09:00 UTC);
+    let login = SsoLogin {
+        state_hash: "state-hash".into(),
+        provider: "entra".into(),
+        nonce: "nonce".into(),
+        pkce_verifier: "verifier".into(),
+        expires_at: t0 + Duration::from_secs(600),
+    };
+    s.create_sso_login(&login).await.unwrap();
+    s.create_sso_login(&SsoLogin {
+        expires_at: t0 - Duration::from_secs(1),
+        state_hash: "old".into(),
+        ..login.clone()
+    })
+    .await
+    .unwrap();
+    let taken = s
+        .take_sso_login("state-hash")
+        .await
+        .unwrap()
+        .expect("taken once");
+    assert_eq!(
+        (taken.provider.as_str(), taken.nonce.as_str()),
+        ("entra", "nonce")
+    );
+    assert_eq!(taken.pkce_verifier, "verifier");
+    assert_eq!(taken.expires_at, login.expires_at);
+    assert!(
+        s.take_sso_login("state-hash").await.unwrap().is_none(),
+        "used up"
+    );
+    assert_eq!(s.prune_sso_logins(t0).await.unwrap(), 1, "the expired one");
+    assert!(s.take_sso_login("old").await.unwrap().is_none());
+
+    let ann = user(s, "ann@clinic.example").await;
+    assert!(
+        s.user_by_identity("entra", "sub-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut tx = s.begin().await.unwrap();
+    tx.link_identity("entra", "sub-1", &ann.id).await.unwrap();
+    tx.commit().await.unwrap();
+    let found = s.user_by_identity("entra", "sub-1").await.unwrap().unwrap();
+    assert_eq!(found.id, ann.id);
+    assert!(s.user_by_identity("okta", "sub-1").await.unwrap().is_none());
+    assert_eq!(s.identities_of(&ann.id).await.unwrap(), ["entra"]);
+    // One subject, one account.
+    let bob = user(s, "bob@clinic.example").await;
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.link_identity("entra", "sub-1", &bob.id).await.is_err());
+    drop(tx);
+
+    let session = s
+        .create_session(&NewSession {
+            id_hash: "sso-session",
+            user_id: &ann.id,
+            csrf_token: "csrf",
+            expires_at: t0 + Duration::from_secs(3600),
+            mfa_pending: false,
+            sso_provider: Some("entra"),
+            idp_mfa: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(session.sso_provider.as_deref(), Some("entra"));
+    assert!(session.idp_mfa);
+    assert_eq!(s.session("sso-session", t0).await.unwrap(), Some(session));
+}
 
 /// `schema_status` names what is applied; `backup_to` writes a consistent SQLite copy that
 /// opens as a migrated store, and refuses PostgreSQL (pg_dump) and an existing file.
@@ -408,6 +484,8 @@ async fn sessions_expire(ctx: Ctx) {
             csrf_token: "csrf-1",
             expires_at: t0 + Duration::from_secs(3600),
             mfa_pending: false,
+            sso_provider: None,
+            idp_mfa: false,
         })
         .await
         .unwrap();
@@ -459,6 +537,8 @@ async fn sessions_expire(ctx: Ctx) {
         csrf_token: "csrf-2",
         expires_at: t0 + Duration::from_secs(60),
         mfa_pending: false,
+        sso_provider: None,
+        idp_mfa: false,
     })
     .await
     .unwrap();
@@ -468,6 +548,8 @@ async fn sessions_expire(ctx: Ctx) {
         csrf_token: "csrf-3",
         expires_at: t0 + Duration::from_secs(86_400),
         mfa_pending: false,
+        sso_provider: None,
+        idp_mfa: false,
     })
     .await
     .unwrap();
@@ -491,6 +573,8 @@ async fn sessions_expire(ctx: Ctx) {
             csrf_token: "c",
             expires_at: t0,
             mfa_pending: false,
+            sso_provider: None,
+            idp_mfa: false,
         })
         .await;
     assert!(
@@ -510,6 +594,8 @@ async fn sessions_and_lockouts_are_shared_between_servers(ctx: Ctx) {
         csrf_token: "csrf",
         expires_at: t0 + Duration::from_secs(600),
         mfa_pending: false,
+        sso_provider: None,
+        idp_mfa: false,
     })
     .await
     .unwrap();

@@ -144,6 +144,8 @@ impl From<Error> for AppError {
             Error::BadCredentials => {
                 AppError::BadRequest("That email and password do not match an account.".into())
             }
+            // The sign-in page words these itself; elsewhere it cannot happen.
+            Error::SsoRefused(_) => AppError::Forbidden,
             e @ (Error::Store(_) | Error::Internal(_)) => AppError::internal(e),
         }
     }

@@ -30,6 +30,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address people reach the server at (no trailing `/`), for single sign-on's
+    /// return addresses. Needed only with identity providers.
+    pub public_url: Option<String>,
 }
 
 /// What every handler can reach.
@@ -77,6 +80,11 @@ pub fn router(state: AppState) -> Router {
             "/login",
             get(pages::auth::login_form).post(pages::auth::login),
         )
+        .route("/login/sso/{provider}", get(pages::auth::sso_start))
+        .route(
+            "/login/sso/{provider}/callback",
+            get(pages::auth::sso_callback),
+        )
         .route(
             "/login/mfa",
             get(pages::mfa::second_step_form).post(pages::mfa::second_step),
@@ -103,6 +111,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/users/reset-password",
             post(pages::admin::reset_password),
         )
+        .route("/admin/users/reset-mfa", post(pages::admin::reset_mfa))
         .route("/admin/users/disable", post(pages::admin::disable))
         .route("/admin/users/enable", post(pages::admin::enable))
         .route(

@@ -142,13 +142,10 @@ fn client_addr(
     Some(addr)
 }
 
-/// Constant-time equality for tokens.
-fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// Constant-time equality for tokens (their lengths are no secret).
+pub fn same_token(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// Signed-in users only: others are sent to the login page.
@@ -163,7 +160,12 @@ impl FromRequestParts<AppState> for Auth {
             return Ok(auth.clone());
         }
         match current(state, &parts.headers).await {
-            Ok(Some(auth)) if auth.user.must_change_password && !may_skip_change(parts) => {
+            // A session opened through an identity provider used no password here.
+            Ok(Some(auth))
+                if auth.user.must_change_password
+                    && auth.session.sso_provider.is_none()
+                    && !may_skip_change(parts) =>
+            {
                 Err(Redirect::to("/account").into_response())
             }
             Ok(Some(auth)) => Ok(auth),

@@ -73,6 +73,14 @@ pub struct ServeArgs {
     /// organization's admins decide for their organization.
     #[arg(long, env = "HICP_REQUIRE_MFA")]
     require_mfa: bool,
+    /// Single sign-on: a YAML file of OpenID Connect identity providers (see docs/sso.md).
+    /// Needs --public-url.
+    #[arg(long, value_name = "FILE", env = "HICP_SSO_CONFIG")]
+    sso_config: Option<std::path::PathBuf>,
+    /// The address people reach this server at (e.g. https://hicp.example.org), for the
+    /// addresses identity providers send them back to.
+    #[arg(long, value_name = "URL", env = "HICP_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
@@ -81,10 +89,31 @@ pub struct ServeArgs {
     log_format: LogFormat,
 }
 
+/// The identity providers of `--sso-config`, checked before the server starts.
+fn sso_providers(args: &ServeArgs) -> anyhow::Result<hicp_app::SsoProviders> {
+    let Some(path) = &args.sso_config else {
+        return Ok(hicp_app::SsoProviders::default());
+    };
+    match args.public_url.as_deref().map(str::trim) {
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {}
+        Some(u) => anyhow::bail!("--public-url: '{u}' must start with https:// or http://"),
+        None => anyhow::bail!(
+            "--sso-config needs --public-url: the address people reach this server at, \
+             so that identity providers can send them back"
+        ),
+    }
+    let providers = hicp_oidc::load(path)?
+        .into_iter()
+        .map(hicp_oidc::Provider::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(hicp_app::SsoProviders::new(providers))
+}
+
 pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     logging::init(args.log_format);
     let catalog = source::catalog(catalog_dir)?;
     let url = args.db.url()?;
+    let sso = sso_providers(&args)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let store = DatabaseArgs::open(&url).await?;
@@ -97,6 +126,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             session_idle_minutes: args.session_idle_minutes.max(1),
             session_lifetime_hours: args.session_lifetime_hours.max(1),
             require_mfa: args.require_mfa,
+            sso,
         };
         let app = hicp_app::App::new(store.clone(), catalog, settings);
         // Housekeeping: expired sessions and old sign-in failures, every ten minutes.
@@ -113,6 +143,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
         let config = hicp_web::Config {
             secure_cookies: args.secure_cookies,
             trusted_proxies: args.trusted_proxies,
+            public_url: args.public_url.map(|u| u.trim_end_matches('/').to_owned()),
         };
         let state = hicp_web::AppState::new(app, config);
         println!(

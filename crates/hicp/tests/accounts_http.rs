@@ -12,6 +12,7 @@ on_both_backends!(
     a_burst_of_wrong_passwords_gets_429,
     a_reset_password_ends_sessions_and_must_be_changed,
     a_disabled_account_cannot_sign_in,
+    an_installation_admin_turns_off_a_lost_second_factor,
 );
 
 fn admin(db: &Database, args: &[&str]) -> std::process::Output {
@@ -195,4 +196,46 @@ async fn a_disabled_account_cannot_sign_in(b: Backend) {
     assert!(out.status.success());
     let (_, _, html) = sign_in(&s, "sam@clinic.example", PASSWORD).await;
     assert!(!html.contains("disabled"), "{html}");
+}
+
+/// Sam loses his authenticator and his recovery codes: the installation admin turns his
+/// two-step sign-in off on the Accounts page; his sessions end, and his password alone
+/// signs him in again.
+async fn an_installation_admin_turns_off_a_lost_second_factor(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let dana = first_admin(&s).await;
+    let org = create_org(&dana, &s, "Lost phone clinic", &[]).await;
+    add_member(&dana, &s, &org, "sam@clinic.example", "viewer").await;
+    let (sam, _, _) = sign_in(&s, "sam@clinic.example", PASSWORD).await;
+    enrol_totp(&sam, &s).await;
+    let (_, _, html) = get(&dana, &s, "/admin/users").await;
+    assert!(
+        html.contains("Turn off two-step sign-in of sam@clinic.example"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let (status, _, html) = post(
+        &dana,
+        &s,
+        "/admin/users/reset-mfa",
+        &[("csrf", &csrf), ("email", "sam@clinic.example")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Two-step sign-in is off for sam@clinic.example"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Turn off two-step sign-in of sam@"),
+        "{html}"
+    );
+    let (_, path, _) = get(&sam, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(path, "/login", "his sessions ended");
+    let (sam, _, _) = sign_in(&s, "sam@clinic.example", PASSWORD).await;
+    let (_, path, _) = get(&sam, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(path, format!("/orgs/{org}"), "no second step any more");
+    let (_, _, log) = get(&dana, &s, "/admin/audit").await;
+    assert!(log.contains("TOTP turned off"), "{log}");
 }

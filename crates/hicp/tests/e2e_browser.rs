@@ -6,7 +6,7 @@ mod support;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{Backend, Database, Server};
+use support::{Backend, Database, Server, free_port, totp_code};
 
 const PASSWORD: &str = "a long enough passphrase";
 
@@ -23,14 +23,6 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Browser {
@@ -422,20 +414,6 @@ async fn viewers_cannot_edit_and_outsiders_see_nothing() {
     b.close().await;
 }
 
-/// The current TOTP code of a base32 secret, as an authenticator app would show it, `ahead`
-/// steps of 30 seconds from now (a code is accepted once, so a second sign-in uses the next).
-fn totp_code(secret: &str, ahead: u64) -> String {
-    let t = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
-        .build()
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    t.generate(now + 30 * ahead).to_string()
-}
-
 /// Two-step sign-in: a person turns on TOTP (QR code and key shown, recovery codes shown
 /// once), then signs in with password and code; a wrong code is refused, and a recovery
 /// code works once.
@@ -537,5 +515,54 @@ async fn two_step_sign_in_with_totp() {
     b.fill("#mfa-password", PASSWORD).await;
     b.click("form[action='/account/mfa/disable'] button").await;
     b.wait_for_text("main", "Two-step sign-in is off").await;
+    b.close().await;
+}
+
+/// Single sign-on in the browser, against a real OpenID Connect provider: the sign-in page
+/// offers the provider, the provider's form signs Ann in and creates her account, and the
+/// next time the provider remembers her, so one click signs her in.
+#[tokio::test(flavor = "multi_thread")]
+async fn single_sign_on_through_an_identity_provider() {
+    let db = Database::new(Backend::Sqlite);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let idp = support::oidc::Provider::start(&[&format!("{base}/login/sso/idp/callback")]);
+    let config = idp.config_file(db.data_dir.path(), "idp", "");
+    let server = Server::start_with(
+        &db,
+        &[
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--sso-config",
+            config.to_str().unwrap(),
+            "--public-url",
+            &base,
+        ],
+    );
+    let _dana = support::web::first_admin(&server).await;
+    let b = Browser::start().await;
+    b.go(&server.url("/login")).await;
+    b.click("a[href='/login/sso/idp']").await;
+    // The provider's own sign-in form.
+    b.fill("input[name=login]", "ann@clinic.example").await;
+    b.fill("input[name=password]", "anything").await;
+    b.click("button.login-submit").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("header.top form"))
+        .await
+        .unwrap();
+    assert_eq!(b.path().await, "/");
+    b.go(&server.url("/account")).await;
+    assert!(b.source().await.contains("ann@clinic.example"));
+    b.sign_out().await;
+    // The provider remembers her: one click, no form.
+    b.click("a[href='/login/sso/idp']").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("header.top form"))
+        .await
+        .unwrap();
+    assert_eq!(b.path().await, "/");
     b.close().await;
 }

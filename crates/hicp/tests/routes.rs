@@ -104,6 +104,14 @@ fn table() -> Vec<Row> {
             ]),
             [403, 200, 200, 200, 200, 200],
         ),
+        // Single sign-on: this server has no identity providers, so there is none to use.
+        row(get.clone(), "/login/sso/{provider}", None, [404; 6]),
+        row(
+            get.clone(),
+            "/login/sso/{provider}/callback",
+            None,
+            [404; 6],
+        ),
         // One organization each, except the installation admin: straight to it.
         row(get.clone(), "/", None, [303, 303, 303, 303, 303, 200]),
         row(
@@ -180,6 +188,12 @@ fn table() -> Vec<Row> {
         row(
             post.clone(),
             "/admin/users/reset-password",
+            Form(&[("email", "nobody@x.example")]),
+            [403, 403, 403, 403, 403, 404],
+        ),
+        row(
+            post.clone(),
+            "/admin/users/reset-mfa",
             Form(&[("email", "nobody@x.example")]),
             [403, 403, 403, 403, 403, 404],
         ),
@@ -545,7 +559,8 @@ fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
         .replace("{format}", format)
         .replace("{action}", "1.S.A.a1")
         .replace("{sp}", "1.M.A")
-        .replace("{answer}", "decline");
+        .replace("{answer}", "decline")
+        .replace("{provider}", "entra");
     // `{id}` is a piece of evidence under /evidence/, a snapshot under /snapshots/, else an
     // API token.
     let id = if p.contains("/evidence/") && p.ends_with("/delete") {

@@ -309,6 +309,7 @@ impl From<Error> for ApiError {
             | Error::Throttled { .. }
             | Error::BadCredentials
             | Error::AccountDisabled
+            | Error::SsoRefused(_)
             | Error::MfaRequired => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }

@@ -1,5 +1,5 @@
 //! The installation's accounts, for installation administrators: reset a password,
-//! disable or enable an account.
+//! turn off someone's two-step sign-in, disable or enable an account.
 
 use super::render;
 use crate::AppState;
@@ -20,6 +20,7 @@ pub struct UserRow {
     pub disabled: bool,
     pub created: String,
     pub must_change: bool,
+    pub mfa: bool,
 }
 
 #[derive(Template)]
@@ -54,6 +55,7 @@ async fn page(
             disabled: u.disabled_at.is_some(),
             created: when(Some(u.created_at)),
             must_change: u.must_change_password,
+            mfa: u.totp_secret.is_some(),
         })
         .collect();
     render(&UsersPage {
@@ -221,4 +223,20 @@ pub async fn audit(
         entries,
         older,
     })
+}
+
+/// Turns off the two-step sign-in of someone who lost their authenticator and their
+/// recovery codes; their sessions end.
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    let admin = state.app.installation_admin(&auth.principal)?;
+    state.app.reset_totp(&admin, &f.email).await?;
+    let message = format!(
+        "Two-step sign-in is off for {}; their sessions have ended. They can set it up again under Account.",
+        f.email.trim().to_lowercase()
+    );
+    page(&state, &auth, Default::default(), (message, true)).await
 }

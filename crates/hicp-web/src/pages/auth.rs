@@ -9,7 +9,7 @@ use crate::session::{
 };
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_app::Error;
@@ -32,6 +32,26 @@ struct LoginPage {
     user_name: String,
     error: String,
     email: String,
+    /// Identity providers: (id, name).
+    sso: Vec<(String, String)>,
+}
+
+/// The sign-in page, with `error` shown and `email` filled in.
+fn login_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    error: String,
+    email: String,
+) -> Result<Response, AppError> {
+    let (csrf, new_cookie) = pre_session_token(headers);
+    let page = render(&LoginPage {
+        csrf,
+        user_name: String::new(),
+        error,
+        email,
+        sso: state.app.settings().sso.list(),
+    })?;
+    Ok(with_pre_cookie(state, new_cookie, page))
 }
 
 /// A pre-sign-in page with its CSRF cookie.
@@ -111,14 +131,7 @@ pub async fn login_form(
     if state.app.setup_due().await? {
         return Ok(Redirect::to("/setup").into_response());
     }
-    let (csrf, new_cookie) = pre_session_token(&headers);
-    let page = render(&LoginPage {
-        csrf,
-        user_name: String::new(),
-        error: String::new(),
-        email: String::new(),
-    })?;
-    Ok(with_pre_cookie(&state, new_cookie, page))
+    login_page(&state, &headers, String::new(), String::new())
 }
 
 #[derive(Deserialize)]
@@ -161,13 +174,7 @@ pub async fn login(
         }
         Err(e) => return Err(e.into()),
     };
-    let (csrf, _) = pre_session_token(&headers);
-    let mut page = render(&LoginPage {
-        csrf,
-        user_name: String::new(),
-        error,
-        email: f.email.trim().to_lowercase(),
-    })?;
+    let mut page = login_page(&state, &headers, error, f.email.trim().to_lowercase())?;
     if let Some(secs) = retry_after {
         *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         page.headers_mut()
@@ -194,4 +201,150 @@ pub async fn logout(
     }
     let gone = set_cookie(&state, SESSION_COOKIE, "", Some(0));
     Ok(([(header::SET_COOKIE, gone)], Redirect::to("/login")).into_response())
+}
+
+/// The cookie that ties a single sign-on to the browser that started it (it holds the
+/// `state` the provider must send back).
+pub const SSO_COOKIE: &str = "hicp_sso";
+
+/// Where `provider` sends the browser back to.
+fn sso_return_address(state: &AppState, provider: &str) -> Result<String, AppError> {
+    let base = state
+        .config
+        .public_url
+        .as_deref()
+        .ok_or(AppError::NotFound)?;
+    Ok(format!("{base}/login/sso/{provider}/callback"))
+}
+
+/// Starts a sign-in with an identity provider (a link on the sign-in page). A GET: it
+/// changes nothing but a sign-in under way, which only this browser can finish.
+pub async fn sso_start(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let back = sso_return_address(&state, &provider)?;
+    match state.app.sso_start(&provider, &back).await {
+        Ok(start) => {
+            let cookie = set_cookie(
+                &state,
+                SSO_COOKIE,
+                &start.state,
+                Some(hicp_app::SSO_LOGIN_MINUTES * 60),
+            );
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&start.url)).into_response())
+        }
+        Err(Error::SsoRefused(why)) => {
+            if let hicp_app::SsoRefusal::ProviderFailed(detail) = &why {
+                tracing::warn!(provider = %provider, error = %detail, "single sign-on could not start");
+            }
+            let mut page = login_page(
+                &state,
+                &headers,
+                sso_words(&state, &provider, &why),
+                String::new(),
+            )?;
+            *page.status_mut() = StatusCode::BAD_GATEWAY;
+            Ok(page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SsoAnswer {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// Where an identity provider sends the browser back: the sign-in ends here.
+pub async fn sso_callback(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    Query(answer): Query<SsoAnswer>,
+) -> Result<Response, AppError> {
+    let back = sso_return_address(&state, &provider)?;
+    let gone = set_cookie(&state, SSO_COOKIE, "", Some(0));
+    let started = session::cookie(&headers, SSO_COOKIE);
+    let result = match (&answer.error, &answer.state, &answer.code) {
+        (Some(code), _, _) => Err(Error::SsoRefused(hicp_app::SsoRefusal::Denied(
+            code.clone(),
+        ))),
+        // The answer must come to the browser that asked: otherwise someone could sign a
+        // victim in to the attacker's account.
+        (None, Some(s), Some(code)) if started.is_some_and(|c| session::same_token(c, s)) => {
+            state.app.sso_finish(&provider, s, code, &back).await
+        }
+        _ => Err(Error::SsoRefused(hicp_app::SsoRefusal::NotStarted)),
+    };
+    let (status, error) = match result {
+        Ok(signed_in) => {
+            let to = if signed_in.session.mfa_pending {
+                "/login/mfa"
+            } else {
+                "/"
+            };
+            let cookie = session_cookie(&state, &signed_in.secret);
+            let mut r = Redirect::to(to).into_response();
+            r.headers_mut().append(header::SET_COOKIE, cookie);
+            r.headers_mut().append(header::SET_COOKIE, gone);
+            return Ok(r);
+        }
+        Err(Error::SsoRefused(why)) => {
+            if let hicp_app::SsoRefusal::ProviderFailed(detail) = &why {
+                tracing::warn!(provider = %provider, error = %detail, "single sign-on failed");
+            }
+            let status = match why {
+                hicp_app::SsoRefusal::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::FORBIDDEN,
+            };
+            (status, sso_words(&state, &provider, &why))
+        }
+        Err(Error::AccountDisabled) => (
+            StatusCode::FORBIDDEN,
+            "This account is disabled. Ask an administrator if you need it again.".to_owned(),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let mut page = login_page(&state, &headers, error, String::new())?;
+    *page.status_mut() = status;
+    page.headers_mut().append(header::SET_COOKIE, gone);
+    Ok(page)
+}
+
+/// Why a single sign-on failed, in words for the person signing in.
+fn sso_words(state: &AppState, provider: &str, why: &hicp_app::SsoRefusal) -> String {
+    use hicp_app::SsoRefusal as R;
+    let name = state
+        .app
+        .settings()
+        .sso
+        .list()
+        .into_iter()
+        .find(|(id, _)| id == provider)
+        .map_or_else(|| provider.to_owned(), |(_, n)| n);
+    match why {
+        R::NotStarted => {
+            "That sign-in link has expired or was already used. Please start again.".to_owned()
+        }
+        R::Denied(code) if code == "access_denied" => {
+            format!("The sign-in at {name} was cancelled.")
+        }
+        R::Denied(code) => format!("{name} did not sign you in (it answered \"{code}\")."),
+        R::ProviderFailed(_) => format!(
+            "We could not complete the sign-in with {name}. Try again in a moment; if it keeps failing, tell your administrator."
+        ),
+        R::NoVerifiedEmail => format!(
+            "{name} did not confirm an email address for you, so we cannot tell which account is yours. Ask your administrator."
+        ),
+        R::DomainNotAllowed => format!(
+            "Your email address is not one this installation accepts from {name}. Ask your administrator."
+        ),
+        R::NoAccount => format!(
+            "There is no account for you yet. Ask an administrator to invite your email address, then sign in with {name} again."
+        ),
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod oidc;
 pub mod web;
 
 /// `on_both_backends!(test_a, test_b)` runs each `async fn test_x(Backend)` of the file once
@@ -106,6 +107,30 @@ impl Drop for Database {
     }
 }
 
+/// A free port on 127.0.0.1, for a process that must be told its port before it starts
+/// (chromedriver; a server whose public address an identity provider must know).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The TOTP code of `secret` (base32) now, or `ahead` 30-second steps from now (a code is
+/// accepted once, so a second sign-in in the same step uses the next one).
+pub fn totp_code(secret: &str, ahead: u64) -> String {
+    let t = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    t.generate(now + 30 * ahead).to_string()
+}
+
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -124,8 +149,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &Database) -> Server {
+        Server::start_with(db, &["--listen", "127.0.0.1:0"])
+    }
+
+    /// `hicp serve` with these arguments (which must include `--listen`).
+    pub fn start_with(db: &Database, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hicp"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+            .args(["serve", "--database", &db.url])
+            .args(args)
             // Request logs only when asked for (RUST_LOG=info): keeps test output readable.
             .env(
                 "RUST_LOG",

@@ -120,7 +120,14 @@ pub async fn sign_in(s: &Server, email: &str, password: &str) -> (Client, Status
     (c, status, html)
 }
 
+/// Invites `email` to `org` as `role`, and has them join.
 pub async fn add_member(c: &Client, s: &Server, org: &str, email: &str, role: &str) {
+    invite(c, s, org, email, role).await;
+    join(s, org, email).await;
+}
+
+/// Invites `email` to `org` as `role` (a new account gets [`PASSWORD`] as its first one).
+pub async fn invite(c: &Client, s: &Server, org: &str, email: &str, role: &str) {
     let (_, _, html) = get(c, s, &format!("/orgs/{org}/members")).await;
     let csrf = csrf_of(&html);
     let (status, _, html) = post(
@@ -138,7 +145,6 @@ pub async fn add_member(c: &Client, s: &Server, org: &str, email: &str, role: &s
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("is invited as {role}")), "{html}");
-    join(s, org, email).await;
 }
 
 /// The invited person signs in (choosing their own password at the first sign-in: the
@@ -198,4 +204,27 @@ pub async fn create_org_page(
         .unwrap()
         .to_owned();
     (id, html)
+}
+
+/// Turns on two-step sign-in for the signed-in `c`; returns the authenticator's key.
+pub async fn enrol_totp(c: &Client, s: &Server) -> String {
+    let (_, _, html) = get(c, s, "/account/mfa").await;
+    let csrf = csrf_of(&html);
+    let (_, _, html) = post(c, s, "/account/mfa/start", &[("csrf", &csrf)]).await;
+    let secret = html
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the key is shown")
+        .to_owned();
+    let code = super::totp_code(&secret, 0);
+    let (_, _, html) = post(
+        c,
+        s,
+        "/account/mfa/confirm",
+        &[("csrf", &csrf), ("code", &code)],
+    )
+    .await;
+    assert!(html.contains("recovery-codes"), "{html}");
+    secret
 }
