@@ -257,6 +257,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/readiness",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/members",
             None,
             [303, 404, 200, 200, 200, 200],
