@@ -350,7 +350,7 @@ pub(crate) fn readiness_text(assessed: &Assessed, md: bool) -> Option<String> {
             .join(", ")
     );
     heading(&mut out, md, "Proposed requirements");
-    let mut t = table(&["requirement", "readiness", "shown by (our mapping)"]);
+    let mut t = table(&["requirement", "readiness"]);
     for r in &v.requirements {
         let q = r.requirement;
         let title = if q.provenance == hicp_core::catalog::Provenance::Unverified {
@@ -358,18 +358,30 @@ pub(crate) fn readiness_text(assessed: &Assessed, md: bool) -> Option<String> {
         } else {
             q.title.clone()
         };
+        t.add_row([title, r.readiness.words().to_owned()]);
+    }
+    let _ = writeln!(out, "{t}");
+    heading(&mut out, md, "Shown by (our mapping of criteria)");
+    for r in &v.requirements {
         let shown: Vec<String> = r
             .criteria
             .iter()
             .map(|c| {
                 let status = c.status.map_or("not answered", |s| s.name());
-                let part = if c.full { "" } else { ", part only" };
+                let part = if c.full { "" } else { ", shows part" };
                 format!("{} {status}{part}", c.id)
             })
             .collect();
-        t.add_row([title, r.readiness.words().to_owned(), shown.join("; ")]);
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(
+                &format!("- {}: {}", r.requirement.title, shown.join("; ")),
+                WIDTH,
+                2
+            )
+        );
     }
-    let _ = writeln!(out, "{t}");
     heading(&mut out, md, "Also check");
     for r in &v.requirements {
         if let Some(a) = &r.requirement.also_check {
