@@ -238,10 +238,9 @@ fn numbers(labels: &[NumberLabel]) -> Vec<String> {
 /// catalog presents; empty when it follows the catalog's edition or is not verified at all (then
 /// it carries the "unverified title" label instead).
 fn as_in(c: &Catalog, edition: Option<&String>) -> String {
-    match edition {
-        Some(e) if *e != c.meta.edition => format!("as in the {e} edition"),
-        _ => String::new(),
-    }
+    c.older_edition(edition)
+        .map(|e| format!("as in the {e} edition"))
+        .unwrap_or_default()
 }
 
 fn unverified(p: Provenance) -> bool {

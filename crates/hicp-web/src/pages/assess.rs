@@ -109,7 +109,7 @@ struct PracticePage {
     /// As [`SubView::edition`], for the practice's name.
     practice_edition: String,
     practice_name_unverified: bool,
-    /// The edition the catalog presents ("2023") and the one its checked titles follow.
+    /// The edition the catalog presents ("2023").
     catalog_edition: String,
     /// The older edition some name on the page follows ("2018"), for the note that explains
     /// the label; empty when none does.
