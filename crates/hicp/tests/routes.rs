@@ -422,6 +422,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/api/v1/orgs/{org}/readiness",
+            None,
+            [401, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/api/v1/orgs/{org}/plan",
             None,
             [401, 404, 200, 200, 200, 200],
