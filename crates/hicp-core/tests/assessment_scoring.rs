@@ -150,6 +150,7 @@ answers:
     status: implemented
     evidence:
       - { title: Browser policy screenshot, collected: 2025-02-01, valid_until: 2025-08-01 }
+  - { id: 1.S.A.c5, status: not_applicable, reason: No shared mailboxes. }
   - { id: 1.S.B.c1, status: implemented, in_place_since: 2020-01-01 }
   - { id: 1.S.B.c2, status: implemented }
   - { id: 1.S.B.c3, status: implemented, in_place_since: 2020-01-01 }

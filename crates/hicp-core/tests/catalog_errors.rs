@@ -26,6 +26,7 @@ const P2: &str = "practices/02-endpoint-protection.yaml";
 const P3: &str = "practices/03-access-management.yaml";
 const P4: &str = "practices/04-data-protection.yaml";
 const P6: &str = "practices/06-network-management.yaml";
+const NPRM: &str = "references/hipaa-nprm-2025.yaml";
 
 const CASES: &[Case] = &[
     Case {
@@ -225,6 +226,51 @@ const CASES: &[Case] = &[
         on_changed_line: false,
         field: "1.S.B.title_edition",
         message: "only a verified title or name records the edition it was checked against",
+    },
+    Case {
+        name: "a proposed requirement names an unknown criterion, with the nearest suggested",
+        file: NPRM,
+        from: "evidence: [4.S.A.c6]",
+        to: "evidence: [4.S.A.c9]",
+        on_changed_line: true,
+        field: "requirements.risk-analysis.evidence",
+        message: "unknown criterion \"4.S.A.c9\" (did you mean",
+    },
+    Case {
+        name: "a criterion listed twice for one proposed requirement",
+        file: NPRM,
+        from: "evidence: [4.S.B.c6, 4.M.D.c2, 4.M.D.c3]",
+        to: "evidence: [4.S.B.c6, 4.M.D.c2, 4.S.B.c6]",
+        on_changed_line: true,
+        field: "requirements.separate-backup-controls.evidence",
+        message: "criterion 4.S.B.c6 is listed twice",
+    },
+    Case {
+        name: "the mapping to criteria is ours: it cannot claim to be verified",
+        file: NPRM,
+        from: "\nmapping_provenance: derived",
+        to: "\nmapping_provenance: verified",
+        on_changed_line: false,
+        field: "mapping_provenance",
+        message: "provenance must be derived",
+    },
+    Case {
+        name: "a proposed requirement is HHS's: it cannot be derived",
+        file: NPRM,
+        from: "    source: HHS NPRM fact sheet (summary by coephi.org)\n    provenance: verified",
+        to: "    source: HHS NPRM fact sheet (summary by coephi.org)\n    provenance: derived",
+        on_changed_line: false,
+        field: "requirements.written-documentation.provenance",
+        message: "provenance must be verified or unverified",
+    },
+    Case {
+        name: "an unknown field in the proposed rule",
+        file: NPRM,
+        from: "    also_check: >-\n      The proposed map",
+        to: "    also_chek: >-\n      The proposed map",
+        on_changed_line: false,
+        field: "also_chek",
+        message: "",
     },
     Case {
         name: "YAML syntax error",

@@ -7,6 +7,7 @@
 use crate::assessment::{Assessed, two_places};
 use hicp_core::assessment::explain::Explanation;
 use hicp_core::assessment::plan::PlanItem;
+use hicp_core::assessment::readiness::Readiness;
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, round1};
 use serde_json::{Value, json};
 
@@ -111,3 +112,48 @@ fn plan_item(i: &PlanItem) -> Value {
 pub fn explanation(e: &Explanation) -> Value {
     json!({"id": e.id, "title": e.title, "score": score(e.score), "lines": e.lines})
 }
+
+/// The readiness view for the HIPAA Security Rule changes proposed in January 2025
+/// (`hicp assess --nprm`, the web app's readiness page): a derived view of a proposed rule,
+/// labelled so. `None` when the catalog has no proposed rule. See docs/nprm-readiness.md.
+pub fn readiness(a: &Assessed) -> Option<Value> {
+    let v = hicp_core::assessment::readiness::readiness(a.catalog, a.answers)?;
+    let counts: serde_json::Map<String, Value> = Readiness::ALL
+        .iter()
+        .map(|r| (r.name().to_owned(), json!(v.count(*r))))
+        .collect();
+    Some(json!({
+        "view": "derived",
+        "label": READINESS_LABEL,
+        "as_of": a.as_of.to_string(),
+        "tier": a.answers.tier.name(),
+        "rule": {
+            "title": v.rule.title,
+            "citation": v.rule.citation,
+            "status": v.rule.status,
+        },
+        "counts": counts,
+        "requirements": v.requirements.iter().map(|r| {
+            let q = r.requirement;
+            json!({
+                "id": q.id,
+                "title": q.title,
+                "summary": q.summary,
+                "source": q.source,
+                "provenance": q.provenance.name(),
+                "readiness": r.readiness.name(),
+                "also_check": q.also_check,
+                "criteria": r.criteria.iter().map(|c| json!({
+                    "id": c.id.as_str(),
+                    "shows": if c.full { "all" } else { "part" },
+                    "status": c.status.map(|s| s.name()),
+                })).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
+    }))
+}
+
+/// How every output labels the readiness view.
+pub const READINESS_LABEL: &str = "Our derived view of a proposed rule, not HHS's: which of the \
+     HIPAA Security Rule changes HHS proposed in January 2025 your answers already cover. The \
+     proposal is not in force and may change; this is not a compliance determination.";

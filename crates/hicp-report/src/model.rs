@@ -37,6 +37,9 @@ pub struct Report {
     pub cpg: Vec<MappedRow>,
     pub hipaa: Vec<MappedRow>,
     pub hipaa_not_addressed: usize,
+    /// Readiness for the proposed HIPAA Security Rule changes (January 2025), when the catalog
+    /// has them: our derived view, labelled so.
+    pub proposed: Option<ProposedView>,
     pub plan: Vec<ActionRow>,
     pub details: Vec<Detail>,
     pub evidence: Vec<EvidenceRow>,
@@ -64,6 +67,26 @@ pub struct ScoreRow {
     pub edition: String,
     pub score: String,
     pub detail: String,
+}
+
+/// The readiness view of the proposed HIPAA Security Rule changes.
+pub struct ProposedView {
+    pub label: &'static str,
+    /// Title, citation and status of the proposal.
+    pub rule: String,
+    /// "2 covered, 13 partly covered, 3 not covered yet".
+    pub counts: String,
+    pub rows: Vec<ProposedRow>,
+}
+
+pub struct ProposedRow {
+    pub title: String,
+    pub unverified: bool,
+    pub readiness: &'static str,
+    pub status_class: &'static str,
+    /// The criteria in scope and their answers ("4.S.B.c6 in place").
+    pub criteria: String,
+    pub also_check: String,
 }
 
 pub struct MappedRow {
@@ -215,10 +238,9 @@ fn numbers(labels: &[NumberLabel]) -> Vec<String> {
 /// catalog presents; empty when it follows the catalog's edition or is not verified at all (then
 /// it carries the "unverified title" label instead).
 fn as_in(c: &Catalog, edition: Option<&String>) -> String {
-    match edition {
-        Some(e) if *e != c.meta.edition => format!("as in the {e} edition"),
-        _ => String::new(),
-    }
+    c.older_edition(edition)
+        .map(|e| format!("as in the {e} edition"))
+        .unwrap_or_default()
 }
 
 fn unverified(p: Provenance) -> bool {
@@ -467,6 +489,8 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         .collect();
 
     let changes = previous.map(|(prev, label)| changes(a, prev, label));
+    let proposed = proposed_view(a);
+
     let p = &a.answers.profile;
     Report {
         org: a.org_name().to_owned(),
@@ -495,6 +519,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         cpg,
         hipaa,
         hipaa_not_addressed,
+        proposed,
         plan,
         details,
         evidence,
@@ -505,6 +530,54 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             q.join(", ")
         },
     }
+}
+
+fn proposed_view(a: &Assessed) -> Option<ProposedView> {
+    use hicp_core::assessment::readiness::{Readiness, readiness};
+    let v = readiness(a.catalog, a.answers)?;
+    let answer = |s: Option<Status>| match s {
+        None => "not answered",
+        Some(Status::Implemented) => "in place",
+        Some(Status::Largely) => "largely",
+        Some(Status::Partial) => "partly",
+        Some(Status::NotStarted) => "not started",
+        Some(Status::NotApplicable) => "does not apply",
+    };
+    Some(ProposedView {
+        label: hicp_interop::assessment_json::READINESS_LABEL,
+        rule: format!("{}, {}. {}", v.rule.title, v.rule.citation, v.rule.status),
+        counts: Readiness::ALL
+            .iter()
+            .filter(|r| v.count(**r) > 0)
+            .map(|r| format!("{} {}", v.count(*r), r.words()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        rows: v
+            .requirements
+            .iter()
+            .map(|r| ProposedRow {
+                title: r.requirement.title.clone(),
+                unverified: unverified(r.requirement.provenance),
+                readiness: r.readiness.words(),
+                status_class: match r.readiness {
+                    Readiness::Covered => "ok",
+                    Readiness::Partly => "part",
+                    Readiness::NotCovered => "gap",
+                    Readiness::Unanswered | Readiness::NotInScope => "na",
+                },
+                criteria: r
+                    .criteria
+                    .iter()
+                    .map(|c| {
+                        let part = if c.full { "" } else { " (shows part)" };
+                        format!("{} {}{part}", c.id, answer(c.status))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                also_check: r.requirement.also_check.clone().unwrap_or_default(),
+            })
+            .collect(),
+    })
 }
 
 impl ActionRow {

@@ -9,7 +9,7 @@
 use crate::ReportError;
 use crate::model::{
     ActionRow, Changes, CriterionRow, Detail, DossierPractice, DossierRow, EvidenceRow, MappedRow,
-    Report, ScoreRow, ThreatRow,
+    ProposedView, Report, ScoreRow, ThreatRow,
 };
 use hicp_core::assessment::Answers;
 use hicp_interop::assessment::Assessed;
@@ -165,6 +165,7 @@ fn data(r: &Report) -> Value {
         "cpg": r.cpg.iter().map(mapped).collect::<Vec<_>>(),
         "hipaa": r.hipaa.iter().map(mapped).collect::<Vec<_>>(),
         "hipaa_not_addressed": r.hipaa_not_addressed,
+        "proposed": r.proposed.as_ref().map(proposed),
         "plan": r.plan.iter().map(action).collect::<Vec<_>>(),
         "details": r.details.iter().map(detail).collect::<Vec<_>>(),
         "evidence": r.evidence.iter().map(evidence).collect::<Vec<_>>(),
@@ -194,6 +195,16 @@ fn mapped(m: &MappedRow) -> Value {
         "id": m.id, "name": m.name, "unverified": m.unverified, "essential": m.essential,
         "status": m.status, "status_class": m.status_class, "score": m.score,
         "sub_practices": m.sub_practices,
+    })
+}
+
+fn proposed(p: &ProposedView) -> Value {
+    json!({
+        "label": p.label, "rule": p.rule, "counts": p.counts,
+        "rows": p.rows.iter().map(|x| json!({
+            "title": x.title, "unverified": x.unverified, "readiness": x.readiness,
+            "status_class": x.status_class, "criteria": x.criteria, "also_check": x.also_check,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -217,3 +217,32 @@ fn one_printable_sheet_per_threat_for_staff() {
         assert!(sheet.html.contains("<li>") && !sheet.html.contains("<script"));
     }
 }
+
+#[test]
+fn proposed_rule_readiness_is_labelled_as_our_view_of_a_proposal() {
+    let c = builtin();
+    let ans = example(&c, "small-clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    assert!(html.contains("href=\"#proposed-rule\""));
+    let s = section(&html, "proposed-rule").unwrap();
+    assert!(s.contains("derived view of a proposed rule"), "{s}");
+    assert!(
+        s.contains("not HHS&#39;s") || s.contains("not HHS's"),
+        "{s}"
+    );
+    assert!(s.contains("90 FR 898"));
+    assert!(s.contains("not in force"));
+    // The clinic's separate, immutable backup copy covers the separate-backup requirement.
+    let row = s
+        .split("<tr>")
+        .find(|r| r.contains("Separate controls for backup and recovery"))
+        .unwrap();
+    assert!(row.contains("class=\"ok\">covered"), "{row}");
+    assert!(row.contains("4.S.B.c6 in place"), "{row}");
+    let patching = s
+        .split("<tr>")
+        .find(|r| r.contains("Patch critical risks within 15 days"))
+        .unwrap();
+    assert!(patching.contains("unverified"), "{patching}");
+}

@@ -53,6 +53,8 @@ fn every_example_renders_a_pdf_with_the_key_sections() {
             "Evidence index".into(),
             "Recognized security practices: the 12-month dossier".into(),
             "derived mapping".into(),
+            "Proposed HIPAA Security Rule changes: readiness".into(),
+            "derived view of a proposed rule".into(),
         ];
         expected.extend(model.threats.iter().map(|t| flat(&t.name)));
         let first = model.details.first().expect("sub-practices in scope");

@@ -134,6 +134,10 @@ pub fn router(state: AppState) -> Router {
         .route("/orgs/{org}/settings/mfa", post(pages::mfa::org_policy))
         .route("/orgs/{org}/staff", get(pages::dashboard::staff))
         .route(
+            "/orgs/{org}/readiness",
+            get(pages::readiness::readiness_page),
+        )
+        .route(
             "/orgs/{org}/members",
             get(pages::orgs::members).post(pages::orgs::add_member),
         )

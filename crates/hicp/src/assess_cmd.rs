@@ -3,7 +3,7 @@
 //! the same code as the web app's downloads).
 
 use crate::answers_file::{as_of, load};
-use crate::assess_text::{WIDTH, assess_text, plan_text};
+use crate::assess_text::{WIDTH, assess_text, plan_text, readiness_text};
 use crate::text::wrap;
 use crate::{InvalidInput, source};
 use clap::{Args, ValueEnum};
@@ -25,8 +25,12 @@ pub struct AssessArgs {
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
     /// Show how one score was reached: overall, a threat, P7, 7.M.D, 7.M.D.c1, PR.AA, E1, ...
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "nprm")]
     explain: Option<String>,
+    /// Instead of the scores: readiness for the HIPAA Security Rule changes HHS proposed in
+    /// January 2025 (our derived view of a proposed rule, not HHS's; see docs/nprm-readiness.md).
+    #[arg(long)]
+    nprm: bool,
 }
 
 #[derive(Args)]
@@ -73,6 +77,21 @@ pub fn assess(args: AssessArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
             }
         }
         return Ok(());
+    }
+    if args.nprm {
+        let none = || {
+            InvalidInput(
+                "this catalog has no proposed rule (references/hipaa-nprm-2025.yaml)".into(),
+            )
+        };
+        return match args.format {
+            AssessFormat::Json => print_json(&assessment_json::readiness(&a).ok_or_else(none)?),
+            f => {
+                let md = matches!(f, AssessFormat::Markdown);
+                print!("{}", readiness_text(&a, md).ok_or_else(none)?);
+                Ok(())
+            }
+        };
     }
     match args.format {
         AssessFormat::Json => print_json(&assessment_json::assessment(&a)),

@@ -307,3 +307,100 @@ pub(crate) fn plan_text(assessed: &Assessed, md: bool) -> String {
     }
     out
 }
+
+/// `hicp assess --nprm`: readiness for the HIPAA Security Rule changes proposed in January 2025,
+/// labelled as our derived view of a proposed rule. `None` when the catalog has none.
+pub(crate) fn readiness_text(assessed: &Assessed, md: bool) -> Option<String> {
+    use hicp_core::assessment::readiness::{Readiness, readiness};
+    let v = readiness(assessed.catalog, assessed.answers)?;
+    let mut out = String::new();
+    let name = assessed
+        .answers
+        .profile
+        .name
+        .as_deref()
+        .unwrap_or("Unnamed organization");
+    let title = format!("Proposed HIPAA Security Rule changes: readiness of {name}");
+    if md {
+        let _ = writeln!(out, "# {title}\n");
+    } else {
+        let _ = writeln!(out, "{title}\n{}", "=".repeat(title.chars().count()));
+    }
+    let label = hicp_interop::assessment_json::READINESS_LABEL;
+    let _ = writeln!(out, "{}", wrap(label, WIDTH, 0));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        wrap(
+            &format!("{}, {}. {}", v.rule.title, v.rule.citation, v.rule.status),
+            WIDTH,
+            0
+        )
+    );
+    let _ = writeln!(
+        out,
+        "\nAssessed as of {}, tier {}. {}.",
+        assessed.as_of,
+        assessed.answers.tier.name(),
+        Readiness::ALL
+            .iter()
+            .filter(|r| v.count(**r) > 0)
+            .map(|r| format!("{} {}", v.count(*r), r.words()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    heading(&mut out, md, "Proposed requirements");
+    let mut t = table(&["requirement", "readiness"]);
+    for r in &v.requirements {
+        let q = r.requirement;
+        let title = if q.provenance == hicp_core::catalog::Provenance::Unverified {
+            format!("{} (unverified)", q.title)
+        } else {
+            q.title.clone()
+        };
+        t.add_row([title, r.readiness.words().to_owned()]);
+    }
+    let _ = writeln!(out, "{t}");
+    heading(&mut out, md, "Shown by (our mapping of criteria)");
+    for r in &v.requirements {
+        let shown: Vec<String> = r
+            .criteria
+            .iter()
+            .map(|c| {
+                let status = c.status.map_or("not answered", |s| s.name());
+                let part = if c.full { "" } else { ", shows part" };
+                format!("{} {status}{part}", c.id)
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(
+                &format!("- {}: {}", r.requirement.title, shown.join("; ")),
+                WIDTH,
+                2
+            )
+        );
+    }
+    heading(&mut out, md, "Also check");
+    for r in &v.requirements {
+        if let Some(a) = &r.requirement.also_check {
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(&format!("- {}: {a}", r.requirement.title), WIDTH, 2)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        wrap(
+            "\"Unverified\": only secondary sources describe this proposed requirement. See \
+             docs/nprm-readiness.md for how readiness is worked out.",
+            WIDTH,
+            0
+        )
+    );
+    Some(out)
+}

@@ -291,7 +291,7 @@ fn show_text(c: &Catalog, s: &SubPractice, out: &mut String) {
         _ => "Technical Volume 2",
     };
     let _ = writeln!(out, "{}  {}", s.id, titled(&s.title, s.title_provenance));
-    if let Some(e) = s.title_edition.as_deref().filter(|e| *e != c.meta.edition) {
+    if let Some(e) = c.older_edition(s.title_edition.as_ref()) {
         let _ = writeln!(
             out,
             "    as in the {e} edition (not checked against the {} text)",

@@ -422,8 +422,9 @@ async fn evidence_uploads_downloads_and_deletes(b: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// For each example file imported through the API, `GET /scores` and `GET /plan` are the
-/// JSON of `hicp assess` and `hicp plan` on the same file: one engine, one answer.
+/// For each example file imported through the API, `GET /scores`, `GET /plan` and
+/// `GET /readiness` are the JSON of `hicp assess`, `hicp plan` and `hicp assess --nprm` on the
+/// same file: one engine, one answer.
 async fn scores_and_plan_equal_the_command_lines(b: Backend) {
     let (db, s) = setup(b).await;
     let a = api(&s, token(&db, "dana@clinic.example", false));
@@ -443,17 +444,21 @@ async fn scores_and_plan_equal_the_command_lines(b: Backend) {
             .put_yaml(&format!("/api/v1/orgs/{org}/answers-file"), text)
             .await;
         assert_eq!(status, StatusCode::OK, "{name}: {summary}");
-        for (what, args) in [("scores", "assess"), ("plan", "plan")] {
+        for (what, args) in [
+            ("scores", &["assess"][..]),
+            ("plan", &["plan"][..]),
+            ("readiness", &["assess", "--nprm"][..]),
+        ] {
             let (status, _, got) = a.get(&format!("/api/v1/orgs/{org}/{what}")).await;
             assert_eq!(status, StatusCode::OK, "{name} {what}");
-            let cli: Value = serde_json::from_str(&run_ok(&[
-                args, &path, "--format", "json", "--as-of", &today,
-            ]))
-            .unwrap();
+            let mut cli_args = args.to_vec();
+            cli_args.extend([path.as_str(), "--format", "json", "--as-of", &today]);
+            let cli: Value = serde_json::from_str(&run_ok(&cli_args)).unwrap();
             let diff = differences(&got, &cli, "");
             assert!(
                 diff.is_empty(),
-                "{name}: the API's {what} differ from `hicp {args}`:\n{}",
+                "{name}: the API's {what} differ from `hicp {}`:\n{}",
+                args.join(" "),
                 diff.join("\n")
             );
         }

@@ -364,3 +364,83 @@ fn bad_answers_files_exit_2_with_located_messages() {
     let err = run_invalid(&["assess", &example("health-system"), "--as-of", "2025-01-01"]);
     assert!(portable(err).contains("examples/health-system.yaml:"));
 }
+
+#[test]
+fn assess_nprm_shows_readiness_for_the_proposed_rule_labelled_as_ours() {
+    for name in EXAMPLES {
+        let v = json(&[
+            "assess",
+            &example(name),
+            "--nprm",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]);
+        assert_eq!(v["view"], "derived", "{name}");
+        assert!(v["label"].as_str().unwrap().contains("not HHS's"));
+        assert!(
+            v["rule"]["status"]
+                .as_str()
+                .unwrap()
+                .contains("not in force")
+        );
+        let reqs = v["requirements"].as_array().unwrap();
+        let total: u64 = v["counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(total, reqs.len() as u64, "{name}");
+        for r in reqs {
+            let readiness = r["readiness"].as_str().unwrap();
+            assert!(
+                [
+                    "covered",
+                    "partly",
+                    "not_covered",
+                    "unanswered",
+                    "not_in_scope"
+                ]
+                .contains(&readiness)
+            );
+            assert!(!r["criteria"].as_array().unwrap().is_empty(), "{name}");
+        }
+    }
+    // The small clinic keeps an immutable backup copy in a separate account (4.S.B.c6) and has
+    // never had a vulnerability scan (7.S.A.c1, 7.S.A.c2).
+    let v = json(&[
+        "assess",
+        &example("small-clinic"),
+        "--nprm",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    let of = |id: &str| {
+        v["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["readiness"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(of("separate-backup-controls"), "covered");
+    assert_eq!(of("vulnerability-scanning"), "not_covered");
+    let text = run_ok(&[
+        "assess",
+        &example("small-clinic"),
+        "--nprm",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(text.contains("Our derived view of a proposed rule, not HHS's"));
+    assert!(text.contains("90 FR 898"));
+    assert!(text.contains("Separate controls for backup and recovery"));
+    assert!(text.contains("(unverified)"));
+}

@@ -271,6 +271,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/readiness",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/members",
             None,
             [303, 404, 200, 200, 200, 200],
@@ -425,6 +431,12 @@ fn table() -> Vec<Row> {
         row(
             get.clone(),
             "/api/v1/orgs/{org}/scores",
+            None,
+            [401, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/api/v1/orgs/{org}/readiness",
             None,
             [401, 404, 200, 200, 200, 200],
         ),

@@ -8,6 +8,8 @@
 //! * [`explain`]: how one score was reached.
 //! * [`rsp`]: recognized security practices (Public Law 116-321: in place for 12 months).
 //! * [`plan`]: the prioritized action plan.
+//! * [`readiness`]: which requirements of the proposed HIPAA Security Rule changes (January
+//!   2025) the answers already cover; a derived view, never HHS's.
 //! * [`template`]: a commented answers template for a tier.
 //! * [`export`]: answers written back as an answers file.
 
@@ -16,6 +18,7 @@ pub mod date;
 pub mod explain;
 pub mod export;
 pub mod plan;
+pub mod readiness;
 pub mod rsp;
 pub mod scoring;
 pub mod sizing;

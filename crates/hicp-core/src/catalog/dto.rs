@@ -360,3 +360,34 @@ pub(crate) struct HipaaEntryDto {
     #[serde(default)]
     pub summary: Option<String>,
 }
+
+/// `references/hipaa-nprm-2025.yaml`: the HIPAA Security Rule changes HHS proposed in January
+/// 2025, each with the criteria that show an organization already does it (our mapping).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProposedRuleFile {
+    pub title: S,
+    pub citation: S,
+    pub status: S,
+    pub summary: S,
+    /// The mapping of requirements to criteria is ours: must be `derived`.
+    pub mapping_provenance: Spanned<ProvenanceDto>,
+    pub requirements: Spanned<Vec<ProposedRequirementDto>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProposedRequirementDto {
+    pub id: S,
+    pub title: S,
+    pub summary: S,
+    pub source: S,
+    /// Whether the requirement itself is confirmed by the source named (never `derived`).
+    pub provenance: Spanned<ProvenanceDto>,
+    #[serde(default)]
+    pub evidence: Vec<S>,
+    #[serde(default)]
+    pub related: Vec<S>,
+    #[serde(default)]
+    pub also_check: Option<S>,
+}

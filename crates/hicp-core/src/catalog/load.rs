@@ -23,6 +23,8 @@ pub const CSF20_FILE: &str = "references/csf-2.0.yaml";
 pub const CSF_MAPPING_FILE: &str = "references/csf-1.1-to-2.0.yaml";
 pub const CPG_FILE: &str = "references/hph-cpg.yaml";
 pub const HIPAA_FILE: &str = "references/hipaa-security-rule.yaml";
+/// Optional: the HIPAA Security Rule changes proposed in January 2025.
+pub const PROPOSED_RULE_FILE: &str = "references/hipaa-nprm-2025.yaml";
 pub const PRACTICES_DIR: &str = "practices/";
 
 /// CSF 1.1 function ids, which HICP sometimes cites on their own (8.M.B cites `RC`).
@@ -69,6 +71,7 @@ struct Parsed {
     mapping: dto::CsfMappingFile,
     cpg: dto::CpgFile,
     hipaa: dto::HipaaFile,
+    proposed_rule: Option<dto::ProposedRuleFile>,
     practices: Vec<(String, dto::PracticeFile)>,
 }
 
@@ -134,6 +137,9 @@ impl Loader {
             required(self, CSF_MAPPING_FILE).and_then(|t| self.parse(CSF_MAPPING_FILE, t));
         let cpg = required(self, CPG_FILE).and_then(|t| self.parse(CPG_FILE, t));
         let hipaa = required(self, HIPAA_FILE).and_then(|t| self.parse(HIPAA_FILE, t));
+        let proposed_rule = by_path
+            .get(PROPOSED_RULE_FILE)
+            .and_then(|t| self.parse(PROPOSED_RULE_FILE, t));
         let known = [
             CATALOG_FILE,
             THREATS_FILE,
@@ -141,6 +147,7 @@ impl Loader {
             CSF_MAPPING_FILE,
             CPG_FILE,
             HIPAA_FILE,
+            PROPOSED_RULE_FILE,
         ];
         let mut practices = Vec::new();
         for f in files {
@@ -174,6 +181,7 @@ impl Loader {
             mapping: mapping?,
             cpg: cpg?,
             hipaa: hipaa?,
+            proposed_rule,
             practices,
         })
         .filter(|_| self.diags.is_empty())
@@ -258,11 +266,20 @@ impl Loader {
         sub_practices.sort_by(|a, b| {
             (a.practice, a.tier, a.id.as_str()).cmp(&(b.practice, b.tier, b.id.as_str()))
         });
+        let criterion_ids: BTreeSet<String> = sub_practices
+            .iter()
+            .flat_map(|s| s.criteria.iter().map(|c| c.id.to_string()))
+            .collect();
+        let proposed_rule = p.proposed_rule.map(|f| {
+            self.file = self.show(PROPOSED_RULE_FILE);
+            self.proposed_rule(f, &criterion_ids)
+        });
         let references = References {
             csf20,
             csf11_to_20,
             cpg_goals,
             hipaa,
+            proposed_rule,
         };
         let sub_practice_index = sub_practices
             .iter()
@@ -449,6 +466,90 @@ impl Loader {
             });
         }
         out
+    }
+
+    /// The proposed rule: unique ids, texts, provenance (the requirement's: verified or
+    /// unverified; the mapping's: derived), and criteria that resolve, each listed once.
+    fn proposed_rule(
+        &mut self,
+        f: dto::ProposedRuleFile,
+        criteria: &BTreeSet<String>,
+    ) -> ProposedRule {
+        if f.mapping_provenance.value != dto::ProvenanceDto::Derived {
+            self.at(
+                &f.mapping_provenance.referenced,
+                "mapping_provenance",
+                "which criteria evidence a proposed requirement is our mapping: provenance must be derived",
+            );
+        }
+        if f.requirements.value.is_empty() {
+            self.at(
+                &f.requirements.referenced,
+                "requirements",
+                "lists no proposed requirement",
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut requirements = Vec::new();
+        for r in f.requirements.value {
+            self.unique(&mut seen, &r.id, "requirements.id");
+            let field = |name: &str| format!("requirements.{}.{name}", r.id.value);
+            if r.provenance.value == dto::ProvenanceDto::Derived {
+                self.at(
+                    &r.provenance.referenced,
+                    field("provenance"),
+                    "a proposed requirement is HHS's, not ours: provenance must be verified or unverified",
+                );
+            }
+            let mut listed = HashSet::new();
+            let mut ids = |l: &mut Loader, list: &[S], name: &str| -> Vec<CriterionId> {
+                let mut out = Vec::new();
+                for c in list {
+                    if !l.resolves(c, criteria, &field(name), "criterion") {
+                        continue;
+                    }
+                    if !listed.insert(c.value.clone()) {
+                        l.at(
+                            &c.referenced,
+                            field(name),
+                            format!("criterion {} is listed twice", c.value),
+                        );
+                        continue;
+                    }
+                    out.push(CriterionId::new(c.value.clone()));
+                }
+                out
+            };
+            let evidence = ids(self, &r.evidence, "evidence");
+            let related = ids(self, &r.related, "related");
+            if r.evidence.is_empty() && r.related.is_empty() {
+                self.at(
+                    &r.id.referenced,
+                    field("evidence"),
+                    "names no criterion (give evidence or related criteria)",
+                );
+            }
+            requirements.push(ProposedRequirement {
+                title: self.text(&r.title, &field("title")),
+                summary: self.text(&r.summary, &field("summary")),
+                source: self.text(&r.source, &field("source")),
+                provenance: provenance(r.provenance.value),
+                also_check: r
+                    .also_check
+                    .as_ref()
+                    .map(|t| self.text(t, &field("also_check"))),
+                id: r.id.value,
+                evidence,
+                related,
+            });
+        }
+        ProposedRule {
+            title: self.text(&f.title, "title"),
+            citation: self.text(&f.citation, "citation"),
+            status: self.text(&f.status, "status"),
+            summary: self.text(&f.summary, "summary"),
+            requirements,
+        }
     }
 
     fn hipaa(&mut self, f: dto::HipaaFile) -> Vec<HipaaEntry> {

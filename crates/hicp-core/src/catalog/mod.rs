@@ -59,6 +59,16 @@ impl Catalog {
             .find(|id| id.as_str() == action)
     }
 
+    /// The older edition a verified title or name follows, when it was checked against another
+    /// edition's text than the one the catalog presents (`Some("2018")`: show it "as in the 2018
+    /// edition"). `None` when it follows the catalog's edition, or when it is not verified (an
+    /// unverified title carries the "unverified" label instead).
+    pub fn older_edition<'a>(&self, checked_against: Option<&'a String>) -> Option<&'a str> {
+        checked_against
+            .filter(|e| **e != self.meta.edition)
+            .map(String::as_str)
+    }
+
     pub fn practice(&self, number: u8) -> Option<&Practice> {
         self.practices.iter().find(|p| p.number == number)
     }

@@ -285,6 +285,41 @@ pub struct References {
     pub csf11_to_20: BTreeMap<String, Vec<String>>,
     pub cpg_goals: Vec<CpgGoal>,
     pub hipaa: Vec<HipaaEntry>,
+    /// The HIPAA Security Rule changes proposed in January 2025, when the catalog has
+    /// `references/hipaa-nprm-2025.yaml`.
+    pub proposed_rule: Option<ProposedRule>,
+}
+
+/// A proposed change to the HIPAA Security Rule (a notice of proposed rulemaking): not in force.
+/// The requirements paraphrase HHS's proposal; which criteria evidence each one is our
+/// mapping, always [`Provenance::Derived`]. See `docs/nprm-readiness.md`.
+#[derive(Clone, Debug)]
+pub struct ProposedRule {
+    pub title: String,
+    /// Where it was published, e.g. "90 FR 898 (6 January 2025)".
+    pub citation: String,
+    /// Its status in plain words (proposed, not in force).
+    pub status: String,
+    pub summary: String,
+    pub requirements: Vec<ProposedRequirement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProposedRequirement {
+    pub id: String,
+    pub title: String,
+    /// Our paraphrase of what the proposal would require.
+    pub summary: String,
+    /// Where the requirement is described (the sources our reference notes cite).
+    pub source: String,
+    /// Whether that source confirms the requirement: verified or unverified, never derived.
+    pub provenance: Provenance,
+    /// Criteria that together show the requirement is met.
+    pub evidence: Vec<CriterionId>,
+    /// Criteria that show part of it only: with these alone it is at best partly covered.
+    pub related: Vec<CriterionId>,
+    /// What the criteria do not show and the organization should check itself (our words).
+    pub also_check: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/orgs/{org}/scores", get(scores))
         .route("/api/v1/orgs/{org}/plan", get(plan))
+        .route("/api/v1/orgs/{org}/readiness", get(readiness))
         .route("/api/v1/orgs/{org}/reports/{format}", get(report))
         .route(
             "/api/v1/orgs/{org}/snapshots/{id}/reports/{format}",
@@ -822,6 +823,30 @@ pub async fn plan(
     Path(org): Path<String>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     assessed_json(&state, &who, &org, assessment_json::plan).await
+}
+
+/// Readiness for the HIPAA Security Rule changes HHS proposed in January 2025: the same JSON
+/// as `hicp assess --nprm --format json` for the same answers. Our derived view of a proposed
+/// rule, not HHS's (see docs/nprm-readiness.md); 404 when the catalog has no proposed rule.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/readiness", tag = "results",
+    params(("org" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, body = Object, description = "As `hicp assess --nprm --format json`"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readiness(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let access = state.app.org_access::<Read>(&who, &org).await?;
+    let a = answers_for(&state, &access).await?;
+    let assessed = Assessed::new(state.catalog(), &a, hicp_app::today());
+    match assessment_json::readiness(&assessed) {
+        Some(v) => Ok(axum::Json(v)),
+        None => Err(hicp_app::Error::NotFound.into()),
+    }
 }
 
 /// A report or export of the open assessment: `html`, `pdf`, `oscal-ap`, `oscal-ar`,

@@ -69,6 +69,9 @@ pub struct SubView {
     pub dom: String,
     pub title: String,
     pub unverified: bool,
+    /// The older edition the title was checked against ("2018"); empty when it follows the
+    /// catalog's edition or is unverified.
+    pub edition: String,
     pub summary: String,
     pub criteria: Vec<CriterionView>,
     /// Added by choice (it does not apply to the tier by itself).
@@ -79,6 +82,8 @@ pub struct SubView {
 pub struct OptionalView {
     pub id: String,
     pub title: String,
+    /// As [`SubView::edition`].
+    pub edition: String,
     pub summary: String,
     pub volume: String,
     pub criteria: usize,
@@ -101,6 +106,14 @@ struct PracticePage {
     tier: String,
     number: u8,
     practice_name: String,
+    /// As [`SubView::edition`], for the practice's name.
+    practice_edition: String,
+    practice_name_unverified: bool,
+    /// The edition the catalog presents ("2023").
+    catalog_edition: String,
+    /// The older edition some name on the page follows ("2018"), for the note that explains
+    /// the label; empty when none does.
+    older_edition: String,
     practice_summary: String,
     tabs: Vec<Tab>,
     subs: Vec<SubView>,
@@ -253,7 +266,14 @@ pub async fn practice(
             }
         })
         .collect();
-    let subs = scope
+    let older = |e: Option<&String>| {
+        state
+            .catalog()
+            .older_edition(e)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let subs: Vec<SubView> = scope
         .iter()
         .filter(|s| s.practice == n)
         .map(|s| SubView {
@@ -261,6 +281,7 @@ pub async fn practice(
             dom: dom_id(s.id.as_str()),
             title: s.title.clone(),
             unverified: s.title_provenance == Provenance::Unverified,
+            edition: older(s.title_edition.as_ref()),
             summary: s.summary.clone(),
             criteria: s
                 .criteria
@@ -290,11 +311,19 @@ pub async fn practice(
         .map(|s| OptionalView {
             id: s.id.to_string(),
             title: s.title.clone(),
+            edition: older(s.title_edition.as_ref()),
             summary: s.summary.clone(),
             volume: format!("meant for {} organizations", s.tier.name()),
             criteria: s.criteria.len(),
         })
-        .collect();
+        .collect::<Vec<OptionalView>>();
+    let practice_edition = older(practice.name_edition.as_ref());
+    let older_edition = std::iter::once(&practice_edition)
+        .chain(subs.iter().map(|s| &s.edition))
+        .chain(optional.iter().map(|o| &o.edition))
+        .find(|e| !e.is_empty())
+        .cloned()
+        .unwrap_or_default();
     render(&PracticePage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -303,6 +332,10 @@ pub async fn practice(
         tier: ctx.tier.name().into(),
         number: n,
         practice_name: practice.name.clone(),
+        practice_edition,
+        practice_name_unverified: practice.name_provenance == Provenance::Unverified,
+        catalog_edition: state.catalog().meta.edition.clone(),
+        older_edition,
         practice_summary: practice.summary.clone(),
         overall_answered: tabs.iter().map(|t| t.answered).sum(),
         overall_total: tabs.iter().map(|t| t.total).sum(),

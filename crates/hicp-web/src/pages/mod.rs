@@ -12,6 +12,7 @@ pub mod interchange;
 pub mod mfa;
 pub mod orgs;
 pub mod plan;
+pub mod readiness;
 pub mod reports;
 
 use crate::AppState;
