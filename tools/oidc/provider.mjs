@@ -3,12 +3,16 @@
 //
 // Protocol with the test, on stdin/stdout:
 //   1. it listens on 127.0.0.1 (a free port) and prints `issuer http://127.0.0.1:PORT`;
-//   2. it reads one line of JSON: {"client_id", "client_secret", "redirect_uris": [...]};
+//   2. it reads one line of JSON: {"client_id", "client_secret", "redirect_uris": [...],
+//      "id_token_claims": bool}; with id_token_claims the claims of the granted scopes are
+//      in the ID token too (otherwise only at the userinfo endpoint, the library's default);
 //   3. it prints `ready` and serves until stdin closes.
 // The sign-in form accepts any login with any password (the library's development
 // interactions); the login is the account id, and the account's claims are:
-//   - `email`: the login; `email_verified`: true, unless the login starts with `unverified.`
-//   - `name`: the part before the `@`.
+//   - `email`: the login up to a `#`; `email_verified`: true, unless the login starts with
+//     `unverified.`
+//   - `name`: the part before the `@`;
+//   - `groups`: the comma-separated names after a `#` (`ann@clinic.example#admins,staff`).
 // Consent is granted without asking (a first-party client), so a sign-in is one form.
 import http from 'node:http';
 import readline from 'node:readline';
@@ -40,17 +44,22 @@ server.listen(0, '127.0.0.1', () => {
         grant_types: ['authorization_code'],
         response_types: ['code'],
       }],
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      claims: {
+        openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'],
+      },
+      conformIdTokenClaims: !client.id_token_claims,
       pkce: { required: () => true },
       async findAccount(_ctx, id) {
         return {
           accountId: id,
           async claims() {
+            const [login, groups] = id.split('#');
             return {
               sub: id,
-              email: id.replace(/^unverified\./, ''),
-              email_verified: !id.startsWith('unverified.'),
-              name: id.split('@')[0],
+              email: login.replace(/^unverified\./, ''),
+              email_verified: !login.startsWith('unverified.'),
+              name: login.split('@')[0],
+              groups: groups ? groups.split(',') : [],
             };
           },
         };
@@ -64,7 +73,7 @@ server.listen(0, '127.0.0.1', () => {
           accountId: ctx.oidc.session.accountId,
         });
         grant.addOIDCScope('openid email profile');
-        grant.addOIDCClaims(['email', 'email_verified', 'name']);
+        grant.addOIDCClaims(['email', 'email_verified', 'name', 'groups']);
         await grant.save();
         return grant;
       },

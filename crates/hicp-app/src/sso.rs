@@ -7,12 +7,15 @@
 //! - else a verified email of one of the provider's domains links the account with that
 //!   email, or creates one when the provider may (`new_accounts`);
 //! - anything else is refused, with the reason as a value.
+//!
+//! A provider with a role mapping also decides, at every sign-in, the person's role in the
+//! organizations the mapping names.
 
 use crate::App;
 use crate::accounts::{SignedIn, random_token, token_digest};
 use crate::error::{Error, Result, SsoRefusal};
 use hicp_oidc::Provider;
-use hicp_store::{NewAuditEntry, NewUser, OffsetDateTime, SsoLogin, User};
+use hicp_store::{NewAuditEntry, NewUser, OffsetDateTime, OrgId, Role, SsoLogin, User};
 use std::sync::Arc;
 use time::Duration;
 
@@ -123,6 +126,9 @@ impl App {
             tx.commit().await?;
             return Err(Error::AccountDisabled);
         }
+        if let Some(mapping) = &config.roles {
+            apply_roles(&mut tx, mapping, &identity.groups, &user).await?;
+        }
         // A provider that enforces a second factor stands for ours; otherwise an account
         // with one still gives its code.
         let mfa_pending = !config.trust_mfa && user.totp_secret.is_some();
@@ -197,6 +203,52 @@ async fn resolve_account(
     tx.link_identity(&config.id, &identity.subject, &user.id)
         .await?;
     Ok(Ok((user, how)))
+}
+
+/// Gives `user` the role their groups give in each organization the mapping names (the
+/// highest, when several do), and takes their place away where none does; but never
+/// leaves an organization without an admin. An organization that does not exist is
+/// skipped (the mapping may be written before it is created).
+async fn apply_roles(
+    tx: &mut hicp_store::Tx,
+    mapping: &hicp_oidc::RoleMapping,
+    groups: &[String],
+    user: &User,
+) -> Result<()> {
+    let mut orgs: Vec<&str> = mapping.rules.iter().map(|r| r.org.as_str()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    for org in orgs {
+        let org = OrgId::new(org);
+        if tx.organization(&org).await?.is_none() {
+            continue;
+        }
+        // `Role` orders Admin first: the smallest is the highest.
+        let wanted = mapping
+            .rules
+            .iter()
+            .filter(|r| r.org == org.as_str() && groups.contains(&r.group))
+            .filter_map(|r| Role::parse(&r.role))
+            .min();
+        tx.lock_organization(&org, true).await?;
+        let current = tx.role_of(&user.id, &org).await?;
+        if wanted == current {
+            continue;
+        }
+        if current == Some(Role::Admin) {
+            let members = tx.members(&org).await?;
+            if members.iter().filter(|m| m.role == Role::Admin).count() == 1 {
+                continue;
+            }
+        }
+        match wanted {
+            Some(role) => tx.grant_role(&org, &user.id, role, &user.id).await?,
+            None => {
+                tx.revoke_role(&org, &user.id, &user.id).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn sso_audit<'a>(user: Option<&'a User>, entity_id: &'a str, what: &'a str) -> NewAuditEntry<'a> {

@@ -10,6 +10,10 @@
 //!     allowed_domains: [contoso.org]
 //!     new_accounts: true            # first sign-in creates the account (default true)
 //!     trust_mfa: false              # the provider enforces MFA for this app (default false)
+//!     roles:                        # optional: the provider's groups give roles
+//!       claim: groups               # the ID token claim listing them (default: groups)
+//!       map:
+//!         - { group: hicp-clinic-admins, org: ORGANIZATION-ID, role: admin }
 //! ```
 
 use serde::Deserialize;
@@ -35,6 +39,27 @@ pub struct ProviderConfig {
     /// The provider enforces a second factor for this application, so its sign-ins count
     /// as two-step sign-in where an organization requires one.
     pub trust_mfa: bool,
+    /// Roles in organizations given by the provider's groups, if it manages them.
+    pub roles: Option<RoleMapping>,
+}
+
+/// Which groups give which role in which organization. For each organization it names,
+/// the provider decides: at every sign-in a person gets the highest role their groups give
+/// there, and loses their place when no group gives one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleMapping {
+    /// The ID token claim with the person's groups (a list of names, or one name).
+    pub claim: String,
+    pub rules: Vec<RoleRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleRule {
+    pub group: String,
+    /// An organization's id.
+    pub org: String,
+    /// `admin`, `assessor` or `viewer`.
+    pub role: String,
 }
 
 impl fmt::Debug for ProviderConfig {
@@ -48,6 +73,7 @@ impl fmt::Debug for ProviderConfig {
             .field("allowed_domains", &self.allowed_domains)
             .field("new_accounts", &self.new_accounts)
             .field("trust_mfa", &self.trust_mfa)
+            .field("roles", &self.roles)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +100,7 @@ impl ProviderConfig {
             allowed_domains: allowed_domains.iter().map(|d| d.to_lowercase()).collect(),
             new_accounts,
             trust_mfa,
+            roles: None,
         }
     }
 
@@ -117,6 +144,22 @@ struct FileProvider {
     new_accounts: bool,
     #[serde(default)]
     trust_mfa: bool,
+    roles: Option<FileRoles>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRoles {
+    claim: Option<String>,
+    map: Spanned<Vec<FileRoleRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRoleRule {
+    group: Spanned<String>,
+    org: Spanned<String>,
+    role: Spanned<String>,
 }
 
 fn yes() -> bool {
@@ -253,6 +296,42 @@ pub fn parse(
                 "name at least one email domain whose people may sign in".into(),
             ));
         }
+        let roles = match p.roles {
+            None => None,
+            Some(r) => {
+                let mut rules = Vec::new();
+                for (j, rule) in r.map.value.into_iter().enumerate() {
+                    let f = |name: &str| field(&format!("roles.map[{j}].{name}"));
+                    for (what, v) in [("group", &rule.group), ("org", &rule.org)] {
+                        if v.value.trim().is_empty() {
+                            return Err(at(&v.referenced, f(what), "is empty".into()));
+                        }
+                    }
+                    let role = rule.role.value.trim().to_lowercase();
+                    if !matches!(role.as_str(), "admin" | "assessor" | "viewer") {
+                        return Err(at(
+                            &rule.role.referenced,
+                            f("role"),
+                            format!("'{role}' is not a role: use admin, assessor or viewer"),
+                        ));
+                    }
+                    rules.push(RoleRule {
+                        group: rule.group.value.trim().to_owned(),
+                        org: rule.org.value.trim().to_owned(),
+                        role,
+                    });
+                }
+                if rules.is_empty() {
+                    return Err(at(
+                        &r.map.referenced,
+                        field("roles.map"),
+                        "name at least one group, or leave out roles".into(),
+                    ));
+                }
+                let claim = r.claim.unwrap_or_else(|| "groups".into()).trim().to_owned();
+                Some(RoleMapping { claim, rules })
+            }
+        };
         out.push(ProviderConfig {
             id,
             name: p.name.value.trim().to_owned(),
@@ -262,6 +341,7 @@ pub fn parse(
             allowed_domains: domains,
             new_accounts: p.new_accounts,
             trust_mfa: p.trust_mfa,
+            roles,
         });
     }
     Ok(out)
@@ -341,6 +421,28 @@ mod tests {
         let e = parse_text(&missing).unwrap_err().to_string();
         assert!(e.starts_with("sso.yaml:6:"), "{e}");
         assert!(e.contains("NOT_SET is not set"), "{e}");
+    }
+
+    #[test]
+    fn groups_map_to_roles() {
+        let text = format!(
+            "{GOOD}    roles:\n      map:\n        - {{ group: admins, org: org-1, role: Admin }}\n"
+        );
+        let roles = parse_text(&text).unwrap()[0].roles.clone().unwrap();
+        assert_eq!(roles.claim, "groups");
+        assert_eq!(
+            roles.rules,
+            [RoleRule {
+                group: "admins".into(),
+                org: "org-1".into(),
+                role: "admin".into()
+            }]
+        );
+        let e = parse_text(&text.replace("Admin", "owner")).unwrap_err();
+        assert_eq!(e.field, "providers[0].roles.map[0].role");
+        assert!(e.to_string().starts_with("sso.yaml:10:"), "{e}");
+        let e = parse_text(&format!("{GOOD}    roles:\n      map: []\n")).unwrap_err();
+        assert_eq!(e.field, "providers[0].roles.map");
     }
 
     #[test]

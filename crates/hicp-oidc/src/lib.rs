@@ -9,7 +9,7 @@
 
 mod config;
 
-pub use config::{ConfigError, ProviderConfig, load, parse};
+pub use config::{ConfigError, ProviderConfig, RoleMapping, RoleRule, load, parse};
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
@@ -58,6 +58,8 @@ pub struct Identity {
     /// The provider vouches that the person controls `email`.
     pub email_verified: bool,
     pub name: Option<String>,
+    /// The names in the ID token's group claim (see [`RoleMapping`]); empty without one.
+    pub groups: Vec<String>,
 }
 
 /// One configured identity provider. Cheap to share; safe to use from many tasks.
@@ -269,6 +271,10 @@ impl Provider {
                 .name()
                 .and_then(|n| n.get(None))
                 .map(|n| n.as_str().to_owned()),
+            groups: match &self.config.roles {
+                Some(r) => claim_names(&id_token.to_string(), &r.claim),
+                None => Vec::new(),
+            },
         };
         if identity.email.is_none() {
             self.add_user_info(&client, tokens.access_token(), subject, &mut identity)
@@ -313,6 +319,29 @@ impl Provider {
     }
 }
 
+/// The names listed in `claim` of a JWT whose signature was already checked (the typed
+/// claims of the `openidconnect` crate hold only the standard ones).
+fn claim_names(jwt: &str, claim: &str) -> Vec<String> {
+    use base64::Engine;
+    let payload = jwt
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok());
+    match payload.as_ref().and_then(|p| p.get(claim)) {
+        Some(serde_json::Value::Array(names)) => names
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect(),
+        Some(serde_json::Value::String(name)) => vec![name.clone()],
+        _ => Vec::new(),
+    }
+}
+
 /// An error with its causes, on one line.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
@@ -323,4 +352,25 @@ fn chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claim_names;
+
+    #[test]
+    fn group_claims_are_read_as_lists_or_single_names() {
+        use base64::Engine;
+        let jwt = |json: &str| {
+            let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            format!("{}.{}.sig", b.encode("{}"), b.encode(json))
+        };
+        assert_eq!(
+            claim_names(&jwt(r#"{"groups":["a","b",3]}"#), "groups"),
+            ["a", "b"]
+        );
+        assert_eq!(claim_names(&jwt(r#"{"roles":"x"}"#), "roles"), ["x"]);
+        assert!(claim_names(&jwt(r#"{"groups":{}}"#), "groups").is_empty());
+        assert!(claim_names("not a jwt", "groups").is_empty());
+    }
 }

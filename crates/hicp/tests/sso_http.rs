@@ -18,6 +18,7 @@ on_both_backends!(
     an_answer_works_once_and_only_in_the_browser_that_asked,
     a_disabled_account_cannot_sign_in_with_sso,
     a_provider_that_enforces_mfa_satisfies_the_mfa_policy,
+    the_providers_groups_decide_roles,
 );
 
 /// A server with the test provider as `idp`; `extra` is added to the provider's entry.
@@ -273,4 +274,65 @@ async fn a_provider_that_enforces_mfa_satisfies_the_mfa_policy(b: Backend) {
         let (status, _, _) = get(&ann, &s, &format!("/orgs/{org}")).await;
         assert_eq!(status, expect, "trust_mfa: {trust}");
     }
+}
+
+/// A provider with a role mapping decides Ann's role in the organization it names at every
+/// sign-in: admin from one group, viewer from another, no place without either.
+async fn the_providers_groups_decide_roles(b: Backend) {
+    let db = Database::new(b);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    // Groups travel in the ID token, as Entra ID and Okta send them.
+    let idp = Provider::start_with(&[&format!("{base}/login/sso/idp/callback")], true);
+    let serve = |config: &std::path::Path| {
+        Server::start_with(
+            &db,
+            &[
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--sso-config",
+                config.to_str().unwrap(),
+                "--public-url",
+                &base,
+            ],
+        )
+    };
+    // The mapping names an organization, so it is written once the organization exists.
+    let s = serve(&idp.config_file(db.data_dir.path(), "idp", ""));
+    let dana = first_admin(&s).await;
+    let org = create_org(&dana, &s, "Mapped clinic", &[("tier", "small")]).await;
+    drop(s);
+    let roles = format!(
+        "    roles:\n      map:\n        - {{ group: hicp-admins, org: {org}, role: admin }}\n        - {{ group: staff, org: {org}, role: viewer }}\n        - {{ group: staff, org: no-such-org, role: viewer }}\n"
+    );
+    let s = serve(&idp.config_file(db.data_dir.path(), "idp", &roles));
+
+    let (ann, status, _, _) = sso_sign_in(&s, "ann@clinic.example#staff,hicp-admins").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = get(&ann, &s, &format!("/orgs/{org}/audit")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "admin: the highest role of her groups"
+    );
+
+    let (ann, status, path, html) = sso_sign_in(&s, "ann@clinic.example#staff").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!path.starts_with("/login"), "signed in: {path}");
+    let (status, path, _) = get(&ann, &s, &format!("/orgs/{org}")).await;
+    assert_eq!((status, path), (StatusCode::OK, format!("/orgs/{org}")));
+    let (status, _, _) = get(&ann, &s, &format!("/orgs/{org}/audit")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "now a viewer");
+
+    let (ann, status, path, _) = sso_sign_in(&s, "ann@clinic.example#other").await;
+    assert_eq!(
+        (status, path.as_str()),
+        (StatusCode::OK, "/"),
+        "no organization"
+    );
+    let (status, _, _) = get(&ann, &s, &format!("/orgs/{org}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no group, no place");
+    // Dana, who signs in with her password, keeps hers.
+    let (status, _, _) = get(&dana, &s, &format!("/orgs/{org}/audit")).await;
+    assert_eq!(status, StatusCode::OK);
 }

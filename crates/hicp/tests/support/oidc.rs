@@ -22,8 +22,14 @@ fn tools_dir() -> PathBuf {
 }
 
 impl Provider {
-    /// Starts the provider with one client that may return to `redirect_uris`.
+    /// Starts the provider with one client that may return to `redirect_uris`; the
+    /// person's claims are at the userinfo endpoint only (the library's default).
     pub fn start(redirect_uris: &[&str]) -> Provider {
+        Provider::start_with(redirect_uris, false)
+    }
+
+    /// The same; with `id_token_claims`, the claims are in the ID token too.
+    pub fn start_with(redirect_uris: &[&str], id_token_claims: bool) -> Provider {
         let dir = tools_dir();
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -50,6 +56,7 @@ impl Provider {
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "redirect_uris": redirect_uris,
+            "id_token_claims": id_token_claims,
         });
         writeln!(stdin, "{client}").unwrap();
         line.clear();
