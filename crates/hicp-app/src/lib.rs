@@ -16,6 +16,7 @@ mod error;
 mod import;
 mod mfa;
 mod orgs;
+mod portfolio;
 mod snapshots;
 mod tokens;
 
@@ -30,6 +31,7 @@ pub use error::{Current, Error, Problem, Result};
 pub use import::ImportOutcome;
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
+pub use portfolio::{OrgSummary, RollUp, ThreatLine, size_weight};
 pub use snapshots::{Closed, ScoreLine, Snapshot, snapshot_of};
 pub use tokens::{NewToken, TOKEN_PREFIX};
 
