@@ -263,9 +263,36 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", restoreAll);
-  } else {
+  // ---------------------------------------------------------------------------------------
+  // Times: the server writes UTC (<time datetime="...Z">); shown in the reader's own time
+  // zone, the UTC kept as the tooltip.
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (t) {
+      var iso = t.getAttribute("datetime");
+      if (!/T/.test(iso) || t.dataset.local) { return; }
+      var d = new Date(iso);
+      if (isNaN(d.getTime())) { return; }
+      t.title = t.textContent;
+      t.dataset.local = "1";
+      t.textContent = d.toLocaleString(undefined, {
+        year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    localTimes(event.detail.elt && event.detail.elt.parentNode ? event.detail.elt.parentNode : document);
+  });
+
+  function ready() {
     restoreAll();
+    localTimes(document);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();

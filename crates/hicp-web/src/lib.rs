@@ -113,6 +113,9 @@ pub fn router(state: AppState) -> Router {
             "/account/tokens/{id}/revoke",
             post(pages::account::revoke_token),
         )
+        .route("/help/glossary", get(pages::help::glossary))
+        .route("/portfolio", get(pages::portfolio::portfolio))
+        .route("/portfolio.csv", get(pages::portfolio::portfolio_csv))
         .route(
             "/orgs/new",
             get(pages::orgs::new_form).post(pages::orgs::create),
@@ -123,6 +126,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::orgs::settings).post(pages::orgs::update),
         )
         .route("/orgs/{org}/settings/mfa", post(pages::mfa::org_policy))
+        .route(
+            "/orgs/{org}/settings/parent",
+            post(pages::portfolio::set_parent),
+        )
         .route("/orgs/{org}/staff", get(pages::dashboard::staff))
         .route(
             "/orgs/{org}/members",

@@ -249,6 +249,31 @@ fn table() -> Vec<Row> {
             Form(&[]),
             [403, 404, 403, 403, 303, 303],
         ),
+        // Leaving every health system: admins of the organization only.
+        row(
+            post.clone(),
+            "/orgs/{org}/settings/parent",
+            Form(&[("parent", "")]),
+            [403, 404, 403, 403, 303, 303],
+        ),
+        row(
+            get.clone(),
+            "/portfolio",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/help/glossary",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/portfolio.csv",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
         row(
             get.clone(),
             "/orgs/{org}/staff",

@@ -46,6 +46,8 @@ struct DashboardPage {
     top: Vec<TopAction>,
     changes: String,
     change_rows: Vec<super::history::ChangeRow>,
+    /// A health system's member sites, rolled up.
+    roll_up: Option<super::portfolio::RollUpView>,
 }
 
 /// A score as every output shows it (one decimal, [`show`]), or words when there is none.
@@ -134,6 +136,7 @@ pub async fn dashboard(
             }
         },
     };
+    let roll_up = super::portfolio::roll_up_of(&state, &ctx).await?;
     render(&DashboardPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -177,6 +180,7 @@ pub async fn dashboard(
             .collect(),
         changes,
         change_rows,
+        roll_up,
     })
 }
 

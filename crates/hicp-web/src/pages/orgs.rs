@@ -239,6 +239,9 @@ struct SettingsPage {
     saved: bool,
     tiers: Vec<Opt>,
     require_mfa: bool,
+    /// The health systems it can belong to (for admins), and the one it belongs to.
+    parents: Vec<Opt>,
+    parent_name: String,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +268,7 @@ pub async fn settings(
             selected: *t == ctx.tier,
         })
         .collect();
+    let (parents, parent_name) = super::portfolio::parent_choices(&state, &auth, &ctx).await?;
     render(&SettingsPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -279,6 +283,8 @@ pub async fn settings(
         saved: q.saved.is_some(),
         tiers,
         require_mfa: ctx.org.require_mfa,
+        parents,
+        parent_name,
     })
 }
 
