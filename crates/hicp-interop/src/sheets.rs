@@ -405,7 +405,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
-            "name,score\n'=HYPERLINK(\"\"x\"\"),41.5\n\"Maple, \"\"North\"\"\",'-\n"
+            "name,score\n\"'=HYPERLINK(\"\"x\"\")\",41.5\n\"Maple, \"\"North\"\"\",'-\n"
         );
     }
 

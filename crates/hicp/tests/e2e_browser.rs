@@ -875,6 +875,17 @@ async fn every_page_type_passes_axe() {
     let (status, html) = import_file(&admin, &server, &org, &yaml).await;
     assert!(status.is_success(), "{html}");
     add_member(&admin, &server, &org, "viewer@maple.example", "viewer").await;
+    // A member site, so that the dashboard shows its health system roll-up.
+    let site = create_org(&admin, &server, "Maple North Site", &[("physicians", "2")]).await;
+    let (_, _, html) = get(&admin, &server, &format!("/orgs/{site}/settings")).await;
+    let (status, _, html) = post(
+        &admin,
+        &server,
+        &format!("/orgs/{site}/settings/parent"),
+        &[("csrf", &csrf_of(&html)), ("parent", &org)],
+    )
+    .await;
+    assert!(html.contains("a member site of"), "{status}: {html}");
     let (_, _, html) = get(&admin, &server, &format!("/orgs/{org}/history")).await;
     let (status, _, _) = post(
         &admin,
