@@ -894,6 +894,7 @@ async fn every_page_type_passes_axe() {
         &[
             ("csrf", &csrf_of(&html)),
             ("assessment", &field_of(&html, "assessment")),
+            ("confirm", "yes"),
         ],
     )
     .await;

@@ -132,7 +132,11 @@ async fn history_closes_snapshots_and_compares_them(b: Backend) {
         &a,
         &s,
         &history,
-        &[("csrf", &csrf), ("assessment", &first_id)],
+        &[
+            ("csrf", &csrf),
+            ("assessment", &first_id),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!((status, path.as_str()), (StatusCode::OK, history.as_str()));
@@ -144,7 +148,11 @@ async fn history_closes_snapshots_and_compares_them(b: Backend) {
         &a,
         &s,
         &history,
-        &[("csrf", &csrf), ("assessment", &first_id)],
+        &[
+            ("csrf", &csrf),
+            ("assessment", &first_id),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!(html.matches("Compare with now").count(), 1, "{html}");
@@ -179,6 +187,28 @@ async fn history_closes_snapshots_and_compares_them(b: Backend) {
     assert!(table.contains("to the current assessment"), "{table}");
     assert!(table.contains("1. Email Protection Systems"), "{table}");
     assert!(table.contains("better"), "{table}");
+    // Which answers changed, in words.
+    let answers = &table[table.find("id=\"answer-changes\"").expect("answer changes")..];
+    assert!(answers.contains("Answers that changed (1)"), "{answers}");
+    assert!(
+        answers.contains("1.S.A.c2")
+            && answers.contains("<td>not answered yet</td><td>Yes, in place</td>"),
+        "{answers}"
+    );
+    assert!(!answers.contains("<strong>1.S.A.c1</strong>"), "{answers}");
+    // Closing needs its box ticked: without it nothing is closed, and the page says so.
+    let (_, _, page) = post(
+        &a,
+        &s,
+        &history,
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("assessment", &field_of(&html, "assessment")),
+        ],
+    )
+    .await;
+    assert!(page.contains("Not closed: tick the box"), "{page}");
+    assert_eq!(page.matches("Compare with now").count(), 1, "{page}");
     let snap = html
         .split("history?from=")
         .nth(1)

@@ -28,6 +28,14 @@ const STATUS_LABELS: [(Status, &str); 5] = [
     (Status::NotApplicable, "Does not apply"),
 ];
 
+/// An answer's status as the questionnaire words it.
+pub fn answer_label(status: Status) -> &'static str {
+    STATUS_LABELS
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or("", |(_, l)| l)
+}
+
 /// An id safe in HTML ids and CSS selectors (criterion ids contain dots).
 pub fn dom_id(id: &str) -> String {
     id.replace('.', "-")
