@@ -127,6 +127,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/orgs/{org}/settings/mfa", post(pages::mfa::org_policy))
         .route(
+            "/orgs/{org}/settings/profile",
+            post(pages::orgs::update_profile),
+        )
+        .route(
             "/orgs/{org}/settings/parent",
             post(pages::portfolio::set_parent),
         )

@@ -1,5 +1,6 @@
-//! The portfolio (every organization a user can see, sortable, as CSV) and a health
-//! system's roll-up of its member sites, over HTTP on both backends (issue 15, item 13).
+//! The portfolio (every organization a user can see, sortable, as CSV), a health system's
+//! roll-up of its member sites, and an organization's profile edited after creation, over
+//! HTTP on both backends (issue 15, items 13 and 8).
 
 #[macro_use]
 mod support;
@@ -10,8 +11,97 @@ use support::{Backend, Database, Server};
 
 on_both_backends!(
     the_portfolio_lists_sorts_and_exports_what_each_user_can_see,
-    a_health_system_rolls_up_its_sites_weighted_by_size
+    a_health_system_rolls_up_its_sites_weighted_by_size,
+    the_profile_is_edited_after_creation_and_the_tier_follows_the_rules
 );
+
+async fn save_profile(
+    c: &Client,
+    s: &Server,
+    org: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (_, _, html) = get(c, s, &format!("/orgs/{org}/settings")).await;
+    let csrf = csrf_of(&html);
+    let mut f = vec![("csrf", csrf.as_str())];
+    f.extend_from_slice(form);
+    let (status, _, html) = post(c, s, &format!("/orgs/{org}/settings/profile"), &f).await;
+    (status, html)
+}
+
+fn tier_of(settings: &str) -> String {
+    let m = "<h2>Size tier: ";
+    let i = settings.find(m).expect("the tier");
+    settings[i + m.len()..]
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn the_profile_is_edited_after_creation_and_the_tier_follows_the_rules(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let org = create_org(&a, &s, "Birch Clinic", &[("physicians", "3")]).await;
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/settings")).await;
+    assert_eq!(tier_of(&page), "small");
+    assert!(
+        page.contains("value=\"3\""),
+        "the profile as stored: {page}"
+    );
+
+    // A hospital now: renamed and resized by the rules.
+    let big = [
+        ("name", "Birch Regional Hospital"),
+        ("org_type", "hospital"),
+        ("staffed_beds", "400"),
+        ("workforce", "2500"),
+        ("physicians", "300"),
+    ];
+    let (status, page) = save_profile(&a, &s, &org, &big).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<h1>Birch Regional Hospital</h1>"), "{page}");
+    assert_eq!(tier_of(&page), "large", "{page}");
+    let (_, _, log) = get(&a, &s, &format!("/orgs/{org}/audit")).await;
+    assert!(
+        log.contains("profile") && log.contains("<td>tier</td>"),
+        "{log}"
+    );
+
+    // A wrong number names its field and keeps what was typed; nothing changes.
+    let (status, page) =
+        save_profile(&a, &s, &org, &[("name", "Birch"), ("physicians", "many")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("Physicians and other providers: enter a whole number"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"many\""), "{page}");
+    assert!(page.contains("<h1>Birch Regional Hospital</h1>"));
+
+    // A tier chosen by hand stays when the profile changes, and the page does not
+    // contradict itself.
+    let (_, _, html) = get(&a, &s, &format!("/orgs/{org}/settings")).await;
+    let (status, _, _) = post(
+        &a,
+        &s,
+        &format!("/orgs/{org}/settings"),
+        &[("csrf", &csrf_of(&html)), ("tier", "medium")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = save_profile(&a, &s, &org, &big).await;
+    assert_eq!(tier_of(&page), "medium");
+    assert!(page.contains("Set to medium by hand"), "{page}");
+    assert!(!page.contains("Chosen by hand"), "{page}");
+
+    // Viewers cannot change it.
+    add_member(&a, &s, &org, "viewer@birch.example", "viewer").await;
+    let (v, _, _) = sign_in(&s, "viewer@birch.example", PASSWORD).await;
+    let (status, _) = save_profile(&v, &s, &org, &big).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
 
 async fn set_parent(c: &Client, s: &Server, site: &str, parent: &str) -> (StatusCode, String) {
     let (_, _, html) = get(c, s, &format!("/orgs/{site}/settings")).await;

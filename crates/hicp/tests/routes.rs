@@ -249,6 +249,12 @@ fn table() -> Vec<Row> {
             Form(&[]),
             [403, 404, 403, 403, 303, 303],
         ),
+        row(
+            post.clone(),
+            "/orgs/{org}/settings/profile",
+            Form(&[("name", "Route test clinic"), ("physicians", "3")]),
+            [403, 404, 403, 403, 303, 303],
+        ),
         // Leaving every health system: admins of the organization only.
         row(
             post.clone(),
