@@ -144,6 +144,11 @@ pub fn router(state: AppState) -> Router {
             post(pages::orgs::set_member_role),
         )
         .route("/orgs/{org}/practices/{n}", get(pages::assess::practice))
+        .route("/orgs/{org}/search", get(pages::find::search))
+        .route(
+            "/orgs/{org}/next-unanswered",
+            get(pages::find::next_unanswered),
+        )
         .route(
             "/orgs/{org}/answers/{criterion}",
             post(pages::assess::save_answer),

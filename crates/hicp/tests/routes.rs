@@ -270,6 +270,19 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/search",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        // To the first question not answered yet.
+        row(
+            get.clone(),
+            "/orgs/{org}/next-unanswered",
+            None,
+            [303, 404, 303, 303, 303, 303],
+        ),
+        row(
+            get.clone(),
             "/help/glossary",
             None,
             [303, 200, 200, 200, 200, 200],
