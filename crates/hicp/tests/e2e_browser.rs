@@ -624,6 +624,12 @@ async fn a_failed_save_says_why_and_keeps_the_input() {
     b.go(&practice).await;
     b.click(&format!("{c1} input[value=implemented]")).await;
     b.wait_for_text("#status-1-S-A-c1", "Saved at").await;
+    // The time is shown in the reader's time zone (the UTC one stays as its tooltip).
+    let local = b
+        .script("const t = document.querySelector('#status-1-S-A-c1 time'); return [t.dataset.local || '', t.title];")
+        .await;
+    assert_eq!(local[0], "1", "{local}");
+    assert!(local[1].as_str().unwrap().ends_with("UTC"), "{local}");
 
     // The session ends elsewhere; the next change is not saved, and the page says why.
     end_sessions_elsewhere(&server, email).await;

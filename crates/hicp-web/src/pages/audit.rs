@@ -195,10 +195,7 @@ pub async fn audit(
             field: r.field.replace('_', " "),
             old_value: value_words(&r.field, cut(r.old_value.as_deref())),
             new_value: value_words(&r.field, cut(r.new_value.as_deref())),
-            at_iso: r
-                .at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            at_iso: super::history::iso(Some(r.at)),
         });
     }
     let older = match (more, rows.last()) {

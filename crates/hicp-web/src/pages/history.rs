@@ -90,9 +90,20 @@ pub fn when(t: Option<OffsetDateTime>) -> String {
     })
 }
 
+/// An instant as ISO 8601 (RFC 3339), for `<time datetime>`; the page's script shows it in
+/// the reader's time zone.
+pub fn iso(t: Option<OffsetDateTime>) -> String {
+    t.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .unwrap_or_default()
+}
+
 pub struct SnapshotRow {
     pub id: String,
     pub closed_at: String,
+    pub closed_at_iso: String,
     pub closed_by: String,
     pub overall: String,
     pub answered: String,
@@ -202,6 +213,7 @@ pub async fn history(
         rows.push(SnapshotRow {
             id: a.id.to_string(),
             closed_at: when(a.closed_at),
+            closed_at_iso: iso(a.closed_at),
             closed_by: by,
             overall: snap.as_ref().map_or("unknown".into(), |s| shown(s.overall)),
             answered: snap

@@ -120,13 +120,7 @@ fn answered(s: &OrgSummary) -> String {
     )
 }
 
-fn iso(t: Option<hicp_app::OffsetDateTime>) -> String {
-    t.and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .unwrap_or_default()
-}
+use super::history::iso;
 
 /// The sorted portfolio of the signed-in user, and the sort as chosen.
 async fn sorted(
