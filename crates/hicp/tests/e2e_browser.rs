@@ -730,6 +730,43 @@ async fn a_failed_save_says_why_and_keeps_the_input() {
     b.go(&practice).await;
     assert!(b.checked(&format!("{c3} input[value=implemented]")).await);
 
+    // The plan board too: an ended session is said next to the action, the input stays.
+    b.go(&server.url(&format!("{org}/plan"))).await;
+    let section = b
+        .client
+        .wait()
+        .for_element(Locator::Css("section.card[id^='action-']"))
+        .await
+        .unwrap();
+    let dom = section
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap()
+        .trim_start_matches("action-")
+        .to_owned();
+    b.click(&format!("#action-{dom} details.track > summary"))
+        .await;
+    end_sessions_elsewhere(&server, email).await;
+    b.fill(&format!("#owner-{dom}"), "Pat").await;
+    b.click(&format!("#action-{dom} form button[type=submit]"))
+        .await;
+    let said = b
+        .wait_for_text(&format!("#track-{dom}"), "signed out")
+        .await;
+    assert!(said.contains("Not saved"), "{said}");
+    let owner = b
+        .client
+        .find(Locator::Css(&format!("#owner-{dom}")))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(owner.as_deref(), Some("Pat"));
+    b.sign_in(&server, email).await;
+    b.go(&practice).await;
+
     // The server cannot be reached: said, and the choice stays.
     drop(server);
     b.click(&format!("{c3} input[value=partial]")).await;
