@@ -191,6 +191,15 @@
 
   function failed(form, status, refusal, words) {
     keep(form);
+    if (refusal === "csrf" && !form.dataset.retried) {
+      // The page's token is stale (signed in again elsewhere, in another tab): take the
+      // current one and send once more, without bothering the person.
+      form.dataset.retried = "1";
+      refreshToken().then(function () { save(form); }, function () {
+        failed(form, 403, "signed-out", "");
+      });
+      return;
+    }
     if (status === 0) {
       tell(form, "Not saved: the server could not be reached. What you entered is kept here; save again when the connection is back.",
         [retry(form)]);
@@ -237,7 +246,10 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = formOf(event);
-    if (form && event.detail.successful) { forget(form); }
+    if (form && event.detail.successful) {
+      forget(form);
+      delete form.dataset.retried;
+    }
   });
 
   // What was not saved before a reload or a new sign-in in this tab comes back, marked.

@@ -631,6 +631,21 @@ async fn a_failed_save_says_why_and_keeps_the_input() {
     assert_eq!(local[0], "1", "{local}");
     assert!(local[1].as_str().unwrap().ends_with("UTC"), "{local}");
 
+    // The session ended and the person signed in again in another tab before touching this
+    // page: its token is stale, and the save still goes through (the page takes the
+    // current token and sends once more).
+    end_sessions_elsewhere(&server, email).await;
+    let main = b.client.window().await.unwrap();
+    let tab = b.client.new_window(true).await.unwrap();
+    b.client.switch_to_window(tab.handle).await.unwrap();
+    b.sign_in(&server, email).await;
+    b.client.close_window().await.unwrap();
+    b.client.switch_to_window(main).await.unwrap();
+    b.script("document.getElementById('status-1-S-A-c1').textContent = ''; return 0")
+        .await;
+    b.click(&format!("{c1} input[value=largely]")).await;
+    b.wait_for_text("#status-1-S-A-c1", "Saved at").await;
+
     // The session ends elsewhere; the next change is not saved, and the page says why.
     end_sessions_elsewhere(&server, email).await;
     b.click(&format!("{c1} input[value=partial]")).await;
