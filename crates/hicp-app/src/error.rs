@@ -115,6 +115,9 @@ pub enum Problem {
     Own,
     /// Requiring a second factor before using one oneself.
     MfaFirst,
+    /// A health system inside a health system: a site cannot have sites of its own, and a
+    /// health system cannot be a site.
+    Nested,
 }
 
 impl Error {

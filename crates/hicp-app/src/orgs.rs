@@ -159,6 +159,55 @@ impl App {
         Ok(org)
     }
 
+    /// Saves the organization's name and sizing profile. A tier that follows the sizing
+    /// rules follows the new profile (resizing the organization); a tier chosen by hand or
+    /// by an import stays, with its reason restated against the new profile.
+    pub async fn update_profile(
+        &self,
+        access: &OrgAccess<Manage>,
+        name: &str,
+        profile: &Profile,
+    ) -> Result<Organization> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("name", Problem::Required));
+        }
+        let mut profile = profile.clone();
+        profile.name = Some(name.to_owned());
+        let json = serde_json::to_string(&StoredProfile::from_profile(&profile))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut tx = self.store().begin().await?;
+        // Exclusive: the tier may change, which must not interleave with a close.
+        let org = self.lock_org(&mut tx, access, true).await?;
+        let org = tx
+            .update_organization(
+                &org.id,
+                &OrganizationUpdate {
+                    name,
+                    profile_json: Some(&json),
+                    tier: org.tier,
+                    tier_reason: org.tier_reason.as_deref(),
+                    tier_overridden: org.tier_overridden,
+                },
+                &access.user().id,
+            )
+            .await?;
+        let access = access.with_org(org);
+        let (tier, source) = if access.org().tier_overridden {
+            (access.tier(), TierSource::ByHand)
+        } else {
+            (
+                classify(&profile_of(access.org()))
+                    .tier
+                    .unwrap_or(Tier::Small),
+                TierSource::Rules,
+            )
+        };
+        let org = set_tier_in(&mut tx, &access, tier, source).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
     /// Sets how much each threat counts in the overall score and the plan (1 is the
     /// default; 0 to 10).
     pub async fn set_threat_weights(

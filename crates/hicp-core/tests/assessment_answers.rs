@@ -22,7 +22,7 @@ fn as_of() -> Date {
 }
 
 #[test]
-fn the_template_for_each_tier_parses_and_answers_every_criterion_in_scope() {
+fn the_template_for_each_tier_parses_and_lists_every_criterion_unanswered() {
     for (tier, extra) in Tier::ALL.into_iter().zip(["1.M.B", "2.L.D", "1.S.A"]) {
         let extra = catalog().sub_practice(extra).unwrap().id.clone();
         let text = template(
@@ -42,10 +42,59 @@ fn the_template_for_each_tier_parses_and_answers_every_criterion_in_scope() {
         assert_eq!(a.profile.name.as_deref(), Some("A \"quoted\" org"));
         let scope = a.scope(catalog());
         let n: usize = scope.iter().map(|s| s.criteria.len()).sum();
+        // Every criterion in scope is listed, with an empty status: not answered yet.
+        for sp in &scope {
+            for c in &sp.criteria {
+                assert!(
+                    text.contains(&format!("- id: {}\n    status:\n", c.id)),
+                    "{}",
+                    c.id
+                );
+            }
+        }
+        assert!(a.criteria.is_empty(), "{tier}: nothing is answered yet");
+        assert_eq!(a.progress(catalog()).total, n);
+        assert_eq!(a.progress(catalog()).answered, 0);
+        assert!(a.threat_weights.values().all(|w| *w == 1.0));
+        // A file from an earlier `init`, with every status `not_started`, still reads:
+        // those are answers ("not started").
+        let old = text.replace("    status:\n", "    status: not_started\n");
+        let a = parse("t.yaml", &old, catalog(), as_of()).unwrap();
         assert_eq!(a.criteria.len(), n, "{tier}");
         assert!(a.criteria.values().all(|c| c.status == Status::NotStarted));
-        assert!(a.threat_weights.values().all(|w| *w == 1.0));
     }
+}
+
+#[test]
+fn an_entry_without_a_status_is_unanswered_unless_it_says_more() {
+    let text = "\
+tier: small
+answers:
+  - id: 1.S.A.c1
+    status:
+    owner:
+    notes:
+  - id: 1.S.A.c2
+";
+    let a = parse("a.yaml", text, catalog(), as_of()).unwrap();
+    assert!(!a.is_answered("1.S.A.c1") && !a.is_answered("1.S.A.c2"));
+    // Notes without a status would be lost: an error naming the field.
+    let text = "\
+tier: small
+answers:
+  - id: 1.S.A.c1
+    status:
+    notes: We use Microsoft 365.
+";
+    let err = parse("a.yaml", text, catalog(), as_of())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a.yaml:3:")
+            && err.contains("answers.1.S.A.c1.status")
+            && err.contains("give a status"),
+        "{err}"
+    );
 }
 
 #[test]

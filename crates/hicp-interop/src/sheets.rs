@@ -84,10 +84,11 @@ fn answers_sheet(a: &Assessed) -> Sheet {
                 Cell::text(c.id.as_str()),
                 Cell::text(&c.text),
                 // A question without an answer is not one answered "not started".
-                Cell::text(if a.answers.is_answered(c.id.as_str()) {
-                    ans.status.name()
+                // In words ("not started"), never the file's internal value.
+                Cell::text(&if a.answers.is_answered(c.id.as_str()) {
+                    ans.status.name().replace('_', " ")
                 } else {
-                    NOT_ANSWERED
+                    NOT_ANSWERED.to_owned()
                 }),
                 Cell::text(ans.owner.as_deref().unwrap_or("")),
                 Cell::text(&ans.in_place_since.map_or(String::new(), |d| d.to_string())),
@@ -174,7 +175,7 @@ fn scores_sheet(a: &Assessed) -> Sheet {
                 Cell::text(&m.id),
                 Cell::text(&m.name),
                 Cell::score(m.score),
-                Cell::text(m.status.name()),
+                Cell::text(&m.status.name().replace('_', " ")),
             ]);
         }
     }
@@ -366,9 +367,47 @@ pub fn plan_csv(a: &Assessed, out: impl std::io::Write) -> Result<(), ExportErro
     Ok(())
 }
 
+/// Any table as CSV (the web app's portfolio), every cell made inert for spreadsheets
+/// ([`crate::catalog_csv::safe_cell`]) and cut to fit a spreadsheet cell.
+pub fn table_csv(
+    header: &[&str],
+    rows: &[Vec<String>],
+    out: impl std::io::Write,
+) -> Result<(), ExportError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| {
+            let c = crate::catalog_csv::safe_cell(c);
+            fit_cell(&c).map_or(c, |(fitted, _)| fitted)
+        }))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_as_csv_have_inert_cells() {
+        let mut out = Vec::new();
+        table_csv(
+            &["name", "score"],
+            &[
+                vec!["=HYPERLINK(\"x\")".into(), "41.5".into()],
+                vec!["Maple, \"North\"".into(), "-".into()],
+            ],
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "name,score\n\"'=HYPERLINK(\"\"x\"\")\",41.5\n\"Maple, \"\"North\"\"\",'-\n"
+        );
+    }
 
     #[test]
     fn long_text_is_cut_to_fit_a_cell_with_a_marker() {

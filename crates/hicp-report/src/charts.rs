@@ -25,10 +25,19 @@ pub fn bar_chart_with_id(id: &str, title: &str, bars: &[Bar]) -> String {
 }
 
 fn draw(title_id: &str, desc_id: &str, title: &str, bars: &[Bar]) -> String {
-    const ROW: usize = 28;
+    const LINE: usize = 16;
     const LABEL_W: usize = 340;
     const BAR_W: usize = 320;
-    let height = bars.len() * ROW + 30;
+    // Labels wrap onto lines of this many characters rather than being cut off.
+    const LABEL_CHARS: usize = 44;
+    let labels: Vec<Vec<String>> = bars.iter().map(|b| wrap(&b.label, LABEL_CHARS)).collect();
+    let rows: Vec<usize> = labels
+        .iter()
+        .map(|l| (l.len() * LINE + 12).max(28))
+        .collect();
+    let bars_h: usize = rows.iter().sum();
+    // The axis, then the legend of the colours.
+    let height = bars_h + 24 + 26;
     let width = LABEL_W + BAR_W + 60;
     let desc: Vec<String> = bars
         .iter()
@@ -43,17 +52,31 @@ fn draw(title_id: &str, desc_id: &str, title: &str, bars: &[Bar]) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {width} {height}\" \
          width=\"100%\" aria-labelledby=\"{title_id} {desc_id}\"><title id=\"{title_id}\">{}</title><desc id=\"{desc_id}\">{}</desc>",
         escape(title),
-        escape(&desc.join("; "))
+        escape(&format!(
+            "{}. Colours: green 75 and over, amber 40 to under 75, red under 40.",
+            desc.join("; ")
+        ))
     );
-    for (i, b) in bars.iter().enumerate() {
-        let y = i * ROW + 6;
+    let mut top = 0;
+    for ((b, lines), row) in bars.iter().zip(&labels).zip(&rows) {
+        // The bar sits in the middle of its row; the label's lines centre on it.
+        let y = top + (row - 18) / 2;
+        let first = y + 14 - (lines.len() - 1) * LINE / 2;
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2430\">{}</text>",
-            LABEL_W - 8,
-            y + 15,
-            escape(&shorten(&b.label, 40))
+            "<text x=\"{}\" y=\"{first}\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2430\">",
+            LABEL_W - 8
         );
+        for (i, line) in lines.iter().enumerate() {
+            let _ = write!(
+                svg,
+                "<tspan x=\"{}\" dy=\"{}\">{}</tspan>",
+                LABEL_W - 8,
+                if i == 0 { 0 } else { LINE },
+                escape(line)
+            );
+        }
+        svg.push_str("</text>");
         let _ = write!(
             svg,
             "<rect x=\"{LABEL_W}\" y=\"{y}\" width=\"{BAR_W}\" height=\"18\" rx=\"3\" fill=\"#e8ecf2\"/>"
@@ -72,10 +95,11 @@ fn draw(title_id: &str, desc_id: &str, title: &str, bars: &[Bar]) -> String {
             svg,
             "<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1d2430\">{value}</text>",
             LABEL_W + BAR_W + 8,
-            y + 15
+            y + 14
         );
+        top += row;
     }
-    let axis_y = bars.len() * ROW + 22;
+    let axis_y = bars_h + 14;
     for tick in [0, 50, 100] {
         let x = LABEL_W + tick * BAR_W / 100;
         let _ = write!(
@@ -83,8 +107,55 @@ fn draw(title_id: &str, desc_id: &str, title: &str, bars: &[Bar]) -> String {
             "<text x=\"{x}\" y=\"{axis_y}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6576\">{tick}</text>"
         );
     }
+    // The legend: what the colours mean.
+    let legend_y = bars_h + 30;
+    let mut x = 8;
+    for (fill, words) in [
+        (color(100.0), "75 and over"),
+        (color(50.0), "40 to under 75"),
+        (color(0.0), "under 40"),
+        ("#e8ecf2", "n/a: not scored yet"),
+    ] {
+        let _ = write!(
+            svg,
+            "<rect x=\"{x}\" y=\"{legend_y}\" width=\"14\" height=\"14\" rx=\"2\" fill=\"{fill}\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#1d2430\">{words}</text>",
+            x + 20,
+            legend_y + 12
+        );
+        x += 40 + words.len() * 7;
+    }
     svg.push_str("</svg>");
     svg
+}
+
+/// `s` in lines of at most `max` characters, broken between words (a word longer than a
+/// line is broken inside).
+fn wrap(s: &str, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let mut word: String = word.to_owned();
+        while word.chars().count() > max {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(max).collect();
+            word = word.chars().skip(max).collect();
+            lines.push(head);
+        }
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn color(score: f64) -> &'static str {
@@ -94,16 +165,6 @@ fn color(score: f64) -> &'static str {
         "#c98a00"
     } else {
         "#b3261e"
-    }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
     }
 }
 
@@ -143,5 +204,29 @@ mod tests {
         assert!(a.contains("width=\"198\""));
         let b = bar_chart_with_id("threats", "Threat coverage", &bars);
         assert!(b.contains("aria-labelledby=\"threats-t threats-d\""));
+        // A legend says what the colours mean.
+        assert!(a.contains(">75 and over</text>") && a.contains(">under 40</text>"));
+    }
+
+    #[test]
+    fn long_labels_wrap_and_are_never_cut() {
+        let label = "Vulnerability management: scanning, patching and the tracking of exceptions across every site";
+        let lines = wrap(label, 44);
+        assert!(
+            lines.len() >= 2 && lines.iter().all(|l| l.chars().count() <= 44),
+            "{lines:?}"
+        );
+        assert_eq!(lines.join(" "), label);
+        let c = bar_chart(
+            "x",
+            &[Bar {
+                label: label.into(),
+                score: Some(50.0),
+            }],
+        );
+        assert!(c.contains("exceptions") && c.contains("every site"), "{c}");
+        assert!(!c.contains('…'));
+        assert_eq!(wrap("", 10), vec![String::new()]);
+        assert_eq!(wrap(&"x".repeat(25), 10).len(), 3);
     }
 }

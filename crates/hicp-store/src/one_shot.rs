@@ -63,6 +63,10 @@ one_shot! {
     tx fn revoke_role(org: &OrgId, user: &UserId, by: &UserId) -> bool;
     auto fn role_of(user: &UserId, org: &OrgId) -> Option<Role>;
     auto fn members(org: &OrgId) -> Vec<Member>;
+    auto fn parent_of(site: &OrgId) -> Option<Organization>;
+    auto fn sites_of(parent: &OrgId) -> Vec<Organization>;
+    auto fn last_change(org: &OrgId) -> Option<OffsetDateTime>;
+    tx fn set_parent(site: &OrgId, parent: Option<&OrgId>, by: &UserId) -> ();
     auto fn create_session(new: &NewSession<'_>) -> Session;
     auto fn session(id_hash: &str, now: OffsetDateTime) -> Option<Session>;
     auto fn touch_session(id_hash: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> bool;

@@ -165,6 +165,7 @@ conformance!(
     a_transaction_commits_all_or_nothing,
     api_tokens_are_found_by_hash_and_revoked_by_their_owner,
     single_sign_ons_are_used_once_and_identities_link_accounts,
+    sites_belong_to_one_health_system_and_changes_are_dated,
 );
 
 /// A sign-in under way is taken once (another server cannot take it again); a provider's
@@ -2031,4 +2032,72 @@ async fn api_tokens_are_found_by_hash_and_revoked_by_their_owner(ctx: Ctx) {
     assert!(s.delete_api_token(&alice.id, &t.id).await.unwrap());
     assert!(s.api_token_by_hash(&hash).await.unwrap().is_none());
     assert!(s.api_tokens(&alice.id).await.unwrap().is_empty());
+}
+
+/// A site belongs to at most one health system (audited on the site), a health system
+/// lists its sites by name, and `last_change` is the newest audit entry of an organization.
+async fn sites_belong_to_one_health_system_and_changes_are_dated(ctx: Ctx) {
+    let store = &ctx.store;
+    let u = user(store, "lead@valley.example").await;
+    let system = org(store, "Valley Health", &u.id).await;
+    let north = org(store, "North", &u.id).await;
+    let south = org(store, "South", &u.id).await;
+    assert!(store.sites_of(&system.id).await.unwrap().is_empty());
+    assert!(store.parent_of(&north.id).await.unwrap().is_none());
+    let before = store
+        .last_change(&north.id)
+        .await
+        .unwrap()
+        .expect("created");
+
+    store
+        .set_parent(&south.id, Some(&system.id), &u.id)
+        .await
+        .unwrap();
+    store
+        .set_parent(&north.id, Some(&system.id), &u.id)
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .sites_of(&system.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["North", "South"]);
+    assert_eq!(
+        store.parent_of(&north.id).await.unwrap().map(|o| o.id),
+        Some(system.id.clone())
+    );
+    assert!(store.last_change(&north.id).await.unwrap().unwrap() >= before);
+    let log = store
+        .audit_log(&AuditFilter {
+            org_id: Some(&north.id),
+            user_id: None,
+            entity: Some("organization"),
+            entity_id: None,
+            before_seq: None,
+            limit: Some(10),
+        })
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.field == "parent" && e.new_value.as_deref() == Some(system.id.as_str())),
+        "{log:?}"
+    );
+
+    // Leaving: no health system; setting the same again changes nothing in the log.
+    store.set_parent(&north.id, None, &u.id).await.unwrap();
+    assert!(store.parent_of(&north.id).await.unwrap().is_none());
+    assert_eq!(store.sites_of(&system.id).await.unwrap().len(), 1);
+    // An organization with no audit entry at all has no last change.
+    assert!(
+        store
+            .last_change(&OrgId::new("nothing"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -18,6 +18,10 @@ pub enum AppError {
     /// A state-changing request without the right CSRF token, or from another site.
     #[error("csrf: {0}")]
     Csrf(&'static str),
+    /// A change sent from a page whose session has ended (expired, or signed out
+    /// elsewhere): the page keeps the input and offers to sign in again.
+    #[error("signed out")]
+    SignedOut,
     #[error("bad request: {0}")]
     BadRequest(String),
     /// Someone else changed it first (shown in words).
@@ -66,6 +70,7 @@ pub fn problem_words(field: &str, problem: &Problem) -> String {
         "sub_practice" => "Sub-practice",
         "name" => "Name",
         "threat_weights" => "Threat weights",
+        "parent" => "Health system",
         other => other,
     };
     let what = match (field, problem) {
@@ -89,7 +94,11 @@ pub fn problem_words(field: &str, problem: &Problem) -> String {
         (_, Problem::LastAdmin) => {
             "the organization must keep at least one admin: make someone else admin first.".to_owned()
         }
+        ("parent", Problem::Own) => "an organization cannot be its own site.".to_owned(),
         (_, Problem::Own) => "you cannot do this to your own account.".to_owned(),
+        (_, Problem::Nested) => {
+            "a member site cannot have sites of its own, and a health system with sites cannot be a site.".to_owned()
+        }
         (_, Problem::MfaFirst) => {
             "turn on two-step sign-in for your own account first (under Account), so that you are not locked out.".to_owned()
         }
@@ -151,6 +160,23 @@ impl From<Error> for AppError {
     }
 }
 
+impl AppError {
+    /// A short name of the refusal, sent as the `X-Hicp-Refusal` header so that the page's
+    /// script can say why a save failed (and offer to sign in again) without parsing words.
+    pub fn refusal(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not-found",
+            AppError::Forbidden => "forbidden",
+            AppError::MfaRequired => "mfa-required",
+            AppError::Csrf(_) => "csrf",
+            AppError::SignedOut => "signed-out",
+            AppError::BadRequest(_) => "bad-request",
+            AppError::Conflict(_) => "conflict",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
@@ -169,6 +195,11 @@ impl IntoResponse for AppError {
                     .to_owned(),
             ),
             AppError::Csrf(m) => (StatusCode::FORBIDDEN, (*m).to_owned()),
+            AppError::SignedOut => (
+                StatusCode::FORBIDDEN,
+                "You are signed out (your session ended), so this was not saved. Sign in again, then go back to the page, reload it and enter the change again."
+                    .to_owned(),
+            ),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             AppError::Internal(e) => {
@@ -188,7 +219,7 @@ impl IntoResponse for AppError {
             code = status.as_u16(),
             msg = escape(&message)
         );
-        (status, Html(body)).into_response()
+        (status, [("x-hicp-refusal", self.refusal())], Html(body)).into_response()
     }
 }
 

@@ -122,6 +122,9 @@ pub fn router(state: AppState) -> Router {
             "/account/tokens/{id}/revoke",
             post(pages::account::revoke_token),
         )
+        .route("/help/glossary", get(pages::help::glossary))
+        .route("/portfolio", get(pages::portfolio::portfolio))
+        .route("/portfolio.csv", get(pages::portfolio::portfolio_csv))
         .route(
             "/orgs/new",
             get(pages::orgs::new_form).post(pages::orgs::create),
@@ -132,6 +135,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::orgs::settings).post(pages::orgs::update),
         )
         .route("/orgs/{org}/settings/mfa", post(pages::mfa::org_policy))
+        .route(
+            "/orgs/{org}/settings/profile",
+            post(pages::orgs::update_profile),
+        )
+        .route(
+            "/orgs/{org}/settings/parent",
+            post(pages::portfolio::set_parent),
+        )
         .route("/orgs/{org}/staff", get(pages::dashboard::staff))
         .route(
             "/orgs/{org}/readiness",
@@ -146,6 +157,11 @@ pub fn router(state: AppState) -> Router {
             post(pages::orgs::set_member_role),
         )
         .route("/orgs/{org}/practices/{n}", get(pages::assess::practice))
+        .route("/orgs/{org}/search", get(pages::find::search))
+        .route(
+            "/orgs/{org}/next-unanswered",
+            get(pages::find::next_unanswered),
+        )
         .route(
             "/orgs/{org}/answers/{criterion}",
             post(pages::assess::save_answer),

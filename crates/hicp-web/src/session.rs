@@ -10,7 +10,7 @@ use crate::error::AppError;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_app::{Principal, Session, User, random_token};
@@ -173,8 +173,9 @@ impl FromRequestParts<AppState> for Auth {
             Ok(Some(auth)) => Ok(auth),
             Ok(None) => {
                 if parts.headers.contains_key("hx-request") {
-                    // htmx: make the browser leave the page rather than swap a login form in.
-                    Err(([("hx-redirect", "/login")], StatusCode::UNAUTHORIZED).into_response())
+                    // htmx: the page stays, keeps what was entered and offers to sign in
+                    // again (see `assets/app.js`).
+                    Err(AppError::SignedOut.into_response())
                 } else {
                     Err(Redirect::to("/login").into_response())
                 }
@@ -220,20 +221,27 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
+    // A page that sends a change after its session ended (the session's cookie is still
+    // there but the session is gone, or an htmx request without one) hears "signed out".
+    let ended = auth.is_none()
+        && (cookie(req.headers(), SESSION_COOKIE).is_some()
+            || req.headers().contains_key("hx-request"));
     let expected = match &auth {
-        Some(a) => a.session.csrf_token.clone(),
-        None => match cookie(req.headers(), PRE_CSRF_COOKIE) {
-            Some(t) => t.to_owned(),
-            None => {
-                return refuse("Your form has expired. Go back, reload the page and try again.");
-            }
-        },
+        Some(a) => Some(a.session.csrf_token.clone()),
+        None => cookie(req.headers(), PRE_CSRF_COOKIE).map(str::to_owned),
     };
     let (mut req, given) = match token_of(&state, req).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if !given.as_deref().is_some_and(|g| same_token(g, &expected)) {
+    let matches = match (&given, &expected) {
+        (Some(g), Some(e)) => same_token(g, e),
+        _ => false,
+    };
+    if !matches {
+        if ended {
+            return AppError::SignedOut.into_response();
+        }
         return refuse("Your form has expired. Go back, reload the page and try again.");
     }
     if let Some(a) = auth {

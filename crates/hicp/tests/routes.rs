@@ -264,6 +264,50 @@ fn table() -> Vec<Row> {
             [403, 404, 403, 403, 303, 303],
         ),
         row(
+            post.clone(),
+            "/orgs/{org}/settings/profile",
+            Form(&[("name", "Route test clinic"), ("physicians", "3")]),
+            [403, 404, 403, 403, 303, 303],
+        ),
+        // Leaving every health system: admins of the organization only.
+        row(
+            post.clone(),
+            "/orgs/{org}/settings/parent",
+            Form(&[("parent", "")]),
+            [403, 404, 403, 403, 303, 303],
+        ),
+        row(
+            get.clone(),
+            "/portfolio",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/orgs/{org}/search",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        // To the first question not answered yet.
+        row(
+            get.clone(),
+            "/orgs/{org}/next-unanswered",
+            None,
+            [303, 404, 303, 303, 303, 303],
+        ),
+        row(
+            get.clone(),
+            "/help/glossary",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/portfolio.csv",
+            None,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        row(
             get.clone(),
             "/orgs/{org}/staff",
             None,

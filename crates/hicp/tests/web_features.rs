@@ -132,7 +132,11 @@ async fn history_closes_snapshots_and_compares_them(b: Backend) {
         &a,
         &s,
         &history,
-        &[("csrf", &csrf), ("assessment", &first_id)],
+        &[
+            ("csrf", &csrf),
+            ("assessment", &first_id),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!((status, path.as_str()), (StatusCode::OK, history.as_str()));
@@ -144,7 +148,11 @@ async fn history_closes_snapshots_and_compares_them(b: Backend) {
         &a,
         &s,
         &history,
-        &[("csrf", &csrf), ("assessment", &first_id)],
+        &[
+            ("csrf", &csrf),
+            ("assessment", &first_id),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     assert_eq!(html.matches("Compare with now").count(), 1, "{html}");
@@ -179,6 +187,28 @@ async fn history_closes_snapshots_and_compares_them(b: Backend) {
     assert!(table.contains("to the current assessment"), "{table}");
     assert!(table.contains("1. Email Protection Systems"), "{table}");
     assert!(table.contains("better"), "{table}");
+    // Which answers changed, in words.
+    let answers = &table[table.find("id=\"answer-changes\"").expect("answer changes")..];
+    assert!(answers.contains("Answers that changed (1)"), "{answers}");
+    assert!(
+        answers.contains("1.S.A.c2")
+            && answers.contains("<td>not answered yet</td><td>Yes, in place</td>"),
+        "{answers}"
+    );
+    assert!(!answers.contains("<strong>1.S.A.c1</strong>"), "{answers}");
+    // Closing needs its box ticked: without it nothing is closed, and the page says so.
+    let (_, _, page) = post(
+        &a,
+        &s,
+        &history,
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("assessment", &field_of(&html, "assessment")),
+        ],
+    )
+    .await;
+    assert!(page.contains("Not closed: tick the box"), "{page}");
+    assert_eq!(page.matches("Compare with now").count(), 1, "{page}");
     let snap = html
         .split("history?from=")
         .nth(1)
@@ -369,7 +399,7 @@ async fn audit_log_is_for_admins_with_filters_and_pages(b: Backend) {
     let (status, _, html) = get(&a, &s, &audit).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Answer 1.S.A.c1"), "{html}");
-    assert!(html.contains("<td>(none)</td><td>partial</td>"), "{html}");
+    assert!(html.contains("<td>(none)</td><td>partly</td>"), "{html}");
     assert!(html.contains("assessor@cedar.example"), "who: {html}");
     assert!(
         !html.contains("largely"),
@@ -622,7 +652,9 @@ fn progress_of(html: &str) -> (usize, usize) {
     let i = html
         .find(" questions answered")
         .unwrap_or_else(|| panic!("no progress in page:\n{html}"));
-    let words: Vec<&str> = html[..i].rsplit(['>', ' ', '\n']).take(3).collect();
+    // The count may be wrapped for live updates (`<span id="progress-all">N</span>`).
+    let head = html[..i].replace("</span>", "");
+    let words: Vec<&str> = head.rsplit(['>', ' ', '\n']).take(3).collect();
     // words: [M, "of", N]
     assert_eq!(words[1], "of", "{}", &html[i.saturating_sub(40)..i + 20]);
     (words[2].parse().unwrap(), words[0].parse().unwrap())
@@ -679,7 +711,10 @@ async fn not_started_is_an_answer_and_unanswered_looks_different(b: Backend) {
     );
     assert!(!block.contains("Not answered yet"), "{block}");
     assert_eq!(progress_of(&page), (1, total), "questionnaire progress");
-    assert!(page.contains("(1/"), "the practice tab counts it: {page}");
+    assert!(
+        page.contains("(<span id=\"progress-p1\">1</span>/"),
+        "the practice tab counts it: {page}"
+    );
     let (_, _, dash) = get(&a, &s, &format!("/orgs/{org}")).await;
     assert_eq!(progress_of(&dash), (1, total), "dashboard progress");
 

@@ -104,7 +104,11 @@ async fn sizing_explains_the_tier_and_allows_an_override(b: Backend) {
     )
     .await;
     assert!(html.contains("Size tier: medium"), "{html}");
-    assert!(html.contains("Chosen by hand"), "{html}");
+    assert!(html.contains("Set to medium by hand"), "{html}");
+    assert!(
+        html.contains("This is not the tier the sizing rules suggest"),
+        "{html}"
+    );
     let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
     assert!(html.contains("1.M.A"), "medium sub-practices now apply");
     assert!(!html.contains("1.S.A Email"), "small ones no longer do");

@@ -303,7 +303,9 @@ struct OrgDto {
 #[serde(deny_unknown_fields)]
 struct AnswerDto {
     id: S,
-    status: S,
+    /// Empty or left out: not answered yet (what `hicp init` writes).
+    #[serde(default)]
+    status: Option<S>,
     #[serde(default)]
     reason: Option<S>,
     #[serde(default)]
@@ -564,17 +566,39 @@ impl Validator {
                     format!("{id} is answered twice"),
                 );
             }
-            let status = match Status::from_name(a.status.value.trim()) {
+            // No status: the question is not answered yet, and is left out like a criterion
+            // the file does not list. Anything else said about it needs a status.
+            let Some(a_status) = a.status.as_ref().filter(|s| !s.value.trim().is_empty()) else {
+                let said = a
+                    .reason
+                    .as_ref()
+                    .is_some_and(|r| !r.value.trim().is_empty())
+                    || clean(a.notes.clone()).is_some()
+                    || clean(a.owner.clone()).is_some()
+                    || a.in_place_since
+                        .as_ref()
+                        .is_some_and(|d| !d.value.trim().is_empty())
+                    || a.evidence.as_ref().is_some_and(|e| !e.is_empty());
+                if said {
+                    self.at(
+                        &a.status.as_ref().map_or(a.id.referenced, |s| s.referenced),
+                        format!("{field}.status"),
+                        "give a status (not_started, partial, largely, implemented or not_applicable): a question without one is not answered yet, so its other fields would be lost",
+                    );
+                }
+                continue;
+            };
+            let status = match Status::from_name(a_status.value.trim()) {
                 Some(s) => s,
                 None => {
-                    let h = hint(a.status.value.trim(), Status::ALL.iter().map(|s| s.name()));
+                    let h = hint(a_status.value.trim(), Status::ALL.iter().map(|s| s.name()));
                     let all: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
                     self.at(
-                        &a.status.referenced,
+                        &a_status.referenced,
                         format!("{field}.status"),
                         format!(
                             "invalid status \"{}\"{h}: use one of {}",
-                            a.status.value,
+                            a_status.value,
                             all.join(", ")
                         ),
                     );
@@ -590,7 +614,7 @@ impl Validator {
                 let loc = a
                     .reason
                     .as_ref()
-                    .map_or(a.status.referenced, |r| r.referenced);
+                    .map_or(a_status.referenced, |r| r.referenced);
                 self.at(
                     &loc,
                     format!("{field}.reason"),

@@ -26,6 +26,8 @@ pub fn template(
 #
 # For every criterion below set `status` to one of:
 #   not_started | partial | largely | implemented | not_applicable
+# An empty `status` means not answered yet: it scores 0 like not_started, but does not
+# count as answered.
 # `not_applicable` needs `reason:` saying why; it then leaves the score's denominator.
 # Optional per criterion: owner, notes, in_place_since (YYYY-MM-DD, not in the future),
 # and evidence, a list such as:
@@ -104,7 +106,7 @@ threat_weights:
             s.push_str(&comment(&format!("{}: {}", c.id, c.text), "  # "));
             let _ = writeln!(
                 s,
-                "  - id: {}\n    status: not_started\n    owner:\n    notes:\n    in_place_since:\n    evidence: []",
+                "  - id: {}\n    status:\n    owner:\n    notes:\n    in_place_since:\n    evidence: []",
                 c.id
             );
         }

@@ -323,7 +323,9 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         match e {
             AppError::NotFound => Error::NotFound.into(),
-            AppError::Forbidden | AppError::Csrf(_) => Error::Forbidden.into(),
+            AppError::Forbidden | AppError::Csrf(_) | AppError::SignedOut => {
+                Error::Forbidden.into()
+            }
             AppError::MfaRequired => Error::MfaRequired.into(),
             AppError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad-request", m),
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),

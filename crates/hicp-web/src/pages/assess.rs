@@ -28,6 +28,14 @@ const STATUS_LABELS: [(Status, &str); 5] = [
     (Status::NotApplicable, "Does not apply"),
 ];
 
+/// An answer's status as the questionnaire words it.
+pub fn answer_label(status: Status) -> &'static str {
+    STATUS_LABELS
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or("", |(_, l)| l)
+}
+
 /// An id safe in HTML ids and CSS selectors (criterion ids contain dots).
 pub fn dom_id(id: &str) -> String {
     id.replace('.', "-")
@@ -434,15 +442,30 @@ pub async fn save_answer(
     {
         Ok(saved) if htmx => {
             let at = saved.updated_at.time();
-            let mut html = status_html(
-                &dom,
-                "saved",
-                &format!("Saved at {:02}:{:02} UTC.", at.hour(), at.minute()),
-                Some(saved.version),
+            let iso = saved
+                .updated_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let mut html = status_html(&dom, "saved", "", Some(saved.version)).replacen(
+                "\"></div>",
+                &format!(
+                    "\">Saved at <time datetime=\"{iso}\">{:02}:{:02} UTC</time>.</div>",
+                    at.hour(),
+                    at.minute()
+                ),
+                1,
             );
-            // The question is answered now: its "Not answered yet" mark goes.
+            // The question is answered now: its "Not answered yet" mark goes, and the
+            // progress counts of the page follow.
             html.push_str(&format!(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
+            ));
+            let a = crate::view::answers_for(&state, &access).await?;
+            let all = a.progress(state.catalog());
+            let this = a.practice_progress(state.catalog(), sp.practice);
+            html.push_str(&format!(
+                "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
+                all.answered, sp.practice, this.answered
             ));
             Ok(Html(html).into_response())
         }

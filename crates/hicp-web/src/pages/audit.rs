@@ -9,7 +9,7 @@ use crate::session::Auth;
 use crate::view::org_ctx;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hicp_app::{Manage, UserId};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -34,6 +34,8 @@ const ENTITIES: [(&str, &str); 8] = [
 pub struct EntryView {
     pub seq: i64,
     pub at: String,
+    /// ISO 8601, for `<time datetime>` (shown in the reader's time zone by the script).
+    pub at_iso: String,
     pub who: String,
     pub what: String,
     pub field: String,
@@ -48,6 +50,8 @@ struct AuditPage {
     user_name: String,
     org_id: String,
     org_name: String,
+    /// The reader may see the log (admins); others get a page that says who can.
+    allowed: bool,
     users: Vec<Opt>,
     entities: Vec<Opt>,
     entries: Vec<EntryView>,
@@ -76,6 +80,26 @@ fn cut(v: Option<&str>) -> String {
         }
         Some(s) => s.to_owned(),
     }
+}
+
+/// A recorded value in words: statuses of answers and plan actions, yes and no; other
+/// values as they were typed.
+pub fn value_words(field: &str, v: String) -> String {
+    let words = match (field, v.as_str()) {
+        ("status", "not_started") => "not started",
+        ("status", "partial") => "partly",
+        ("status", "largely") => "largely",
+        ("status", "implemented") => "in place",
+        ("status", "not_applicable") => "does not apply",
+        ("status", "open") => "open",
+        ("status", "in_progress") => "in progress",
+        ("status", "done") => "done",
+        ("status", "risk_accepted") => "risk accepted",
+        (_, "true") => "yes",
+        (_, "false") => "no",
+        _ => return v,
+    };
+    words.to_owned()
 }
 
 /// What a record is, in words: the criterion of an answer, the sub-practice opted in.
@@ -114,7 +138,22 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let access = ctx.access.at::<Manage>()?;
+    let Ok(access) = ctx.access.at::<Manage>() else {
+        // A proper page, with the organization's navigation, rather than a bare refusal.
+        let page = render(&AuditPage {
+            csrf: auth.csrf().to_owned(),
+            user_name: auth.user.display_name.clone(),
+            org_id: ctx.org.id.to_string(),
+            org_name: ctx.org.name.clone(),
+            allowed: false,
+            users: Vec::new(),
+            entities: Vec::new(),
+            entries: Vec::new(),
+            older: String::new(),
+            filtered: false,
+        })?;
+        return Ok((axum::http::StatusCode::FORBIDDEN, page).into_response());
+    };
     let members = state.app.members(&access).await?;
     let user = (!q.user.is_empty()).then(|| UserId::new(q.user.clone()));
     let entity = ENTITIES
@@ -154,8 +193,9 @@ pub async fn audit(
             who,
             what: describe(&r.entity, &r.entity_id),
             field: r.field.replace('_', " "),
-            old_value: cut(r.old_value.as_deref()),
-            new_value: cut(r.new_value.as_deref()),
+            old_value: value_words(&r.field, cut(r.old_value.as_deref())),
+            new_value: value_words(&r.field, cut(r.new_value.as_deref())),
+            at_iso: super::history::iso(Some(r.at)),
         });
     }
     let older = match (more, rows.last()) {
@@ -204,6 +244,7 @@ pub async fn audit(
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
         org_name: ctx.org.name.clone(),
+        allowed: true,
         users,
         entities,
         entries,
@@ -229,5 +270,9 @@ mod tests {
             MAX_VALUE_CHARS + 1
         );
         assert_eq!(encode("a b&c"), "a%20b%26c");
+        assert_eq!(value_words("status", "not_started".into()), "not started");
+        assert_eq!(value_words("status", "in_progress".into()), "in progress");
+        assert_eq!(value_words("tier_overridden", "true".into()), "yes");
+        assert_eq!(value_words("notes", "not_started".into()), "not_started");
     }
 }

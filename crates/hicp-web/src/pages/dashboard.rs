@@ -46,6 +46,9 @@ struct DashboardPage {
     top: Vec<TopAction>,
     changes: String,
     change_rows: Vec<super::history::ChangeRow>,
+    /// A health system's member sites, rolled up.
+    roll_up: Option<super::portfolio::RollUpView>,
+    all_answered: bool,
 }
 
 /// A score as every output shows it (one decimal, [`show`]), or words when there is none.
@@ -57,10 +60,18 @@ fn answered_words(p: Progress) -> String {
     format!("{} of {} answered", p.answered, p.total)
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    /// Came from "next question not answered yet" with none left.
+    #[serde(default)]
+    all_answered: Option<String>,
+}
+
 pub async fn dashboard(
     State(state): State<AppState>,
     auth: Auth,
     Path(org): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let a = answers(&state, &ctx).await?;
@@ -134,6 +145,7 @@ pub async fn dashboard(
             }
         },
     };
+    let roll_up = super::portfolio::roll_up_of(&state, &ctx).await?;
     render(&DashboardPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -177,6 +189,8 @@ pub async fn dashboard(
             .collect(),
         changes,
         change_rows,
+        roll_up,
+        all_answered: q.all_answered.is_some() && progress.unanswered() == 0,
     })
 }
 

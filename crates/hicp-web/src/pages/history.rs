@@ -90,12 +90,67 @@ pub fn when(t: Option<OffsetDateTime>) -> String {
     })
 }
 
+/// An instant as ISO 8601 (RFC 3339), for `<time datetime>`; the page's script shows it in
+/// the reader's time zone.
+pub fn iso(t: Option<OffsetDateTime>) -> String {
+    t.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .unwrap_or_default()
+}
+
 pub struct SnapshotRow {
     pub id: String,
     pub closed_at: String,
+    pub closed_at_iso: String,
     pub closed_by: String,
     pub overall: String,
     pub answered: String,
+}
+
+/// An answer that differs between two assessments.
+pub struct AnswerChange {
+    pub criterion: String,
+    pub text: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The answers that differ between two assessments (by criterion, in catalog order): a
+/// status changed, or a question answered on one side only.
+fn answer_changes(
+    catalog: &hicp_core::catalog::Catalog,
+    before: &[hicp_app::Answer],
+    after: &[hicp_app::Answer],
+) -> Vec<AnswerChange> {
+    use std::collections::BTreeMap;
+    let by_id = |rows: &[hicp_app::Answer]| -> BTreeMap<String, hicp_core::assessment::Status> {
+        rows.iter()
+            .map(|a| (a.criterion_id.to_string(), a.status))
+            .collect()
+    };
+    let (b, a) = (by_id(before), by_id(after));
+    let words = |s: Option<&hicp_core::assessment::Status>| {
+        s.map_or("not answered yet", |s| super::assess::answer_label(*s))
+            .to_owned()
+    };
+    let mut out = Vec::new();
+    for sp in &catalog.sub_practices {
+        for c in &sp.criteria {
+            let id = c.id.as_str();
+            let (x, y) = (b.get(id), a.get(id));
+            if x != y {
+                out.push(AnswerChange {
+                    criterion: id.to_owned(),
+                    text: c.text.clone(),
+                    before: words(x),
+                    after: words(y),
+                });
+            }
+        }
+    }
+    out
 }
 
 #[derive(Template)]
@@ -117,6 +172,9 @@ struct HistoryPage {
     overall_rows: Vec<ChangeRow>,
     practice_rows: Vec<ChangeRow>,
     threat_rows: Vec<ChangeRow>,
+    answer_rows: Vec<AnswerChange>,
+    /// A close was sent without its confirmation.
+    confirm_missing: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,6 +185,8 @@ pub struct HistoryQuery {
     to: String,
     #[serde(default)]
     closed: Option<String>,
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 const CURRENT: &str = "current";
@@ -153,6 +213,7 @@ pub async fn history(
         rows.push(SnapshotRow {
             id: a.id.to_string(),
             closed_at: when(a.closed_at),
+            closed_at_iso: iso(a.closed_at),
             closed_by: by,
             overall: snap.as_ref().map_or("unknown".into(), |s| shown(s.overall)),
             answered: snap
@@ -223,6 +284,20 @@ pub async fn history(
         practice_rows = compare_lines(&b.practices, &a.practices);
         threat_rows = compare_lines(&b.threats, &a.threats);
     }
+    // Which answers changed: the rows of the two assessments.
+    let mut answer_rows = Vec::new();
+    if !closed.is_empty() && from != to {
+        let rows_of = async |id: &str| -> Result<Vec<hicp_app::Answer>, AppError> {
+            let a = if id == CURRENT {
+                ctx.assessment.clone()
+            } else {
+                state.app.assessment_by_id(&ctx.access, id).await?
+            };
+            Ok(state.app.assessment(&ctx.access, &a).await?.answers)
+        };
+        let (b, a) = (rows_of(&from).await?, rows_of(&to).await?);
+        answer_rows = answer_changes(state.catalog(), &b, &a);
+    }
     render(&HistoryPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -244,6 +319,8 @@ pub async fn history(
         overall_rows,
         practice_rows,
         threat_rows,
+        answer_rows,
+        confirm_missing: q.confirm.is_some(),
     })
 }
 
@@ -252,6 +329,9 @@ pub struct CloseForm {
     /// The id of the assessment the user saw, so a double submit closes only once.
     #[serde(default)]
     assessment: String,
+    /// The box "I understand..." is ticked (closing cannot be undone).
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 /// Closes the open assessment as a snapshot and starts the next one with its answers.
@@ -262,6 +342,10 @@ pub async fn close(
     Form(f): Form<CloseForm>,
 ) -> Result<Response, AppError> {
     let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    if f.confirm.as_deref() != Some("yes") {
+        // Closing cannot be undone: it needs the box ticked (works without JavaScript).
+        return Ok(Redirect::to(&format!("/orgs/{org}/history?confirm=1#close")).into_response());
+    }
     let seen = Some(f.assessment.as_str()).filter(|s| !s.is_empty());
     // Closed now, or already closed by this or another request: either way the next
     // assessment is open.

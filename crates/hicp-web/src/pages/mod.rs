@@ -7,11 +7,14 @@ pub mod assess;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod find;
+pub mod help;
 pub mod history;
 pub mod interchange;
 pub mod mfa;
 pub mod orgs;
 pub mod plan;
+pub mod portfolio;
 pub mod readiness;
 pub mod reports;
 

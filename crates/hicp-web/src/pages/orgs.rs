@@ -239,9 +239,44 @@ struct SettingsPage {
     saved: bool,
     tiers: Vec<Opt>,
     require_mfa: bool,
+    /// The health systems it can belong to (for admins), and the one it belongs to.
+    parents: Vec<Opt>,
+    parent_name: String,
+    /// The profile as stored, or as typed when it was refused.
+    form: OrgForm,
+    org_types: Vec<Opt>,
+    profile_error: String,
 }
 
-#[derive(Deserialize)]
+/// The profile form of an organization as stored.
+fn form_of(org: &hicp_app::Organization) -> OrgForm {
+    let p = profile_of(org);
+    let n = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+    OrgForm {
+        name: org.name.clone(),
+        org_type: p.org_type.map(|t| t.name().to_owned()).unwrap_or_default(),
+        physicians: n(p.physicians),
+        staffed_beds: n(p.staffed_beds),
+        workforce: n(p.workforce),
+        it_assets: n(p.it_assets),
+        it_staff: n(p.it_staff),
+        security_staff: n(p.security_staff),
+        sites: n(p.sites),
+    }
+}
+
+fn org_type_options(selected: &str) -> Vec<Opt> {
+    ORG_TYPE_LABELS
+        .iter()
+        .map(|(v, l)| Opt {
+            value: (*v).into(),
+            label: (*l).into(),
+            selected: selected == *v,
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
 pub struct SettingsQuery {
     #[serde(default)]
     created: Option<String>,
@@ -256,6 +291,18 @@ pub async fn settings(
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
+    settings_page(&state, &auth, &ctx, &q, None, String::new()).await
+}
+
+async fn settings_page(
+    state: &AppState,
+    auth: &Auth,
+    ctx: &crate::view::OrgCtx,
+    q: &SettingsQuery,
+    form: Option<OrgForm>,
+    profile_error: String,
+) -> Result<Response, AppError> {
+    let form = form.unwrap_or_else(|| form_of(&ctx.org));
     let sizing = classify(&profile_of(&ctx.org));
     let tiers = Tier::ALL
         .iter()
@@ -265,6 +312,7 @@ pub async fn settings(
             selected: *t == ctx.tier,
         })
         .collect();
+    let (parents, parent_name) = super::portfolio::parent_choices(state, auth, ctx).await?;
     render(&SettingsPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
@@ -279,7 +327,39 @@ pub async fn settings(
         saved: q.saved.is_some(),
         tiers,
         require_mfa: ctx.org.require_mfa,
+        parents,
+        parent_name,
+        org_types: org_type_options(&form.org_type),
+        form,
+        profile_error,
     })
+}
+
+/// Saves the organization's name and sizing profile; the tier follows when the sizing
+/// rules chose it.
+pub async fn update_profile(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(f): Form<OrgForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let access = ctx.access.at::<Manage>()?;
+    let problem = match (f.name.trim().is_empty(), profile(&f)) {
+        (true, _) => Err("Name: enter the organization's name.".to_owned()),
+        (_, Err(e)) => Err(e),
+        (_, Ok(p)) => Ok(p),
+    };
+    let p = match problem {
+        Ok(p) => p,
+        Err(e) => {
+            let page =
+                settings_page(&state, &auth, &ctx, &SettingsQuery::default(), Some(f), e).await?;
+            return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
+    state.app.update_profile(&access, &f.name, &p).await?;
+    Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1#profile")).into_response())
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use hicp_app::{ActionInput, ActionStatus, ActionTrack, Current, Edit, Error};
 use hicp_core::assessment::plan::{Horizon, plan};
 use hicp_core::assessment::score;
+use hicp_core::assessment::scoring::show;
 use hicp_core::catalog::ActionId;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -34,6 +35,83 @@ fn status_label(status: ActionStatus) -> &'static str {
         .map_or("Open", |(_, l)| l)
 }
 
+/// The answer labels of the questionnaire, for the statuses named in the plan's detail.
+const ANSWER_WORDS: [(&str, &str); 5] = [
+    ("not_started", "not started"),
+    ("partial", "partly"),
+    ("largely", "largely"),
+    ("implemented", "in place"),
+    ("not_applicable", "does not apply"),
+];
+
+/// The engine's detailed reason with its internal status names put into words.
+pub fn specialist_why(why: &str) -> String {
+    let mut out = why.to_owned();
+    for (raw, words) in ANSWER_WORDS {
+        out = out.replace(&format!(" {raw}"), &format!(" ({words})"));
+    }
+    out
+}
+
+/// Why an action is where it is, in plain words for an office manager: what it protects
+/// against, what it is worth, what is still open. The engine's arithmetic stays in the
+/// specialist detail.
+pub fn plain_why(
+    catalog: &hicp_core::catalog::Catalog,
+    i: &hicp_core::assessment::plan::PlanItem,
+) -> String {
+    let name = |id: &str| catalog.threat(id).map_or(id.to_owned(), |t| t.name.clone());
+    let mut gains: Vec<&(String, f64)> = i.threat_gains.iter().filter(|(_, g)| *g > 0.0).collect();
+    gains.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let threats: Vec<String> = gains.iter().take(3).map(|(t, _)| name(t)).collect();
+    let mut s = if threats.is_empty() {
+        format!("This closes a gap in {} {}.", i.sub_practice, i.title)
+    } else {
+        format!(
+            "It protects you against {}. Doing it raises your overall score by about {} points.",
+            list(&threats),
+            show(Some(i.gain))
+        )
+    };
+    if !i.key_threats.is_empty() {
+        let keys: Vec<String> = i.key_threats.iter().map(|(t, _)| name(t)).collect();
+        s.push_str(&format!(
+            " It is one of the main defences against {}, so it ranks higher.",
+            list(&keys)
+        ));
+    }
+    if !i.essential.is_empty() {
+        s.push_str(" It also meets an essential HHS cybersecurity goal.");
+    }
+    s.push_str(match i.effort.name() {
+        "low" => " It takes little effort.",
+        "high" => " It takes a lot of effort, so it may be split over time.",
+        _ => " It takes a moderate effort.",
+    });
+    if !i.after.is_empty() {
+        let after: Vec<String> = i.after.iter().map(|a| a.to_string()).collect();
+        s.push_str(&format!(" Do {} first: this builds on it.", list(&after)));
+    }
+    let open = i.unmet.len();
+    if open > 0 {
+        s.push_str(&format!(
+            " {} {} of this sub-practice {} not fully in place yet.",
+            open,
+            if open == 1 { "question" } else { "questions" },
+            if open == 1 { "is" } else { "are" }
+        ));
+    }
+    s
+}
+
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 pub struct ItemView {
     pub rank: usize,
     pub dom: String,
@@ -45,6 +123,8 @@ pub struct ItemView {
     pub cost: String,
     pub horizon: String,
     pub why: String,
+    /// The engine's arithmetic, for specialists (folded away).
+    pub detail: String,
     pub owner: String,
     pub due_on: String,
     pub reason: String,
@@ -112,7 +192,8 @@ pub async fn board(
                 effort: i.effort.name().into(),
                 cost: i.cost.clone(),
                 horizon: i.horizon.label().into(),
-                why: i.why.clone(),
+                why: plain_why(state.catalog(), i),
+                detail: specialist_why(&i.why),
                 owner: t.and_then(|t| t.owner.clone()).unwrap_or_default(),
                 due_on: t
                     .and_then(|t| t.due_on)
@@ -193,6 +274,10 @@ fn opt(s: &str) -> Option<String> {
 }
 
 fn fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Response {
+    Html(fragment_html(dom, class, message, version)).into_response()
+}
+
+fn fragment_html(dom: &str, class: &str, message: &str, version: Option<i64>) -> String {
     let mut html = format!(
         "<div id=\"track-{dom}\" class=\"{class}\" role=\"status\" aria-live=\"polite\">{}</div>",
         escape(message)
@@ -200,7 +285,7 @@ fn fragment(dom: &str, class: &str, message: &str, version: Option<i64>) -> Resp
     if let Some(v) = version {
         html.push_str(&format!("<input type=\"hidden\" name=\"version\" id=\"aversion-{dom}\" value=\"{v}\" hx-swap-oob=\"true\">"));
     }
-    Html(html).into_response()
+    html
 }
 
 pub async fn save_action(
@@ -244,7 +329,17 @@ pub async fn save_action(
         )
         .await
     {
-        Ok(saved) if htmx => Ok(fragment(&dom, "saved", "Saved.", Some(saved.version))),
+        Ok(saved) if htmx => {
+            let mut html = fragment_html(&dom, "saved", "Saved.", Some(saved.version));
+            // The folded summary line follows what was saved.
+            html.push_str(&format!(
+                "<summary id=\"summary-{dom}\" hx-swap-oob=\"true\">Owner: {} · Due: {} · Status: {}</summary>",
+                escape(saved.owner.as_deref().unwrap_or("nobody yet")),
+                saved.due_on.map_or("not set".to_owned(), |d| d.to_string()),
+                status_label(saved.status)
+            ));
+            Ok(Html(html).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{org}/plan#action-{dom}")).into_response()),
         Err(Error::Invalid { field, problem }) => {
             fail(format!("Not saved: {}", problem_words(field, &problem)))

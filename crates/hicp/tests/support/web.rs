@@ -228,3 +228,22 @@ pub async fn enrol_totp(c: &Client, s: &Server) -> String {
     assert!(html.contains("recovery-codes"), "{html}");
     secret
 }
+
+/// Imports an answers file on the import page, as its htmx form does.
+pub async fn import_file(c: &Client, s: &Server, org: &str, yaml: &str) -> (StatusCode, String) {
+    let (_, _, html) = get(c, s, &format!("/orgs/{org}/import")).await;
+    let csrf = csrf_of(&html);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(yaml.as_bytes().to_vec()).file_name("answers.yaml"),
+    );
+    let r = c
+        .post(s.url(&format!("/orgs/{org}/import")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
