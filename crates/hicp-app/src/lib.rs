@@ -13,6 +13,7 @@ mod access;
 mod accounts;
 mod assessment;
 mod error;
+mod evidence_import;
 mod import;
 mod mfa;
 mod orgs;
@@ -27,6 +28,7 @@ pub use accounts::{
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
 pub use error::{Current, Error, Problem, Result};
+pub use evidence_import::{Accept, Accepted, EvidenceFileUpload, EvidenceImported, Suggestion};
 pub use import::ImportOutcome;
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};

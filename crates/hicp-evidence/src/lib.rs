@@ -24,7 +24,7 @@ mod xml;
 
 pub use input::Legacy;
 pub use kev::KevCatalog;
-pub use mapping::{Mapping, correlate, mapping};
+pub use mapping::{Mapping, correlate, mapping, summary};
 pub use model::*;
 
 use hicp_core::assessment::Date;
@@ -104,6 +104,13 @@ pub fn import<R: Read>(reader: R, kind: Kind, options: &Options) -> Result<Impor
         dmarc: out.dmarc,
         kev_catalog: out.kev_catalog,
     })
+}
+
+impl Import {
+    /// The day the tool produced the file, where the file says and it can be read.
+    pub fn generated_on(&self) -> Option<Date> {
+        self.source.generated.as_deref().and_then(dates::parse)
+    }
 }
 
 /// Parses and hashes; what is common to an import and to reading a KEV catalog.

@@ -168,6 +168,16 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/import",
             get(pages::interchange::import_form).post(pages::interchange::import),
         )
+        .route(
+            "/orgs/{org}/evidence-import",
+            get(pages::evidence_import::form)
+                .post(pages::evidence_import::import)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/orgs/{org}/evidence-import/accept",
+            post(pages::evidence_import::accept),
+        )
         .route("/orgs/{org}/audit", get(pages::audit::audit))
         .route(
             "/orgs/{org}/sub-practices/{sp}",

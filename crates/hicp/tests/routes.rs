@@ -80,6 +80,10 @@ fn table() -> Vec<Row> {
         ("url", "https://intranet.example/policy"),
     ];
     const PASTE: &[(&str, &str)] = &[("text", "not: [an answers file")];
+    const INVENTORY: &[(&str, &str)] = &[(
+        "file",
+        "Name,IP Address,Category\nfrontdesk-01,10.0.1.15,Workstation\n",
+    )];
     vec![
         row(get.clone(), "/healthz", None, [200; 6]),
         row(get.clone(), "/assets/{*path}", None, [200; 6]),
@@ -365,6 +369,24 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/evidence-import",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/evidence-import",
+            Multipart(INVENTORY),
+            [403, 404, 403, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/evidence-import/accept",
+            Form(&[]),
+            [403, 404, 403, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/audit",
             None,
             [303, 404, 403, 403, 200, 200],
@@ -448,6 +470,12 @@ fn table() -> Vec<Row> {
             post.clone(),
             "/api/v1/orgs/{org}/evidence",
             Multipart(LINK),
+            [401, 404, 403, 201, 201, 201],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/orgs/{org}/evidence-imports",
+            Multipart(INVENTORY),
             [401, 404, 403, 201, 201, 201],
         ),
         row(

@@ -124,8 +124,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &Database) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// `hicp serve` with more options (`--max-upload-mb 1`, ...).
+    pub fn start_with(db: &Database, options: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hicp"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+            .args(options)
             // Request logs only when asked for (RUST_LOG=info): keeps test output readable.
             .env(
                 "RUST_LOG",
