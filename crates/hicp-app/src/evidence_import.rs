@@ -10,7 +10,6 @@ use crate::{App, today};
 use hicp_core::assessment::Status;
 use hicp_evidence::{Import, KevCatalog, Kind, Options, Summary};
 use hicp_store::{Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, StoreError};
-use std::collections::BTreeMap;
 
 /// A file to import, as uploaded.
 #[derive(Clone, Debug)]
@@ -89,21 +88,6 @@ fn content_type(bytes: &[u8]) -> &'static str {
         "application/xml"
     } else {
         "text/csv"
-    }
-}
-
-/// The most cautious of two suggestions (a person can always raise it).
-fn cautious(a: Option<Status>, b: Option<Status>) -> Option<Status> {
-    let rank = |s: Status| match s {
-        Status::NotStarted => 0,
-        Status::Partial => 1,
-        Status::Largely => 2,
-        Status::Implemented => 3,
-        Status::NotApplicable => 4,
-    };
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if rank(b) < rank(a) { b } else { a }),
-        (a, b) => a.or(b),
     }
 }
 
@@ -187,32 +171,7 @@ impl App {
             .flat_map(|sp| sp.criteria.iter().map(|c| c.id.as_str()))
             .collect();
 
-        // Observations per criterion of the assessment (a sub-practice's observation informs
-        // each of its criteria), in catalog order.
-        let mut informed: BTreeMap<usize, (Vec<&str>, Option<Status>)> = BTreeMap::new();
-        let mut outside_scope: Vec<String> = Vec::new();
-        for o in &import.criteria {
-            let ids: Vec<&str> = match (catalog.criterion_id(&o.id), catalog.sub_practice(&o.id)) {
-                (Some(c), _) => vec![c.as_str()],
-                (None, Some(sp)) => sp.criteria.iter().map(|c| c.id.as_str()).collect(),
-                (None, None) => Vec::new(),
-            };
-            let mut any = false;
-            for id in ids {
-                if let Some(at) = scope.iter().position(|c| *c == id) {
-                    any = true;
-                    let e = informed.entry(at).or_default();
-                    if !e.0.contains(&o.observation.as_str()) {
-                        e.0.push(&o.observation);
-                    }
-                    e.1 = cautious(e.1, o.suggested_status);
-                }
-            }
-            if !any && !outside_scope.contains(&o.id) {
-                outside_scope.push(o.id.clone());
-            }
-        }
-
+        let scoped = hicp_evidence::scoped(&import.criteria, catalog, &scope);
         let collected_on = Some(import.generated_on().map_or(today(), |d| d.min(today())));
         let described = match &import.source.file {
             Some(f) => format!("{} {f}", import.source.scanner),
@@ -233,34 +192,32 @@ impl App {
         };
         let mut evidence = Vec::new();
         let mut suggestions = Vec::new();
-        for (at, (texts, suggested)) in &informed {
-            let criterion = scope[*at];
-            let observation = texts.join(" ");
+        for o in &scoped.criteria {
             let title = format!(
                 "{described}: {}",
-                shorten(&observation, MAX_TITLE_OBSERVATION)
+                shorten(&o.observation, MAX_TITLE_OBSERVATION)
             );
             let e = add_evidence_in(
                 &mut tx,
                 &access,
                 &assessment,
                 catalog,
-                file(title, Some(criterion.to_owned())),
+                file(title, Some(o.id.clone())),
             )
             .await?;
             evidence.push(e);
             suggestions.push(Suggestion {
-                criterion: criterion.to_owned(),
-                observation,
-                suggested: *suggested,
+                criterion: o.id.clone(),
+                observation: o.observation.clone(),
+                suggested: o.suggested_status,
                 current: cur
                     .answers
                     .iter()
-                    .find(|a| a.criterion_id.as_str() == criterion)
+                    .find(|a| a.criterion_id.as_str() == o.id)
                     .cloned(),
             });
         }
-        if informed.is_empty() {
+        if scoped.criteria.is_empty() {
             let title = format!(
                 "{described}: {} record(s) read; nothing in it maps to this organization's assessment",
                 import.records
@@ -300,7 +257,7 @@ impl App {
             summary,
             evidence,
             suggestions,
-            outside_scope,
+            outside_scope: scoped.outside_scope,
         })
     }
 
@@ -397,13 +354,7 @@ mod tests {
     }
 
     #[test]
-    fn the_most_cautious_suggestion_wins() {
-        assert_eq!(
-            cautious(Some(Status::Largely), Some(Status::Partial)),
-            Some(Status::Partial)
-        );
-        assert_eq!(cautious(None, Some(Status::Largely)), Some(Status::Largely));
-        assert_eq!(cautious(None, None), None);
+    fn long_observations_are_shortened_in_titles() {
         assert_eq!(shorten("abcdef", 3), "abc…");
         assert_eq!(shorten("abc", 3), "abc");
     }

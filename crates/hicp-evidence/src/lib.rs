@@ -24,7 +24,7 @@ mod xml;
 
 pub use input::Legacy;
 pub use kev::KevCatalog;
-pub use mapping::{Mapping, correlate, mapping, summary};
+pub use mapping::{Mapping, Scoped, correlate, mapping, scoped, summary};
 pub use model::*;
 
 use hicp_core::assessment::Date;

@@ -498,3 +498,85 @@ pub fn correlate(imports: &[Import]) -> Vec<Observation> {
     };
     observe_all(&mapping().criteria.coverage, &text, Some(status))
 }
+
+/// Observations keyed to one assessment's criteria (see [`scoped`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scoped {
+    /// One per criterion of the scope that the observations name, in the scope's order.
+    pub criteria: Vec<Observation>,
+    /// Ids named that are not in the scope (criteria or sub-practices of other tiers).
+    pub outside_scope: Vec<String>,
+}
+
+/// The most cautious of two suggestions (a person can always raise it).
+fn cautious(a: Option<Status>, b: Option<Status>) -> Option<Status> {
+    let rank = |s: Status| match s {
+        Status::NotStarted => 0,
+        Status::Partial => 1,
+        Status::Largely => 2,
+        Status::Implemented => 3,
+        Status::NotApplicable => 4,
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if rank(b) < rank(a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Observations keyed to the criteria of one assessment, `scope` (criterion ids, in the
+/// order to give them): an observation on a criterion stays on it; one on a sub-practice
+/// (mSCP, XCCDF) goes to each of its criteria. Several observations on one criterion are
+/// joined, with the most cautious suggestion. Ids the catalog does not know are dropped.
+pub fn scoped(
+    observations: &[Observation],
+    catalog: &hicp_core::catalog::Catalog,
+    scope: &[&str],
+) -> Scoped {
+    let mut informed: BTreeMap<usize, (Vec<&str>, Option<Status>)> = BTreeMap::new();
+    let mut out = Scoped::default();
+    for o in observations {
+        let ids: Vec<&str> = match (catalog.criterion_id(&o.id), catalog.sub_practice(&o.id)) {
+            (Some(c), _) => vec![c.as_str()],
+            (None, Some(sp)) => sp.criteria.iter().map(|c| c.id.as_str()).collect(),
+            (None, None) => continue,
+        };
+        let mut any = false;
+        for id in ids {
+            if let Some(at) = scope.iter().position(|c| *c == id) {
+                any = true;
+                let e = informed.entry(at).or_default();
+                if !e.0.contains(&o.observation.as_str()) {
+                    e.0.push(&o.observation);
+                }
+                e.1 = cautious(e.1, o.suggested_status);
+            }
+        }
+        if !any && !out.outside_scope.contains(&o.id) {
+            out.outside_scope.push(o.id.clone());
+        }
+    }
+    out.criteria = informed
+        .into_iter()
+        .map(|(at, (texts, suggested_status))| Observation {
+            id: scope[at].to_owned(),
+            observation: texts.join(" "),
+            suggested_status,
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_cautious_suggestion_wins() {
+        assert_eq!(
+            cautious(Some(Status::Largely), Some(Status::Partial)),
+            Some(Status::Partial)
+        );
+        assert_eq!(cautious(None, Some(Status::Largely)), Some(Status::Largely));
+        assert_eq!(cautious(None, None), None);
+    }
+}
