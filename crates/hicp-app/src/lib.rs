@@ -12,6 +12,7 @@
 mod access;
 mod accounts;
 mod assessment;
+mod email;
 mod error;
 mod evidence_import;
 mod import;
@@ -27,6 +28,7 @@ pub use accounts::{
     hash_password, password_problem, random_token, throttle_wait, token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
+pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_text};
 pub use error::{Current, Error, Problem, Result};
 pub use evidence_import::{Accept, Accepted, EvidenceFileUpload, EvidenceImported, Suggestion};
 pub use import::ImportOutcome;
@@ -38,9 +40,9 @@ pub use tokens::{NewToken, TOKEN_PREFIX};
 /// The stored values the adapters read (re-exported so that they need not know the store).
 pub use hicp_store::{
     ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, ApiToken, Assessment,
-    AssessmentId, AssessmentStatus, AuditEntry, Date, Evidence, EvidenceContent, EvidenceFile,
-    EvidenceId, EvidenceKind, Invitation, Member, OffsetDateTime, OrgId, Organization, Role,
-    Session, TokenId, User, UserId,
+    AssessmentId, AssessmentStatus, AuditEntry, Date, EmailDomain, Evidence, EvidenceContent,
+    EvidenceFile, EvidenceId, EvidenceKind, Invitation, Member, OffsetDateTime, OrgId,
+    Organization, Role, Session, TokenId, User, UserId,
 };
 
 use hicp_core::catalog::Catalog;
@@ -58,6 +60,8 @@ pub struct Settings {
     pub require_mfa: bool,
     /// Largest evidence file, in bytes.
     pub max_upload_bytes: usize,
+    /// Where the email domain check reads DNS (none by default).
+    pub dns: DnsSource,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
             session_lifetime_hours: 7 * 24,
             require_mfa: false,
             max_upload_bytes: 10 * 1024 * 1024,
+            dns: DnsSource::none(),
         }
     }
 }

@@ -178,6 +178,18 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/evidence-import/accept",
             post(pages::evidence_import::accept),
         )
+        .route(
+            "/orgs/{org}/email",
+            get(pages::email::domains).post(pages::email::save),
+        )
+        .route(
+            "/orgs/{org}/email/{domain}/check",
+            post(pages::email::check),
+        )
+        .route(
+            "/orgs/{org}/email/{domain}/remove",
+            post(pages::email::remove),
+        )
         .route("/orgs/{org}/audit", get(pages::audit::audit))
         .route(
             "/orgs/{org}/sub-practices/{sp}",

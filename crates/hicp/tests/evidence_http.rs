@@ -1,7 +1,8 @@
-//! Technical evidence import over HTTP, black-box, on SQLite and PostgreSQL: the web upload
+//! Technical evidence over HTTP, black-box, on SQLite and PostgreSQL: the import's web upload
 //! page (with and without htmx), accepting suggested answers, and the API endpoint that
-//! returns the JSON of `hicp evidence import`. Real public exports from
-//! `crates/hicp-evidence/tests/fixtures`.
+//! returns the JSON of `hicp evidence import` (real public exports from
+//! `crates/hicp-evidence/tests/fixtures`); and the email domain check, read from a zone file
+//! (`hicp serve --dns-zone`), kept as dated evidence and shown in the report.
 
 #[macro_use]
 mod support;
@@ -18,6 +19,7 @@ on_both_backends!(
     a_file_uploaded_in_the_web_app_becomes_evidence_with_suggestions,
     the_api_import_returns_the_command_lines_json_and_stores_dated_evidence,
     uploads_over_the_limit_are_refused,
+    the_email_check_is_dated_evidence_and_in_the_report,
 );
 
 fn fixture(rel: &str) -> PathBuf {
@@ -417,4 +419,118 @@ async fn uploads_over_the_limit_are_refused(b: Backend) {
     assert!(html.contains("larger than 1 MB"), "{html}");
     let listed = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/evidence")).await;
     assert_eq!(listed["total"], 0, "{listed}");
+}
+
+async fn the_email_check_is_dated_evidence_and_in_the_report(b: Backend) {
+    let db = Database::new(b);
+    // A domain that publishes DMARC with p=none, as `hicp email check --zone` reads it.
+    let zone = db.data_dir.path().join("dns.zone");
+    let p_none = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/email/p-none.zone"),
+    )
+    .unwrap();
+    std::fs::write(&zone, format!("$ORIGIN maplestreet.example.\n{p_none}")).unwrap();
+    let s = Server::start_with(&db, &["--dns-zone", zone.to_str().unwrap()]);
+    let c = first_admin(&s).await;
+    // A medium organization: practice 1's medium criteria are in its assessment.
+    let org = create_org(&c, &s, "Maple Street Clinic", &[("physicians", "30")]).await;
+    let page = format!("/orgs/{org}/email");
+
+    let (status, _, html) = get(&c, &s, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<a href=\"{page}\">Email</a>")),
+        "in the navigation"
+    );
+    assert!(html.contains("No email domain yet."));
+    let csrf = csrf_of(&html);
+
+    let (status, _, html) = post(
+        &c,
+        &s,
+        &page,
+        &[("csrf", &csrf), ("domain", "not a domain")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Domain: write the part after the @"),
+        "{html}"
+    );
+    let (status, path, html) = post(
+        &c,
+        &s,
+        &page,
+        &[
+            ("csrf", &csrf),
+            ("domain", " MapleStreet.example. "),
+            ("dkim_selectors", "s1"),
+        ],
+    )
+    .await;
+    assert_eq!((status, path.as_str()), (StatusCode::OK, page.as_str()));
+    assert!(html.contains("<h2>maplestreet.example</h2>"), "{html}");
+    assert!(html.contains("DKIM selectors: s1."));
+    assert!(html.contains("Not checked yet."));
+
+    // Check now: the findings in plain words, the detail folded away, stored as evidence.
+    let check = format!("/orgs/{org}/email/maplestreet.example/check");
+    let (status, _, html) = post(&c, &s, &check, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(
+            "Checked maplestreet.example. It is kept as evidence, dated today, on question"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("1.M.A.c3"), "{html}");
+    assert!(
+        html.contains("DMARC for maplestreet.example only watches (p=none): mail that forges your address is still delivered."),
+        "{html}"
+    );
+    assert!(
+        html.contains("What to do: Once the DMARC reports show"),
+        "{html}"
+    );
+    assert!(html.contains("<summary>Technical detail (for IT)</summary>"));
+    let today = today();
+    assert!(html.contains(&format!("Last checked {today}.")), "{html}");
+
+    let (_, _, practice) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(
+        practice.contains("Email domain check of maplestreet.example"),
+        "listed as evidence on practice 1"
+    );
+    assert!(practice.contains(&format!("email-check-maplestreet.example-{today}.txt")));
+    let (status, _, report) = get(&c, &s, &format!("/orgs/{org}/download/report.html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(report.contains("<section id=\"email\">"), "in the report");
+    assert!(report.contains(&format!("maplestreet.example: checked {today}")));
+    assert!(report.contains("only watches (p=none)"));
+    let (_, _, audit) = get(&c, &s, &format!("/orgs/{org}/audit")).await;
+    assert!(
+        audit.contains("Email domain maplestreet.example"),
+        "{audit}"
+    );
+
+    // A viewer reads the result, and cannot check or change.
+    add_member(&c, &s, &org, "val@clinic.example", "viewer").await;
+    let (v, _, _) = sign_in(&s, "val@clinic.example", PASSWORD).await;
+    let (status, _, html) = get(&v, &s, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("only watches (p=none)"));
+    assert!(!html.contains(">Check now</button>"));
+    let vcsrf = csrf_of(&html);
+    let (status, _, _) = post(&v, &s, &check, &[("csrf", &vcsrf)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Removing the domain keeps its checks as evidence.
+    let remove = format!("/orgs/{org}/email/maplestreet.example/remove");
+    let (status, _, html) = post(&c, &s, &remove, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No email domain yet."));
+    let (status, _, _) = post(&c, &s, &check, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, practice) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(practice.contains("Email domain check of maplestreet.example"));
 }

@@ -387,6 +387,30 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/email",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/email",
+            Form(&[("domain", "clinic.example"), ("dkim_selectors", "s1")]),
+            [403, 404, 403, 303, 303, 303],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/email/{domain}/check",
+            Form(&[]),
+            [403, 404, 403, 404, 404, 404],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/email/{domain}/remove",
+            Form(&[]),
+            [403, 404, 403, 404, 404, 404],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/audit",
             None,
             [303, 404, 403, 403, 200, 200],
@@ -573,7 +597,9 @@ fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
         .replace("{format}", format)
         .replace("{action}", "1.S.A.a1")
         .replace("{sp}", "1.M.A")
-        .replace("{answer}", "decline");
+        .replace("{answer}", "decline")
+        // A domain nobody added: its check and removal are "not found" (and ask no DNS).
+        .replace("{domain}", "not-added.example");
     // `{id}` is a piece of evidence under /evidence/, a snapshot under /snapshots/, else an
     // API token.
     let id = if p.contains("/evidence/") && p.ends_with("/delete") {

@@ -7,6 +7,7 @@ pub mod assess;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod email;
 pub mod evidence_import;
 pub mod history;
 pub mod interchange;
