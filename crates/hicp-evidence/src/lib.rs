@@ -130,7 +130,8 @@ pub(crate) fn run<R: Read>(
     if hashing.bytes == 0 {
         return Err(Error::Empty);
     }
-    Ok((detected, out, hashing.finish()))
+    let sha256 = hashing.finish()?;
+    Ok((detected, out, sha256))
 }
 
 /// The first bytes, and a reader that gives them again followed by the rest.
