@@ -23,6 +23,13 @@ pub enum Error {
     /// An answers file that does not validate; nothing was applied.
     #[error("{0}")]
     InvalidFile(AnswersError),
+    /// A technical evidence file (`field`: `file`, or `kev` for the KEV catalog) that cannot
+    /// be read; nothing was stored.
+    #[error("{field}: {error}")]
+    InvalidEvidence {
+        field: &'static str,
+        error: hicp_evidence::Error,
+    },
     /// An answers file for another tier, imported by someone who may not resize.
     #[error("the file is for a {file:?} organization, the organization is {org:?}")]
     TierNeedsAdmin { file: Tier, org: Tier },

@@ -12,7 +12,9 @@
 mod access;
 mod accounts;
 mod assessment;
+mod email;
 mod error;
+mod evidence_import;
 mod import;
 mod mfa;
 mod orgs;
@@ -28,7 +30,9 @@ pub use accounts::{
     hash_password, password_problem, random_token, throttle_wait, token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
+pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_text};
 pub use error::{Current, Error, Problem, Result, SsoRefusal};
+pub use evidence_import::{Accept, Accepted, EvidenceFileUpload, EvidenceImported, Suggestion};
 pub use import::ImportOutcome;
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
@@ -40,9 +44,9 @@ pub use tokens::{NewToken, TOKEN_PREFIX};
 /// The stored values the adapters read (re-exported so that they need not know the store).
 pub use hicp_store::{
     ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, ApiToken, Assessment,
-    AssessmentId, AssessmentStatus, AuditEntry, Date, Evidence, EvidenceContent, EvidenceFile,
-    EvidenceId, EvidenceKind, Invitation, Member, OffsetDateTime, OrgId, Organization, Role,
-    Session, TokenId, User, UserId,
+    AssessmentId, AssessmentStatus, AuditEntry, Date, EmailDomain, Evidence, EvidenceContent,
+    EvidenceFile, EvidenceId, EvidenceKind, Invitation, Member, OffsetDateTime, OrgId,
+    Organization, Role, Session, TokenId, User, UserId,
 };
 
 use hicp_core::catalog::Catalog;
@@ -62,6 +66,8 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Identity providers people may sign in with (none: passwords only).
     pub sso: SsoProviders,
+    /// Where the email domain check reads DNS (none by default).
+    pub dns: DnsSource,
 }
 
 impl Default for Settings {
@@ -72,6 +78,7 @@ impl Default for Settings {
             require_mfa: false,
             max_upload_bytes: 10 * 1024 * 1024,
             sso: SsoProviders::default(),
+            dns: DnsSource::none(),
         }
     }
 }

@@ -133,6 +133,8 @@ on_both_backends!(
     totp_guards_sign_in_and_organizations,
     inviting_reveals_nothing_about_other_tenants,
     a_snapshot_keeps_the_tier_it_was_scored_at,
+    evidence_imports_store_nothing_on_a_bad_file_and_suggestions_wait_for_a_person,
+    an_email_check_is_refused_without_dns_and_stored_from_a_zone,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -1006,4 +1008,188 @@ async fn a_snapshot_keeps_the_tier_it_was_scored_at(backend: Backend) {
     assert_eq!(stored.answered, imported.changed);
     let a = app.answers_of(&read, &then);
     assert_eq!(a.tier, read.tier());
+}
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../hicp-evidence/tests/fixtures")
+        .join(rel);
+    std::fs::read(path).unwrap()
+}
+
+async fn evidence_imports_store_nothing_on_a_bad_file_and_suggestions_wait_for_a_person(
+    backend: Backend,
+) {
+    use hicp_app::{Accept, EvidenceFileUpload};
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let upload = |name: &str, bytes: Vec<u8>| EvidenceFileUpload {
+        file_name: name.into(),
+        bytes,
+        kind: hicp_evidence::Kind::Auto,
+        kev: None,
+    };
+    let evidence_count = |app: &App| {
+        let app = app.clone();
+        let access = access.clone();
+        async move {
+            let a = app.current_assessment(&access).await.unwrap();
+            app.assessment(&access, &a).await.unwrap().evidence.len()
+        }
+    };
+    match app
+        .import_evidence(&access, upload("notes.txt", b"hello\n".to_vec()))
+        .await
+    {
+        Err(Error::InvalidEvidence { field: "file", .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(evidence_count(&app).await, 0, "nothing stored");
+
+    // An answer with notes; the inventory suggests another status, and changes nothing.
+    let mut input = answer("largely");
+    input.notes = Some("kept".into());
+    app.save_answer(&access, "5.S.A.c2", &input, 0)
+        .await
+        .unwrap();
+    let out = app
+        .import_evidence(
+            &access,
+            upload("cmdb_export.csv", fixture("inventory/cmdb_export.csv")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out.evidence.len(),
+        3,
+        "one stored copy per question of the small practice"
+    );
+    assert!(
+        out.evidence
+            .iter()
+            .all(|e| e.sha256.as_deref() == Some(out.import.source.sha256.as_str()))
+    );
+    let s = out
+        .suggestions
+        .iter()
+        .find(|s| s.criterion == "5.S.A.c2")
+        .unwrap();
+    assert_eq!(s.suggested, Some(Status::Partial));
+    let current = s.current.clone().unwrap();
+    assert_eq!((current.status, current.version), (Status::Largely, 1));
+    assert_eq!(out.outside_scope, ["5.M.A.c1", "5.M.A.c2", "9.M.D.c1"]);
+
+    // Accepted: the status changes, the notes stay; the same version again is stale.
+    let pick = [Accept {
+        criterion: "5.S.A.c2".into(),
+        status: Status::Partial,
+        version: 1,
+    }];
+    let done = app.accept_suggestions(&access, &pick).await.unwrap();
+    assert_eq!(done.changed.len(), 1);
+    assert_eq!(done.changed[0].status, Status::Partial);
+    assert_eq!(done.changed[0].notes.as_deref(), Some("kept"));
+    let again = app.accept_suggestions(&access, &pick).await.unwrap();
+    assert!(again.changed.is_empty());
+    assert_eq!(again.stale, ["5.S.A.c2"]);
+    // Not in the small practice's assessment, or "does not apply": refused.
+    let outside = [Accept {
+        criterion: "5.M.A.c2".into(),
+        status: Status::Partial,
+        version: 0,
+    }];
+    assert!(matches!(
+        app.accept_suggestions(&access, &outside).await,
+        Err(Error::Invalid {
+            field: "criterion",
+            ..
+        })
+    ));
+    let na = [Accept {
+        criterion: "5.S.A.c1".into(),
+        status: Status::NotApplicable,
+        version: 0,
+    }];
+    assert!(matches!(
+        app.accept_suggestions(&access, &na).await,
+        Err(Error::Invalid {
+            field: "status",
+            ..
+        })
+    ));
+}
+
+async fn an_email_check_is_refused_without_dns_and_stored_from_a_zone(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    assert!(matches!(
+        app.save_email_domain(&access, "not a domain", "").await,
+        Err(Error::Invalid {
+            field: "domain",
+            ..
+        })
+    ));
+    assert!(
+        app.save_email_domain(&access, "Clinic.Example.", "s1")
+            .await
+            .unwrap()
+    );
+    // The default settings read no DNS.
+    assert!(matches!(
+        app.check_email_domain(&access, "clinic.example").await,
+        Err(Error::Invalid { field: "dns", .. })
+    ));
+    // From a zone file: the result is kept and stored as evidence on the small practice's
+    // MX question.
+    let zone = hicp_email::zone::Zone::parse(
+        "$ORIGIN clinic.example.\n@ MX 10 mx1.clinic.example.\nmx1 A 192.0.2.10\n",
+        None,
+    )
+    .unwrap();
+    let store = Store::connect(&db.url).await.unwrap();
+    let files: Vec<hicp_core::catalog::SourceFile> = hicp_content::builtin_files()
+        .into_iter()
+        .map(|(path, text)| hicp_core::catalog::SourceFile { path, text })
+        .collect();
+    let catalog = hicp_core::catalog::load(hicp_content::BUILTIN_ROOT, &files).unwrap();
+    let settings = Settings {
+        dns: hicp_app::DnsSource::new("a test zone", move || {
+            Ok(Box::new(zone.clone()) as Box<dyn hicp_email::dns::Resolver>)
+        }),
+        ..Settings::default()
+    };
+    let app = App::new(store, catalog, settings);
+    let done = app
+        .check_email_domain(&access, "clinic.example")
+        .await
+        .unwrap();
+    assert!(done.report.has(hicp_email::Code::SpfMissing));
+    let on: Vec<String> = done
+        .evidence
+        .iter()
+        .map(|e| {
+            e.criterion_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(on, ["1.S.A.c1"]);
+    let domains = app.email_domains(&access).await.unwrap();
+    assert_eq!(domains[0].domain.domain, "clinic.example");
+    assert_eq!(
+        domains[0].report.as_ref().unwrap()["domain"],
+        "clinic.example"
+    );
+    assert!(
+        app.remove_email_domain(&access, "clinic.example")
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        app.check_email_domain(&access, "clinic.example").await,
+        Err(Error::NotFound)
+    ));
 }

@@ -741,6 +741,28 @@ impl Checker<'_> {
                 return;
             }
         }
+        // Not given: the network source fetches it; a zone file does not.
+        let fetched;
+        let policy_text = match policy_text {
+            Some(t) => Some(t),
+            None => match self.dns.mta_sts_policy(&d) {
+                None => None,
+                Some(Ok(t)) => {
+                    fetched = t;
+                    Some(fetched.as_str())
+                }
+                Some(Err(why)) => {
+                    self.add(
+                        Code::MtaStsPolicyUnreachable,
+                        Severity::Medium,
+                        format!("{d} announces an MTA-STS policy, but the policy file cannot be fetched, so sending servers cannot use it."),
+                        "Ask your email provider (or whoever runs the mta-sts web address) to publish the MTA-STS policy file over HTTPS, with a valid certificate.".into(),
+                        format!("{}: {why} (RFC 8461 section 3.3).", mtasts::policy_url(&d)),
+                    );
+                    return;
+                }
+            },
+        };
         let Some(text) = policy_text else {
             self.add(
                 Code::MtaStsPolicyNotChecked,

@@ -81,6 +81,12 @@ pub trait Resolver {
     fn mx(&self, name: &str) -> DnsResult<Mx>;
     /// The PTR records of the reverse name of `ip` (`in-addr.arpa` or `ip6.arpa`).
     fn ptr(&self, ip: IpAddr) -> DnsResult<String>;
+    /// The MTA-STS policy file of `domain`, fetched over HTTPS (RFC 8461 3.3): `None` when
+    /// this source does not fetch (a zone file: the policy is then given, or not checked),
+    /// otherwise the text or why it could not be had. Only the network source fetches.
+    fn mta_sts_policy(&self, _domain: &str) -> Option<Result<String, String>> {
+        None
+    }
 }
 
 impl<R: Resolver + ?Sized> Resolver for &R {
@@ -101,6 +107,9 @@ impl<R: Resolver + ?Sized> Resolver for &R {
     }
     fn ptr(&self, ip: IpAddr) -> DnsResult<String> {
         (**self).ptr(ip)
+    }
+    fn mta_sts_policy(&self, domain: &str) -> Option<Result<String, String>> {
+        (**self).mta_sts_policy(domain)
     }
 }
 

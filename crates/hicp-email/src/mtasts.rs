@@ -38,6 +38,48 @@ pub struct StsPolicy {
     pub max_age: u32,
 }
 
+/// Where the policy of `domain` is published (RFC 8461 3.3).
+pub fn policy_url(domain: &str) -> String {
+    format!(
+        "https://mta-sts.{}/.well-known/mta-sts.txt",
+        domain.trim_end_matches('.')
+    )
+}
+
+/// The most a policy file may be: RFC 8461 3.3 lets senders stop at 64 KiB.
+pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+
+/// The policy text of an HTTPS response, as RFC 8461 3.3 accepts it: status 200 (redirects
+/// are not followed), media type `text/plain`, at most [`MAX_POLICY_BYTES`], UTF-8.
+/// Otherwise why not, in words for IT.
+pub fn policy_from_response(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<String, String> {
+    if status != 200 {
+        return Err(format!(
+            "the server answered HTTP {status}, not 200 (redirects are not followed)"
+        ));
+    }
+    let media = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
+    if media.as_deref() != Some("text/plain") {
+        return Err(format!(
+            "the media type is {}, not text/plain",
+            content_type.unwrap_or("missing")
+        ));
+    }
+    if body.len() > MAX_POLICY_BYTES {
+        return Err(format!(
+            "the policy is larger than {} KiB",
+            MAX_POLICY_BYTES / 1024
+        ));
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| "the policy is not UTF-8 text".to_owned())
+}
+
 /// RFC 8461 3.2: max_age is at most 31557600 seconds (a year).
 pub const MAX_AGE_LIMIT: u32 = 31_557_600;
 
@@ -167,5 +209,49 @@ mod tests {
             vec!["mailto:tls@example.com".to_string()]
         );
         assert!(parse_tlsrpt("v=TLSRPTv1; rua=ftp://x").is_err());
+    }
+}
+
+#[cfg(test)]
+mod fetch_tests {
+    use super::*;
+
+    #[test]
+    fn policy_responses_are_held_to_rfc_8461() {
+        assert_eq!(
+            policy_url("clinic.example."),
+            "https://mta-sts.clinic.example/.well-known/mta-sts.txt"
+        );
+        let text = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example\r\nmax_age: 604800\r\n";
+        assert_eq!(
+            policy_from_response(200, Some("text/plain; charset=utf-8"), text).unwrap(),
+            String::from_utf8(text.to_vec()).unwrap()
+        );
+        assert!(
+            policy_from_response(301, Some("text/plain"), b"")
+                .unwrap_err()
+                .contains("HTTP 301")
+        );
+        assert!(
+            policy_from_response(200, Some("text/html"), text)
+                .unwrap_err()
+                .contains("text/html")
+        );
+        assert!(
+            policy_from_response(200, None, text)
+                .unwrap_err()
+                .contains("missing")
+        );
+        let big = vec![b'a'; MAX_POLICY_BYTES + 1];
+        assert!(
+            policy_from_response(200, Some("text/plain"), &big)
+                .unwrap_err()
+                .contains("64 KiB")
+        );
+        assert!(
+            policy_from_response(200, Some("TEXT/PLAIN"), &[0xff])
+                .unwrap_err()
+                .contains("UTF-8")
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The network DNS source (cargo feature `network`): the system's resolvers, through
-//! `hickory-resolver`. Built only when a person asks for a check over the network.
+//! `hickory-resolver`, and MTA-STS policy files over HTTPS (`reqwest` with rustls). Built
+//! only when a person asks for a check over the network.
 
 use crate::dns::{Answer, DnsError, DnsResult, Mx, Resolver, Txt, reverse_name};
 use hickory_resolver::TokioResolver;
@@ -125,6 +126,50 @@ impl Resolver for NetworkResolver {
             _ => None,
         })
     }
+    fn mta_sts_policy(&self, domain: &str) -> Option<Result<String, String>> {
+        Some(self.runtime.block_on(fetch_policy(domain)))
+    }
+}
+
+/// How long a policy fetch may take in all (RFC 8461 3.3 suggests a minute at most).
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Fetches the MTA-STS policy of `domain` over HTTPS: the certificate checked against the
+/// system's roots (rustls' platform verifier), no redirects, at most 64 KiB read.
+async fn fetch_policy(domain: &str) -> Result<String, String> {
+    let url = crate::mtasts::policy_url(domain);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FETCH_TIMEOUT)
+        .https_only(true)
+        .user_agent(concat!("hicp-toolkit/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+    let mut response = client.get(&url).send().await.map_err(|e| {
+        // The chain says why: no such host, a certificate that does not verify, a time-out.
+        let mut why = e.to_string();
+        let mut cur = std::error::Error::source(&e);
+        while let Some(inner) = cur {
+            why.push_str(": ");
+            why.push_str(&inner.to_string());
+            cur = inner.source();
+        }
+        why
+    })?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        body.extend_from_slice(&chunk);
+        if body.len() > crate::mtasts::MAX_POLICY_BYTES {
+            break;
+        }
+    }
+    crate::mtasts::policy_from_response(status, content_type.as_deref(), &body)
 }
 
 #[cfg(test)]

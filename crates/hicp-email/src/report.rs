@@ -92,6 +92,7 @@ codes! {
     MtaStsMissing = "mta-sts.missing",
     MtaStsSyntax = "mta-sts.syntax",
     MtaStsPolicyNotChecked = "mta-sts.policy-not-checked",
+    MtaStsPolicyUnreachable = "mta-sts.policy-unreachable",
     MtaStsPolicySyntax = "mta-sts.policy-syntax",
     MtaStsTesting = "mta-sts.testing",
     MtaStsOff = "mta-sts.off",

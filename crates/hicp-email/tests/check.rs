@@ -306,3 +306,97 @@ fn json_shape_is_stable() {
     assert_eq!(v["observed"]["dkim"][0]["key"]["bits"], 2048);
     assert_eq!(v["observed"]["mx"][0], "10 mx1.mailhost.example");
 }
+
+/// A zone that also fetches MTA-STS policies, as the network source does over HTTPS.
+struct Fetching {
+    zone: Zone,
+    policy: Result<String, String>,
+    asked: std::cell::Cell<u32>,
+}
+
+impl hicp_email::dns::Resolver for Fetching {
+    fn txt(&self, name: &str) -> hicp_email::dns::DnsResult<hicp_email::dns::Txt> {
+        self.zone.txt(name)
+    }
+    fn spf_type(&self, name: &str) -> hicp_email::dns::DnsResult<hicp_email::dns::Txt> {
+        self.zone.spf_type(name)
+    }
+    fn a(&self, name: &str) -> hicp_email::dns::DnsResult<std::net::Ipv4Addr> {
+        self.zone.a(name)
+    }
+    fn aaaa(&self, name: &str) -> hicp_email::dns::DnsResult<std::net::Ipv6Addr> {
+        self.zone.aaaa(name)
+    }
+    fn mx(&self, name: &str) -> hicp_email::dns::DnsResult<hicp_email::dns::Mx> {
+        self.zone.mx(name)
+    }
+    fn ptr(&self, ip: std::net::IpAddr) -> hicp_email::dns::DnsResult<String> {
+        self.zone.ptr(ip)
+    }
+    fn mta_sts_policy(&self, domain: &str) -> Option<Result<String, String>> {
+        assert_eq!(domain, "clinic.example");
+        self.asked.set(self.asked.get() + 1);
+        Some(self.policy.clone())
+    }
+}
+
+#[test]
+fn a_source_that_fetches_the_mta_sts_policy_is_asked_only_when_none_is_given() {
+    use hicp_email::dns::Resolver as _;
+    let fetching = |policy: Result<String, String>| Fetching {
+        zone: Zone::parse(&good_zone(), None).unwrap(),
+        policy,
+        asked: std::cell::Cell::new(0),
+    };
+    let sel = vec!["s2".to_owned()];
+    // Fetched: the policy is checked as if it had been given.
+    let f = fetching(Ok(POLICY.to_owned()));
+    let r = check("clinic.example", &sel, &f, None).unwrap();
+    assert!(r.has(Code::MtaStsOk), "{:#?}", r.findings);
+    assert!(r.observed.mta_sts_policy.is_some());
+    assert_eq!(f.asked.get(), 1);
+    // Given (offline, --mta-sts-policy): the source is not asked.
+    let f = fetching(Err("never asked".into()));
+    let r = check("clinic.example", &sel, &f, Some(POLICY)).unwrap();
+    assert!(r.has(Code::MtaStsOk));
+    assert_eq!(f.asked.get(), 0);
+    // Not to be had: said in plain words, with the reason for IT.
+    let f = fetching(Err("the server answered HTTP 404, not 200".into()));
+    let r = check("clinic.example", &sel, &f, None).unwrap();
+    let u = finding(&r, Code::MtaStsPolicyUnreachable);
+    assert_eq!(u.severity, Severity::Medium);
+    assert!(
+        u.title.contains("the policy file cannot be fetched"),
+        "{}",
+        u.title
+    );
+    assert!(
+        u.detail.starts_with(
+            "https://mta-sts.clinic.example/.well-known/mta-sts.txt: the server answered HTTP 404"
+        ),
+        "{}",
+        u.detail
+    );
+    assert_eq!(u.criteria, ["1.M.C.c2"]);
+    // A zone file does not fetch: the policy is "not checked", as before.
+    let z = Zone::parse(&good_zone(), None).unwrap();
+    assert_eq!(z.mta_sts_policy("clinic.example"), None);
+    assert!(run(&good_zone(), &["s2"], None).has(Code::MtaStsPolicyNotChecked));
+    // No MTA-STS record: nothing is fetched.
+    let f = Fetching {
+        zone: Zone::parse(
+            &edit(
+                &good_zone(),
+                "_mta-sts     TXT  \"v=STSv1; id=20260101\"",
+                "",
+            ),
+            None,
+        )
+        .unwrap(),
+        policy: Ok(POLICY.to_owned()),
+        asked: std::cell::Cell::new(0),
+    };
+    let r = check("clinic.example", &sel, &f, None).unwrap();
+    assert!(r.has(Code::MtaStsMissing));
+    assert_eq!(f.asked.get(), 0);
+}

@@ -6,32 +6,99 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-/// Counts and hashes every byte read through it, so the file is read once.
+/// Counts and hashes every byte read through it, so the file is read once. The first
+/// [`INLINE_HASH`] bytes are hashed as they are read; past that, a second thread hashes while
+/// the parser works (SHA-256 costs about as much as parsing), fed in [`HASH_CHUNK`] pieces
+/// through a bounded channel, so memory stays flat.
 pub(crate) struct Hashing<R> {
     inner: R,
     hasher: Sha256,
+    worker: Option<Worker>,
     pub bytes: u64,
 }
+
+struct Worker {
+    pending: Vec<u8>,
+    send: std::sync::mpsc::SyncSender<Vec<u8>>,
+    done: std::thread::JoinHandle<Sha256>,
+}
+
+/// Files up to this size are hashed on the reading thread (a thread would cost more).
+pub(crate) const INLINE_HASH: u64 = 1024 * 1024;
+/// What the hashing thread is handed at a time; at most 8 pieces wait.
+const HASH_CHUNK: usize = 256 * 1024;
 
 impl<R: Read> Hashing<R> {
     pub fn new(inner: R) -> Self {
         Hashing {
             inner,
             hasher: Sha256::new(),
+            worker: None,
             bytes: 0,
         }
     }
 
-    pub fn finish(self) -> String {
-        hex::encode(self.hasher.finalize())
+    /// Moves the hash to a thread of its own; stays inline if no thread can be had.
+    fn spawn(&mut self) {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let mut hasher = self.hasher.clone();
+        let spawned = std::thread::Builder::new()
+            .name("hicp-evidence-sha256".into())
+            .spawn(move || {
+                for piece in receive {
+                    hasher.update(&piece);
+                }
+                hasher
+            });
+        if let Ok(done) = spawned {
+            self.worker = Some(Worker {
+                pending: Vec::with_capacity(HASH_CHUNK),
+                send,
+                done,
+            });
+        }
+    }
+
+    pub fn finish(mut self) -> io::Result<String> {
+        if let Some(w) = self.worker.take() {
+            let Worker {
+                pending,
+                send,
+                done,
+            } = w;
+            let sent = pending.is_empty() || send.send(pending).is_ok();
+            drop(send);
+            match done.join() {
+                Ok(h) if sent => self.hasher = h,
+                // Only a panic stops the thread: no digest rather than a wrong one.
+                _ => return Err(io::Error::other("the hashing thread stopped")),
+            }
+        }
+        Ok(hex::encode(self.hasher.finalize()))
     }
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
+        match &mut self.worker {
+            Some(w) => {
+                w.pending.extend_from_slice(&buf[..n]);
+                if w.pending.len() >= HASH_CHUNK {
+                    let piece = std::mem::replace(&mut w.pending, Vec::with_capacity(HASH_CHUNK));
+                    if w.send.send(piece).is_err() {
+                        return Err(io::Error::other("the hashing thread stopped"));
+                    }
+                }
+            }
+            None => {
+                self.hasher.update(&buf[..n]);
+                if self.bytes > INLINE_HASH {
+                    self.spawn();
+                }
+            }
+        }
         Ok(n)
     }
 }
@@ -81,9 +148,14 @@ impl Out {
     }
 
     /// Text that is not UTF-8 is read as Windows-1252 (or Mac Roman when asked), once noted.
-    pub fn text(&mut self, bytes: &[u8], legacy: Legacy, at: impl FnOnce() -> String) -> String {
+    pub fn text<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        legacy: Legacy,
+        at: impl FnOnce() -> String,
+    ) -> std::borrow::Cow<'b, str> {
         match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_owned(),
+            Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 if !self.legacy_noted {
                     self.legacy_noted = true;
@@ -92,7 +164,7 @@ impl Out {
                         format!("text is not UTF-8; read as {}", legacy.name()),
                     );
                 }
-                legacy.decode(bytes)
+                std::borrow::Cow::Owned(legacy.decode(bytes))
             }
         }
     }
@@ -312,7 +384,7 @@ impl<'a> CsvRows<'a> {
                     let row = self
                         .record
                         .iter()
-                        .map(|f| out.text(f, legacy, || self_at(lines, line)))
+                        .map(|f| out.text(f, legacy, || self_at(lines, line)).into_owned())
                         .collect();
                     return Ok(Some(row));
                 }

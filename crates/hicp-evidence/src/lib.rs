@@ -24,7 +24,7 @@ mod xml;
 
 pub use input::Legacy;
 pub use kev::KevCatalog;
-pub use mapping::{Mapping, correlate, mapping};
+pub use mapping::{Mapping, Scoped, correlate, mapping, scoped, summary};
 pub use model::*;
 
 use hicp_core::assessment::Date;
@@ -106,6 +106,13 @@ pub fn import<R: Read>(reader: R, kind: Kind, options: &Options) -> Result<Impor
     })
 }
 
+impl Import {
+    /// The day the tool produced the file, where the file says and it can be read.
+    pub fn generated_on(&self) -> Option<Date> {
+        self.source.generated.as_deref().and_then(dates::parse)
+    }
+}
+
 /// Parses and hashes; what is common to an import and to reading a KEV catalog.
 pub(crate) fn run<R: Read>(
     reader: R,
@@ -123,7 +130,8 @@ pub(crate) fn run<R: Read>(
     if hashing.bytes == 0 {
         return Err(Error::Empty);
     }
-    Ok((detected, out, hashing.finish()))
+    let sha256 = hashing.finish()?;
+    Ok((detected, out, sha256))
 }
 
 /// The first bytes, and a reader that gives them again followed by the rest.

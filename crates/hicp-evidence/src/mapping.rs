@@ -3,7 +3,7 @@
 
 use crate::Options;
 use crate::input::Out;
-use crate::model::{Finding, Import, Kind, Observation, RuleResult, Severity};
+use crate::model::{Finding, Import, Kind, Observation, RuleResult, Severity, Summary};
 use hicp_core::assessment::{Date, Status};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,13 +109,80 @@ fn observe_all(ids: &[String], observation: &str, status: Option<Status>) -> Vec
 /// How long a finding had been open when the file last saw it: from its first-seen date (or,
 /// when the scan gives none, its fix's publication date) to its last-seen date (or the file's
 /// date), never past `as_of`. A scan is evidence of that moment, not of today.
-fn age(f: &Finding, generated: Option<Date>, options: &Options) -> Option<i64> {
+fn age(f: &Finding, generated: Option<Date>, as_of: Date) -> Option<i64> {
     let start = f.first_seen.or(f.patch_published)?;
-    let end = f
-        .last_seen
-        .or(generated)
-        .map_or(options.as_of, |d| d.min(options.as_of));
+    let end = f.last_seen.or(generated).map_or(as_of, |d| d.min(as_of));
     Some(start.days_until(end).max(0))
+}
+
+/// The open findings (of `open`) that had been open longer than HICP Table 8's data-center
+/// timeframe for their severity when last seen, most urgent first (KEV, then severity, then
+/// age), each with its age and the timeframe in days; and how many of `open` carry a date
+/// to tell their age from.
+fn overdue<'a>(
+    open: &[&'a Finding],
+    generated: Option<Date>,
+    as_of: Date,
+) -> (Vec<(&'a Finding, i64, i64)>, usize) {
+    let m = mapping();
+    let mut late = Vec::new();
+    let mut dated = 0;
+    for f in open {
+        let Some(days) = age(f, generated, as_of) else {
+            continue;
+        };
+        dated += 1;
+        if let Some(&limit) = m.timeframes.datacenter.get(f.severity.name())
+            && days > limit
+        {
+            late.push((*f, days, limit));
+        }
+    }
+    late.sort_by(|a, b| {
+        b.0.kev
+            .cmp(&a.0.kev)
+            .then(b.0.severity.cmp(&a.0.severity))
+            .then(b.1.cmp(&a.1))
+    });
+    (late, dated)
+}
+
+/// The counts of an import at a glance: findings by severity, KEV-listed and overdue ones,
+/// rule results, assets.
+pub fn summary(import: &Import, as_of: Date) -> Summary {
+    let mut s = Summary {
+        records: import.records,
+        findings: import.findings.len(),
+        ..Summary::default()
+    };
+    for f in &import.findings {
+        *s.by_severity.entry(f.severity).or_default() += 1;
+        if f.kev && f.is_open() {
+            s.kev += 1;
+        }
+    }
+    let open: Vec<&Finding> = import
+        .findings
+        .iter()
+        .filter(|f| f.is_open() && f.severity >= Severity::Low)
+        .collect();
+    let generated = import
+        .source
+        .generated
+        .as_deref()
+        .and_then(crate::dates::parse);
+    s.overdue = overdue(&open, generated, as_of).0.len();
+    for c in &import.compliance {
+        match c.result {
+            RuleResult::Pass => s.pass += 1,
+            RuleResult::Fail if !c.exempt => s.fail += 1,
+            _ => s.other_rules += 1,
+        }
+    }
+    s.assets = import.assets.len();
+    s.medical_devices = import.assets.iter().filter(|a| a.medical_device).count();
+    s.warnings = import.warnings.len();
+    s
 }
 
 pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observation> {
@@ -128,26 +195,8 @@ pub(crate) fn observe(kind: Kind, out: &Out, options: &Options) -> Vec<Observati
                 .iter()
                 .filter(|f| f.is_open() && f.severity >= Severity::Low)
                 .collect();
-            let mut overdue: Vec<(&Finding, i64, i64)> = Vec::new();
             let generated = out.generated.as_deref().and_then(crate::dates::parse);
-            let mut dated = 0;
-            for f in &open {
-                let Some(days) = age(f, generated, options) else {
-                    continue;
-                };
-                dated += 1;
-                if let Some(&limit) = m.timeframes.datacenter.get(f.severity.name())
-                    && days > limit
-                {
-                    overdue.push((f, days, limit));
-                }
-            }
-            overdue.sort_by(|a, b| {
-                b.0.kev
-                    .cmp(&a.0.kev)
-                    .then(b.0.severity.cmp(&a.0.severity))
-                    .then(b.1.cmp(&a.1))
-            });
+            let (overdue, dated) = overdue(&open, generated, options.as_of);
             let tf = &m.timeframes.datacenter;
             let table = format!(
                 "critical {} days, high {}, medium {}",
@@ -448,4 +497,86 @@ pub fn correlate(imports: &[Import]) -> Vec<Observation> {
         Status::Partial
     };
     observe_all(&mapping().criteria.coverage, &text, Some(status))
+}
+
+/// Observations keyed to one assessment's criteria (see [`scoped`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scoped {
+    /// One per criterion of the scope that the observations name, in the scope's order.
+    pub criteria: Vec<Observation>,
+    /// Ids named that are not in the scope (criteria or sub-practices of other tiers).
+    pub outside_scope: Vec<String>,
+}
+
+/// The most cautious of two suggestions (a person can always raise it).
+fn cautious(a: Option<Status>, b: Option<Status>) -> Option<Status> {
+    let rank = |s: Status| match s {
+        Status::NotStarted => 0,
+        Status::Partial => 1,
+        Status::Largely => 2,
+        Status::Implemented => 3,
+        Status::NotApplicable => 4,
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if rank(b) < rank(a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Observations keyed to the criteria of one assessment, `scope` (criterion ids, in the
+/// order to give them): an observation on a criterion stays on it; one on a sub-practice
+/// (mSCP, XCCDF) goes to each of its criteria. Several observations on one criterion are
+/// joined, with the most cautious suggestion. Ids the catalog does not know are dropped.
+pub fn scoped(
+    observations: &[Observation],
+    catalog: &hicp_core::catalog::Catalog,
+    scope: &[&str],
+) -> Scoped {
+    let mut informed: BTreeMap<usize, (Vec<&str>, Option<Status>)> = BTreeMap::new();
+    let mut out = Scoped::default();
+    for o in observations {
+        let ids: Vec<&str> = match (catalog.criterion_id(&o.id), catalog.sub_practice(&o.id)) {
+            (Some(c), _) => vec![c.as_str()],
+            (None, Some(sp)) => sp.criteria.iter().map(|c| c.id.as_str()).collect(),
+            (None, None) => continue,
+        };
+        let mut any = false;
+        for id in ids {
+            if let Some(at) = scope.iter().position(|c| *c == id) {
+                any = true;
+                let e = informed.entry(at).or_default();
+                if !e.0.contains(&o.observation.as_str()) {
+                    e.0.push(&o.observation);
+                }
+                e.1 = cautious(e.1, o.suggested_status);
+            }
+        }
+        if !any && !out.outside_scope.contains(&o.id) {
+            out.outside_scope.push(o.id.clone());
+        }
+    }
+    out.criteria = informed
+        .into_iter()
+        .map(|(at, (texts, suggested_status))| Observation {
+            id: scope[at].to_owned(),
+            observation: texts.join(" "),
+            suggested_status,
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_cautious_suggestion_wins() {
+        assert_eq!(
+            cautious(Some(Status::Largely), Some(Status::Partial)),
+            Some(Status::Partial)
+        );
+        assert_eq!(cautious(None, Some(Status::Largely)), Some(Status::Largely));
+        assert_eq!(cautious(None, None), None);
+    }
 }

@@ -391,3 +391,24 @@ fn opt_status<S: Serializer>(st: &Option<Status>, s: S) -> Result<S::Ok, S::Erro
         None => s.serialize_none(),
     }
 }
+
+/// An import at a glance (see [`crate::mapping::summary`]): what a person reads first.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    pub records: u64,
+    pub findings: usize,
+    /// Findings per severity (every finding, open or fixed).
+    pub by_severity: std::collections::BTreeMap<Severity, usize>,
+    /// Open findings naming a CVE of the KEV catalog supplied.
+    pub kev: usize,
+    /// Open findings (low and up) older than HICP Table 8's data-center timeframe when last
+    /// seen.
+    pub overdue: usize,
+    /// Rule results: pass, fail (not exempt), and everything else.
+    pub pass: usize,
+    pub fail: usize,
+    pub other_rules: usize,
+    pub assets: usize,
+    pub medical_devices: usize,
+    pub warnings: usize,
+}

@@ -18,7 +18,14 @@ struct Item {
     cves: Vec<CveId>,
     cvss3: Option<f64>,
     patch: Option<String>,
-    at: String,
+    /// Where it is, formatted only for a warning: its number and byte offset.
+    at: (u64, u64),
+}
+
+impl Item {
+    fn at(&self) -> String {
+        format!("ReportItem {} (byte {})", self.at.0, self.at.1)
+    }
 }
 
 pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
@@ -43,7 +50,7 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                 "tag" => tag = attr(&attrs, "name").map(str::to_owned),
                 "ReportItem" => {
                     out.records += 1;
-                    let at = format!("ReportItem {} ({})", out.records, xml.at());
+                    let at = (out.records, xml.position());
                     item = Some(Item {
                         port: attr(&attrs, "port").and_then(port),
                         protocol: attr(&attrs, "protocol").map(str::to_ascii_lowercase),
@@ -87,11 +94,11 @@ pub(crate) fn read<R: BufRead>(input: R, out: &mut Out) -> Result<(), Error> {
                 ("ReportItem", Some(_)) => {
                     let Some(it) = item.take() else { continue };
                     let severity = it.severity.or(it.risk).unwrap_or_else(|| {
-                        out.warn(&it.at, "no severity; read as info");
+                        out.warn(it.at(), "no severity; read as info");
                         Severity::Info
                     });
                     if it.title.is_empty() {
-                        out.warn(&it.at, "finding without a plugin name");
+                        out.warn(it.at(), "finding without a plugin name");
                     }
                     out.findings.push(Finding {
                         host: host.clone(),

@@ -68,18 +68,16 @@ impl<R: BufRead> Xml<R> {
 
     /// Where the reader is, for warnings.
     pub fn at(&self) -> String {
-        format!("byte {}", self.reader.buffer_position())
+        format!("byte {}", self.position())
+    }
+
+    /// The byte offset reached.
+    pub fn position(&self) -> u64 {
+        self.reader.buffer_position()
     }
 
     fn push_text(&mut self, s: &str) {
-        if self.text.len() < MAX_TEXT {
-            let room = MAX_TEXT - self.text.len();
-            let mut cut = s.len().min(room);
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.text.push_str(&s[..cut]);
-        }
+        push_text(&mut self.text, s);
     }
 
     /// The next start or end; `None` at the end of the document. A syntax error ends reading:
@@ -119,7 +117,7 @@ impl<R: BufRead> Xml<R> {
                         let raw = out.text(&a.value, self.legacy, || format!("byte {pos}"));
                         let value = match quick_xml::escape::unescape(&raw) {
                             Ok(v) => v.into_owned(),
-                            Err(_) => raw,
+                            Err(_) => raw.into_owned(),
                         };
                         attrs.push((local(a.key.as_ref()), value));
                     }
@@ -133,15 +131,16 @@ impl<R: BufRead> Xml<R> {
                     let name = local(e.name().as_ref());
                     return Ok(Some(self.end(name)));
                 }
+                // The place is only formatted for a warning.
                 Event::Text(t) => {
-                    let at = format!("byte {}", self.reader.buffer_position());
-                    let s = out.text(&t, self.legacy, || at);
-                    self.push_text(&s);
+                    let pos = self.reader.buffer_position();
+                    let s = out.text(&t, self.legacy, || format!("byte {pos}"));
+                    push_text(&mut self.text, &s);
                 }
                 Event::CData(t) => {
-                    let at = format!("byte {}", self.reader.buffer_position());
-                    let s = out.text(&t, self.legacy, || at);
-                    self.push_text(&s);
+                    let pos = self.reader.buffer_position();
+                    let s = out.text(&t, self.legacy, || format!("byte {pos}"));
+                    push_text(&mut self.text, &s);
                 }
                 Event::GeneralRef(r) => {
                     let name = String::from_utf8_lossy(&r).into_owned();
@@ -186,6 +185,18 @@ impl<R: BufRead> Xml<R> {
                 Event::Comment(_) | Event::PI(_) => {}
             }
         }
+    }
+}
+
+/// Appends `s` to an element's text, up to [`MAX_TEXT`] bytes (cut at a character).
+fn push_text(text: &mut String, s: &str) {
+    if text.len() < MAX_TEXT {
+        let room = MAX_TEXT - text.len();
+        let mut cut = s.len().min(room);
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.push_str(&s[..cut]);
     }
 }
 

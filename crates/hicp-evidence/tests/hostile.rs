@@ -170,3 +170,17 @@ fn the_hash_covers_the_whole_file_even_after_an_early_stop() {
     };
     assert_eq!(i.source.sha256, want);
 }
+
+#[test]
+fn the_hash_covers_megabytes_after_an_early_stop() {
+    // The parser stops at the mismatched end tag; the rest (3 MB) is hashed on the hashing
+    // thread, in pieces that do not line up with the reads.
+    let mut doc = b"<NessusClientData_v2><Report><ReportHost name=\"a\"><ReportItem port=\"22\" protocol=\"tcp\" severity=\"3\" pluginID=\"1\" pluginName=\"x\"></ReportItem></Wrong>".to_vec();
+    doc.extend((0..3 * 1024 * 1024 + 7).map(|i| b'a' + (i % 26) as u8));
+    let i = run(&doc).unwrap();
+    let want = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(&doc))
+    };
+    assert_eq!(i.source.sha256, want);
+}

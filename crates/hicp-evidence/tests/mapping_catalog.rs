@@ -97,3 +97,43 @@ fn mscp_rules_in_xccdf_results_carry_their_hicp_ids() {
         .collect();
     assert_eq!(s, [Some("partial"), Some("partial"), Some("largely")]);
 }
+
+#[test]
+fn observations_are_keyed_to_one_assessments_criteria() {
+    use hicp_core::assessment::Status;
+    use hicp_evidence::Observation;
+    let c = catalog();
+    let sp = c.sub_practice("2.S.A").expect("2.S.A exists");
+    let first = sp.criteria[0].id.as_str();
+    let obs = |id: &str, text: &str, s: Option<Status>| Observation {
+        id: id.into(),
+        observation: text.into(),
+        suggested_status: s,
+    };
+    let observations = [
+        obs("2.S.A", "3 rules pass.", Some(Status::Largely)),
+        obs(first, "Another file says so.", Some(Status::Partial)),
+        obs("7.M.D.c2", "Late findings.", Some(Status::Partial)),
+        obs("9.Z.Z.c9", "Unknown id.", None),
+    ];
+    // The scope: 2.S.A's criteria, in reverse, and a criterion nothing names.
+    let mut scope: Vec<&str> = sp.criteria.iter().map(|k| k.id.as_str()).collect();
+    scope.reverse();
+    scope.push("1.S.A.c1");
+    let s = hicp_evidence::scoped(&observations, &c, &scope);
+    assert_eq!(s.criteria.len(), sp.criteria.len());
+    // In the scope's order; each criterion of the sub-practice gets its observation.
+    assert_eq!(s.criteria.last().unwrap().id, first);
+    let joined = s.criteria.last().unwrap();
+    assert_eq!(joined.observation, "3 rules pass. Another file says so.");
+    assert_eq!(
+        joined.suggested_status,
+        Some(Status::Partial),
+        "the cautious one"
+    );
+    if sp.criteria.len() > 1 {
+        assert_eq!(s.criteria[0].observation, "3 rules pass.");
+        assert_eq!(s.criteria[0].suggested_status, Some(Status::Largely));
+    }
+    assert_eq!(s.outside_scope, ["7.M.D.c2"], "unknown ids are dropped");
+}

@@ -590,3 +590,22 @@ fn severities_are_normalized() {
     assert_eq!(Severity::from_cvss(9.0), Some(Severity::Critical));
     assert_eq!(Severity::from_cvss(11.0), None);
 }
+
+/// Past 1 MB the hash runs on a thread of its own: the digest must still be the file's.
+#[test]
+fn the_hash_of_a_large_file_is_the_files() {
+    use sha2::{Digest, Sha256};
+    for rel in [
+        "nessus/nessus_with_cvssv3.nessus",
+        "kev/known_exploited_vulnerabilities.json",
+    ] {
+        let bytes = std::fs::read(path(rel)).unwrap();
+        assert!(bytes.len() > 1024 * 1024, "{rel} is past the inline size");
+        let i = import(&bytes[..], Kind::Auto, &Options::new(as_of())).unwrap();
+        assert_eq!(
+            i.source.sha256,
+            hex::encode(Sha256::digest(&bytes)),
+            "{rel}"
+        );
+    }
+}

@@ -45,6 +45,18 @@ pub struct Report {
     pub evidence: Vec<EvidenceRow>,
     pub dossier: Vec<DossierPractice>,
     pub practices_qualifying: String,
+    /// The latest check of each of the organization's email domains (the web app fills
+    /// it; an answers file has none).
+    pub email: Vec<EmailRow>,
+}
+
+/// An email domain's latest check, as the report shows it.
+pub struct EmailRow {
+    pub domain: String,
+    pub checked_on: String,
+    pub summary: String,
+    /// What to fix: severity in words, the finding and what to do.
+    pub problems: Vec<(String, String, String)>,
 }
 
 pub struct ThreatRow {
@@ -529,6 +541,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         } else {
             q.join(", ")
         },
+        email: Vec::new(),
     }
 }
 

@@ -253,6 +253,19 @@ pub struct Invitation {
     pub created_at: OffsetDateTime,
 }
 
+/// One of an organization's email domains, with its latest check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailDomain {
+    pub org_id: OrgId,
+    /// Lower case, without a trailing dot.
+    pub domain: String,
+    pub dkim_selectors: Vec<String>,
+    pub added_at: OffsetDateTime,
+    pub checked_at: Option<OffsetDateTime>,
+    /// The latest check's report, as JSON (hicp-email's `Report`).
+    pub check_json: Option<String>,
+}
+
 /// A user's role in one organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {

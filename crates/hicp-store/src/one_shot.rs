@@ -4,10 +4,10 @@
 
 use crate::{
     ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
-    AuditEntry, AuditFilter, CriterionId, Evidence, EvidenceFile, EvidenceId, Invitation,
-    LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization,
-    NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate, Result, Role,
-    Session, SsoLogin, Store, TokenId, User, UserId,
+    AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId,
+    Invitation, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence,
+    NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate,
+    Result, Role, Session, SsoLogin, Store, TokenId, User, UserId,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -51,6 +51,10 @@ one_shot! {
     tx fn disable_totp(id: &UserId, by: &UserId) -> ();
     tx fn set_require_mfa(org: &OrgId, required: bool, by: &UserId) -> ();
     tx fn invite(org: &OrgId, email: &str, role: Role, by: &UserId) -> ();
+    auto fn email_domains(org: &OrgId) -> Vec<EmailDomain>;
+    tx fn save_email_domain(org: &OrgId, domain: &str, dkim_selectors: &[String], by: &UserId) -> bool;
+    tx fn remove_email_domain(org: &OrgId, domain: &str, by: &UserId) -> bool;
+    tx fn record_email_check(org: &OrgId, domain: &str, check_json: &str, summary: &str, by: &UserId) -> bool;
     tx fn take_invitation(org: &OrgId, email: &str) -> Option<Invitation>;
     auto fn invitations_for_org(org: &OrgId) -> Vec<Invitation>;
     auto fn invitations_for_email(email: &str) -> Vec<(Invitation, String)>;

@@ -166,6 +166,7 @@ conformance!(
     api_tokens_are_found_by_hash_and_revoked_by_their_owner,
     single_sign_ons_are_used_once_and_identities_link_accounts,
     sites_belong_to_one_health_system_and_changes_are_dated,
+    email_domains_keep_their_latest_check,
 );
 
 /// A sign-in under way is taken once (another server cannot take it again); a provider's
@@ -2099,5 +2100,93 @@ async fn sites_belong_to_one_health_system_and_changes_are_dated(ctx: Ctx) {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+/// An organization's email domains: added, selectors changed (a no-op is no change),
+/// the latest check kept, removed; each change audited; other organizations see none.
+async fn email_domains_keep_their_latest_check(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, _) = setup(s).await;
+    let other = org(s, "Other Clinic", &u.id).await;
+    let sel = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert!(
+        s.save_email_domain(&o.id, "clinic.example", &sel(&["s1"]), &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.save_email_domain(&o.id, "clinic.example", &sel(&["s1"]), &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.save_email_domain(&o.id, "clinic.example", &sel(&["s1", "s2"]), &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.save_email_domain(&o.id, "a.example", &[], &u.id)
+            .await
+            .unwrap()
+    );
+    let list = s.email_domains(&o.id).await.unwrap();
+    assert_eq!(
+        list.iter().map(|d| d.domain.as_str()).collect::<Vec<_>>(),
+        ["a.example", "clinic.example"]
+    );
+    assert_eq!(list[1].dkim_selectors, ["s1", "s2"]);
+    assert!(list[1].checked_at.is_none() && list[1].check_json.is_none());
+    assert!(s.email_domains(&other.id).await.unwrap().is_empty());
+    assert!(
+        s.record_email_check(
+            &o.id,
+            "clinic.example",
+            "{\"schema\":1}",
+            "0 critical",
+            &u.id
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.record_email_check(&other.id, "clinic.example", "{}", "", &u.id)
+            .await
+            .unwrap()
+    );
+    let d = &s.email_domains(&o.id).await.unwrap()[1];
+    assert_eq!(d.check_json.as_deref(), Some("{\"schema\":1}"));
+    assert!(d.checked_at.is_some());
+    assert!(
+        s.remove_email_domain(&o.id, "a.example", &u.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.remove_email_domain(&o.id, "a.example", &u.id)
+            .await
+            .unwrap()
+    );
+    let audit = s
+        .audit_log(&AuditFilter {
+            org_id: Some(&o.id),
+            entity: Some("email_domain"),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let fields: Vec<&str> = audit.iter().map(|e| e.field.as_str()).collect();
+    // Newest first: removed; checked; added a.example (2); selectors; added clinic (2).
+    assert_eq!(
+        fields,
+        [
+            "removed",
+            "checked",
+            "dkim_selectors",
+            "added",
+            "dkim_selectors",
+            "dkim_selectors",
+            "added"
+        ]
     );
 }

@@ -127,6 +127,26 @@ pub fn problem_words(field: &str, problem: &Problem) -> String {
     format!("{label}: {what}")
 }
 
+/// The words for a technical evidence file that cannot be read (`field`: `file` or `kev`).
+pub fn evidence_words(field: &str, error: &hicp_evidence::Error) -> String {
+    let which = if field == "kev" {
+        "The KEV catalog"
+    } else {
+        "The file"
+    };
+    let what = match error {
+        hicp_evidence::Error::Empty => "is empty.".to_owned(),
+        hicp_evidence::Error::Unrecognized(why) => format!(
+            "is not a kind of file we can read ({why}). We read Nessus, Tenable, Greenbone/OpenVAS and Qualys scans, XCCDF and mSCP compliance results, asset inventories (CSV) and DMARC aggregate reports."
+        ),
+        hicp_evidence::Error::WrongKind { expected, found } => {
+            format!("is {found}, not {expected}.")
+        }
+        other => format!("cannot be read: {other}."),
+    };
+    format!("{which} {what}")
+}
+
 impl From<Error> for AppError {
     fn from(e: Error) -> AppError {
         match e {
@@ -134,6 +154,9 @@ impl From<Error> for AppError {
             Error::Forbidden => AppError::Forbidden,
             Error::Invalid { field, problem } => AppError::BadRequest(problem_words(field, &problem)),
             Error::InvalidFile(e) => AppError::BadRequest(e.to_string()),
+            Error::InvalidEvidence { field, error } => {
+                AppError::BadRequest(evidence_words(field, &error))
+            }
             Error::TierNeedsAdmin { file, org } => AppError::BadRequest(format!(
                 "The file is for a {} organization, but this one is set up as {}: ask an admin to import it.",
                 file.name(),

@@ -197,6 +197,28 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/import",
             get(pages::interchange::import_form).post(pages::interchange::import),
         )
+        .route(
+            "/orgs/{org}/evidence-import",
+            get(pages::evidence_import::form)
+                .post(pages::evidence_import::import)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/orgs/{org}/evidence-import/accept",
+            post(pages::evidence_import::accept),
+        )
+        .route(
+            "/orgs/{org}/email",
+            get(pages::email::domains).post(pages::email::save),
+        )
+        .route(
+            "/orgs/{org}/email/{domain}/check",
+            post(pages::email::check),
+        )
+        .route(
+            "/orgs/{org}/email/{domain}/remove",
+            post(pages::email::remove),
+        )
         .route("/orgs/{org}/audit", get(pages::audit::audit))
         .route(
             "/orgs/{org}/sub-practices/{sp}",

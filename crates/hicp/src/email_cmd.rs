@@ -38,7 +38,8 @@ pub struct CheckArgs {
     /// Read DNS records from this zone file (RFC 1035 format) instead of the network.
     #[arg(long, value_name = "FILE")]
     zone: Option<PathBuf>,
-    /// The MTA-STS policy file (the text served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt).
+    /// The MTA-STS policy file (the text served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt);
+    /// without it the policy is fetched over HTTPS (not with --zone: then it is not checked).
     #[arg(long = "mta-sts-policy", value_name = "FILE")]
     mta_sts_policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]

@@ -6,7 +6,10 @@ use crate::InvalidInput;
 use crate::answers_file::as_of;
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{ContentArrangement, Table, presets};
-use hicp_evidence::{Import, KevCatalog, Kind, Legacy, Options, correlate, import};
+use hicp_core::assessment::Status;
+use hicp_evidence::{
+    Import, KevCatalog, Kind, Legacy, Observation, Options, Scoped, correlate, import, scoped,
+};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -34,6 +37,10 @@ pub struct ImportArgs {
     /// How to read text that is not UTF-8.
     #[arg(long, default_value = "windows-1252")]
     legacy_encoding: LegacyArg,
+    /// An answers file: the criteria observations are then those of its assessment (its
+    /// tier and opted-in sub-practices), each beside the file's answer.
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,9 +85,52 @@ enum LegacyArg {
     MacRoman,
 }
 
-pub fn run(cmd: EvidenceCommand) -> anyhow::Result<()> {
+pub fn run(cmd: EvidenceCommand, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
     match cmd {
-        EvidenceCommand::Import(args) => import_files(args),
+        EvidenceCommand::Import(args) => import_files(args, catalog_dir),
+    }
+}
+
+/// An answers file's assessment: its criteria in scope, and its answers.
+struct Assessment {
+    catalog: hicp_core::catalog::Catalog,
+    answers: hicp_core::assessment::Answers,
+}
+
+impl Assessment {
+    fn scope(&self) -> Vec<&str> {
+        self.answers
+            .scope(&self.catalog)
+            .iter()
+            .flat_map(|sp| sp.criteria.iter().map(|c| c.id.as_str()))
+            .collect()
+    }
+
+    fn status(&self, criterion: &str) -> Option<Status> {
+        self.answers.criteria.get(criterion).map(|a| a.status)
+    }
+
+    /// The observations keyed to this assessment's criteria.
+    fn key(&self, observations: &[Observation]) -> Scoped {
+        scoped(observations, &self.catalog, &self.scope())
+    }
+
+    /// `criteria` of an import's JSON replaced by the scoped observations, each with the
+    /// file's answer, and the ids outside the assessment.
+    fn json(&self, scoped: &Scoped, value: &mut serde_json::Value) {
+        let criteria: Vec<serde_json::Value> = scoped
+            .criteria
+            .iter()
+            .map(|o| {
+                let mut v = serde_json::to_value(o).unwrap_or_default();
+                v["answer"] = self
+                    .status(&o.id)
+                    .map_or(serde_json::Value::Null, |s| s.name().into());
+                v
+            })
+            .collect();
+        value["criteria"] = criteria.into();
+        value["outside_scope"] = serde_json::to_value(&scoped.outside_scope).unwrap_or_default();
     }
 }
 
@@ -89,8 +139,16 @@ fn open(path: &Path) -> Result<std::fs::File, InvalidInput> {
         .map_err(|e| InvalidInput(format!("{}: cannot read the file: {e}", path.display())))
 }
 
-fn import_files(args: ImportArgs) -> anyhow::Result<()> {
+fn import_files(args: ImportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
     let mut options = Options::new(as_of(args.as_of.as_deref())?);
+    let assessment = match &args.answers {
+        None => None,
+        Some(path) => {
+            let catalog = crate::source::catalog(catalog_dir)?;
+            let answers = crate::answers_file::load(path, &catalog, options.as_of)?;
+            Some(Assessment { catalog, answers })
+        }
+    };
     options.legacy = match args.legacy_encoding {
         LegacyArg::Windows1252 => Legacy::Windows1252,
         LegacyArg::MacRoman => Legacy::MacRoman,
@@ -117,20 +175,49 @@ fn import_files(args: ImportArgs) -> anyhow::Result<()> {
         return Err(InvalidInput(problems.join("\n")).into());
     }
     let combined = correlate(&imports);
+    // With an answers file: each file's observations, and the combined ones, keyed to its
+    // assessment.
+    let keyed: Option<(Vec<Scoped>, Scoped)> = assessment.as_ref().map(|a| {
+        (
+            imports.iter().map(|i| a.key(&i.criteria)).collect(),
+            a.key(&combined),
+        )
+    });
     match args.format {
         Format::Json => {
-            let value = if imports.len() == 1 {
-                serde_json::to_value(&imports[0])?
+            let mut values = imports
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            if let (Some(a), Some((each, _))) = (&assessment, &keyed) {
+                for (v, s) in values.iter_mut().zip(each) {
+                    a.json(s, v);
+                }
+            }
+            let value = if values.len() == 1 {
+                values.remove(0)
             } else {
-                serde_json::json!({ "imports": imports, "criteria": combined })
+                let mut all = serde_json::json!({ "imports": values, "criteria": combined });
+                if let (Some(a), Some((_, both))) = (&assessment, &keyed) {
+                    a.json(both, &mut all);
+                }
+                all
             };
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
         Format::Table => {
-            for i in &imports {
+            for (n, i) in imports.iter().enumerate() {
                 print_table(i);
+                if let (Some(a), Some((each, _))) = (&assessment, &keyed) {
+                    print_keyed(a, &each[n]);
+                }
             }
-            if !combined.is_empty() {
+            if let (Some(a), Some((_, both))) = (&assessment, &keyed) {
+                if !both.criteria.is_empty() {
+                    println!("Across these files, for the answers file");
+                    print_keyed(a, both);
+                }
+            } else if !combined.is_empty() {
                 println!("Across these files");
                 for o in &combined {
                     println!(
@@ -146,7 +233,29 @@ fn import_files(args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn status(s: Option<hicp_core::assessment::Status>) -> &'static str {
+/// The observations of an answers file's assessment, beside its answers.
+fn print_keyed(a: &Assessment, s: &Scoped) {
+    if s.criteria.is_empty() {
+        println!("  For the answers file: nothing in its assessment.");
+    } else {
+        println!("  For the answers file:");
+    }
+    for o in &s.criteria {
+        println!(
+            "  {} (answer: {}, suggested: {}): {}",
+            o.id,
+            a.status(&o.id).map_or("none", |s| s.name()),
+            status(o.suggested_status),
+            o.observation
+        );
+    }
+    if !s.outside_scope.is_empty() {
+        println!("  Not in its assessment: {}", s.outside_scope.join(", "));
+    }
+    println!();
+}
+
+fn status(s: Option<Status>) -> &'static str {
     s.map_or("no suggestion", |s| s.name())
 }
 

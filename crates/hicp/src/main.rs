@@ -95,7 +95,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => ops_cmd::restore(args),
         Command::Admin(cmd) => admin_cmd::run(cmd),
         Command::Email(cmd) => email_cmd::run(cmd),
-        Command::Evidence(cmd) => evidence_cmd::run(cmd),
+        Command::Evidence(cmd) => evidence_cmd::run(cmd, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -84,6 +84,11 @@ pub struct ServeArgs {
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
+    /// Read DNS for the email domain check from this zone file (RFC 1035 master format,
+    /// absolute names or $ORIGIN; see docs/email.md) instead of the network: offline use
+    /// and tests. Without it, "Check now" asks the system's DNS servers.
+    #[arg(long, value_name = "FILE", env = "HICP_DNS_ZONE")]
+    dns_zone: Option<PathBuf>,
     /// Log format on stderr: text, or one JSON object per line. Filter with RUST_LOG.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "HICP_LOG_FORMAT")]
     log_format: LogFormat,
@@ -114,6 +119,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
     let catalog = source::catalog(catalog_dir)?;
     let url = args.db.url()?;
     let sso = sso_providers(&args)?;
+    let dns = dns_source(args.dns_zone.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let store = DatabaseArgs::open(&url).await?;
@@ -127,6 +133,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             session_lifetime_hours: args.session_lifetime_hours.max(1),
             require_mfa: args.require_mfa,
             sso,
+            dns,
         };
         let app = hicp_app::App::new(store.clone(), catalog, settings);
         // Housekeeping: expired sessions and old sign-in failures, every ten minutes.
@@ -159,6 +166,33 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Where the email check reads DNS: the zone file (read once, now, so that a bad one stops
+/// the start with its line), or the system's resolvers (set up at each check).
+fn dns_source(zone: Option<&std::path::Path>) -> anyhow::Result<hicp_app::DnsSource> {
+    use hicp_email::dns::Resolver;
+    let Some(path) = zone else {
+        return Ok(hicp_app::DnsSource::new("the network", || {
+            hicp_email::network::NetworkResolver::from_system()
+                .map(|r| Box::new(r) as Box<dyn Resolver>)
+                .map_err(|e| e.to_string())
+        }));
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::InvalidInput(format!("--dns-zone {}: {e}", path.display())))?;
+    let zone = hicp_email::zone::Zone::parse(&text, None).map_err(|e| {
+        crate::InvalidInput(format!(
+            "--dns-zone {}: line {}: {}",
+            path.display(),
+            e.line,
+            e.problem
+        ))
+    })?;
+    let label = format!("the zone file {}", path.display());
+    Ok(hicp_app::DnsSource::new(label, move || {
+        Ok(Box::new(zone.clone()) as Box<dyn Resolver>)
+    }))
 }
 
 /// Completes on Ctrl-C or SIGTERM; the server then finishes requests in flight.

@@ -1076,3 +1076,103 @@ async fn every_page_type_passes_axe() {
         problems.join("\n")
     );
 }
+
+/// An office manager imports a scan with the KEV catalog in the browser (htmx, with the upload
+/// progress shown), reads what they mean, and accepts a suggested answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_is_imported_in_the_browser() {
+    let db = Database::new(Backend::Sqlite);
+    let server = Server::start(&db);
+    let b = Browser::start().await;
+    b.go(&server.url("/setup")).await;
+    b.fill("#display_name", "Pat").await;
+    b.fill("#email", "pat@maple.example").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.go(&server.url("/orgs/new")).await;
+    b.fill("#name", "Maple Street Family Practice").await;
+    b.fill("#physicians", "6").await;
+    b.click("form.card button[type=submit]").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("#tier"))
+        .await
+        .unwrap();
+    let org_path = b.path().await.trim_end_matches("/settings").to_owned();
+
+    // From the import page to the evidence import.
+    b.go(&server.url(&format!("{org_path}/import"))).await;
+    b.click(&format!("a[href='{org_path}/evidence-import']"))
+        .await;
+    let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../hicp-evidence/tests/fixtures")
+        .canonicalize()
+        .unwrap();
+    let pick = |rel: &str| fixtures.join(rel).display().to_string();
+    b.client
+        .wait()
+        .for_element(Locator::Css("#evidence-import-file"))
+        .await
+        .unwrap()
+        .send_keys(&pick("nessus/nessus_with_cvssv3.nessus"))
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#evidence-import-kev"))
+        .await
+        .unwrap()
+        .send_keys(&pick("kev/known_exploited_vulnerabilities.json"))
+        .await
+        .unwrap();
+    b.click("form[data-progress] button[type=submit]").await;
+    // htmx swaps the result in without leaving the page.
+    let result = b
+        .wait_for_text(
+            "#evidence-import-result",
+            "Imported nessus_with_cvssv3.nessus.",
+        )
+        .await;
+    assert_eq!(b.path().await, format!("{org_path}/evidence-import"));
+    assert!(result.contains("49 records read"), "{result}");
+    assert!(
+        result.contains("1 open finding is known to be exploited (CISA KEV catalog)"),
+        "{result}"
+    );
+    assert!(
+        result.contains("17 findings were open longer than HICP's remediation timeframes"),
+        "{result}"
+    );
+    // The progress bar moved (2.7 MB went up) and is hidden again after the answer.
+    let state = b
+        .client
+        .execute(
+            "var box = document.getElementById('evidence-import-progress'); \
+             return [box.querySelector('progress').value, box.hidden];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(state[0].as_f64().unwrap() > 0.0, "progress {state}");
+    assert_eq!(state[1], true, "hidden after the answer: {state}");
+    b.shot("evidence-import").await;
+
+    // The suggestion for the small practice's remediation question: ticked and accepted.
+    b.click("input[name=accept][value^='7.S.A.c3|partial|']")
+        .await;
+    b.click("#evidence-import-result form button[type=submit]")
+        .await;
+    let done = b.wait_for_text("main", "1 answer changed.").await;
+    assert!(done.contains("7.S.A.c3 is now: Partly"), "{done}");
+    b.click("main a[href*='#q-7-S-A-c3']").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css("#q-7-S-A-c3"))
+        .await
+        .unwrap();
+    let page = b.source().await;
+    assert!(
+        page.contains("Nessus v2 XML nessus_with_cvssv3.nessus: 17 of 17"),
+        "the evidence is on the question"
+    );
+    b.close().await;
+}

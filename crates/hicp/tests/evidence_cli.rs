@@ -214,3 +214,130 @@ fn bad_input_is_exit_2_with_the_file_and_place() {
     ]);
     assert!(err.contains("--as-of"), "{err}");
 }
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn an_answers_file_keys_the_observations_to_its_assessment() {
+    let inventory = fixture("inventory/cmdb_export.csv");
+    let small = example("small-clinic");
+    let v = json(&[
+        "evidence",
+        "import",
+        &inventory,
+        "--answers",
+        &small,
+        "--format",
+        "json",
+        "--as-of",
+        "2026-10-01",
+    ]);
+    // Only the small practice's criteria, each beside the file's answer; the others named.
+    assert_eq!(ids(&v["criteria"]), ["5.S.A.c1", "5.S.A.c2", "9.S.A.c1"]);
+    assert_eq!(v["criteria"][1]["suggested_status"], "partial");
+    assert_eq!(v["criteria"][1]["answer"], "partial");
+    assert_eq!(
+        v["outside_scope"],
+        serde_json::json!(["5.M.A.c1", "5.M.A.c2", "9.M.D.c1"])
+    );
+    // Without the answers file, every tier's criteria and no `answer`.
+    let plain = json(&["evidence", "import", &inventory, "--format", "json"]);
+    assert_eq!(plain["criteria"].as_array().unwrap().len(), 6);
+    assert!(plain["criteria"][0].get("answer").is_none());
+    assert!(plain.get("outside_scope").is_none());
+
+    // mSCP maps to sub-practices: with a large organization's file, each of their criteria.
+    let mscp = fixture("mscp/hicp_lp_baseline.csv");
+    let large = json(&[
+        "evidence",
+        "import",
+        &mscp,
+        "--answers",
+        &example("health-system"),
+        "--format",
+        "json",
+    ]);
+    let got = ids(&large["criteria"]);
+    assert!(got.contains(&"2.L.A.c1".to_owned()) && got.contains(&"2.L.A.c4".to_owned()));
+    assert!(got.iter().all(|id| id.matches('.').count() == 3), "{got:?}");
+    assert_eq!(large["outside_scope"], serde_json::json!([]));
+    let c = &large["criteria"][ids(&large["criteria"])
+        .iter()
+        .position(|i| i == "2.L.A.c1")
+        .unwrap()];
+    assert_eq!(c["suggested_status"], "partial", "two of its rules fail");
+    // The small clinic's assessment has none of the large sub-practices.
+    let none = json(&[
+        "evidence",
+        "import",
+        &mscp,
+        "--answers",
+        &small,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(none["criteria"], serde_json::json!([]));
+    assert!(
+        none["outside_scope"].as_array().unwrap().len() >= 5,
+        "{none}"
+    );
+
+    // Several files: each keyed, and what they say together keyed too.
+    let scan = fixture("nessus-csv/issue_11102.csv");
+    let both = json(&[
+        "evidence",
+        "import",
+        &scan,
+        &inventory,
+        "--answers",
+        &example("community-hospital"),
+        "--format",
+        "json",
+        "--as-of",
+        "2026-10-01",
+    ]);
+    assert_eq!(ids(&both["imports"][0]["criteria"]), ["7.M.D.c2"]);
+    assert_eq!(ids(&both["criteria"]), ["5.M.A.c5", "7.M.A.c1"]);
+    assert!(both["criteria"][0].get("answer").is_some());
+
+    // The table says the same in words.
+    let table = run_ok(&["evidence", "import", &inventory, "--answers", &small]);
+    assert!(table.contains("For the answers file:"), "{table}");
+    assert!(
+        table.contains("5.S.A.c2 (answer: partial, suggested: partial)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Not in its assessment: 5.M.A.c1, 5.M.A.c2, 9.M.D.c1"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_bad_answers_file_is_exit_2_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("answers.yaml");
+    std::fs::write(&bad, "tier: enormous\n").unwrap();
+    let err = run_invalid(&[
+        "evidence",
+        "import",
+        &fixture("inventory/cmdb_export.csv"),
+        "--answers",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(err.contains("answers.yaml:1:"), "{err}");
+    let err = run_invalid(&[
+        "evidence",
+        "import",
+        &fixture("inventory/cmdb_export.csv"),
+        "--answers",
+        "/nonexistent/answers.yaml",
+    ]);
+    assert!(err.contains("cannot read the answers file"), "{err}");
+}

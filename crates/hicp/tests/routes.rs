@@ -80,6 +80,10 @@ fn table() -> Vec<Row> {
         ("url", "https://intranet.example/policy"),
     ];
     const PASTE: &[(&str, &str)] = &[("text", "not: [an answers file")];
+    const INVENTORY: &[(&str, &str)] = &[(
+        "file",
+        "Name,IP Address,Category\nfrontdesk-01,10.0.1.15,Workstation\n",
+    )];
     vec![
         row(get.clone(), "/healthz", None, [200; 6]),
         row(get.clone(), "/assets/{*path}", None, [200; 6]),
@@ -429,6 +433,48 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/evidence-import",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/evidence-import",
+            Multipart(INVENTORY),
+            [403, 404, 403, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/evidence-import/accept",
+            Form(&[]),
+            [403, 404, 403, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/orgs/{org}/email",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/email",
+            Form(&[("domain", "clinic.example"), ("dkim_selectors", "s1")]),
+            [403, 404, 403, 303, 303, 303],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/email/{domain}/check",
+            Form(&[]),
+            [403, 404, 403, 404, 404, 404],
+        ),
+        row(
+            post.clone(),
+            "/orgs/{org}/email/{domain}/remove",
+            Form(&[]),
+            [403, 404, 403, 404, 404, 404],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/audit",
             None,
             [303, 404, 403, 403, 200, 200],
@@ -518,6 +564,12 @@ fn table() -> Vec<Row> {
             post.clone(),
             "/api/v1/orgs/{org}/evidence",
             Multipart(LINK),
+            [401, 404, 403, 201, 201, 201],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/orgs/{org}/evidence-imports",
+            Multipart(INVENTORY),
             [401, 404, 403, 201, 201, 201],
         ),
         row(
@@ -616,7 +668,9 @@ fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
         .replace("{action}", "1.S.A.a1")
         .replace("{sp}", "1.M.A")
         .replace("{answer}", "decline")
-        .replace("{provider}", "entra");
+        .replace("{provider}", "entra")
+        // A domain nobody added: its check and removal are "not found" (and ask no DNS).
+        .replace("{domain}", "not-added.example");
     // `{id}` is a piece of evidence under /evidence/, a snapshot under /snapshots/, else an
     // API token.
     let id = if p.contains("/evidence/") && p.ends_with("/delete") {

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         v1::close_snapshot,
         v1::list_evidence,
         v1::upload_evidence,
+        v1::import_evidence,
         v1::download_evidence,
         v1::delete_evidence,
         v1::report,
@@ -276,6 +277,11 @@ impl From<Error> for ApiError {
                     .collect();
                 p
             }
+            Error::InvalidEvidence { field, error } => ApiError::bad_field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                field,
+                crate::error::evidence_words(field, &error),
+            ),
             Error::TierNeedsAdmin { file, org } => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "tier-needs-admin",

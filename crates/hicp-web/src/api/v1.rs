@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use hicp_app::{
     Answer, AnswerInput, Edit, Evidence, EvidenceContent, EvidenceKind, EvidenceUpload,
     ImportOutcome, Organization, Read, Snapshot, allowed_type,
@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/orgs/{org}/evidence/{id}",
             get(download_evidence).delete(delete_evidence),
         )
+        .route("/api/v1/orgs/{org}/evidence-imports", post(import_evidence))
         .route("/api/v1/orgs/{org}/scores", get(scores))
         .route("/api/v1/orgs/{org}/plan", get(plan))
         .route("/api/v1/orgs/{org}/readiness", get(readiness))
@@ -722,7 +723,233 @@ pub async fn upload_evidence(
     Ok((StatusCode::CREATED, axum::Json(evidence_out(&added))).into_response())
 }
 
-/// A file's bytes (with its content type), or a link's record as JSON.
+/// The multipart form of an evidence import.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct EvidenceImportForm {
+    /// The scanner, compliance, inventory or DMARC file (its kind is told from the content).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A CISA KEV catalog (JSON or CSV) to flag findings whose CVEs are known exploited.
+    #[schema(value_type = Option<String>, format = Binary)]
+    kev: Option<Vec<u8>>,
+    /// Insist on a kind: `auto` (the default), `nessus`, `openvas`, `qualys`, `xccdf`,
+    /// `mscp`, `inventory` or `dmarc-report`.
+    kind: Option<String>,
+}
+
+/// Where the file came from.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportSourceOut {
+    file: Option<String>,
+    /// SHA-256 of the file, lower-case hex.
+    sha256: String,
+    /// The tool and layout recognized, e.g. "Nessus v2 XML".
+    scanner: String,
+    /// When the tool produced the file, as the file says.
+    generated: Option<String>,
+}
+
+/// A vulnerability reported for one host and port.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportFindingOut {
+    host: String,
+    port: Option<u16>,
+    protocol: Option<String>,
+    title: String,
+    /// `critical`, `high`, `medium`, `low` or `info`.
+    severity: String,
+    /// Every CVE id the record names.
+    cves: Vec<String>,
+    cvss3: Option<f64>,
+    /// `YYYY-MM-DD`.
+    first_seen: Option<String>,
+    /// `YYYY-MM-DD`.
+    last_seen: Option<String>,
+    /// One of its CVEs is in the KEV catalog given (false without one).
+    kev: bool,
+    /// `open` or `fixed`, when the export says.
+    state: Option<String>,
+    /// `YYYY-MM-DD`: when the vendor's fix was published, where the scanner says.
+    patch_published: Option<String>,
+    /// The scanner's check id (plugin, NVT, QID).
+    check: Option<String>,
+}
+
+/// The result of one configuration rule.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportRuleOut {
+    rule: String,
+    /// `pass`, `fail`, `notapplicable`, `error` or `unknown`.
+    result: String,
+    /// HICP sub-practice ids the rule carries or the mapping gives it.
+    hicp: Vec<String>,
+    /// Present (true) when mSCP records an exemption.
+    exempt: Option<bool>,
+}
+
+/// One inventory item.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportAssetOut {
+    name: Option<String>,
+    ip: Option<String>,
+    mac: Option<String>,
+    category: Option<String>,
+    medical_device: bool,
+    id: Option<String>,
+    manufacturer: Option<String>,
+    model: Option<String>,
+    os: Option<String>,
+    owner: Option<String>,
+    location: Option<String>,
+}
+
+/// What the file says about one criterion (or sub-practice): a suggestion only.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportObservationOut {
+    id: String,
+    observation: String,
+    /// An answer status, or null.
+    suggested_status: Option<String>,
+}
+
+/// Something in the file that could not be read as expected, and where.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ImportWarningOut {
+    /// A line, row, byte, element or key.
+    at: String,
+    message: String,
+}
+
+/// One sending source of DMARC aggregate reports.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct DmarcSourceOut {
+    source_ip: String,
+    count: u64,
+    spf_pass: u64,
+    spf_fail: u64,
+    dkim_pass: u64,
+    dkim_fail: u64,
+    /// Messages per disposition applied (`none`, `quarantine`, `reject`).
+    disposition: std::collections::BTreeMap<String, u64>,
+    fails_both: bool,
+}
+
+/// The DMARC part of an import.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct DmarcOut {
+    org_name: Option<String>,
+    domain: Option<String>,
+    policy: Option<String>,
+    begin: Option<String>,
+    end: Option<String>,
+    sources: Vec<DmarcSourceOut>,
+}
+
+/// A KEV catalog's version and size.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct KevCatalogOut {
+    version: Option<String>,
+    entries: u64,
+}
+
+/// What an evidence import read, the JSON of `hicp evidence import --format json`, and the
+/// evidence stored.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct EvidenceImportOut {
+    /// The kind read: `nessus`, `openvas`, `qualys`, `xccdf`, `mscp`, `inventory` or
+    /// `dmarc-report`.
+    kind: String,
+    source: ImportSourceOut,
+    /// Records read: rows, ReportItems, results, rules.
+    records: u64,
+    findings: Vec<ImportFindingOut>,
+    compliance: Vec<ImportRuleOut>,
+    assets: Vec<ImportAssetOut>,
+    criteria: Vec<ImportObservationOut>,
+    warnings: Vec<ImportWarningOut>,
+    /// For a DMARC aggregate report.
+    dmarc: Option<DmarcOut>,
+    /// Never for an import (a KEV catalog is refused as the file); in the CLI's contract.
+    kev_catalog: Option<KevCatalogOut>,
+    /// The evidence stored: the file, once per criterion of the assessment it informs (or
+    /// once, on no criterion).
+    evidence: Vec<EvidenceOut>,
+}
+
+/// Imports a scanner, compliance, inventory or DMARC file (multipart form): it is stored
+/// as dated evidence on each criterion of the open assessment that it informs, and the
+/// import is audited. No answer changes: `criteria` holds suggestions only.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/evidence-imports", tag = "evidence",
+    params(("org" = String, Path, description = "Organization id")),
+    request_body(content = EvidenceImportForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = EvidenceImportOut),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file cannot be read (`errors` names the field and says why); nothing was stored", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn import_evidence(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(org): Path<String>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<Response> {
+    let access = state.app.org_access::<Edit>(&who, &org).await?;
+    let mut form = form.map_err(|_| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send the file as multipart/form-data.",
+        )
+    })?;
+    let (file, kev, kind) = crate::pages::evidence_import::read_form(&state, &mut form).await?;
+    let kind = match kind.as_deref() {
+        None => hicp_evidence::Kind::Auto,
+        Some(k) => match hicp_evidence::Kind::from_name(k) {
+            Some(k) if k != hicp_evidence::Kind::Kev => k,
+            _ => return Err(form_problem("kind", "not a kind of file we import")),
+        },
+    };
+    let Some((file_name, bytes)) = file else {
+        return Err(form_problem("file", "required"));
+    };
+    let out = state
+        .app
+        .import_evidence(
+            &access,
+            hicp_app::EvidenceFileUpload {
+                file_name,
+                bytes,
+                kind,
+                kev,
+            },
+        )
+        .await?;
+    let mut body = serde_json::to_value(&out.import).map_err(|e| ApiError::internal(&e))?;
+    body["evidence"] =
+        serde_json::to_value(out.evidence.iter().map(evidence_out).collect::<Vec<_>>())
+            .map_err(|e| ApiError::internal(&e))?;
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// A file's bytes (with its content type), or a link's record as JSON. Files stored by an
+/// evidence import are XML, CSV, gzip, zip or (binary property lists, UTF-16 text) octets.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/evidence/{id}", tag = "evidence",
     params(("org" = String, Path, description = "Organization id"), ("id" = String, Path, description = "Evidence id")),
     responses(
@@ -737,6 +964,10 @@ pub async fn upload_evidence(
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+                (String = "application/xml"),
+                (Vec<u8> = "application/gzip"),
+                (Vec<u8> = "application/zip"),
+                (Vec<u8> = "application/octet-stream"),
             )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -20,7 +20,7 @@ use hicp_core::catalog::{Provenance, SubPractice};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-const STATUS_LABELS: [(Status, &str); 5] = [
+pub(crate) const STATUS_LABELS: [(Status, &str); 5] = [
     (Status::NotStarted, "Not started"),
     (Status::Partial, "Partly"),
     (Status::Largely, "Largely"),

@@ -114,6 +114,7 @@ pub fn describe(entity: &str, id: &str) -> String {
         "import" => "Import".into(),
         "organization" => "Organization".into(),
         "membership" => "Role".into(),
+        "email_domain" => format!("Email domain {id}"),
         "user" => "Account".into(),
         other => other.to_owned(),
     }

@@ -7,6 +7,8 @@ pub mod assess;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod email;
+pub mod evidence_import;
 pub mod find;
 pub mod help;
 pub mod history;

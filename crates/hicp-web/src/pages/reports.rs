@@ -71,7 +71,40 @@ pub async fn export<L: Level>(
 ) -> Result<Response, AppError> {
     let a = answers_for(state, access).await?;
     let tracking = tracking(state, access).await?;
-    export_of(state, access, &a, today(), tracking, what).await
+    let email = if what == Export::Html {
+        email_rows(state, access).await?
+    } else {
+        Vec::new()
+    };
+    export_of(state, access, &a, today(), tracking, email, what).await
+}
+
+/// The latest check of each email domain, for the report (the open assessment's only: a
+/// snapshot's report shows what its answers recorded).
+async fn email_rows<L: Level>(
+    state: &AppState,
+    access: &OrgAccess<L>,
+) -> Result<Vec<hicp_report::model::EmailRow>, AppError> {
+    use super::email::{findings, summary_words};
+    Ok(state
+        .app
+        .email_domains(access)
+        .await?
+        .iter()
+        .filter_map(|d| {
+            let report = d.report.as_ref()?;
+            Some(hicp_report::model::EmailRow {
+                domain: d.domain.domain.clone(),
+                checked_on: hicp_app::checked_on(&d.domain)?.to_string(),
+                summary: summary_words(report),
+                problems: findings(report)
+                    .into_iter()
+                    .filter(|f| f.severity != "Fine")
+                    .map(|f| (f.severity.to_owned(), f.title, f.fix))
+                    .collect(),
+            })
+        })
+        .collect())
 }
 
 /// The plan board's tracking (owner, due date, status) of the organization's actions, as
@@ -122,7 +155,7 @@ pub async fn snapshot_export<L: Level>(
     let as_of = hicp_app::date_of(closed);
     // The plan board keeps only the current tracking, not how it stood at the close: a
     // snapshot's exports show the plan as computed.
-    export_of(state, access, &a, as_of, BTreeMap::new(), what).await
+    export_of(state, access, &a, as_of, BTreeMap::new(), Vec::new(), what).await
 }
 
 async fn export_of<L: Level>(
@@ -131,6 +164,7 @@ async fn export_of<L: Level>(
     a: &hicp_core::assessment::Answers,
     as_of: hicp_core::assessment::Date,
     tracking: BTreeMap<String, Tracking>,
+    email: Vec<hicp_report::model::EmailRow>,
     what: Export,
 ) -> Result<Response, AppError> {
     let assessed = Assessed::new(state.catalog(), a, as_of).with_tracking(tracking);
@@ -138,7 +172,9 @@ async fn export_of<L: Level>(
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
     let (bytes, content_type, name) = match what {
         Export::Html => {
-            let html = hicp_report::html::report(&assessed, None).map_err(AppError::internal)?;
+            let mut report = hicp_report::model::build(&assessed, None);
+            report.email = email;
+            let html = hicp_report::html::render(&report).map_err(AppError::internal)?;
             let headers = [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
                 (header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_owned()),

@@ -149,14 +149,21 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &Database) -> Server {
-        Server::start_with(db, &["--listen", "127.0.0.1:0"])
+        Server::start_with(db, &[])
     }
 
-    /// `hicp serve` with these arguments (which must include `--listen`).
-    pub fn start_with(db: &Database, args: &[&str]) -> Server {
+    /// `hicp serve` with more options (`--max-upload-mb 1`, ...); on 127.0.0.1:0 unless
+    /// they name a `--listen` address.
+    pub fn start_with(db: &Database, options: &[&str]) -> Server {
+        let listen: &[&str] = if options.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_hicp"))
             .args(["serve", "--database", &db.url])
-            .args(args)
+            .args(listen)
+            .args(options)
             // Request logs only when asked for (RUST_LOG=info): keeps test output readable.
             .env(
                 "RUST_LOG",

@@ -1,0 +1,361 @@
+//! Technical evidence (scanner, compliance, inventory and DMARC files) imported into an
+//! organization: the file is read with `hicp-evidence`, stored as dated evidence on the
+//! criteria its observations name, and the import is audited, all in one transaction. The
+//! observations' statuses are suggestions: a person accepts them, or not, afterwards.
+
+use crate::access::{Edit, OrgAccess};
+use crate::assessment::{EvidenceUpload, add_evidence_in, domain_answers, open_assessment};
+use crate::error::{Error, Problem, Result};
+use crate::{App, today};
+use hicp_core::assessment::Status;
+use hicp_evidence::{Import, KevCatalog, Kind, Options, Summary};
+use hicp_store::{Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, StoreError};
+
+/// A file to import, as uploaded.
+#[derive(Clone, Debug)]
+pub struct EvidenceFileUpload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// `Kind::Auto` tells the kind from the content.
+    pub kind: Kind,
+    /// A CISA KEV catalog (JSON or CSV) to flag findings with.
+    pub kev: Option<Vec<u8>>,
+}
+
+/// What the evidence says about one criterion of the organization's assessment, beside the
+/// answer as it is now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub criterion: String,
+    pub observation: String,
+    /// `None`: the evidence informs the answer but suggests no status.
+    pub suggested: Option<Status>,
+    /// The answer now (`None`: not answered yet).
+    pub current: Option<Answer>,
+}
+
+/// What an evidence import did.
+#[derive(Clone, Debug)]
+pub struct EvidenceImported {
+    /// Everything the file yields: the JSON of `hicp evidence import`.
+    pub import: Import,
+    pub summary: Summary,
+    /// The evidence stored: the file, once per criterion it informs (or once, on no
+    /// criterion, when it informs none in this organization's assessment).
+    pub evidence: Vec<Evidence>,
+    /// Per criterion of the assessment that the file informs, in catalog order.
+    pub suggestions: Vec<Suggestion>,
+    /// Criteria and sub-practices the file informs that are not in this organization's
+    /// assessment (another size tier, not opted in).
+    pub outside_scope: Vec<String>,
+}
+
+/// A suggestion a person accepts: the criterion, the status, and the answer's version they
+/// saw (0: not answered yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accept {
+    pub criterion: String,
+    pub status: Status,
+    pub version: i64,
+}
+
+/// What accepting suggestions did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Accepted {
+    /// Answers changed, as saved.
+    pub changed: Vec<Answer>,
+    /// Criteria whose answer already had the suggested status.
+    pub same: Vec<String>,
+    /// Criteria someone changed since the suggestion was shown: left as they are.
+    pub stale: Vec<String>,
+}
+
+/// The most an observation adds to an evidence title, in characters.
+const MAX_TITLE_OBSERVATION: usize = 400;
+
+/// A content type for the stored file, from its first bytes: imported files are data, sent
+/// back only as downloads.
+fn content_type(bytes: &[u8]) -> &'static str {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        "application/gzip"
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        "application/zip"
+    } else if bytes.starts_with(b"bplist") || bytes.starts_with(&[0xFF, 0xFE]) {
+        "application/octet-stream"
+    } else if first == Some(&b'<') {
+        "application/xml"
+    } else {
+        "text/csv"
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// Reads the file (and the KEV catalog): CPU work, done off the async runtime.
+async fn read(upload: EvidenceFileUpload) -> Result<(Import, Vec<u8>, String)> {
+    tokio::task::spawn_blocking(move || {
+        let mut options = Options::new(today());
+        if let Some(kev) = &upload.kev {
+            let catalog = KevCatalog::read(&kev[..])
+                .map_err(|error| Error::InvalidEvidence { field: "kev", error })?;
+            options.kev = Some(catalog);
+        }
+        options.file_name = Some(upload.file_name.clone());
+        let import = hicp_evidence::import(&upload.bytes[..], upload.kind, &options)
+            .map_err(|error| Error::InvalidEvidence {
+                field: "file",
+                error,
+            })?;
+        if import.kind == Kind::Kev {
+            return Err(Error::InvalidEvidence {
+                field: "file",
+                error: hicp_evidence::Error::Unsupported(
+                    "this is CISA's KEV catalog, not evidence about the organization: give it as the KEV catalog beside a scan".into(),
+                ),
+            });
+        }
+        Ok((import, upload.bytes, upload.file_name))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("the import stopped: {e}")))?
+}
+
+impl App {
+    /// Imports one scanner, compliance, inventory or DMARC file: it is read (its kind told
+    /// from the content unless given), stored as evidence dated by the file (its
+    /// `generated` date, or today) on each criterion of the assessment its observations
+    /// name, and the import is recorded in the audit log; all or nothing. A file that cannot
+    /// be read is `InvalidEvidence` and changes nothing. No answer changes: the suggested
+    /// statuses come back for a person to accept ([`App::accept_suggestions`]).
+    pub async fn import_evidence(
+        &self,
+        access: &OrgAccess<Edit>,
+        mut upload: EvidenceFileUpload,
+    ) -> Result<EvidenceImported> {
+        let max = self.settings().max_upload_bytes;
+        let kev_len = upload.kev.as_ref().map_or(0, Vec::len);
+        if upload.bytes.len() > max || kev_len > max {
+            let field = if upload.bytes.len() > max {
+                "file"
+            } else {
+                "kev"
+            };
+            return Err(Error::invalid(field, Problem::TooLong { max }));
+        }
+        upload.file_name = upload.file_name.trim().to_owned();
+        if upload.file_name.is_empty() {
+            upload.file_name = "upload".into();
+        }
+        let (import, bytes, file_name) = read(upload).await?;
+        let summary = hicp_evidence::summary(&import, today());
+        let catalog = self.catalog();
+
+        let mut tx = self.store().begin().await?;
+        let org = self.lock_org(&mut tx, access, false).await?;
+        let access = access.with_org(org);
+        let assessment = open_assessment(&mut tx, &access).await?;
+        let cur = crate::assessment::read_current(&mut tx, assessment.clone()).await?;
+        let answers = domain_answers(catalog, access.org(), access.tier(), &cur);
+        let scope: Vec<&str> = answers
+            .scope(catalog)
+            .iter()
+            .flat_map(|sp| sp.criteria.iter().map(|c| c.id.as_str()))
+            .collect();
+
+        let scoped = hicp_evidence::scoped(&import.criteria, catalog, &scope);
+        let collected_on = Some(import.generated_on().map_or(today(), |d| d.min(today())));
+        let described = match &import.source.file {
+            Some(f) => format!("{} {f}", import.source.scanner),
+            None => import.source.scanner.clone(),
+        };
+        let file = |title: String, criterion: Option<String>| EvidenceUpload {
+            criterion,
+            action: None,
+            title,
+            content: EvidenceContent::File {
+                file_name: file_name.clone(),
+                content_type: content_type(&bytes).into(),
+                bytes: bytes.clone(),
+                sha256: Some(import.source.sha256.clone()),
+            },
+            collected_on,
+            valid_until: None,
+        };
+        let mut evidence = Vec::new();
+        let mut suggestions = Vec::new();
+        for o in &scoped.criteria {
+            let title = format!(
+                "{described}: {}",
+                shorten(&o.observation, MAX_TITLE_OBSERVATION)
+            );
+            let e = add_evidence_in(
+                &mut tx,
+                &access,
+                &assessment,
+                catalog,
+                file(title, Some(o.id.clone())),
+            )
+            .await?;
+            evidence.push(e);
+            suggestions.push(Suggestion {
+                criterion: o.id.clone(),
+                observation: o.observation.clone(),
+                suggested: o.suggested_status,
+                current: cur
+                    .answers
+                    .iter()
+                    .find(|a| a.criterion_id.as_str() == o.id)
+                    .cloned(),
+            });
+        }
+        if scoped.criteria.is_empty() {
+            let title = format!(
+                "{described}: {} record(s) read; nothing in it maps to this organization's assessment",
+                import.records
+            );
+            evidence.push(
+                add_evidence_in(&mut tx, &access, &assessment, catalog, file(title, None)).await?,
+            );
+        }
+        let stored_on: Vec<&str> = suggestions.iter().map(|s| s.criterion.as_str()).collect();
+        tx.record_audit(&NewAuditEntry {
+            user_id: Some(&access.user().id),
+            org_id: Some(access.org_id()),
+            entity: "import",
+            entity_id: &import.source.sha256,
+            field: "evidence_file",
+            old_value: None,
+            new_value: Some(&format!(
+                "{} {described} (sha256 {}): {} record(s), {} finding(s), {} rule result(s), {} asset(s), {} warning(s); stored on {}",
+                import.kind.name(),
+                import.source.sha256,
+                import.records,
+                import.findings.len(),
+                import.compliance.len(),
+                import.assets.len(),
+                import.warnings.len(),
+                if stored_on.is_empty() {
+                    "no criterion".to_owned()
+                } else {
+                    stored_on.join(", ")
+                }
+            )),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(EvidenceImported {
+            import,
+            summary,
+            evidence,
+            suggestions,
+            outside_scope: scoped.outside_scope,
+        })
+    }
+
+    /// Accepts suggested statuses: each answer takes its suggested status, keeping its
+    /// notes, owner and dates, if it is still at the version the person saw; otherwise it is
+    /// left alone and named in `stale`. One transaction; each change is audited as an
+    /// answer saved by this person.
+    pub async fn accept_suggestions(
+        &self,
+        access: &OrgAccess<Edit>,
+        picks: &[Accept],
+    ) -> Result<Accepted> {
+        let catalog = self.catalog();
+        for p in picks {
+            if catalog.criterion_id(&p.criterion).is_none() {
+                return Err(Error::invalid("criterion", Problem::Unknown));
+            }
+            // "Does not apply" needs a reason, which no evidence gives.
+            if p.status == Status::NotApplicable || p.version < 0 {
+                return Err(Error::invalid("status", Problem::Malformed));
+            }
+        }
+        let mut tx = self.store().begin().await?;
+        self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access).await?;
+        let cur = crate::assessment::read_current(&mut tx, assessment.clone()).await?;
+        let answers = domain_answers(catalog, access.org(), access.tier(), &cur);
+        let in_scope = |id: &str| {
+            answers
+                .scope(catalog)
+                .iter()
+                .any(|sp| sp.criteria.iter().any(|c| c.id.as_str() == id))
+        };
+        let mut out = Accepted::default();
+        for p in picks {
+            if !in_scope(&p.criterion) {
+                return Err(Error::invalid("criterion", Problem::Unknown));
+            }
+            let Some(criterion) = catalog.criterion_id(&p.criterion) else {
+                continue;
+            };
+            let now = cur.answers.iter().find(|a| &a.criterion_id == criterion);
+            if now.map_or(0, |a| a.version) != p.version {
+                out.stale.push(p.criterion.clone());
+                continue;
+            }
+            if now.is_some_and(|a| a.status == p.status) {
+                out.same.push(p.criterion.clone());
+                continue;
+            }
+            let input = AnswerInput {
+                status: p.status,
+                na_reason: None,
+                notes: now.and_then(|a| a.notes.clone()),
+                owner: now.and_then(|a| a.owner.clone()),
+                in_place_since: now.and_then(|a| a.in_place_since),
+            };
+            match tx
+                .save_answer(
+                    &assessment.id,
+                    criterion,
+                    &input,
+                    &access.user().id,
+                    p.version,
+                )
+                .await
+            {
+                Ok(a) => out.changed.push(a),
+                Err(StoreError::Conflict(_) | StoreError::NotFound) => {
+                    out.stale.push(p.criterion.clone());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_files_get_a_data_content_type() {
+        assert_eq!(content_type(b"\x1f\x8b\x08rest"), "application/gzip");
+        assert_eq!(content_type(b"PK\x03\x04rest"), "application/zip");
+        assert_eq!(content_type(b"bplist00"), "application/octet-stream");
+        assert_eq!(
+            content_type(b"\xEF\xBB\xBF  <?xml version"),
+            "application/xml"
+        );
+        assert_eq!(content_type(b"Host,Port\n"), "text/csv");
+    }
+
+    #[test]
+    fn long_observations_are_shortened_in_titles() {
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
+    }
+}

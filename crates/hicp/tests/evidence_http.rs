@@ -1,0 +1,536 @@
+//! Technical evidence over HTTP, black-box, on SQLite and PostgreSQL: the import's web upload
+//! page (with and without htmx), accepting suggested answers, and the API endpoint that
+//! returns the JSON of `hicp evidence import` (real public exports from
+//! `crates/hicp-evidence/tests/fixtures`); and the email domain check, read from a zone file
+//! (`hicp serve --dns-zone`), kept as dated evidence and shown in the report.
+
+#[macro_use]
+mod support;
+
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use std::path::PathBuf;
+use support::cli::run_ok;
+use support::web::*;
+use support::{Backend, Database, Server};
+
+on_both_backends!(
+    a_file_uploaded_in_the_web_app_becomes_evidence_with_suggestions,
+    the_api_import_returns_the_command_lines_json_and_stores_dated_evidence,
+    uploads_over_the_limit_are_refused,
+    the_email_check_is_dated_evidence_and_in_the_report,
+);
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../hicp-evidence/tests/fixtures")
+        .join(rel)
+}
+
+fn file_part(rel: &str) -> Part {
+    let path = fixture(rel);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    Part::bytes(std::fs::read(&path).unwrap()).file_name(name)
+}
+
+const SMALL: &[(&str, &str)] = &[("org_type", "physician-practice"), ("physicians", "6")];
+
+/// The page's upload form, as a browser without JavaScript sends it.
+async fn upload(c: &Client, s: &Server, org: &str, csrf: &str, file: Part) -> (StatusCode, String) {
+    let form = Form::new().text("csrf", csrf.to_owned()).part("file", file);
+    let r = c
+        .post(s.url(&format!("/orgs/{org}/evidence-import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn a_file_uploaded_in_the_web_app_becomes_evidence_with_suggestions(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let c = first_admin(&s).await;
+    let org = create_org(&c, &s, "Birch Clinic", SMALL).await;
+
+    // Reached from the import and export page.
+    let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/import")).await;
+    assert!(
+        html.contains(&format!("/orgs/{org}/evidence-import")),
+        "{html}"
+    );
+    let (status, _, html) = get(&c, &s, &format!("/orgs/{org}/evidence-import")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    let csrf = csrf_of(&html);
+
+    // A file that is no evidence: a clear error, and nothing is stored.
+    let (status, html) = upload(
+        &c,
+        &s,
+        &org,
+        &csrf,
+        Part::bytes(b"Dear team,\nthe printer is broken.\n".to_vec()).file_name("note.txt"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("Nothing was imported."), "{html}");
+    assert!(html.contains("is not a kind of file we can read"), "{html}");
+    // A KEV catalog alone is not evidence about the organization.
+    let (status, html) = upload(
+        &c,
+        &s,
+        &org,
+        &csrf,
+        file_part("kev/known_exploited_vulnerabilities.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("KEV catalog"), "{html}");
+    let (_, _, page5) = get(&c, &s, &format!("/orgs/{org}/practices/5")).await;
+    assert!(!page5.contains("class=\"evidence\""), "nothing stored");
+
+    // A real inventory export: dated evidence on the questions it informs, suggestions.
+    let (status, html) = upload(&c, &s, &org, &csrf, file_part("inventory/cmdb_export.csv")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Imported cmdb_export.csv. It is stored as evidence on 3 questions"),
+        "{html}"
+    );
+    assert!(
+        html.contains("5 assets listed, 2 recognized as medical devices."),
+        "{html}"
+    );
+    assert!(html.contains("86dfaca6d0f503f8c07a31396ef6ab6b2140b8b3b2ed5a495a9f9dbedcd62561"));
+    // The small practice's questions; the medium ones are named as outside its assessment.
+    for c in ["5.S.A.c1", "5.S.A.c2", "9.S.A.c1"] {
+        assert!(
+            html.contains(&format!("id=\"suggestion-{}\"", c.replace('.', "-"))),
+            "{c}"
+        );
+    }
+    assert!(
+        html.contains("5.M.A.c1, 5.M.A.c2, 9.M.D.c1, which are not part"),
+        "{html}"
+    );
+    // Only a suggestion that differs from the answer can be ticked; nothing is ticked.
+    assert!(
+        html.contains("name=\"accept\" value=\"5.S.A.c2|partial|0\""),
+        "{html}"
+    );
+    assert_eq!(html.matches("name=\"accept\"").count(), 1, "{html}");
+    assert!(!html.contains("checked"), "{html}");
+
+    let (_, _, page5) = get(&c, &s, &format!("/orgs/{org}/practices/5")).await;
+    // Two questions of practice 5, one stored copy of the file each.
+    let link = format!("href=\"/orgs/{org}/evidence/");
+    assert_eq!(page5.matches(&link).count(), 2, "{page5}");
+    assert!(page5.contains("asset inventory CSV cmdb_export.csv: The inventory lists 5 assets."));
+    assert!(page5.contains(&format!("collected {}", today())), "{page5}");
+    let (_, _, page9) = get(&c, &s, &format!("/orgs/{org}/practices/9")).await;
+    assert!(page9.contains("2 medical device(s) recognized by category"));
+    // No answer changed by the import.
+    assert!(page5.contains("id=\"unanswered-5-S-A-c2\""), "{page5}");
+    let (_, _, audit) = get(&c, &s, &format!("/orgs/{org}/audit?entity=import")).await;
+    assert!(
+        audit.contains("inventory asset inventory CSV cmdb_export.csv"),
+        "{audit}"
+    );
+
+    // Accepting the ticked suggestion: one click, audited; the same again is stale.
+    let accept = [("csrf", csrf.as_str()), ("accept", "5.S.A.c2|partial|0")];
+    let path = format!("/orgs/{org}/evidence-import/accept");
+    let (status, _, html) = post(&c, &s, &path, &accept).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("1 answer changed."), "{html}");
+    assert!(html.contains("5.S.A.c2</a> is now: Partly"), "{html}");
+    let (_, _, html) = post(&c, &s, &path, &accept).await;
+    assert!(html.contains("0 answers changed."), "{html}");
+    assert!(
+        html.contains("Someone changed this answer since the import"),
+        "{html}"
+    );
+    let (_, _, audit) = get(&c, &s, &format!("/orgs/{org}/audit?entity=answer")).await;
+    assert!(audit.contains("5.S.A.c2"), "{audit}");
+    let (status, _, _) = post(
+        &c,
+        &s,
+        &path,
+        &[
+            ("csrf", csrf.as_str()),
+            ("accept", "5.S.A.c2|not_applicable|1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // With htmx (JavaScript on): the result as a fragment.
+    let r = c
+        .post(s.url(&format!("/orgs/{org}/evidence-import")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &csrf)
+        .multipart(Form::new().part("file", file_part("mscp/hicp_lp_baseline.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("<html"), "{html}");
+    assert!(html.contains("Imported hicp_lp_baseline.csv."), "{html}");
+    assert!(html.contains("Configuration rules:"), "{html}");
+
+    // A viewer sees the page but cannot import.
+    add_member(&c, &s, &org, "val@clinic.example", "viewer").await;
+    let (v, _, _) = sign_in(&s, "val@clinic.example", PASSWORD).await;
+    let (status, _, html) = get(&v, &s, &format!("/orgs/{org}/evidence-import")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Only admins and assessors can import files."));
+    let vcsrf = csrf_of(&html);
+    let (status, _) = upload(&v, &s, &org, &vcsrf, file_part("inventory/cmdb_export.csv")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post(
+        &v,
+        &s,
+        &path,
+        &[("csrf", vcsrf.as_str()), ("accept", "5.S.A.c1|partial|0")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+fn today() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn token(db: &Database, email: &str, read_only: bool) -> String {
+    let mut args = vec![
+        "admin",
+        "create-token",
+        "--email",
+        email,
+        "--name",
+        "test",
+        "--database",
+        &db.url,
+    ];
+    if read_only {
+        args.push("--read-only");
+    }
+    run_ok(&args).lines().last().unwrap().trim().to_owned()
+}
+
+async fn api_import(s: &Server, token: &str, org: &str, form: Form) -> (StatusCode, Value) {
+    let r = Client::new()
+        .post(s.url(&format!("/api/v1/orgs/{org}/evidence-imports")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn api_get(s: &Server, token: &str, path: &str) -> Value {
+    Client::new()
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn the_api_import_returns_the_command_lines_json_and_stores_dated_evidence(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let c = first_admin(&s).await;
+    let org = create_org(&c, &s, "Birch Clinic", SMALL).await;
+    let admin = token(&db, "dana@clinic.example", false);
+
+    // A file that cannot be read: 422 naming the field, nothing stored.
+    let (status, problem) = api_import(
+        &s,
+        &admin,
+        &org,
+        Form::new().part(
+            "file",
+            Part::bytes(b"<html><p>hi</p></html>".to_vec()).file_name("a.xml"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
+    // The wrong kind, and a broken KEV catalog, likewise.
+    let form = Form::new()
+        .text("kind", "qualys")
+        .part("file", file_part("nessus/nessus_with_cvssv3.nessus"));
+    let (status, problem) = api_import(&s, &admin, &org, form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("not qualys"),
+        "{problem}"
+    );
+    let form = Form::new()
+        .part("file", file_part("nessus/nessus_with_cvssv3.nessus"))
+        .part(
+            "kev",
+            Part::bytes(b"{\"nothing\": 1}".to_vec()).file_name("kev.json"),
+        );
+    let (status, problem) = api_import(&s, &admin, &org, form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "kev", "{problem}");
+    let (status, problem) = api_import(&s, &admin, &org, Form::new().text("kind", "auto")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
+    let listed = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/evidence")).await;
+    assert_eq!(listed["total"], 0, "{listed}");
+
+    // A read-only token, and a viewer, may not import.
+    let (status, _) = api_import(
+        &s,
+        &token(&db, "dana@clinic.example", true),
+        &org,
+        Form::new().part("file", file_part("inventory/cmdb_export.csv")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    add_member(&c, &s, &org, "val@clinic.example", "viewer").await;
+    let (status, _) = api_import(
+        &s,
+        &token(&db, "val@clinic.example", false),
+        &org,
+        Form::new().part("file", file_part("inventory/cmdb_export.csv")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A real Nessus scan with CISA's KEV catalog: the command line's JSON, plus the evidence.
+    let form = Form::new()
+        .part("file", file_part("nessus/nessus_with_cvssv3.nessus"))
+        .part("kev", file_part("kev/known_exploited_vulnerabilities.json"));
+    let (status, mut body) = api_import(&s, &admin, &org, form).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let evidence = body.as_object_mut().unwrap().remove("evidence").unwrap();
+    let nessus = fixture("nessus/nessus_with_cvssv3.nessus");
+    let kev = fixture("kev/known_exploited_vulnerabilities.json");
+    let mut cli: Value = serde_json::from_str(&run_ok(&[
+        "evidence",
+        "import",
+        nessus.to_str().unwrap(),
+        "--kev",
+        kev.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    cli["source"]["file"] = "nessus_with_cvssv3.nessus".into();
+    assert_eq!(body, cli, "the API's JSON is the command line's");
+    assert_eq!(body["records"], 49);
+    assert_eq!(
+        body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kev"] == true)
+            .count(),
+        1
+    );
+
+    // Stored once, on the small practice's remediation question, dated by the scan.
+    let evidence = evidence.as_array().unwrap();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    let e = &evidence[0];
+    assert_eq!(e["criterion"], "7.S.A.c3");
+    assert_eq!(e["collected_on"], "2022-03-23");
+    assert_eq!(e["sha256"], body["source"]["sha256"]);
+    assert_eq!(e["file_name"], "nessus_with_cvssv3.nessus");
+    assert_eq!(e["content_type"], "application/xml");
+    assert!(
+        e["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Nessus v2 XML nessus_with_cvssv3.nessus: 17 of 17 dated open findings"),
+        "{e}"
+    );
+    // The stored bytes are the file's.
+    let r = Client::new()
+        .get(s.url(&format!(
+            "/api/v1/orgs/{org}/evidence/{}",
+            e["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        std::fs::read(&nessus).unwrap()
+    );
+    let listed = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/evidence")).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    // Answers are untouched: the suggestion is for a person.
+    let answers = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/answers?limit=500")).await;
+    let a = answers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["criterion"] == "7.S.A.c3")
+        .unwrap();
+    assert_eq!(a["version"], 0, "{a}");
+}
+
+async fn uploads_over_the_limit_are_refused(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start_with(&db, &["--max-upload-mb", "1"]);
+    let c = first_admin(&s).await;
+    let org = create_org(&c, &s, "Birch Clinic", SMALL).await;
+    let admin = token(&db, "dana@clinic.example", false);
+    // 1.5 MB.
+    let form = Form::new().part("file", file_part("nessus/nessus_with_cvssv3.nessus"));
+    let (status, problem) = api_import(&s, &admin, &org, form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 1 MB"),
+        "{problem}"
+    );
+    let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/evidence-import")).await;
+    let csrf = csrf_of(&html);
+    let (status, html) = upload(
+        &c,
+        &s,
+        &org,
+        &csrf,
+        file_part("nessus/nessus_with_cvssv3.nessus"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("larger than 1 MB"), "{html}");
+    let listed = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/evidence")).await;
+    assert_eq!(listed["total"], 0, "{listed}");
+}
+
+async fn the_email_check_is_dated_evidence_and_in_the_report(b: Backend) {
+    let db = Database::new(b);
+    // A domain that publishes DMARC with p=none, as `hicp email check --zone` reads it.
+    let zone = db.data_dir.path().join("dns.zone");
+    let p_none = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/email/p-none.zone"),
+    )
+    .unwrap();
+    std::fs::write(&zone, format!("$ORIGIN maplestreet.example.\n{p_none}")).unwrap();
+    let s = Server::start_with(&db, &["--dns-zone", zone.to_str().unwrap()]);
+    let c = first_admin(&s).await;
+    // A medium organization: practice 1's medium criteria are in its assessment.
+    let org = create_org(&c, &s, "Maple Street Clinic", &[("physicians", "30")]).await;
+    let page = format!("/orgs/{org}/email");
+
+    let (status, _, html) = get(&c, &s, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<a href=\"{page}\">Email</a>")),
+        "in the navigation"
+    );
+    assert!(html.contains("No email domain yet."));
+    let csrf = csrf_of(&html);
+
+    let (status, _, html) = post(
+        &c,
+        &s,
+        &page,
+        &[("csrf", &csrf), ("domain", "not a domain")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Domain: write the part after the @"),
+        "{html}"
+    );
+    let (status, path, html) = post(
+        &c,
+        &s,
+        &page,
+        &[
+            ("csrf", &csrf),
+            ("domain", " MapleStreet.example. "),
+            ("dkim_selectors", "s1"),
+        ],
+    )
+    .await;
+    assert_eq!((status, path.as_str()), (StatusCode::OK, page.as_str()));
+    assert!(html.contains("<h2>maplestreet.example</h2>"), "{html}");
+    assert!(html.contains("DKIM selectors: s1."));
+    assert!(html.contains("Not checked yet."));
+
+    // Check now: the findings in plain words, the detail folded away, stored as evidence.
+    let check = format!("/orgs/{org}/email/maplestreet.example/check");
+    let (status, _, html) = post(&c, &s, &check, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(
+            "Checked maplestreet.example. It is kept as evidence, dated today, on question"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("1.M.A.c3"), "{html}");
+    assert!(
+        html.contains("DMARC for maplestreet.example only watches (p=none): mail that forges your address is still delivered."),
+        "{html}"
+    );
+    assert!(
+        html.contains("What to do: Once the DMARC reports show"),
+        "{html}"
+    );
+    assert!(html.contains("<summary>Technical detail (for IT)</summary>"));
+    let today = today();
+    assert!(html.contains(&format!("Last checked {today}.")), "{html}");
+
+    let (_, _, practice) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(
+        practice.contains("Email domain check of maplestreet.example"),
+        "listed as evidence on practice 1"
+    );
+    assert!(practice.contains(&format!("email-check-maplestreet.example-{today}.txt")));
+    let (status, _, report) = get(&c, &s, &format!("/orgs/{org}/download/report.html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(report.contains("<section id=\"email\">"), "in the report");
+    assert!(report.contains(&format!("maplestreet.example: checked {today}")));
+    assert!(report.contains("only watches (p=none)"));
+    let (_, _, audit) = get(&c, &s, &format!("/orgs/{org}/audit")).await;
+    assert!(
+        audit.contains("Email domain maplestreet.example"),
+        "{audit}"
+    );
+
+    // A viewer reads the result, and cannot check or change.
+    add_member(&c, &s, &org, "val@clinic.example", "viewer").await;
+    let (v, _, _) = sign_in(&s, "val@clinic.example", PASSWORD).await;
+    let (status, _, html) = get(&v, &s, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("only watches (p=none)"));
+    assert!(!html.contains(">Check now</button>"));
+    let vcsrf = csrf_of(&html);
+    let (status, _, _) = post(&v, &s, &check, &[("csrf", &vcsrf)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Removing the domain keeps its checks as evidence.
+    let remove = format!("/orgs/{org}/email/maplestreet.example/remove");
+    let (status, _, html) = post(&c, &s, &remove, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No email domain yet."));
+    let (status, _, _) = post(&c, &s, &check, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, practice) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
+    assert!(practice.contains("Email domain check of maplestreet.example"));
+}
