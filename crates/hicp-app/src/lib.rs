@@ -37,7 +37,7 @@ pub use import::ImportOutcome;
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
 pub use portfolio::{OrgSummary, RollUp, ThreatLine, size_weight};
-pub use snapshots::{Closed, ScoreLine, Snapshot, snapshot_of};
+pub use snapshots::{Closed, ScoreLine, Snapshot, TrackedAction, snapshot_of};
 pub use sso::{SSO_LOGIN_MINUTES, SsoProviders, SsoStart};
 pub use tokens::{NewToken, TOKEN_PREFIX};
 

@@ -21,6 +21,37 @@ pub struct Snapshot {
     pub total: usize,
     pub practices: Vec<ScoreLine>,
     pub threats: Vec<ScoreLine>,
+    /// The plan board's tracking as it stood at the close (snapshots closed before it was
+    /// kept have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracking: Vec<TrackedAction>,
+}
+
+/// One plan action's tracking in a snapshot: owner, due date (`YYYY-MM-DD`), status
+/// (`open`, `in_progress`, `done`, `risk_accepted`) and the reason for accepting a risk.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackedAction {
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl TrackedAction {
+    /// The stored tracking, back in the store's types (`None` for a line that no longer
+    /// reads: a snapshot is history, not input).
+    pub fn track(&self) -> Option<(hicp_store::ActionStatus, Option<hicp_store::Date>)> {
+        let status = hicp_store::ActionStatus::parse(&self.status)?;
+        let due = match &self.due_on {
+            Some(d) => Some(hicp_store::Date::parse(d).ok()?),
+            None => None,
+        };
+        Some((status, due))
+    }
 }
 
 /// One scored thing of a snapshot: a practice (key: its number) or a threat (key: its id).
@@ -65,6 +96,7 @@ pub fn snapshot_of(catalog: &Catalog, a: &Answers, scores: &Scores) -> Snapshot 
                 score: t.score,
             })
             .collect(),
+        tracking: Vec::new(),
     }
 }
 
@@ -103,7 +135,20 @@ impl App {
         let cur = read_current(&mut tx, current.clone()).await?;
         let answers = domain_answers(self.catalog(), access.org(), access.tier(), &cur);
         let scores = score(self.catalog(), &answers);
-        let snapshot = snapshot_of(self.catalog(), &answers, &scores);
+        let mut snapshot = snapshot_of(self.catalog(), &answers, &scores);
+        // The plan board is the organization's, not the assessment's: keep how it stood.
+        snapshot.tracking = tx
+            .actions(access.org_id())
+            .await?
+            .into_iter()
+            .map(|t| TrackedAction {
+                action: t.action_id.to_string(),
+                owner: t.owner,
+                due_on: t.due_on.map(|d| d.to_string()),
+                status: t.status.as_str().to_owned(),
+                reason: t.reason,
+            })
+            .collect();
         let json = serde_json::to_string(&snapshot).map_err(|e| Error::Internal(e.to_string()))?;
         let by = &access.user().id;
         // The snapshot keeps the tier it was scored at, even if the organization was

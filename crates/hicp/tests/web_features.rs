@@ -986,6 +986,58 @@ async fn plan_tracking_reaches_the_report_the_csv_and_the_workbook(b: Backend) {
     // The PDF is built from the same report model, with the same tracking.
     let pdf = download(&a, &s, &format!("/orgs/{org}/download/report.pdf")).await;
     assert!(pdf.starts_with(b"%PDF-"));
+
+    // A snapshot keeps the tracking as it stood when it was closed.
+    let history = format!("/orgs/{org}/history");
+    let (_, _, html) = get(&a, &s, &history).await;
+    let snapshot = field_of(&html, "assessment");
+    let (status, _, _) = post(
+        &a,
+        &s,
+        &history,
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("assessment", &snapshot),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, frag) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/plan/{first}"),
+        &csrf,
+        &[
+            ("version", "1"),
+            ("owner", "Sam Roe"),
+            ("status", "done"),
+            ("evidence", "https://intranet.example/done"),
+        ],
+    )
+    .await;
+    assert!(frag.contains("Saved."), "{frag}");
+    let now = String::from_utf8(download(&a, &s, &format!("/orgs/{org}/download/plan.csv")).await)
+        .unwrap();
+    let now_rows = csv_rows(&now);
+    let now_first = now_rows.iter().find(|r| r["action"] == *first).unwrap();
+    assert_eq!(now_first["owners"], "Sam Roe", "{now}");
+    let then = String::from_utf8(
+        download(&a, &s, &format!("/orgs/{org}/history/{snapshot}/plan.csv")).await,
+    )
+    .unwrap();
+    let then_rows = csv_rows(&then);
+    let then_row = |id: &str| then_rows.iter().find(|r| r["action"] == id).unwrap();
+    assert_eq!(
+        (
+            then_row(first)["owners"].as_str(),
+            then_row(first)["due"].as_str(),
+            then_row(first)["status"].as_str()
+        ),
+        ("Pat Lee", "2027-02-03", "in progress"),
+        "{then}"
+    );
+    assert_eq!(then_row(second)["status"], "risk accepted");
 }
 
 async fn a_note_too_long_for_a_spreadsheet_cell_is_cut_not_fatal(b: Backend) {

@@ -406,6 +406,7 @@ mod tests {
             total: 67,
             practices: vec![line("1", Some(25.0))],
             threats: vec![],
+            tracking: vec![],
         };
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(Snapshot::parse(Some(&json)), Some(s));

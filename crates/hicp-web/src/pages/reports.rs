@@ -107,6 +107,27 @@ async fn email_rows<L: Level>(
         .collect())
 }
 
+/// An action's tracking as the exports take it.
+fn tracked(
+    status: ActionStatus,
+    owner: Option<String>,
+    due_on: Option<hicp_core::assessment::Date>,
+    reason: Option<String>,
+) -> Tracking {
+    let status = match status {
+        ActionStatus::Open => TrackStatus::Open,
+        ActionStatus::InProgress => TrackStatus::InProgress,
+        ActionStatus::Done => TrackStatus::Done,
+        ActionStatus::RiskAccepted => TrackStatus::RiskAccepted,
+    };
+    Tracking {
+        owner,
+        due_on,
+        status,
+        reason,
+    }
+}
+
 /// The plan board's tracking (owner, due date, status) of the organization's actions, as
 /// the exports take it.
 pub async fn tracking<L: Level>(
@@ -119,23 +140,26 @@ pub async fn tracking<L: Level>(
         .await?
         .into_iter()
         .map(|t| {
-            let status = match t.status {
-                ActionStatus::Open => TrackStatus::Open,
-                ActionStatus::InProgress => TrackStatus::InProgress,
-                ActionStatus::Done => TrackStatus::Done,
-                ActionStatus::RiskAccepted => TrackStatus::RiskAccepted,
-            };
             (
                 t.action_id.to_string(),
-                Tracking {
-                    owner: t.owner,
-                    due_on: t.due_on,
-                    status,
-                    reason: t.reason,
-                },
+                tracked(t.status, t.owner, t.due_on, t.reason),
             )
         })
         .collect())
+}
+
+/// The plan board's tracking as it stood when `snapshot` was closed.
+fn tracking_at_close(snapshot: Option<&str>) -> BTreeMap<String, Tracking> {
+    let Some(snap) = hicp_app::Snapshot::parse(snapshot) else {
+        return BTreeMap::new();
+    };
+    snap.tracking
+        .into_iter()
+        .filter_map(|t| {
+            let (status, due_on) = t.track()?;
+            Some((t.action.clone(), tracked(status, t.owner, due_on, t.reason)))
+        })
+        .collect()
 }
 
 /// One of the exports of a closed snapshot (read-only), as of the day it was closed.
@@ -153,9 +177,9 @@ pub async fn snapshot_export<L: Level>(
     let cur = state.app.assessment(access, &s).await?;
     let a = state.app.answers_of(access, &cur);
     let as_of = hicp_app::date_of(closed);
-    // The plan board keeps only the current tracking, not how it stood at the close: a
-    // snapshot's exports show the plan as computed.
-    export_of(state, access, &a, as_of, BTreeMap::new(), Vec::new(), what).await
+    // The plan as it was tracked when the snapshot was closed, not as it is tracked now.
+    let tracking = tracking_at_close(s.snapshot_json.as_deref());
+    export_of(state, access, &a, as_of, tracking, Vec::new(), what).await
 }
 
 async fn export_of<L: Level>(
