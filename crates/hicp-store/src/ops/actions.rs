@@ -50,68 +50,33 @@ impl Conn<InTx> {
         let at = to_millis(now());
         let due = opt_date_text(input.due_on);
         on_conn!(self, tx, pg => {
-            let old: Option<ActionRow> = sqlx::query_as(concat!(
-                "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
-            ))
-            .bind(org.as_str().to_owned())
-            .bind(action_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            match &old {
-                Some(row) if row.version != expected_version => {
-                    let current = ActionTrack::try_from(old.expect("matched Some"))?;
-                    return Err(StoreError::Conflict(Conflict::Action(Box::new(current))));
-                }
-                None if expected_version != 0 => return Err(StoreError::NotFound),
-                _ => {}
-            }
-            let saved: Option<ActionRow> = if expected_version == 0 {
-                sqlx::query_as(concat!(
+            let (old, saved) = save_versioned!(
+                tx, expected_version, ActionRow => ActionTrack, Conflict::Action,
+                select: concat!(
+                    "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
+                ),
+                key: [org.as_str().to_owned(), action_id.as_str()],
+                insert: concat!(
                     "INSERT INTO action_tracking (org_id, action_id, owner, due_on, status, reason, \
                      updated_by, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
                      ON CONFLICT (org_id, action_id) DO NOTHING RETURNING ",
                     action_cols!()
-                ))
-                .bind(org.as_str().to_owned())
-                .bind(action_id.as_str())
-                .bind(input.owner.clone())
-                .bind(due.clone())
-                .bind(input.status.as_str())
-                .bind(input.reason.clone())
-                .bind(by.as_str().to_owned())
-                .bind(at)
-                .fetch_optional(&mut *tx)
-                .await?
-            } else {
-                sqlx::query_as(concat!(
+                ),
+                update: concat!(
                     "UPDATE action_tracking SET owner = $3, due_on = $4, status = $5, reason = $6, \
                      updated_by = $7, updated_at = $8, version = version + 1 \
                      WHERE org_id = $1 AND action_id = $2 AND version = $9 RETURNING ",
                     action_cols!()
-                ))
-                .bind(org.as_str().to_owned())
-                .bind(action_id.as_str())
-                .bind(input.owner.clone())
-                .bind(due.clone())
-                .bind(input.status.as_str())
-                .bind(input.reason.clone())
-                .bind(by.as_str().to_owned())
-                .bind(at)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await?
-            };
-            let Some(saved) = saved else {
-                let current: ActionRow = sqlx::query_as(concat!(
-                    "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
-                ))
-                .bind(org.as_str().to_owned())
-                .bind(action_id.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                let current = ActionTrack::try_from(current)?;
-                return Err(StoreError::Conflict(Conflict::Action(Box::new(current))));
-            };
+                ),
+                values: [
+                    input.owner.clone(),
+                    due.clone(),
+                    input.status.as_str(),
+                    input.reason.clone(),
+                    by.as_str().to_owned(),
+                    at,
+                ],
+            );
             let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "action", action_id.to_string());
             let (o_owner, o_due, o_status, o_reason) = match old {
                 Some(o) => (o.owner, o.due_on, Some(o.status), o.reason),

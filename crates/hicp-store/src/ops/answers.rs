@@ -54,72 +54,35 @@ impl Conn<InTx> {
         let since = opt_date_text(input.in_place_since);
         on_conn!(self, tx, pg => {
             let org = open_assessment_org!(tx, pg, assessment);
-            let old: Option<AnswerRow> = sqlx::query_as(concat!(
-                "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
-            ))
-            .bind(assessment.as_str().to_owned())
-            .bind(criterion_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            match &old {
-                Some(row) if row.version != expected_version => {
-                    let current = Answer::try_from(old.expect("matched Some"))?;
-                    return Err(StoreError::Conflict(Conflict::Answer(Box::new(current))));
-                }
-                None if expected_version != 0 => return Err(StoreError::NotFound),
-                _ => {}
-            }
-            let saved: Option<AnswerRow> = if expected_version == 0 {
-                sqlx::query_as(concat!(
+            let (old, saved) = save_versioned!(
+                tx, expected_version, AnswerRow => Answer, Conflict::Answer,
+                select: concat!(
+                    "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
+                ),
+                key: [assessment.as_str().to_owned(), criterion_id.as_str()],
+                insert: concat!(
                     "INSERT INTO answers (assessment_id, criterion_id, status, na_reason, notes, owner, \
                      in_place_since, updated_by, updated_at, version) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) \
                      ON CONFLICT (assessment_id, criterion_id) DO NOTHING RETURNING ",
                     answer_cols!()
-                ))
-                .bind(assessment.as_str().to_owned())
-                .bind(criterion_id.as_str())
-                .bind(input.status.name())
-                .bind(input.na_reason.clone())
-                .bind(input.notes.clone())
-                .bind(input.owner.clone())
-                .bind(since.clone())
-                .bind(by.as_str().to_owned())
-                .bind(at)
-                .fetch_optional(&mut *tx)
-                .await?
-            } else {
-                sqlx::query_as(concat!(
+                ),
+                update: concat!(
                     "UPDATE answers SET status = $3, na_reason = $4, notes = $5, owner = $6, \
                      in_place_since = $7, updated_by = $8, updated_at = $9, version = version + 1 \
                      WHERE assessment_id = $1 AND criterion_id = $2 AND version = $10 RETURNING ",
                     answer_cols!()
-                ))
-                .bind(assessment.as_str().to_owned())
-                .bind(criterion_id.as_str())
-                .bind(input.status.name())
-                .bind(input.na_reason.clone())
-                .bind(input.notes.clone())
-                .bind(input.owner.clone())
-                .bind(since.clone())
-                .bind(by.as_str().to_owned())
-                .bind(at)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await?
-            };
-            let Some(saved) = saved else {
-                // PostgreSQL: another writer committed between our read and our write.
-                let current: AnswerRow = sqlx::query_as(concat!(
-                    "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
-                ))
-                .bind(assessment.as_str().to_owned())
-                .bind(criterion_id.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                let current = Answer::try_from(current)?;
-                return Err(StoreError::Conflict(Conflict::Answer(Box::new(current))));
-            };
+                ),
+                values: [
+                    input.status.name(),
+                    input.na_reason.clone(),
+                    input.notes.clone(),
+                    input.owner.clone(),
+                    since.clone(),
+                    by.as_str().to_owned(),
+                    at,
+                ],
+            );
             let mut audit = AuditBatch::new(
                 at,
                 Some(by),

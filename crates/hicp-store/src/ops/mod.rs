@@ -497,6 +497,63 @@ macro_rules! open_assessment_org {
     }};
 }
 
+/// The optimistic save of one versioned row, in the transaction `$tx`; evaluates to
+/// `(old, saved)`, the row before (`None`: there was none) and after.
+///
+/// Reads the row by its `key` (`select`), then inserts it when `$expected` is 0 (`insert`,
+/// version 1, `ON CONFLICT ... DO NOTHING`) or updates it where it is still at `$expected`
+/// (`update`, `version = version + 1`). Both statements get the `key` values, then the
+/// `values`; `update` gets `$expected` last. A row at another version is
+/// `Conflict($conflict(current))`, where `current` is the row as `$domain`; an
+/// `$expected` above 0 for a row that does not exist is `NotFound`.
+macro_rules! save_versioned {
+    (
+        $tx:ident, $expected:expr, $row:ty => $domain:ty, $conflict:path,
+        select: $select:expr,
+        key: [$($key:expr),* $(,)?],
+        insert: $insert:expr,
+        update: $update:expr,
+        values: [$($value:expr),* $(,)?] $(,)?
+    ) => {{
+        let old: Option<$row> = sqlx::query_as($select)
+            $(.bind($key))*
+            .fetch_optional(&mut *$tx)
+            .await?;
+        match &old {
+            Some(row) if row.version != $expected => {
+                let current = <$domain>::try_from(old.expect("matched Some"))?;
+                return Err(StoreError::Conflict($conflict(Box::new(current))));
+            }
+            None if $expected != 0 => return Err(StoreError::NotFound),
+            _ => {}
+        }
+        let saved: Option<$row> = if $expected == 0 {
+            sqlx::query_as($insert)
+                $(.bind($key))*
+                $(.bind($value))*
+                .fetch_optional(&mut *$tx)
+                .await?
+        } else {
+            sqlx::query_as($update)
+                $(.bind($key))*
+                $(.bind($value))*
+                .bind($expected)
+                .fetch_optional(&mut *$tx)
+                .await?
+        };
+        let Some(saved) = saved else {
+            // PostgreSQL: another writer committed between our read and our write.
+            let current: $row = sqlx::query_as($select)
+                $(.bind($key))*
+                .fetch_one(&mut *$tx)
+                .await?;
+            let current = <$domain>::try_from(current)?;
+            return Err(StoreError::Conflict($conflict(Box::new(current))));
+        };
+        (old, saved)
+    }};
+}
+
 fn normalize_email(email: &str) -> Result<String> {
     let e = email.trim().to_lowercase();
     if e.is_empty() || !e.contains('@') || e.chars().any(char::is_whitespace) {
