@@ -52,7 +52,7 @@ struct DashboardPage {
 }
 
 /// A score as every output shows it (one decimal, [`show`]), or words when there is none.
-fn shown(score: Option<f64>) -> String {
+pub(crate) fn shown(score: Option<f64>) -> String {
     score.map_or("not scored yet".into(), |s| show(Some(s)))
 }
 

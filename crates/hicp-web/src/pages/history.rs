@@ -1,6 +1,7 @@
 //! History: close the current assessment as a dated snapshot (the next one starts with the
 //! same answers), list the snapshots, and compare any two, or one with the current answers.
 
+use super::dashboard::shown;
 use super::orgs::Opt;
 use super::render;
 use crate::AppState;
@@ -24,11 +25,6 @@ pub struct ChangeRow {
     pub words: String,
     /// `better`, `worse` or `same`, for the page's colours.
     pub class: String,
-}
-
-/// A score as every output shows it (one decimal, [`show`]).
-fn shown(s: Option<f64>) -> String {
-    s.map_or("not scored".into(), |v| show(Some(v)))
 }
 
 pub fn change_row(label: &str, before: Option<f64>, after: Option<f64>) -> ChangeRow {
