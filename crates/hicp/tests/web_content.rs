@@ -59,6 +59,20 @@ async fn the_questionnaire_says_which_edition_a_title_follows(b: Backend) {
         html.matches("<summary>How to tell</summary>").count(),
         html.matches("<legend id=\"q-").count()
     );
+    // The plan board labels the same title the same way.
+    let (code, _) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/answers/1.S.A.c1"),
+        &csrf_of(&html),
+        &[("status", "partial"), ("version", "0")],
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, _, plan) = get(&a, &s, &format!("/orgs/{org}/plan")).await;
+    let at = plan.find(" 1.S.A ").expect("1.S.A is in the plan");
+    let heading = &plan[at..at + plan[at..].find("</h2>").unwrap()];
+    assert!(heading.contains("as in the 2018 edition"), "{heading}");
 }
 
 async fn the_readiness_page_shows_what_the_answers_cover_labelled_as_ours(b: Backend) {

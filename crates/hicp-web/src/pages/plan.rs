@@ -117,6 +117,8 @@ pub struct ItemView {
     pub dom: String,
     pub sub_practice: String,
     pub title: String,
+    /// The older edition the title follows ("2018"), or empty.
+    pub edition: String,
     pub action: String,
     pub text: String,
     pub effort: String,
@@ -187,6 +189,12 @@ pub async fn board(
                 dom: dom_id(i.action.as_str()),
                 sub_practice: i.sub_practice.to_string(),
                 title: i.title.clone(),
+                edition: state
+                    .catalog()
+                    .sub_practice(i.sub_practice.as_str())
+                    .and_then(|sp| state.catalog().older_edition(sp.title_edition.as_ref()))
+                    .unwrap_or_default()
+                    .to_owned(),
                 action: i.action.to_string(),
                 text: i.text.clone(),
                 effort: i.effort.name().into(),
