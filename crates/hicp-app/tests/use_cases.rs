@@ -822,10 +822,10 @@ async fn totp_guards_sign_in_and_organizations(backend: Backend) {
         matches!(wrong, Err(Error::Invalid { field: "code", .. })),
         "{wrong:?}"
     );
-    let recovery = app
-        .confirm_totp(&who, &here.secret, &totp_code(&enrolment.secret, 0))
-        .await
-        .unwrap();
+    // Kept, not computed again: the replay below must be this very code even if a new
+    // 30-second step begins in between.
+    let used = totp_code(&enrolment.secret, 0);
+    let recovery = app.confirm_totp(&who, &here.secret, &used).await.unwrap();
     assert_eq!(recovery.len(), 10);
     assert_eq!(app.recovery_codes_left(&who).await.unwrap(), 10);
 
@@ -837,9 +837,7 @@ async fn totp_guards_sign_in_and_organizations(backend: Backend) {
     assert!(half.session.mfa_pending);
     assert!(app.session(&half.secret).await.unwrap().is_none());
     // The enrolment's code was used: it cannot be replayed.
-    let replay = app
-        .second_factor(&half.secret, &totp_code(&enrolment.secret, 0))
-        .await;
+    let replay = app.second_factor(&half.secret, &used).await;
     assert!(matches!(replay, Err(Error::Invalid { .. })), "{replay:?}");
     app.second_factor(&half.secret, &totp_code(&enrolment.secret, 1))
         .await

@@ -136,6 +136,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/orgs/{org}/settings/mfa", post(pages::mfa::org_policy))
         .route(
+            "/orgs/{org}/settings/weights",
+            post(pages::orgs::update_weights),
+        )
+        .route(
             "/orgs/{org}/settings/profile",
             post(pages::orgs::update_profile),
         )

@@ -269,6 +269,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             post.clone(),
+            "/orgs/{org}/settings/weights",
+            Form(&[("weight-ransomware", "2")]),
+            [403, 404, 403, 403, 303, 303],
+        ),
+        row(
+            post.clone(),
             "/orgs/{org}/settings/profile",
             Form(&[("name", "Route test clinic"), ("physicians", "3")]),
             [403, 404, 403, 403, 303, 303],

@@ -93,6 +93,7 @@ async fn export(c: &Client, s: &Server, org: &str) -> String {
 }
 
 on_both_backends!(
+    threat_weights_set_in_settings_count_like_an_imported_files,
     history_closes_snapshots_and_compares_them,
     export_reads_back_in_the_cli_and_import_saves_or_explains,
     audit_log_is_for_admins_with_filters_and_pages,
@@ -1387,4 +1388,94 @@ async fn evidence_is_deleted_from_its_question_and_the_deletion_audited(b: Backe
     let (_, _, log) = get(&a, &s, &format!("/orgs/{org}/audit?entity=evidence")).await;
     assert!(log.contains("<td>deleted</td>"), "{log}");
     assert!(log.contains("patients.csv (sha256 "), "{log}");
+}
+
+/// The overall score on an organization's dashboard, and the sub-practices of the first
+/// eight actions of its plan, in order.
+async fn overall(c: &Client, s: &Server, org: &str) -> (String, Vec<String>) {
+    let (_, _, dash) = get(c, s, &format!("/orgs/{org}")).await;
+    let marker = "<h2>Overall</h2><p class=\"score\">";
+    let at = dash.find(marker).expect("an overall score") + marker.len();
+    let score = dash[at..at + dash[at..].find('<').unwrap()].to_owned();
+    let (_, _, plan) = get(c, s, &format!("/orgs/{org}/plan")).await;
+    let top = plan
+        .split("<h2>")
+        .skip(1)
+        .filter_map(|h| {
+            let (rank, rest) = h.split_once(". ")?;
+            rank.parse::<usize>().ok()?;
+            rest.split(' ').next().map(str::to_owned)
+        })
+        .take(8)
+        .collect();
+    (score, top)
+}
+
+/// Threat weights chosen on the settings page count exactly as the same weights in an
+/// imported answers file (issue 15, item 1): the hospital's file imported without its
+/// weights, then weighted by hand, scores and plans what the whole file does.
+async fn threat_weights_set_in_settings_count_like_an_imported_files(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/community-hospital.yaml"
+    ))
+    .unwrap();
+    let unweighted = file.replace(
+        "threat_weights:\n  ransomware: 3\n  medical-devices: 1.5\n",
+        "",
+    );
+    assert_ne!(unweighted, file, "the example's weights were removed");
+    let whole = small_clinic(&a, &s, "Whole file").await;
+    let (status, html) = import_file(&a, &s, &whole, &file).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let by_hand = small_clinic(&a, &s, "Weighted by hand").await;
+    let (status, html) = import_file(&a, &s, &by_hand, &unweighted).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let even = overall(&a, &s, &by_hand).await;
+    assert_ne!(
+        even,
+        overall(&a, &s, &whole).await,
+        "the weights matter here"
+    );
+
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{by_hand}/settings")).await;
+    assert!(page.contains("id=\"weight-ransomware\""), "{page}");
+    let csrf = csrf_of(&page);
+    let settings = format!("/orgs/{by_hand}/settings/weights");
+    let (status, _, page) = post(
+        &a,
+        &s,
+        &settings,
+        &[("csrf", &csrf), ("weight-ransomware", "eleven")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("use a number above 0 and at most 10"),
+        "{page}"
+    );
+    assert_eq!(overall(&a, &s, &by_hand).await, even, "nothing saved");
+    let (status, path, page) = post(
+        &a,
+        &s,
+        &settings,
+        &[
+            ("csrf", &csrf),
+            ("weight-ransomware", "3"),
+            ("weight-medical-devices", "1.5"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, path),
+        (StatusCode::OK, format!("/orgs/{by_hand}/settings"))
+    );
+    assert!(page.contains("id=\"weight-ransomware\" name=\"weight-ransomware\" type=\"number\" min=\"0.1\" max=\"10\" step=\"0.1\" value=\"3\""), "{page}");
+    assert_eq!(
+        overall(&a, &s, &by_hand).await,
+        overall(&a, &s, &whole).await
+    );
 }

@@ -246,6 +246,15 @@ struct SettingsPage {
     form: OrgForm,
     org_types: Vec<Opt>,
     profile_error: String,
+    /// How much each threat counts (1 is HICP's even weighting).
+    weights: Vec<WeightRow>,
+    weights_error: String,
+}
+
+pub struct WeightRow {
+    pub id: String,
+    pub name: String,
+    pub value: String,
 }
 
 /// The profile form of an organization as stored.
@@ -291,7 +300,7 @@ pub async fn settings(
     Query(q): Query<SettingsQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    settings_page(&state, &auth, &ctx, &q, None, String::new()).await
+    settings_page(&state, &auth, &ctx, &q, None, String::new(), String::new()).await
 }
 
 async fn settings_page(
@@ -301,8 +310,24 @@ async fn settings_page(
     q: &SettingsQuery,
     form: Option<OrgForm>,
     profile_error: String,
+    weights_error: String,
 ) -> Result<Response, AppError> {
     let form = form.unwrap_or_else(|| form_of(&ctx.org));
+    let stored = hicp_app::threat_weights_of(&ctx.org);
+    let weights = state
+        .catalog()
+        .threats
+        .iter()
+        .map(|t| WeightRow {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            value: stored
+                .get(t.id.as_str())
+                .copied()
+                .unwrap_or(1.0)
+                .to_string(),
+        })
+        .collect();
     let sizing = classify(&profile_of(&ctx.org));
     let tiers = Tier::ALL
         .iter()
@@ -332,6 +357,8 @@ async fn settings_page(
         org_types: org_type_options(&form.org_type),
         form,
         profile_error,
+        weights,
+        weights_error,
     })
 }
 
@@ -353,13 +380,69 @@ pub async fn update_profile(
     let p = match problem {
         Ok(p) => p,
         Err(e) => {
-            let page =
-                settings_page(&state, &auth, &ctx, &SettingsQuery::default(), Some(f), e).await?;
+            let page = settings_page(
+                &state,
+                &auth,
+                &ctx,
+                &SettingsQuery::default(),
+                Some(f),
+                e,
+                String::new(),
+            )
+            .await?;
             return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
         }
     };
     state.app.update_profile(&access, &f.name, &p).await?;
     Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1#profile")).into_response())
+}
+
+/// Saves how much each threat counts in the overall score and the plan (the form's
+/// `weight-THREAT` fields; an empty one is 1).
+pub async fn update_weights(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let access = ctx.access.at::<Manage>()?;
+    let mut weights = std::collections::BTreeMap::new();
+    let mut problem = None;
+    for t in &state.catalog().threats {
+        let given = f.get(&format!("weight-{}", t.id)).map_or("", |v| v.trim());
+        match given.parse::<f64>() {
+            _ if given.is_empty() => {
+                weights.insert(t.id.to_string(), 1.0);
+            }
+            // As in an answers file: above 0, at most 10 (docs/scoring.md).
+            Ok(w) if w > 0.0 && w <= 10.0 => {
+                weights.insert(t.id.to_string(), w);
+            }
+            _ => {
+                problem = Some(format!(
+                    "{}: use a number above 0 and at most 10 (1 counts it like the others).",
+                    t.name
+                ));
+                break;
+            }
+        }
+    }
+    if let Some(e) = problem {
+        let page = settings_page(
+            &state,
+            &auth,
+            &ctx,
+            &SettingsQuery::default(),
+            None,
+            String::new(),
+            e,
+        )
+        .await?;
+        return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+    }
+    state.app.set_threat_weights(&access, &weights).await?;
+    Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1#weights")).into_response())
 }
 
 #[derive(Deserialize)]
