@@ -428,7 +428,7 @@ async fn evidence_uploads_downloads_and_deletes(b: Backend) {
 async fn scores_and_plan_equal_the_command_lines(b: Backend) {
     let (db, s) = setup(b).await;
     let a = api(&s, token(&db, "dana@clinic.example", false));
-    let today = time_today();
+    let today = support::cli::today();
     for name in EXAMPLES {
         let path = example(name);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -463,14 +463,6 @@ async fn scores_and_plan_equal_the_command_lines(b: Backend) {
             );
         }
     }
-}
-
-fn time_today() -> String {
-    let out = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// Where two JSON values differ, as `path: left != right` lines (at most 20).

@@ -1478,4 +1478,28 @@ async fn threat_weights_set_in_settings_count_like_an_imported_files(b: Backend)
         overall(&a, &s, &by_hand).await,
         overall(&a, &s, &whole).await
     );
+
+    // And the web app gives `hicp assess` and `hicp plan`'s answer for the same file.
+    let today = support::cli::today();
+    let path = support::cli::example("community-hospital");
+    let cli = |cmd: &str| -> serde_json::Value {
+        serde_json::from_str(&support::cli::run_ok(&[
+            cmd, &path, "--format", "json", "--as-of", &today,
+        ]))
+        .unwrap()
+    };
+    let scores = cli("assess");
+    let plan = cli("plan");
+    let items = plan.get("items").unwrap_or(&plan).as_array().unwrap();
+    let cli_top: Vec<String> = items
+        .iter()
+        .take(8)
+        .map(|i| i["sub_practice"].as_str().unwrap().to_owned())
+        .collect();
+    let (web_score, web_top) = overall(&a, &s, &whole).await;
+    assert_eq!(
+        web_score,
+        format!("{:.1}", scores["overall"].as_f64().unwrap())
+    );
+    assert_eq!(web_top, cli_top);
 }

@@ -9,6 +9,15 @@ use std::path::PathBuf;
 pub const AS_OF: &str = "2026-10-01";
 pub const EXAMPLES: [&str; 3] = ["small-clinic", "community-hospital", "health-system"];
 
+/// Today (UTC) as `YYYY-MM-DD`: the web app's "as of", for a CLI run to compare with.
+pub fn today() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 pub fn hicp() -> Command {
     Command::cargo_bin("hicp").expect("the hicp binary is built")
 }
