@@ -6,7 +6,7 @@ mod support;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::cli::{EXAMPLES, example, run_ok};
+use support::cli::{EXAMPLES, api_token, example, run_ok};
 use support::web::*;
 use support::{Backend, Database, Server};
 
@@ -17,27 +17,6 @@ on_both_backends!(
     evidence_uploads_downloads_and_deletes,
     scores_and_plan_equal_the_command_lines,
 );
-
-/// A token for `email`, from the command line.
-fn token(db: &Database, email: &str, read_only: bool) -> String {
-    let mut args = vec![
-        "admin",
-        "create-token",
-        "--email",
-        email,
-        "--name",
-        "test",
-        "--database",
-        &db.url,
-    ];
-    if read_only {
-        args.push("--read-only");
-    }
-    let out = run_ok(&args);
-    let secret = out.lines().last().unwrap().trim().to_owned();
-    assert!(secret.starts_with("hicp_"), "{out}");
-    secret
-}
 
 struct Api<'a> {
     c: Client,
@@ -107,7 +86,7 @@ async fn new_org(a: &Api<'_>, name: &str) -> String {
 
 async fn a_token_drives_the_whole_assessment(b: Backend) {
     let (db, s) = setup(b).await;
-    let a = api(&s, token(&db, "dana@clinic.example", false));
+    let a = api(&s, api_token(&db, "dana@clinic.example", false));
     let org = new_org(&a, "Maple Street Family Practice").await;
     let (status, _, list) = a.get("/api/v1/orgs").await;
     assert_eq!(status, StatusCode::OK);
@@ -220,9 +199,9 @@ async fn a_token_drives_the_whole_assessment(b: Backend) {
 
 async fn tokens_are_scoped_and_errors_are_problem_details(b: Backend) {
     let (db, s) = setup(b).await;
-    let admin = api(&s, token(&db, "dana@clinic.example", false));
+    let admin = api(&s, api_token(&db, "dana@clinic.example", false));
     let org = new_org(&admin, "Birch Clinic").await;
-    let reader = api(&s, token(&db, "dana@clinic.example", true));
+    let reader = api(&s, api_token(&db, "dana@clinic.example", true));
 
     // A read-only token reads, and may not write, whatever the user's roles.
     let (status, _, _) = reader.get(&format!("/api/v1/orgs/{org}/answers")).await;
@@ -264,7 +243,7 @@ async fn tokens_are_scoped_and_errors_are_problem_details(b: Backend) {
     // An organization of another tenant answers as one that does not exist.
     let outsider_email = "olga@other.example";
     add_outsider(&s, outsider_email).await;
-    let outsider = api(&s, token(&db, outsider_email, false));
+    let outsider = api(&s, api_token(&db, outsider_email, false));
     for path in [
         format!("/api/v1/orgs/{org}/answers"),
         "/api/v1/orgs/no-such-org/answers".to_owned(),
@@ -329,7 +308,7 @@ async fn add_outsider(s: &Server, email: &str) {
 
 async fn an_invalid_answers_file_changes_nothing(b: Backend) {
     let (db, s) = setup(b).await;
-    let a = api(&s, token(&db, "dana@clinic.example", false));
+    let a = api(&s, api_token(&db, "dana@clinic.example", false));
     let org = new_org(&a, "Cedar Clinic").await;
     let good = std::fs::read_to_string(example("small-clinic")).unwrap();
     // A valid file with one bad status near its end: nothing of it may be applied.
@@ -359,7 +338,7 @@ async fn an_invalid_answers_file_changes_nothing(b: Backend) {
 
 async fn evidence_uploads_downloads_and_deletes(b: Backend) {
     let (db, s) = setup(b).await;
-    let a = api(&s, token(&db, "dana@clinic.example", false));
+    let a = api(&s, api_token(&db, "dana@clinic.example", false));
     let org = new_org(&a, "Dogwood Clinic").await;
     let form = reqwest::multipart::Form::new()
         .text("criterion", "1.S.A.c1")
@@ -427,7 +406,7 @@ async fn evidence_uploads_downloads_and_deletes(b: Backend) {
 /// same file: one engine, one answer.
 async fn scores_and_plan_equal_the_command_lines(b: Backend) {
     let (db, s) = setup(b).await;
-    let a = api(&s, token(&db, "dana@clinic.example", false));
+    let a = api(&s, api_token(&db, "dana@clinic.example", false));
     let today = support::cli::today();
     for name in EXAMPLES {
         let path = example(name);

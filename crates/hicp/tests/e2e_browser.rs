@@ -1087,21 +1087,7 @@ async fn a_scan_is_imported_in_the_browser() {
     let db = Database::new(Backend::Sqlite);
     let server = Server::start(&db);
     let b = Browser::start().await;
-    b.go(&server.url("/setup")).await;
-    b.fill("#display_name", "Pat").await;
-    b.fill("#email", "pat@maple.example").await;
-    b.fill("#password", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.go(&server.url("/orgs/new")).await;
-    b.fill("#name", "Maple Street Family Practice").await;
-    b.fill("#physicians", "6").await;
-    b.click("form.card button[type=submit]").await;
-    b.client
-        .wait()
-        .for_element(Locator::Css("#tier"))
-        .await
-        .unwrap();
-    let org_path = b.path().await.trim_end_matches("/settings").to_owned();
+    let org_path = setup_clinic(&b, &server, "pat@maple.example").await;
 
     // From the import page to the evidence import.
     b.go(&server.url(&format!("{org_path}/import"))).await;

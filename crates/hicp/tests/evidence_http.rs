@@ -11,7 +11,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use std::path::PathBuf;
-use support::cli::run_ok;
+use support::cli::{api_token, run_ok, today};
 use support::web::*;
 use support::{Backend, Database, Server};
 
@@ -199,31 +199,6 @@ async fn a_file_uploaded_in_the_web_app_becomes_evidence_with_suggestions(b: Bac
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-fn today() -> String {
-    let out = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn token(db: &Database, email: &str, read_only: bool) -> String {
-    let mut args = vec![
-        "admin",
-        "create-token",
-        "--email",
-        email,
-        "--name",
-        "test",
-        "--database",
-        &db.url,
-    ];
-    if read_only {
-        args.push("--read-only");
-    }
-    run_ok(&args).lines().last().unwrap().trim().to_owned()
-}
-
 async fn api_import(s: &Server, token: &str, org: &str, form: Form) -> (StatusCode, Value) {
     let r = Client::new()
         .post(s.url(&format!("/api/v1/orgs/{org}/evidence-imports")))
@@ -253,7 +228,7 @@ async fn the_api_import_returns_the_command_lines_json_and_stores_dated_evidence
     let s = Server::start(&db);
     let c = first_admin(&s).await;
     let org = create_org(&c, &s, "Birch Clinic", SMALL).await;
-    let admin = token(&db, "dana@clinic.example", false);
+    let admin = api_token(&db, "dana@clinic.example", false);
 
     // A file that cannot be read: 422 naming the field, nothing stored.
     let (status, problem) = api_import(
@@ -296,7 +271,7 @@ async fn the_api_import_returns_the_command_lines_json_and_stores_dated_evidence
     // A read-only token, and a viewer, may not import.
     let (status, _) = api_import(
         &s,
-        &token(&db, "dana@clinic.example", true),
+        &api_token(&db, "dana@clinic.example", true),
         &org,
         Form::new().part("file", file_part("inventory/cmdb_export.csv")),
     )
@@ -305,7 +280,7 @@ async fn the_api_import_returns_the_command_lines_json_and_stores_dated_evidence
     add_member(&c, &s, &org, "val@clinic.example", "viewer").await;
     let (status, _) = api_import(
         &s,
-        &token(&db, "val@clinic.example", false),
+        &api_token(&db, "val@clinic.example", false),
         &org,
         Form::new().part("file", file_part("inventory/cmdb_export.csv")),
     )
@@ -393,7 +368,7 @@ async fn uploads_over_the_limit_are_refused(b: Backend) {
     let s = Server::start_with(&db, &["--max-upload-mb", "1"]);
     let c = first_admin(&s).await;
     let org = create_org(&c, &s, "Birch Clinic", SMALL).await;
-    let admin = token(&db, "dana@clinic.example", false);
+    let admin = api_token(&db, "dana@clinic.example", false);
     // 1.5 MB.
     let form = Form::new().part("file", file_part("nessus/nessus_with_cvssv3.nessus"));
     let (status, problem) = api_import(&s, &admin, &org, form).await;

@@ -51,25 +51,6 @@ async fn answer(
     v.parse().unwrap()
 }
 
-/// Uploads an answers file on the import page, as its htmx form does.
-async fn import(c: &Client, s: &Server, org: &str, yaml: &str) -> (StatusCode, String) {
-    let (_, _, html) = get(c, s, &format!("/orgs/{org}/import")).await;
-    let csrf = csrf_of(&html);
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(yaml.as_bytes().to_vec()).file_name("answers.yaml"),
-    );
-    let r = c
-        .post(s.url(&format!("/orgs/{org}/import")))
-        .header("HX-Request", "true")
-        .header("X-CSRF-Token", &csrf)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
 async fn export(c: &Client, s: &Server, org: &str) -> String {
     let r = c
         .get(s.url(&format!("/orgs/{org}/export.yaml")))
@@ -286,7 +267,7 @@ async fn export_reads_back_in_the_cli_and_import_saves_or_explains(b: Backend) {
     );
 
     // Importing the same file changes nothing.
-    let (status, html) = import(&a, &s, &org, &yaml).await;
+    let (status, html) = import_file(&a, &s, &org, &yaml).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Imported answers.yaml: 0 answers changed"),
@@ -295,7 +276,7 @@ async fn export_reads_back_in_the_cli_and_import_saves_or_explains(b: Backend) {
 
     // A file with mistakes: every problem with its line, and nothing saved.
     let bad = "tier: small\nanswers:\n  - id: 1.S.A.c2\n    status: implmented\n  - id: 1.S.A.c9\n    status: partial\n  - id: 1.S.A.c3\n    status: implemented\n";
-    let (_, html) = import(&a, &s, &org, bad).await;
+    let (_, html) = import_file(&a, &s, &org, bad).await;
     assert!(html.contains("Nothing was imported"), "{html}");
     assert!(html.contains("has 2 problems"), "{html}");
     assert!(
@@ -333,7 +314,7 @@ answers:
   - id: 1.M.B.c1
     status: largely
 ";
-    let (_, html) = import(&a, &s, &org, good).await;
+    let (_, html) = import_file(&a, &s, &org, good).await;
     assert!(
         html.contains("Imported answers.yaml: 3 answers changed, 1 already the same"),
         "{html}"
@@ -358,7 +339,7 @@ answers:
     assert!(!page.contains("href=\"Binder"), "{page}");
     assert!(page.contains("id=\"sp-1-M-B\""), "opted in: shown");
     // Importing again adds no second copy of the link.
-    let (_, html) = import(&a, &s, &org, good).await;
+    let (_, html) = import_file(&a, &s, &org, good).await;
     assert!(html.contains("0 answers changed"), "{html}");
     assert!(!html.contains("evidence added"), "{html}");
     let (_, _, log) = get(&a, &s, &format!("/orgs/{org}/audit?entity=import")).await;
@@ -366,7 +347,7 @@ answers:
 
     // An assessor cannot change the tier with a file; a viewer cannot import at all.
     let (assessor, _, _) = sign_in(&s, "assessor@birch.example", PASSWORD).await;
-    let (_, html) = import(&assessor, &s, &org, "tier: medium\nanswers: []\n").await;
+    let (_, html) = import_file(&assessor, &s, &org, "tier: medium\nanswers: []\n").await;
     assert!(
         html.contains("the file is for a medium organization") && html.contains("Ask an admin"),
         "{html}"
@@ -374,7 +355,7 @@ answers:
     let (viewer, _, _) = sign_in(&s, "viewer@birch.example", PASSWORD).await;
     let (_, _, page) = get(&viewer, &s, &format!("/orgs/{org}/import")).await;
     assert!(page.contains("Only admins and assessors can import"));
-    let (status, _) = import(&viewer, &s, &org, good).await;
+    let (status, _) = import_file(&viewer, &s, &org, good).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let r = client()
         .get(s.url(&format!("/orgs/{org}/export.yaml")))
@@ -720,7 +701,7 @@ async fn not_started_is_an_answer_and_unanswered_looks_different(b: Backend) {
     assert_eq!(progress_of(&dash), (1, total), "dashboard progress");
 
     // An imported "not started" is an answer too.
-    let (_, html) = import(
+    let (_, html) = import_file(
         &a,
         &s,
         &org,
@@ -1450,6 +1431,19 @@ async fn threat_weights_set_in_settings_count_like_an_imported_files(b: Backend)
         &s,
         &settings,
         &[("csrf", &csrf), ("weight-ransomware", "eleven")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("use a number above 0 and at most 10"),
+        "{page}"
+    );
+    // A number out of range is refused by the same rule as in answers files.
+    let (status, _, page) = post(
+        &a,
+        &s,
+        &settings,
+        &[("csrf", &csrf), ("weight-ransomware", "0")],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

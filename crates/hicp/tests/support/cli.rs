@@ -47,3 +47,24 @@ pub fn run_invalid(args: &[&str]) -> String {
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
 }
+
+/// A personal API token for `email`, made by `hicp admin create-token` on `db`.
+pub fn api_token(db: &super::Database, email: &str, read_only: bool) -> String {
+    let mut args = vec![
+        "admin",
+        "create-token",
+        "--email",
+        email,
+        "--name",
+        "test",
+        "--database",
+        &db.url,
+    ];
+    if read_only {
+        args.push("--read-only");
+    }
+    let out = run_ok(&args);
+    let secret = out.lines().last().unwrap().trim().to_owned();
+    assert!(secret.starts_with("hicp_"), "{out}");
+    secret
+}
