@@ -209,7 +209,7 @@ impl App {
     }
 
     /// Sets how much each threat counts in the overall score and the plan (1 is the
-    /// default; 0 to 10).
+    /// default; as in an answers file, above 0 and at most 10).
     pub async fn set_threat_weights(
         &self,
         access: &OrgAccess<Manage>,
@@ -219,7 +219,7 @@ impl App {
             if self.catalog().threat(id).is_none() {
                 return Err(Error::invalid("threat_weights", Problem::Unknown));
             }
-            if !(0.0..=10.0).contains(w) {
+            if !hicp_core::assessment::weight_allowed(*w) {
                 return Err(Error::invalid("threat_weights", Problem::Malformed));
             }
         }

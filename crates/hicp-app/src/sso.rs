@@ -39,10 +39,6 @@ impl SsoProviders {
             .collect()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     fn get(&self, id: &str) -> Option<&Provider> {
         self.0.iter().find(|p| p.config().id == id)
     }

@@ -79,31 +79,6 @@ impl fmt::Debug for ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// A provider from its parts (tests and embedding); [`load`] is the usual way.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: &str,
-        name: &str,
-        issuer: &str,
-        client_id: &str,
-        client_secret: &str,
-        allowed_domains: &[&str],
-        new_accounts: bool,
-        trust_mfa: bool,
-    ) -> ProviderConfig {
-        ProviderConfig {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            issuer: issuer.to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
-            allowed_domains: allowed_domains.iter().map(|d| d.to_lowercase()).collect(),
-            new_accounts,
-            trust_mfa,
-            roles: None,
-        }
-    }
-
     /// Whether `email`'s domain is one of this provider's.
     pub fn allows(&self, email: &str) -> bool {
         email

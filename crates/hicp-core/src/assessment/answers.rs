@@ -238,6 +238,12 @@ impl Progress {
 pub const DEFAULT_WEIGHT: f64 = 1.0;
 pub const MAX_WEIGHT: f64 = 10.0;
 
+/// Whether `w` may weight a threat: above 0 (a threat cannot be left out) and at most
+/// [`MAX_WEIGHT`]. The one rule for answers files and for the web app.
+pub fn weight_allowed(w: f64) -> bool {
+    w.is_finite() && w > 0.0 && w <= MAX_WEIGHT
+}
+
 /// An answers file that failed validation: every problem found, in file order.
 #[derive(Debug, thiserror::Error)]
 pub struct AnswersError {
@@ -505,7 +511,7 @@ impl Validator {
                     );
                 }
                 Some(t) => {
-                    if !(w.value.is_finite() && w.value > 0.0 && w.value <= MAX_WEIGHT) {
+                    if !weight_allowed(w.value) {
                         self.at(&w.referenced, field, format!("weight {} is out of range: use a number above 0 and at most {MAX_WEIGHT}", w.value));
                     } else {
                         threat_weights.insert(t.id.to_string(), w.value);

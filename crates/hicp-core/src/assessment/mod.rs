@@ -24,7 +24,9 @@ pub mod scoring;
 pub mod sizing;
 pub mod template;
 
-pub use answers::{Answers, AnswersError, CriterionAnswer, Evidence, Progress, Status, parse};
+pub use answers::{
+    Answers, AnswersError, CriterionAnswer, Evidence, Progress, Status, parse, weight_allowed,
+};
 pub use date::Date;
 pub use export::to_yaml;
 pub use scoring::{Coverage, Scores, score};

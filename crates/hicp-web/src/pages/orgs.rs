@@ -407,42 +407,44 @@ pub async fn update_weights(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let access = ctx.access.at::<Manage>()?;
+    const WORDS: &str = "use a number above 0 and at most 10 (1 counts it like the others).";
     let mut weights = std::collections::BTreeMap::new();
     let mut problem = None;
     for t in &state.catalog().threats {
         let given = f.get(&format!("weight-{}", t.id)).map_or("", |v| v.trim());
-        match given.parse::<f64>() {
-            _ if given.is_empty() => {
-                weights.insert(t.id.to_string(), 1.0);
-            }
-            // As in an answers file: above 0, at most 10 (docs/scoring.md).
-            Ok(w) if w > 0.0 && w <= 10.0 => {
-                weights.insert(t.id.to_string(), w);
-            }
-            _ => {
-                problem = Some(format!(
-                    "{}: use a number above 0 and at most 10 (1 counts it like the others).",
-                    t.name
-                ));
-                break;
-            }
+        if given.is_empty() {
+            weights.insert(t.id.to_string(), 1.0);
+        } else if let Ok(w) = given.parse::<f64>() {
+            weights.insert(t.id.to_string(), w);
+        } else {
+            problem = Some(format!("{}: {WORDS}", t.name));
+            break;
         }
     }
-    if let Some(e) = problem {
-        let page = settings_page(
-            &state,
-            &auth,
-            &ctx,
-            &SettingsQuery::default(),
-            None,
-            String::new(),
-            e,
-        )
-        .await?;
-        return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
-    }
-    state.app.set_threat_weights(&access, &weights).await?;
-    Ok(Redirect::to(&format!("/orgs/{org}/settings?saved=1#weights")).into_response())
+    // The range is the application's rule (the same as in answers files).
+    let problem = match problem {
+        Some(p) => p,
+        None => match state.app.set_threat_weights(&access, &weights).await {
+            Ok(()) => {
+                return Ok(
+                    Redirect::to(&format!("/orgs/{org}/settings?saved=1#weights")).into_response(),
+                );
+            }
+            Err(Error::Invalid { .. }) => format!("Each weight: {WORDS}"),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let page = settings_page(
+        &state,
+        &auth,
+        &ctx,
+        &SettingsQuery::default(),
+        None,
+        String::new(),
+        problem,
+    )
+    .await?;
+    Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
 }
 
 #[derive(Deserialize)]
