@@ -8,7 +8,8 @@
 #   BENCH_DURATION     length of each wrk run (default 10s)
 #   BENCH_CONNECTIONS  concurrent connections (default 32)
 #   BENCH_THREADS      wrk threads (default 2)
-#   BENCH_ORGS         organizations to seed (default 1000)
+#   BENCH_ORGS         large organizations to seed (default 1000)
+#   BENCH_SMALL        small clinics to seed beside them (default 9000: 10,000 tenants in all)
 #   BENCH_OUT          work folder (default /tmp/hicp-bench): databases, logs, results
 #   BENCH_RESEED=1     seed again even if the work folder has a seeded database
 #   BENCH_NO_BUILD=1   do not run cargo build (use the binaries already built)
@@ -22,6 +23,7 @@ DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
 ORGS="${BENCH_ORGS:-1000}"
+SMALL="${BENCH_SMALL:-9000}"
 PG_ADMIN="${HICP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 BIN="$ROOT/target/release/hicp"
 SEED="$ROOT/target/release/examples/seed"
@@ -52,8 +54,8 @@ seed() {
       rm -f "$dir/hicp.db" "$dir/hicp.db-wal" "$dir/hicp.db-shm"
     fi
     local jobs=2; [ "$backend" = postgres ] && jobs=6
-    echo "seeding $ORGS organizations on $backend ..." >&2
-    "$SEED" "$url" --orgs "$ORGS" --jobs "$jobs" > "$dir/seed.out"
+    echo "seeding $ORGS organizations and $SMALL small clinics on $backend ..." >&2
+    "$SEED" "$url" --orgs "$ORGS" --small "$SMALL" --jobs "$jobs" > "$dir/seed.out"
     cat "$dir/seed.out" >&2
   fi
   sed -n 's/^org=//p' "$dir/seed.out"
@@ -148,6 +150,14 @@ bench_backend() {
 
   for p in "${paths[@]}"; do
     wrk_run "${p%%=*}" "$base$(path_of "$p")" -H "Cookie: $cookie"
+  done
+  # The REST API, with a read-only token (made once per run; tokens are stored hashed).
+  local token
+  token=$("$BIN" admin create-token --email bench@hicp.example --name "bench $(date +%s)" --read-only --database "$url" | tail -1)
+  for p in "api-scores=/api/v1/orgs/ORG/scores" "api-plan=/api/v1/orgs/ORG/plan"; do
+    local code; code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base$(path_of "$p")")
+    [ "$code" = 200 ] || { echo "${p%%=*}: HTTP $code" >&2; exit 1; }
+    wrk_run "${p%%=*}" "$base$(path_of "$p")" -H "Authorization: Bearer $token"
   done
   WRK_ARGS="$DIR/bench-state.lua $THREADS" wrk_run save "$base/" -s "$ROOT/bench/save.lua"
   grep '^SAVES' "$DIR/wrk-$TAG-save.txt" | sed 's/^/  /' || true

@@ -4,7 +4,7 @@
 use crate::App;
 use crate::error::{Error, Result};
 use hicp_core::catalog::Tier;
-use hicp_store::{OrgId, Organization, Role, User};
+use hicp_store::{Assessment, OrgId, OrgVisit, Organization, Role, Session, User};
 use std::marker::PhantomData;
 
 /// A signed-in user (through a session or an API token).
@@ -176,6 +176,16 @@ impl InstallationAdmin {
     }
 }
 
+/// A signed-in request: the session's principal and, when the request named an
+/// organization, what the session's query read of it (see [`App::visit`]).
+#[derive(Clone, Debug)]
+pub struct Visit {
+    pub principal: Principal,
+    pub session: Session,
+    /// The organization asked for, and what was read of it (`None`: it does not exist).
+    pub(crate) org: Option<(OrgId, Option<OrgVisit>)>,
+}
+
 impl App {
     /// The access of `who` to organization `org` at level `L`. Outsiders get `NotFound`
     /// (they learn nothing, not even that it exists); members below `L` get `Forbidden`.
@@ -187,10 +197,47 @@ impl App {
         } else {
             c.role_of(&who.user.id, &id).await?
         };
-        let Some(mut role) = role else {
+        if role.is_none() {
             return Err(Error::NotFound);
+        }
+        let org = c.organization(&id).await?;
+        self.decide_access(who, role, org)
+    }
+
+    /// The access of a visit's principal to the organization the visit read with the
+    /// session (see [`App::visit`]), with its open assessment: no further query. `None`
+    /// when the visit did not read `org`.
+    pub fn org_access_of_visit<L: Level>(
+        &self,
+        visit: &Visit,
+        org: &str,
+    ) -> Option<Result<(OrgAccess<L>, Option<Assessment>)>> {
+        let (id, read) = visit.org.as_ref()?;
+        if id.as_str() != org {
+            return None;
+        }
+        let Some(read) = read else {
+            return Some(Err(Error::NotFound));
         };
-        let Some(org) = c.organization(&id).await? else {
+        let role = if visit.principal.user.is_admin {
+            Some(Role::Admin)
+        } else {
+            read.role
+        };
+        Some(
+            self.decide_access(&visit.principal, role, Some(read.org.clone()))
+                .map(|access| (access, read.assessment.clone())),
+        )
+    }
+
+    /// Whether `who`, with `role` in `org` (as read), may see it at level `L`.
+    fn decide_access<L: Level>(
+        &self,
+        who: &Principal,
+        role: Option<Role>,
+        org: Option<Organization>,
+    ) -> Result<OrgAccess<L>> {
+        let (Some(mut role), Some(org)) = (role, org) else {
             return Err(Error::NotFound);
         };
         if who.read_only {

@@ -1,12 +1,14 @@
 //! Accounts: first-run setup, sign-in with throttling, sessions, members.
 
 use crate::App;
-use crate::access::{InstallationAdmin, Manage, OrgAccess, Principal};
+use crate::access::{InstallationAdmin, Manage, OrgAccess, Principal, Visit};
 use crate::error::{Error, Problem, Result};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use hicp_store::{LoginFailures, NewSession, NewUser, OffsetDateTime, Role, Session, User, UserId};
+use hicp_store::{
+    LoginFailures, NewSession, NewUser, OffsetDateTime, OrgId, Role, Session, User, UserId,
+};
 use std::net::IpAddr;
 use time::Duration;
 
@@ -117,10 +119,15 @@ fn dummy_hash() -> &'static str {
 
 /// 32 random bytes, hex-encoded: session secrets and CSRF tokens.
 pub fn random_token() -> Result<String> {
-    let mut buf = [0u8; 32];
+    Ok(hex::encode(random_bytes(32)?))
+}
+
+/// `n` bytes from the system's random number generator.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
     getrandom::fill(&mut buf)
         .map_err(|_| Error::Internal("the system random number generator failed".into()))?;
-    Ok(hex::encode(buf))
+    Ok(buf)
 }
 
 /// What the database keeps of a secret token: its SHA-256, so a leaked table gives none.
@@ -380,19 +387,25 @@ impl App {
     /// slides (written at most once a minute to spare the database) up to the session's
     /// absolute lifetime. A disabled account has no live session.
     pub async fn session(&self, secret: &str) -> Result<Option<(Principal, Session)>> {
+        Ok(self
+            .visit(secret, None)
+            .await?
+            .map(|v| (v.principal, v.session)))
+    }
+
+    /// The live session of `secret` as [`App::session`] finds it and, with `org`, the
+    /// user's place in that organization and its open assessment, all in one query: a page
+    /// of an organization is authorized in one round trip ([`App::org_access_of_visit`]).
+    pub async fn visit(&self, secret: &str, org: Option<&str>) -> Result<Option<Visit>> {
         let now = OffsetDateTime::now_utc();
         let digest = token_digest(secret);
+        let org_id = org.map(OrgId::new);
         let mut c = self.store().conn().await?;
-        let Some(session) = c.session(&digest, now).await? else {
+        let Some(found) = c.visit(&digest, now, org_id.as_ref()).await? else {
             return Ok(None);
         };
-        if session.mfa_pending {
-            return Ok(None);
-        }
-        let Some(user) = c.user(&session.user_id).await? else {
-            return Ok(None);
-        };
-        if user.disabled_at.is_some() {
+        let (session, user) = (found.session, found.user);
+        if session.mfa_pending || user.disabled_at.is_some() {
             return Ok(None);
         }
         if now - session.last_seen_at > Duration::minutes(1) {
@@ -400,7 +413,11 @@ impl App {
             c.touch_session(&digest, now, expires).await?;
         }
         let principal = Principal::new(user, false).with_idp_mfa(session.idp_mfa);
-        Ok(Some((principal, session)))
+        Ok(Some(Visit {
+            principal,
+            session,
+            org: org_id.map(|id| (id, found.org)),
+        }))
     }
 
     /// The signed-in user's account as it is now in the database.

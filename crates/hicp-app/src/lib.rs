@@ -22,12 +22,13 @@ mod portfolio;
 mod snapshots;
 mod sso;
 mod tokens;
+mod views;
 
-pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read};
+pub use access::{Edit, InstallationAdmin, Level, Manage, OrgAccess, Principal, Read, Visit};
 pub use accounts::{
     FIRST_DELAY_SECONDS, FREE_FAILURES, MAX_ADDRESS_FAILURES, MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS_WITH_MFA, SignedIn, THROTTLE_WINDOW_MINUTES,
-    hash_password, password_problem, random_token, throttle_wait, token_digest,
+    hash_password, password_problem, random_bytes, random_token, throttle_wait, token_digest,
 };
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
 pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_text};
@@ -40,6 +41,7 @@ pub use portfolio::{OrgSummary, RollUp, ThreatLine, size_weight};
 pub use snapshots::{Closed, ScoreLine, Snapshot, TrackedAction, snapshot_of};
 pub use sso::{SSO_LOGIN_MINUTES, SsoProviders, SsoStart};
 pub use tokens::{NewToken, TOKEN_PREFIX};
+pub use views::AssessmentView;
 
 /// The stored values the adapters read (re-exported so that they need not know the store).
 pub use hicp_store::{
@@ -68,6 +70,8 @@ pub struct Settings {
     pub sso: SsoProviders,
     /// Where the email domain check reads DNS (none by default).
     pub dns: DnsSource,
+    /// The most the cache of computed views holds, in (estimated) bytes.
+    pub view_cache_bytes: u64,
 }
 
 impl Default for Settings {
@@ -79,6 +83,7 @@ impl Default for Settings {
             max_upload_bytes: 10 * 1024 * 1024,
             sso: SsoProviders::default(),
             dns: DnsSource::none(),
+            view_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -87,6 +92,7 @@ struct Inner {
     store: Store,
     catalog: Catalog,
     settings: Settings,
+    views: views::ViewCache,
 }
 
 /// The application: the store, the catalog and the settings. Cheap to clone.
@@ -98,6 +104,7 @@ impl App {
         App(Arc::new(Inner {
             store,
             catalog,
+            views: views::ViewCache::new(settings.view_cache_bytes),
             settings,
         }))
     }
@@ -112,6 +119,10 @@ impl App {
 
     pub(crate) fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    pub(crate) fn views(&self) -> &views::ViewCache {
+        &self.0.views
     }
 
     /// Whether the database answers (for health checks).

@@ -8,12 +8,10 @@
 //! of that score's roll-up.
 
 use crate::access::{Manage, OrgAccess, Principal, Read, tier_of};
-use crate::assessment::{domain_answers, read_current};
 use crate::error::{Error, Problem, Result};
 use crate::orgs::StoredProfile;
 use crate::{App, Level, today};
-use hicp_core::assessment::plan::plan;
-use hicp_core::assessment::{Answers, Progress, classify, score};
+use hicp_core::assessment::{Answers, Progress, Scores, classify, score};
 use hicp_core::catalog::Tier;
 use hicp_store::{ActionStatus, OffsetDateTime, Organization, Role};
 use std::collections::HashMap;
@@ -82,36 +80,35 @@ fn weighted(values: impl Iterator<Item = (f64, Option<f64>)>) -> Option<f64> {
 }
 
 impl App {
-    /// Scores one organization's open assessment (read on `c`).
-    async fn summary<M>(
-        &self,
-        c: &mut hicp_store::Conn<M>,
-        org: Organization,
-        role: Role,
-    ) -> Result<OrgSummary> {
+    /// Scores one organization's open assessment (its computed view).
+    async fn summary(&self, org: Organization, role: Role) -> Result<OrgSummary> {
         let catalog = self.catalog();
         let tier = tier_of(&org);
-        let answers = match c.current_assessment(&org.id).await? {
-            Some(a) => {
-                let cur = read_current(c, a).await?;
-                domain_answers(catalog, &org, tier, &cur)
-            }
-            None => {
-                let mut a = Answers::blank(catalog, tier);
-                a.profile = crate::orgs::profile_of(&org);
-                a.sizing = classify(&a.profile);
-                a
-            }
+        let Some(assessment) = self.store().current_assessment(&org.id).await? else {
+            // An organization made before assessments were opened with it: nothing answered.
+            let mut answers = Answers::blank(catalog, tier);
+            answers.profile = crate::orgs::profile_of(&org);
+            answers.sizing = classify(&answers.profile);
+            let scores = score(catalog, &answers);
+            let mut c = self.store().conn().await?;
+            return Ok(OrgSummary {
+                role,
+                tier,
+                overall: scores.overall,
+                threats: threat_lines(&scores),
+                progress: answers.progress(catalog),
+                overdue: 0,
+                last_change: c.last_change(&org.id).await?,
+                weight: size_weight(&org),
+                parent: c.parent_of(&org.id).await?,
+                org,
+            });
         };
-        let scores = score(catalog, &answers);
-        let tracks: HashMap<_, _> = c
-            .actions(&org.id)
-            .await?
-            .into_iter()
-            .map(|t| (t.action_id.clone(), t))
-            .collect();
+        let view = self.view_of(&org, assessment).await?;
+        let tracks: HashMap<_, _> = view.tracks.iter().map(|t| (&t.action_id, t)).collect();
         let today = today();
-        let overdue = plan(catalog, &scores)
+        let overdue = view
+            .plan
             .iter()
             .filter_map(|i| tracks.get(&i.action))
             .filter(|t| {
@@ -119,26 +116,16 @@ impl App {
                     && t.due_on.is_some_and(|d| d < today)
             })
             .count();
-        let last_change = c.last_change(&org.id).await?;
-        let parent = c.parent_of(&org.id).await?;
         Ok(OrgSummary {
             role,
             tier,
-            overall: scores.overall,
-            threats: scores
-                .threats
-                .iter()
-                .map(|t| ThreatLine {
-                    id: t.id.clone(),
-                    name: t.name.clone(),
-                    score: t.score,
-                })
-                .collect(),
-            progress: answers.progress(catalog),
+            overall: view.scores.overall,
+            threats: threat_lines(&view.scores),
+            progress: view.answers.progress(catalog),
             overdue,
-            last_change,
+            last_change: view.last_change,
             weight: size_weight(&org),
-            parent,
+            parent: view.parent.clone(),
             org,
         })
     }
@@ -153,11 +140,7 @@ impl App {
                 Err(Error::MfaRequired | Error::NotFound | Error::Forbidden) => continue,
                 Err(e) => return Err(e),
             };
-            let mut c = self.store().conn().await?;
-            out.push(
-                self.summary(&mut c, access.org().clone(), access.role())
-                    .await?,
-            );
+            out.push(self.summary(access.org().clone(), access.role()).await?);
         }
         Ok(out)
     }
@@ -165,14 +148,13 @@ impl App {
     /// The roll-up of a health system's member sites, or `None` when it has none. Whoever
     /// may read the health system sees its sites' scores here (not their answers).
     pub async fn roll_up<L: Level>(&self, access: &OrgAccess<L>) -> Result<Option<RollUp>> {
-        let mut c = self.store().conn().await?;
-        let orgs = c.sites_of(access.org_id()).await?;
+        let orgs = self.store().sites_of(access.org_id()).await?;
         if orgs.is_empty() {
             return Ok(None);
         }
         let mut sites = Vec::new();
         for org in orgs {
-            sites.push(self.summary(&mut c, org, access.role()).await?);
+            sites.push(self.summary(org, access.role()).await?);
         }
         let overall = weighted(sites.iter().map(|s| (s.weight, s.overall)));
         let threats = self
@@ -239,4 +221,16 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+}
+
+fn threat_lines(scores: &Scores) -> Vec<ThreatLine> {
+    scores
+        .threats
+        .iter()
+        .map(|t| ThreatLine {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            score: t.score,
+        })
+        .collect()
 }

@@ -221,6 +221,10 @@ pub struct Organization {
     pub threat_weights_json: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Moves with every change to anything of the organization (its settings, its open
+    /// assessment, evidence, plan, snapshots, sites), in the change's transaction: computed
+    /// views are cached by it.
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -319,6 +323,26 @@ pub struct Member {
 // ---------------------------------------------------------------------------------------
 // Sessions and login throttling
 // ---------------------------------------------------------------------------------------
+
+/// What a signed-in request needs to be authorized, read in one round trip: a live
+/// session, its user and, when the request names an organization, the user's place in it.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub session: Session,
+    pub user: User,
+    /// `None` when no organization was asked for or it does not exist.
+    pub org: Option<OrgVisit>,
+}
+
+/// An organization as a visit reads it.
+#[derive(Debug, Clone)]
+pub struct OrgVisit {
+    pub org: Organization,
+    /// The user's role in it (`None`: not a member).
+    pub role: Option<Role>,
+    /// Its open assessment, if it has one.
+    pub assessment: Option<Assessment>,
+}
 
 /// A login session. The cookie carries a random secret; the store only sees its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

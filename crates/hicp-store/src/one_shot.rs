@@ -7,7 +7,7 @@ use crate::{
     AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId,
     Invitation, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence,
     NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate,
-    Result, Role, Session, SsoLogin, Store, TokenId, User, UserId,
+    Result, Role, Session, SsoLogin, Store, TokenId, User, UserId, Visit,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -73,6 +73,7 @@ one_shot! {
     tx fn set_parent(site: &OrgId, parent: Option<&OrgId>, by: &UserId) -> ();
     auto fn create_session(new: &NewSession<'_>) -> Session;
     auto fn session(id_hash: &str, now: OffsetDateTime) -> Option<Session>;
+    auto fn visit(id_hash: &str, now: OffsetDateTime, org: Option<&OrgId>) -> Option<Visit>;
     auto fn touch_session(id_hash: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> bool;
     auto fn delete_session(id_hash: &str) -> bool;
     auto fn delete_user_sessions(user: &UserId, except: Option<&str>) -> u64;

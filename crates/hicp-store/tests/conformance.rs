@@ -167,6 +167,7 @@ conformance!(
     single_sign_ons_are_used_once_and_identities_link_accounts,
     sites_belong_to_one_health_system_and_changes_are_dated,
     email_domains_keep_their_latest_check,
+    visits_read_the_revision_that_every_change_moves,
 );
 
 /// A sign-in under way is taken once (another server cannot take it again); a provider's
@@ -2189,4 +2190,119 @@ async fn email_domains_keep_their_latest_check(ctx: Ctx) {
             "added"
         ]
     );
+}
+
+/// A visit reads a live session, its user, the user's role in the organization asked for,
+/// the organization with its revision and its open assessment, in one query. Every audited
+/// change of an organization moves its revision in the change's transaction; a refused
+/// change moves nothing; a site joining or leaving moves its health system's revision.
+async fn visits_read_the_revision_that_every_change_moves(ctx: Ctx) {
+    let s = &ctx.store;
+    let (u, o, a) = setup(s).await;
+    let outsider = user(s, "someone@else.example").await;
+    let t0 = datetime!(2026-03-01 09:00 UTC);
+    for (hash, who) in [("visit-u", &u.id), ("visit-x", &outsider.id)] {
+        s.create_session(&NewSession {
+            id_hash: hash,
+            user_id: who,
+            csrf_token: "csrf",
+            expires_at: t0 + Duration::from_secs(3600),
+            mfa_pending: false,
+            sso_provider: None,
+            idp_mfa: false,
+        })
+        .await
+        .unwrap();
+    }
+    let revision = |org: &OrgId| {
+        let org = org.clone();
+        async move {
+            let v = s
+                .visit("visit-u", t0, Some(&org))
+                .await
+                .unwrap()
+                .expect("a live session");
+            v.org.expect("the organization").org.revision
+        }
+    };
+
+    let v = s.visit("visit-u", t0, Some(&o.id)).await.unwrap().unwrap();
+    assert_eq!(v.user.id, u.id);
+    assert_eq!(v.session.csrf_token, "csrf");
+    let seen = v.org.expect("the organization");
+    assert_eq!(seen.org.name, "Main Street Clinic");
+    assert_eq!(seen.role, Some(Role::Admin));
+    assert_eq!(seen.assessment.map(|x| x.id), Some(a.id.clone()));
+    // An outsider's visit reads the organization but no role; no organization asked, none
+    // read; an unknown one reads as none; an expired session is no visit at all.
+    let x = s.visit("visit-x", t0, Some(&o.id)).await.unwrap().unwrap();
+    assert_eq!(x.org.map(|v| v.role), Some(None));
+    assert!(
+        s.visit("visit-u", t0, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .org
+            .is_none()
+    );
+    let unknown = OrgId::new("no-such-org");
+    assert!(
+        s.visit("visit-u", t0, Some(&unknown))
+            .await
+            .unwrap()
+            .unwrap()
+            .org
+            .is_none()
+    );
+    assert!(
+        s.visit("visit-u", t0 + Duration::from_secs(7200), Some(&o.id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let r0 = revision(&o.id).await;
+    let saved = s
+        .save_answer(&a.id, &cid("1.S.A.c1"), &answer("partial"), &u.id, 0)
+        .await
+        .unwrap();
+    let r1 = revision(&o.id).await;
+    assert!(r1 > r0, "a saved answer moves the revision: {r0} -> {r1}");
+    // A stale save is refused and moves nothing.
+    assert!(
+        s.save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
+            .await
+            .is_err()
+    );
+    assert_eq!(revision(&o.id).await, r1);
+    s.save_answer(
+        &a.id,
+        &cid("1.S.A.c1"),
+        &answer("implemented"),
+        &u.id,
+        saved.version,
+    )
+    .await
+    .unwrap();
+    let r2 = revision(&o.id).await;
+    assert!(r2 > r1);
+
+    // Another organization's changes leave this one's revision alone.
+    let other = org(s, "Other Clinic", &u.id).await;
+    let other_a = assessment(s, &other.id, &u.id).await;
+    s.save_answer(&other_a.id, &cid("1.S.A.c1"), &answer("partial"), &u.id, 0)
+        .await
+        .unwrap();
+    assert_eq!(revision(&o.id).await, r2);
+
+    // A site joining or leaving moves its health system's revision.
+    let system = org(s, "Valley Health", &u.id).await;
+    let before = revision(&system.id).await;
+    s.set_parent(&other.id, Some(&system.id), &u.id)
+        .await
+        .unwrap();
+    let joined = revision(&system.id).await;
+    assert!(joined > before);
+    s.set_parent(&other.id, None, &u.id).await.unwrap();
+    assert!(revision(&system.id).await > joined);
 }

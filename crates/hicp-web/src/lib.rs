@@ -8,6 +8,7 @@ mod api;
 mod assets;
 pub mod charts;
 mod error;
+mod etag;
 mod pages;
 mod security;
 mod session;
@@ -35,10 +36,22 @@ pub struct Config {
     pub public_url: Option<String>,
 }
 
+/// The exports made, by (organization, revision, day, kind): see `pages::reports::export`.
+type ExportCache = moka::future::Cache<
+    (
+        String,
+        i64,
+        hicp_core::assessment::Date,
+        pages::reports::Export,
+    ),
+    Arc<pages::reports::ExportFile>,
+>;
+
 /// What every handler can reach.
 pub struct Inner {
     pub app: App,
     pub config: Config,
+    exports: ExportCache,
 }
 
 /// Shared by every request; cheap to clone.
@@ -54,7 +67,16 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(app: App, config: Config) -> AppState {
-        AppState(Arc::new(Inner { app, config }))
+        // Exports share the memory bound of the computed views: as much again, at most.
+        let exports = moka::future::Cache::builder()
+            .max_capacity(app.settings().view_cache_bytes)
+            .weigher(|_, f: &Arc<pages::reports::ExportFile>| f.weight())
+            .build();
+        AppState(Arc::new(Inner {
+            app,
+            config,
+            exports,
+        }))
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -237,6 +259,9 @@ pub fn router(state: AppState) -> Router {
     for layer in security::layers() {
         app = app.layer(layer);
     }
+    // gzip for clients that accept it. Pages carry a CSRF token, so each page shows it
+    // masked afresh (`session::masked`): compressed sizes then reveal nothing of it (BREACH).
+    app = app.layer(tower_http::compression::CompressionLayer::new());
     // Request ids: taken from `x-request-id` or made (UUID), put in the request's log span,
     // and sent back. The last layer added runs first.
     app.layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())

@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use hicp_app::{Principal, Session, User, random_token};
+use hicp_app::{Principal, Session, User, Visit, random_token};
 
 pub const SESSION_COOKIE: &str = "hicp_session";
 pub const PRE_CSRF_COOKIE: &str = "hicp_csrf";
@@ -28,12 +28,42 @@ pub struct Auth {
     pub principal: Principal,
     pub user: User,
     pub session: Session,
+    /// The session as read, with the organization the request's path names (see
+    /// [`crate::view::org_ctx`]).
+    pub visit: Visit,
 }
 
 impl Auth {
-    pub fn csrf(&self) -> &str {
-        &self.session.csrf_token
+    /// The session's CSRF token as a page shows it: masked afresh (see [`masked`]).
+    pub fn csrf(&self) -> String {
+        masked(&self.session.csrf_token)
     }
+}
+
+/// A token as a page shows it: a fresh random pad and the token XOR the pad, in hex. Every
+/// page then carries different bytes for the same token, so gzip-compressed sizes cannot be
+/// used to guess it (the BREACH attack). [`token_matches`] takes it back.
+pub fn masked(token: &str) -> String {
+    let Ok(pad) = hicp_app::random_bytes(token.len()) else {
+        // No randomness at all: the token as it is still works, unmasked.
+        tracing::warn!("no random pad for a CSRF token; shown unmasked");
+        return token.to_owned();
+    };
+    let xored: Vec<u8> = token.bytes().zip(&pad).map(|(t, p)| t ^ p).collect();
+    format!("{}{}", hex::encode(&pad), hex::encode(xored))
+}
+
+/// Whether `given` (masked by [`masked`], or as it is) is the token `expected`, in constant
+/// time.
+pub fn token_matches(given: &str, expected: &str) -> bool {
+    if given.len() == 4 * expected.len()
+        && let Ok(bytes) = hex::decode(given)
+    {
+        let (pad, xored) = bytes.split_at(bytes.len() / 2);
+        let token: Vec<u8> = xored.iter().zip(pad).map(|(x, p)| x ^ p).collect();
+        return same_token_bytes(&token, expected.as_bytes());
+    }
+    same_token(given, expected)
 }
 
 /// The value of the request's cookie `name` (RFC 6265 syntax, by the `cookie` crate).
@@ -61,20 +91,31 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
     HeaderValue::from_str(&c.build().to_string()).expect("cookie values are url-safe tokens")
 }
 
-/// Looks up the session of a request, if it has a live one.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Auth>, AppError> {
+/// Looks up the session of a request, if it has a live one, and in the same query the
+/// user's place in organization `org` (the one the request's path names, if any).
+pub async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+    org: Option<&str>,
+) -> Result<Option<Auth>, AppError> {
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    Ok(state
-        .app
-        .session(secret)
-        .await?
-        .map(|(principal, session)| Auth {
-            user: principal.user().clone(),
-            principal,
-            session,
-        }))
+    Ok(state.app.visit(secret, org).await?.map(|visit| Auth {
+        user: visit.principal.user().clone(),
+        principal: visit.principal.clone(),
+        session: visit.session.clone(),
+        visit,
+    }))
+}
+
+/// The organization a request's path names (`/orgs/{org}/...`, `/api/v1/orgs/{org}/...`).
+fn org_of_path(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/orgs/")
+        .or_else(|| path.strip_prefix("/api/v1/orgs/"))?;
+    let org = rest.split('/').next()?;
+    (!org.is_empty()).then_some(org)
 }
 
 /// The `Set-Cookie` value of a new session's secret. The cookie lives as long as the
@@ -146,8 +187,12 @@ fn client_addr(
 
 /// Constant-time equality for tokens (their lengths are no secret).
 pub fn same_token(a: &str, b: &str) -> bool {
+    same_token_bytes(a.as_bytes(), b.as_bytes())
+}
+
+fn same_token_bytes(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
-    a.as_bytes().ct_eq(b.as_bytes()).into()
+    a.ct_eq(b).into()
 }
 
 /// Signed-in users only: others are sent to the login page.
@@ -161,7 +206,7 @@ impl FromRequestParts<AppState> for Auth {
         if let Some(auth) = parts.extensions.get::<Auth>() {
             return Ok(auth.clone());
         }
-        match current(state, &parts.headers).await {
+        match current(state, &parts.headers, org_of_path(parts.uri.path())).await {
             // A session opened through an identity provider used no password here.
             Ok(Some(auth))
                 if auth.user.must_change_password
@@ -193,16 +238,14 @@ fn may_skip_change(parts: &Parts) -> bool {
     )
 }
 
-/// The CSRF token for a page shown before sign-in: the existing pre-session cookie's, or a
-/// new one to set.
+/// The CSRF token for a page shown before sign-in (masked, see [`masked`]): the existing
+/// pre-session cookie's, or a new one, whose cookie value is the second part.
 pub fn pre_session_token(headers: &HeaderMap) -> (String, Option<String>) {
     match cookie(headers, PRE_CSRF_COOKIE) {
-        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            (t.to_owned(), None)
-        }
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => (masked(t), None),
         _ => {
             let t = random_token().unwrap_or_default();
-            (t.clone(), Some(t))
+            (masked(&t), Some(t))
         }
     }
 }
@@ -217,7 +260,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     if cross_site(req.headers()) {
         return refuse("This request came from another site and was refused.");
     }
-    let auth = match current(&state, req.headers()).await {
+    let auth = match current(&state, req.headers(), org_of_path(req.uri().path())).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
@@ -235,7 +278,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         Err(r) => return r,
     };
     let matches = match (&given, &expected) {
-        (Some(g), Some(e)) => same_token(g, e),
+        (Some(g), Some(e)) => token_matches(g, e),
         _ => false,
     };
     if !matches {

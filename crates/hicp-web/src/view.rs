@@ -4,9 +4,10 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use hicp_app::{Assessment, CurrentAssessment, Level, OrgAccess, Organization, Read};
+use hicp_app::{Assessment, AssessmentView, Level, OrgAccess, Organization, Read};
 use hicp_core::assessment::{Answers, Date};
 use hicp_core::catalog::Tier;
+use std::sync::Arc;
 
 /// An organization the signed-in user may see, with their role and its open assessment.
 pub struct OrgCtx {
@@ -28,9 +29,21 @@ impl OrgCtx {
 
 /// The organization `org` if `auth` may see it. Users of other organizations get "not
 /// found", so they learn nothing, not even that it exists.
+///
+/// The session's query already read the organization of the request's path with the
+/// user's role and its open assessment, so this usually asks the database nothing.
 pub async fn org_ctx(state: &AppState, auth: &Auth, org: &str) -> Result<OrgCtx, AppError> {
-    let access = state.app.org_access::<Read>(&auth.principal, org).await?;
-    let assessment = state.app.current_assessment(&access).await?;
+    let (access, assessment) = match state.app.org_access_of_visit::<Read>(&auth.visit, org) {
+        Some(read) => read?,
+        None => (
+            state.app.org_access::<Read>(&auth.principal, org).await?,
+            None,
+        ),
+    };
+    let assessment = match assessment {
+        Some(a) => a,
+        None => state.app.current_assessment(&access).await?,
+    };
     Ok(OrgCtx {
         org: access.org().clone(),
         tier: access.tier(),
@@ -39,23 +52,24 @@ pub async fn org_ctx(state: &AppState, auth: &Auth, org: &str) -> Result<OrgCtx,
     })
 }
 
-/// Everything stored for the open assessment, and the domain's view of it.
-pub async fn current(
+/// The computed view of the open assessment (cached per revision of the organization).
+pub async fn view(state: &AppState, ctx: &OrgCtx) -> Result<Arc<AssessmentView>, AppError> {
+    Ok(state.app.view(&ctx.access, &ctx.assessment).await?)
+}
+
+/// The computed view of the organization's open assessment. `access` must have been read
+/// after any change the request made (its revision is the cache's key).
+pub async fn view_for<L: Level>(
     state: &AppState,
-    ctx: &OrgCtx,
-) -> Result<(CurrentAssessment, Answers), AppError> {
-    let cur = state.app.assessment(&ctx.access, &ctx.assessment).await?;
-    let a = state.app.answers_of(&ctx.access, &cur);
-    Ok((cur, a))
+    access: &OrgAccess<L>,
+) -> Result<Arc<AssessmentView>, AppError> {
+    let assessment = state.app.current_assessment(access).await?;
+    Ok(state.app.view(access, &assessment).await?)
 }
 
-/// The domain's view of the open assessment, ready to score and plan.
-pub async fn answers(state: &AppState, ctx: &OrgCtx) -> Result<Answers, AppError> {
-    Ok(current(state, ctx).await?.1)
-}
-
-/// The domain's view of the organization's open assessment.
-pub async fn answers_for<L: Level>(
+/// The domain's view of the organization's open assessment as it is in the database now,
+/// uncached and unscored: for the answer of a change, whose `access` predates it.
+pub async fn answers_now<L: Level>(
     state: &AppState,
     access: &OrgAccess<L>,
 ) -> Result<Answers, AppError> {

@@ -7,6 +7,10 @@
 //! cargo run --release -p hicp --example seed -- postgres://postgres@127.0.0.1/hicp_bench --orgs 1000
 //! ```
 //!
+//! `--small N` adds N small clinics (each an open small-tier assessment, about half of it
+//! answered, no snapshots): many tenants at little seeding cost, to show that a page's cost
+//! does not grow with the number of organizations.
+//!
 //! It signs up `bench@hicp.example` (password `bench passphrase 2026`), installation
 //! administrator and admin of the first organization, and prints `org=<id>` of that one.
 //! The database must be empty. Everything goes through `hicp-store`, as the web app does.
@@ -61,6 +65,7 @@ fn answer(rng: &mut Rng, round: usize) -> AnswerInput {
 struct Ctx {
     store: Store,
     criteria: Vec<CriterionId>,
+    small_criteria: Vec<CriterionId>,
     actions: Vec<ActionId>,
     snapshot: String,
     owner_hash: String,
@@ -167,6 +172,50 @@ async fn seed_org(ctx: &Ctx, i: usize, bench_user: Option<&UserId>) -> anyhow::R
     Ok(org.id)
 }
 
+/// A small clinic with an open small-tier assessment, about half answered.
+async fn seed_small_org(ctx: &Ctx, i: usize) -> anyhow::Result<()> {
+    let store = &ctx.store;
+    let mut rng = Rng(0x534d_414c ^ (i as u64).wrapping_mul(0x1000_0001));
+    let owner = store
+        .create_user(&NewUser {
+            email: &format!("owner{i}@clinic{i}.example"),
+            display_name: &format!("Clinic owner {i}"),
+            password_hash: &ctx.owner_hash,
+            is_admin: false,
+            must_change_password: false,
+        })
+        .await?;
+    let org = store
+        .create_organization(
+            &NewOrganization {
+                name: &format!("Clinic {i:05}"),
+                profile_json: Some(
+                    r#"{"org_type":null,"physicians":6,"staffed_beds":0,"workforce":20,"it_assets":null,"it_staff":null,"security_staff":null,"sites":1}"#,
+                ),
+                tier: Some(Tier::Small),
+                tier_reason: Some("6 physicians: a small organization"),
+                tier_overridden: false,
+            },
+            &owner.id,
+        )
+        .await?;
+    let a = store
+        .create_assessment(&NewAssessment {
+            org_id: &org.id,
+            name: "2026 assessment",
+            tier: Tier::Small,
+            created_by: &owner.id,
+        })
+        .await?;
+    for c in &ctx.small_criteria {
+        if rng.below(2) == 0 {
+            let input = answer(&mut rng, 0);
+            store.save_answer(&a.id, c, &input, &owner.id, 0).await?;
+        }
+    }
+    Ok(())
+}
+
 /// A snapshot in the shape the web application stores (`pages/history.rs`, version 1).
 fn snapshot(catalog: &hicp_core::catalog::Catalog, total: usize) -> String {
     let practices: Vec<serde_json::Value> = catalog
@@ -205,10 +254,10 @@ fn snapshot(catalog: &hicp_core::catalog::Catalog, total: usize) -> String {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let url = args
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("usage: seed DATABASE_URL [--orgs N] [--jobs N]"))?;
-    let (mut orgs, mut jobs) = (1000usize, 4usize);
+    let url = args.next().ok_or_else(|| {
+        anyhow::anyhow!("usage: seed DATABASE_URL [--orgs N] [--small N] [--jobs N]")
+    })?;
+    let (mut orgs, mut small, mut jobs) = (1000usize, 0usize, 4usize);
     while let Some(a) = args.next() {
         let v: usize = args
             .next()
@@ -216,6 +265,7 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("{a} needs a number"))?;
         match a.as_str() {
             "--orgs" => orgs = v,
+            "--small" => small = v,
             "--jobs" => jobs = v.max(1),
             _ => anyhow::bail!("unknown argument {a}"),
         }
@@ -231,6 +281,14 @@ fn main() -> anyhow::Result<()> {
         ..Filter::default()
     });
     let criteria: Vec<CriterionId> = sps
+        .iter()
+        .flat_map(|s| s.criteria.iter().map(|c| c.id.clone()))
+        .collect();
+    let small_criteria: Vec<CriterionId> = catalog
+        .list(&Filter {
+            tier: Some(Tier::Small),
+            ..Filter::default()
+        })
         .iter()
         .flat_map(|s| s.criteria.iter().map(|c| c.id.clone()))
         .collect();
@@ -262,13 +320,14 @@ fn main() -> anyhow::Result<()> {
             store: store.clone(),
             snapshot: snapshot(&catalog, criteria.len()),
             criteria,
+            small_criteria,
             actions,
             // Owners never sign in: a hash of a random-looking password, computed once.
             owner_hash: hicp_app::hash_password("owners do not sign in 9f3k")
                 .map_err(|e| anyhow::anyhow!("hashing: {e}"))?,
         });
         println!(
-            "seeding {orgs} organizations x 3 assessments of {} criteria ({} jobs)",
+            "seeding {orgs} organizations x 3 assessments of {} criteria and {small} small clinics ({} jobs)",
             ctx.criteria.len(),
             jobs
         );
@@ -280,10 +339,14 @@ fn main() -> anyhow::Result<()> {
             tasks.push(tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if i >= orgs {
+                    if i >= orgs + small {
                         return anyhow::Ok(());
                     }
-                    seed_org(&ctx, i, None).await?;
+                    if i < orgs {
+                        seed_org(&ctx, i, None).await?;
+                    } else {
+                        seed_small_org(&ctx, i).await?;
+                    }
                     if i % 100 == 0 {
                         eprintln!("  {i} organizations");
                     }

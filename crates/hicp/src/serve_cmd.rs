@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
+    /// The most memory, in megabytes, the cache of computed scores, plans and reports
+    /// takes (an estimate; see docs/deploy or BENCHMARKS.md).
+    #[arg(long, default_value_t = 64, env = "HICP_VIEW_CACHE_MB")]
+    view_cache_mb: u64,
     /// Read DNS for the email domain check from this zone file (RFC 1035 master format,
     /// absolute names or $ORIGIN; see docs/email.md) instead of the network: offline use
     /// and tests. Without it, "Check now" asks the system's DNS servers.
@@ -134,6 +138,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             require_mfa: args.require_mfa,
             sso,
             dns,
+            view_cache_bytes: args.view_cache_mb * 1024 * 1024,
         };
         let app = hicp_app::App::new(store.clone(), catalog, settings);
         // Housekeeping: expired sessions and old sign-in failures, every ten minutes.

@@ -104,6 +104,9 @@ fn session_cookie(headers: &reqwest::header::HeaderMap) -> String {
         .join("; ")
 }
 
+/// Each replica caches computed pages by the organization's revision, which every change
+/// moves in the database: B's cached dashboard and questionnaire follow a change made on A
+/// at once, with no message between them.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_saved_on_one_replica_is_visible_on_the_other() {
     let db = Database::new(Backend::Postgres);
@@ -115,6 +118,11 @@ async fn a_change_saved_on_one_replica_is_visible_on_the_other() {
     let (_, _, home) = get(&c, &b, "/").await;
     assert!(home.contains("Clinic"), "{home}");
 
+    // B computes (and caches) the dashboard and the questionnaire first.
+    let (_, _, before) = get(&c, &b, &format!("/orgs/{org}")).await;
+    assert!(before.contains(" 0 of "), "{before}");
+    let (_, _, page) = get(&c, &b, &format!("/orgs/{org}/practices/1")).await;
+    assert!(!page.contains("Saved through replica A"));
     let (_, _, html) = get(&c, &a, &format!("/orgs/{org}/practices/1")).await;
     let csrf = csrf_of(&html);
     let (status, frag) = htmx(
@@ -134,6 +142,8 @@ async fn a_change_saved_on_one_replica_is_visible_on_the_other() {
     let (status, _, html) = get(&c, &b, &format!("/orgs/{org}/practices/1")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Saved through replica A"), "{html}");
+    let (_, _, after) = get(&c, &b, &format!("/orgs/{org}")).await;
+    assert!(after.contains(" 1 of "), "{after}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -17,6 +17,7 @@ on_both_backends!(
     login_is_rate_limited,
     evidence_is_stored_with_its_hash,
     reports_and_exports_download_from_the_dashboard,
+    responses_are_sent_once_and_small,
 );
 
 async fn first_run_creates_one_administrator(b: Backend) {
@@ -475,4 +476,103 @@ async fn reports_and_exports_download_from_the_dashboard(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// Send less and send it once: a download's `ETag` follows the organization's revision (304
+/// while nothing changed, a new tag after a change), gzip for clients that accept it with
+/// the CSRF token masked differently on every page, and fingerprinted assets cached for good.
+async fn responses_are_sent_once_and_small(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let a = first_admin(&s).await;
+    let (org, _) = create_org_page(&a, &s, "Cedar Clinic", &[("physicians", "3")]).await;
+    let report = s.url(&format!("/orgs/{org}/download/report.html"));
+
+    let r = a.get(&report).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(r.headers()["cache-control"], "private, no-cache");
+    let first = r.text().await.unwrap();
+    let r = a
+        .get(&report)
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert!(r.bytes().await.unwrap().is_empty());
+    // Without the tag, the same report again (from the cache).
+    let again = a.get(&report).send().await.unwrap().text().await.unwrap();
+    assert_eq!(again, first);
+
+    // A change moves the revision: the old tag no longer matches, the report shows it.
+    let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let csrf = csrf_of(&page);
+    let (status, _) = htmx(
+        &a,
+        &s,
+        &format!("/orgs/{org}/answers/1.S.A.c1"),
+        &csrf,
+        &[
+            ("status", "implemented"),
+            ("version", "0"),
+            ("notes", "Cedar notes"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let r = a
+        .get(&report)
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_ne!(r.headers()["etag"].to_str().unwrap(), tag);
+    assert_ne!(r.text().await.unwrap(), first);
+
+    // gzip when asked for; the token of the page differs on every response, and both work.
+    let r = a
+        .get(s.url(&format!("/orgs/{org}")))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert!(r.bytes().await.unwrap().starts_with(&[0x1f, 0x8b]));
+    let (_, _, one) = get(&a, &s, "/orgs/new").await;
+    let (_, _, two) = get(&a, &s, "/orgs/new").await;
+    let (t1, t2) = (csrf_of(&one), csrf_of(&two));
+    assert_ne!(t1, t2, "masked afresh on every page");
+    for (t, name) in [(t1, "Birch Clinic"), (t2, "Alder Clinic")] {
+        let (status, _, html) = post(&a, &s, "/orgs/new", &[("csrf", &t), ("name", name)]).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+    }
+    let (_, _, home) = get(&a, &s, "/").await;
+    assert!(home.contains("Birch Clinic") && home.contains("Alder Clinic"));
+
+    // Assets: pages link them with their hash; that URL is cached for good.
+    let (_, _, page) = get(&a, &s, "/").await;
+    let at = page
+        .find("/assets/app.css?v=")
+        .expect("a fingerprinted stylesheet");
+    let url = &page[at..at + page[at..].find('"').unwrap()];
+    let r = a.get(s.url(url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let r = a.get(s.url("/assets/app.css?v=old")).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let r = a
+        .get(s.url("/assets/app.css"))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
 }

@@ -7,8 +7,11 @@ use crate::{OrgId, Organization, Result};
 impl Conn<InTx> {
     /// Reads an organization and, on PostgreSQL, locks its row until the transaction ends:
     /// `exclusive` (`FOR UPDATE`) for a change that must see no concurrent change of the
-    /// organization's assessments (closing one), shared (`FOR SHARE`) for the others. On
-    /// SQLite a write transaction already excludes every other writer.
+    /// organization's assessments (closing one), `FOR NO KEY UPDATE` for the others. The
+    /// second is not shared: every change moves the organization's revision (an UPDATE of
+    /// the row, by the audit trigger of migration 0010), and two shared holders that both
+    /// upgrade would deadlock. So the changes of one organization take turns. On SQLite a
+    /// write transaction already excludes every other writer.
     pub async fn lock_organization(
         &mut self,
         id: &OrgId,
@@ -18,7 +21,7 @@ impl Conn<InTx> {
             let sql = match (pg, exclusive) {
                 (false, _) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"),
                 (true, true) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR UPDATE"),
-                (true, false) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR SHARE"),
+                (true, false) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR NO KEY UPDATE"),
             };
             let row: Option<OrgRow> = sqlx::query_as(sql)
                 .bind(id.as_str().to_owned())

@@ -74,7 +74,7 @@ fn parse_status(s: &str) -> Result<Status> {
 
 macro_rules! org_cols {
     () => {
-        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.require_mfa, o.threat_weights_json, o.created_at, o.updated_at"
+        "o.id, o.name, o.profile_json, o.tier, o.tier_reason, o.tier_overridden, o.require_mfa, o.threat_weights_json, o.created_at, o.updated_at, o.revision"
     };
 }
 
@@ -90,6 +90,7 @@ struct OrgRow {
     threat_weights_json: Option<String>,
     created_at: i64,
     updated_at: i64,
+    revision: i64,
 }
 
 impl TryFrom<OrgRow> for Organization {
@@ -106,6 +107,7 @@ impl TryFrom<OrgRow> for Organization {
             threat_weights_json: r.threat_weights_json,
             created_at: from_millis(r.created_at),
             updated_at: from_millis(r.updated_at),
+            revision: r.revision,
         })
     }
 }
@@ -451,6 +453,18 @@ impl AuditBatch {
     fn event(&mut self, field: &'static str, old: Option<String>, new: Option<String>) {
         self.records.push((field, old, new));
     }
+}
+
+/// The organization's revision as the transaction `$tx` sees it, after the audit entries
+/// it wrote (which move it): what a change returns.
+macro_rules! revision_in {
+    ($tx:ident, $org:expr) => {{
+        let (r,): (i64,) = sqlx::query_as("SELECT revision FROM organizations WHERE id = $1")
+            .bind($org.to_owned())
+            .fetch_one(&mut *$tx)
+            .await?;
+        r
+    }};
 }
 
 /// Writes an `AuditBatch` with the transaction `$tx`.

@@ -166,7 +166,7 @@ impl Conn<InTx> {
                 "INSERT INTO organizations \
                  (id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at",
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at, revision",
             )
             .bind(id.as_str().to_owned())
             .bind(new.name.to_owned())
@@ -187,6 +187,8 @@ impl Conn<InTx> {
             .await?;
             write_audit!(tx, audit);
             write_audit!(tx, member_audit);
+            let mut row = row;
+            row.revision = revision_in!(tx, id.as_str());
             Organization::try_from(row)
         })
     }
@@ -211,7 +213,7 @@ impl Conn<InTx> {
             let row: OrgRow = sqlx::query_as(
                 "UPDATE organizations SET name = $2, profile_json = $3, tier = $4, \
                  tier_reason = $5, tier_overridden = $6, updated_at = $7 WHERE id = $1 \
-                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at",
+                 RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at, revision",
             )
             .bind(id.as_str().to_owned())
             .bind(update.name.to_owned())
@@ -233,6 +235,8 @@ impl Conn<InTx> {
                 Some(row.tier_overridden.to_string()),
             );
             write_audit!(tx, audit);
+            let mut row = row;
+            row.revision = revision_in!(tx, id.as_str());
             Organization::try_from(row)
         })
     }

@@ -1,8 +1,133 @@
 //! Sessions and login throttling.
 
-use super::SessionRow;
+use super::{AssessmentRow, OrgRow, SessionRow, UserRow, parse_role};
 use crate::db::{Conn, from_millis, now, on_conn, to_millis};
-use crate::{LoginFailures, NewSession, OffsetDateTime, Result, Session, UserId};
+use crate::{
+    Assessment, LoginFailures, NewSession, OffsetDateTime, OrgId, OrgVisit, Organization, Result,
+    Session, User, UserId, Visit,
+};
+
+/// A visit's one row: the session, its user (`u_`), the role (`m_`), the organization
+/// (`o_`) and its open assessment (`a_`); the last three are NULL when absent.
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    u_id: String,
+    u_email: String,
+    u_display_name: String,
+    u_password_hash: String,
+    u_is_admin: bool,
+    u_created_at: i64,
+    u_disabled_at: Option<i64>,
+    u_must_change_password: bool,
+    u_totp_secret: Option<String>,
+    u_totp_pending: Option<String>,
+    u_totp_last_step: Option<i64>,
+    m_role: Option<String>,
+    o_id: Option<String>,
+    o_name: Option<String>,
+    o_profile_json: Option<String>,
+    o_tier: Option<String>,
+    o_tier_reason: Option<String>,
+    o_tier_overridden: Option<bool>,
+    o_require_mfa: Option<bool>,
+    o_threat_weights_json: Option<String>,
+    o_created_at: Option<i64>,
+    o_updated_at: Option<i64>,
+    o_revision: Option<i64>,
+    a_id: Option<String>,
+    a_name: Option<String>,
+    a_tier: Option<String>,
+    a_status: Option<String>,
+    a_created_by: Option<String>,
+    a_created_at: Option<i64>,
+    a_closed_at: Option<i64>,
+    a_closed_by: Option<String>,
+}
+
+const VISIT_SQL: &str = "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, \
+    s.expires_at, s.mfa_pending, s.sso_provider, s.idp_mfa, \
+    u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, \
+    u.password_hash AS u_password_hash, u.is_admin AS u_is_admin, u.created_at AS u_created_at, \
+    u.disabled_at AS u_disabled_at, u.must_change_password AS u_must_change_password, \
+    u.totp_secret AS u_totp_secret, u.totp_pending AS u_totp_pending, \
+    u.totp_last_step AS u_totp_last_step, \
+    m.role AS m_role, \
+    o.id AS o_id, o.name AS o_name, o.profile_json AS o_profile_json, o.tier AS o_tier, \
+    o.tier_reason AS o_tier_reason, o.tier_overridden AS o_tier_overridden, \
+    o.require_mfa AS o_require_mfa, o.threat_weights_json AS o_threat_weights_json, \
+    o.created_at AS o_created_at, o.updated_at AS o_updated_at, o.revision AS o_revision, \
+    a.id AS a_id, a.name AS a_name, a.tier AS a_tier, a.status AS a_status, \
+    a.created_by AS a_created_by, a.created_at AS a_created_at, a.closed_at AS a_closed_at, \
+    a.closed_by AS a_closed_by \
+    FROM sessions s JOIN users u ON u.id = s.user_id \
+    LEFT JOIN organizations o ON o.id = $3 \
+    LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = u.id \
+    LEFT JOIN assessments a ON a.org_id = o.id AND a.status = 'open' \
+    WHERE s.id_hash = $1 AND s.expires_at > $2";
+
+impl VisitRow {
+    fn into_visit(self) -> Result<Visit> {
+        let user = User::from(UserRow {
+            id: self.u_id,
+            email: self.u_email,
+            display_name: self.u_display_name,
+            password_hash: self.u_password_hash,
+            is_admin: self.u_is_admin,
+            created_at: self.u_created_at,
+            disabled_at: self.u_disabled_at,
+            must_change_password: self.u_must_change_password,
+            totp_secret: self.u_totp_secret,
+            totp_pending: self.u_totp_pending,
+            totp_last_step: self.u_totp_last_step,
+        });
+        let org = match self.o_id {
+            None => None,
+            Some(id) => {
+                let org = Organization::try_from(OrgRow {
+                    id: id.clone(),
+                    name: self.o_name.unwrap_or_default(),
+                    profile_json: self.o_profile_json,
+                    tier: self.o_tier,
+                    tier_reason: self.o_tier_reason,
+                    tier_overridden: self.o_tier_overridden.unwrap_or_default(),
+                    require_mfa: self.o_require_mfa.unwrap_or_default(),
+                    threat_weights_json: self.o_threat_weights_json,
+                    created_at: self.o_created_at.unwrap_or_default(),
+                    updated_at: self.o_updated_at.unwrap_or_default(),
+                    revision: self.o_revision.unwrap_or_default(),
+                })?;
+                let assessment = match self.a_id {
+                    None => None,
+                    Some(a_id) => Some(Assessment::try_from(AssessmentRow {
+                        id: a_id,
+                        org_id: id,
+                        name: self.a_name.unwrap_or_default(),
+                        tier: self.a_tier.unwrap_or_default(),
+                        status: self.a_status.unwrap_or_default(),
+                        created_by: self.a_created_by,
+                        created_at: self.a_created_at.unwrap_or_default(),
+                        closed_at: self.a_closed_at,
+                        closed_by: self.a_closed_by,
+                        // An open assessment has no snapshot.
+                        snapshot_json: None,
+                    })?),
+                };
+                Some(OrgVisit {
+                    org,
+                    role: self.m_role.as_deref().map(parse_role).transpose()?,
+                    assessment,
+                })
+            }
+        };
+        Ok(Visit {
+            session: Session::from(self.session),
+            user,
+            org,
+        })
+    }
+}
 
 impl<M> Conn<M> {
     pub async fn create_session(&mut self, new: &NewSession<'_>) -> Result<Session> {
@@ -38,6 +163,25 @@ impl<M> Conn<M> {
             .fetch_optional(&mut *c)
             .await?;
             Ok(row.map(Session::from))
+        })
+    }
+
+    /// The live session with this id hash, its user and, with `org`, the user's place in
+    /// that organization and its open assessment: one query.
+    pub async fn visit(
+        &mut self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        org: Option<&OrgId>,
+    ) -> Result<Option<Visit>> {
+        on_conn!(self, c => {
+            let row: Option<VisitRow> = sqlx::query_as(VISIT_SQL)
+                .bind(id_hash.to_owned())
+                .bind(to_millis(now))
+                .bind(org.map(|o| o.as_str().to_owned()))
+                .fetch_optional(&mut *c)
+                .await?;
+            row.map(VisitRow::into_visit).transpose()
         })
     }
 

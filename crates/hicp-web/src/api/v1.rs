@@ -4,7 +4,7 @@
 use super::{ApiError, ApiResult, Caller, FieldError, JsonBody, List, Page, Problem};
 use crate::AppState;
 use crate::pages::reports::{Export, export};
-use crate::view::answers_for;
+use crate::view::view_for;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
@@ -258,9 +258,8 @@ pub async fn list_answers(
     page: Page,
 ) -> ApiResult<axum::Json<List<AnswerOut>>> {
     let access = state.app.org_access::<Read>(&who, &org).await?;
-    let assessment = state.app.current_assessment(&access).await?;
-    let cur = state.app.assessment(&access, &assessment).await?;
-    let domain = state.app.answers_of(&access, &cur);
+    let v = view_for(&state, &access).await?;
+    let (cur, domain) = (&v.current, &v.answers);
     let mut out: Vec<AnswerOut> = domain
         .scope(state.catalog())
         .iter()
@@ -609,11 +608,10 @@ pub async fn list_evidence(
     page: Page,
 ) -> ApiResult<axum::Json<List<EvidenceOut>>> {
     let access = state.app.org_access::<Read>(&who, &org).await?;
-    let assessment = state.app.current_assessment(&access).await?;
-    let cur = state.app.assessment(&access, &assessment).await?;
-    Ok(axum::Json(
-        page.apply(cur.evidence.iter().map(evidence_out).collect()),
-    ))
+    let v = view_for(&state, &access).await?;
+    Ok(axum::Json(page.apply(
+        v.current.evidence.iter().map(evidence_out).collect(),
+    )))
 }
 
 fn form_problem(field: &str, message: &str) -> ApiError {
@@ -1035,8 +1033,8 @@ async fn assessed_json(
     shape: fn(&Assessed) -> serde_json::Value,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let access = state.app.org_access::<Read>(who, org).await?;
-    let a = answers_for(state, &access).await?;
-    let assessed = Assessed::new(state.catalog(), &a, hicp_app::today());
+    let v = view_for(state, &access).await?;
+    let assessed = Assessed::new(state.catalog(), &v.answers, hicp_app::today());
     Ok(axum::Json(shape(&assessed)))
 }
 
@@ -1072,8 +1070,8 @@ pub async fn readiness(
     Path(org): Path<String>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     let access = state.app.org_access::<Read>(&who, &org).await?;
-    let a = answers_for(&state, &access).await?;
-    let assessed = Assessed::new(state.catalog(), &a, hicp_app::today());
+    let v = view_for(&state, &access).await?;
+    let assessed = Assessed::new(state.catalog(), &v.answers, hicp_app::today());
     match assessment_json::readiness(&assessed) {
         Some(v) => Ok(axum::Json(v)),
         None => Err(hicp_app::Error::NotFound.into()),
@@ -1094,6 +1092,7 @@ pub async fn readiness(
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                 (String = "text/csv"),
             )),
+        (status = 304, description = "Not modified: the `ETag` named in `If-None-Match` is still this file's (it moves with every change to the organization)"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -1101,12 +1100,13 @@ pub async fn report(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path((org, format)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let access = state.app.org_access::<Read>(&who, &org).await?;
     let Some(what) = Export::from_api_name(&format) else {
         return Err(hicp_app::Error::NotFound.into());
     };
-    Ok(export(&state, &access, what).await?)
+    Ok(export(&state, &access, &headers, what).await?)
 }
 
 /// A report or export of a closed snapshot, read-only, as of the day it was closed (with

@@ -5,13 +5,12 @@ use crate::AppState;
 use crate::charts::{Bar, bar_chart_with_id};
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{answers, org_ctx};
+use crate::view::{org_ctx, view};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use hicp_core::assessment::plan::plan;
+use hicp_core::assessment::Progress;
 use hicp_core::assessment::scoring::show;
-use hicp_core::assessment::{Progress, score};
 
 pub struct Row {
     pub label: String,
@@ -74,9 +73,8 @@ pub async fn dashboard(
     axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
-    let scores = score(state.catalog(), &a);
-    let items = plan(state.catalog(), &scores);
+    let v = view(&state, &ctx).await?;
+    let (a, scores, items) = (&v.answers, &v.scores, &v.plan);
     // Every answer counts as answered, "not started" included.
     let progress = a.progress(state.catalog());
     let threat_bars: Vec<(Bar, Progress)> = scores
@@ -124,14 +122,13 @@ pub async fn dashboard(
             .collect()
     };
     // What changed since the last closed snapshot: overall and per threat.
-    let last = state.app.snapshots(&ctx.access).await?.into_iter().next();
     let mut change_rows = Vec::new();
-    let changes = match &last {
+    let changes = match &v.last_snapshot {
         None => "This is the first assessment; changes will show here once an assessment has been closed as a snapshot (on the History page).".to_owned(),
         Some(snap) => match hicp_app::Snapshot::parse(snap.snapshot_json.as_deref()) {
             None => "The last snapshot could not be read.".to_owned(),
             Some(before) => {
-                let now = hicp_app::snapshot_of(state.catalog(), &a, &scores);
+                let now = hicp_app::snapshot_of(state.catalog(), a, scores);
                 change_rows.push(super::history::change_row(
                     "Overall",
                     before.overall,
@@ -145,7 +142,11 @@ pub async fn dashboard(
             }
         },
     };
-    let roll_up = super::portfolio::roll_up_of(&state, &ctx).await?;
+    let roll_up = if v.has_sites {
+        super::portfolio::roll_up_of(&state, &ctx).await?
+    } else {
+        None
+    };
     render(&DashboardPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::pages::assess::{answer_label, dom_id};
 use crate::session::Auth;
-use crate::view::{answers, org_ctx};
+use crate::view::{org_ctx, view};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -50,7 +50,8 @@ pub async fn search(
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
+    let v = view(&state, &ctx).await?;
+    let a = &v.answers;
     let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
     let mut hits = Vec::new();
     if !words.is_empty() {
@@ -99,7 +100,8 @@ pub async fn next_unanswered(
     Path(org): Path<String>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
+    let v = view(&state, &ctx).await?;
+    let a = &v.answers;
     for sp in a.scope(state.catalog()) {
         if let Some(c) = sp.criteria.iter().find(|c| !a.is_answered(c.id.as_str())) {
             return Ok(Redirect::to(&format!(

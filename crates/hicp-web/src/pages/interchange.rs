@@ -5,7 +5,7 @@ use super::render;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{OrgCtx, answers, org_ctx};
+use crate::view::{OrgCtx, org_ctx, view};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, header};
@@ -77,8 +77,7 @@ pub async fn export(
     Path(org): Path<String>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
-    let a = export_answers(&state, &ctx, a);
+    let a = export_answers(&state, &ctx, view(&state, &ctx).await?.answers.clone());
     let text = to_yaml(&a, state.catalog());
     let name = format!(
         "hicp-answers-{}-{}.yaml",

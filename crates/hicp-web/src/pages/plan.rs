@@ -7,15 +7,14 @@ use crate::AppState;
 use crate::error::{AppError, escape, problem_words};
 use crate::pages::assess::dom_id;
 use crate::session::Auth;
-use crate::view::{answers, org_ctx};
+use crate::view::{org_ctx, view};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use hicp_app::{ActionInput, ActionStatus, ActionTrack, Current, Edit, Error};
-use hicp_core::assessment::plan::{Horizon, plan};
-use hicp_core::assessment::score;
+use hicp_core::assessment::plan::Horizon;
 use hicp_core::assessment::scoring::show;
 use hicp_core::catalog::ActionId;
 use serde::Deserialize;
@@ -164,16 +163,10 @@ pub async fn board(
     Query(q): Query<PlanQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
-    let scores = score(state.catalog(), &a);
-    let items = plan(state.catalog(), &scores);
-    let tracks: HashMap<ActionId, ActionTrack> = state
-        .app
-        .action_tracks(&ctx.access)
-        .await?
-        .into_iter()
-        .map(|t| (t.action_id.clone(), t))
-        .collect();
+    let v = view(&state, &ctx).await?;
+    let items = &v.plan;
+    let tracks: HashMap<&ActionId, &ActionTrack> =
+        v.tracks.iter().map(|t| (&t.action_id, t)).collect();
     let total = items.len();
     let views = items
         .iter()

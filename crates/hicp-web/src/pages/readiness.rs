@@ -8,7 +8,7 @@ use super::render;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{answers, org_ctx};
+use crate::view::{org_ctx, view};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -72,10 +72,11 @@ pub async fn readiness_page(
     Path(org): Path<String>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let a = answers(&state, &ctx).await?;
+    let view = view(&state, &ctx).await?;
+    let a = &view.answers;
     let c = state.catalog();
     // A catalog without the proposed rule (a custom one) has no such page.
-    let Some(v) = readiness(c, &a) else {
+    let Some(v) = readiness(c, a) else {
         return Err(AppError::NotFound);
     };
     let org_id = ctx.org.id.to_string();

@@ -5,15 +5,16 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::answers_for;
+use crate::view::view_for;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hicp_app::today;
 use hicp_app::{ActionStatus, Level, OrgAccess, Read};
 use hicp_interop::assessment::{Assessed, TrackStatus, Tracking};
 use hicp_interop::{assessment_oscal, sheets};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The report is one file with its own inline styles and no script: it gets a policy of its
 /// own that allows exactly that.
@@ -21,7 +22,7 @@ const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src
 
 /// What can be downloaded. In the API's document, by the names `GET /reports/{format}`
 /// takes (those of `hicp report --format`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
 #[schema(rename_all = "kebab-case")]
 pub enum Export {
     Html,
@@ -63,20 +64,48 @@ impl Export {
     }
 }
 
-/// One of the exports of the organization's open assessment, as a download.
+/// One of the exports of the organization's open assessment, as a download. The file is
+/// made once per revision of the organization (and day) and kept in a bounded cache; its
+/// `ETag` names that revision, so a client that has it gets `304 Not Modified`.
 pub async fn export<L: Level>(
     state: &AppState,
     access: &OrgAccess<L>,
+    headers: &HeaderMap,
     what: Export,
 ) -> Result<Response, AppError> {
-    let a = answers_for(state, access).await?;
-    let tracking = tracking(state, access).await?;
-    let email = if what == Export::Html {
-        email_rows(state, access).await?
-    } else {
-        Vec::new()
+    let org = access.org();
+    let key = (org.id.to_string(), org.revision, today(), what);
+    let etag = format!(
+        "\"{}-{}-{}-{:?}-{}\"",
+        env!("CARGO_PKG_VERSION"),
+        org.revision,
+        key.2,
+        what,
+        state.catalog().meta.version
+    );
+    if crate::etag::matches(headers, &etag) {
+        return Ok(crate::etag::not_modified(&etag));
+    }
+    let file = match state.exports.get(&key).await {
+        Some(file) => file,
+        None => {
+            let v = view_for(state, access).await?;
+            let tracking = tracking(&v.tracks);
+            let email = if what == Export::Html {
+                email_rows(state, access).await?
+            } else {
+                Vec::new()
+            };
+            let file = Arc::new(
+                export_of(state, access, &v.answers, today(), tracking, email, what).await?,
+            );
+            state.exports.insert(key, file.clone()).await;
+            file
+        }
     };
-    export_of(state, access, &a, today(), tracking, email, what).await
+    let mut response = file.response();
+    crate::etag::set(&mut response, &etag);
+    Ok(response)
 }
 
 /// The latest check of each email domain, for the report (the open assessment's only: a
@@ -130,22 +159,16 @@ fn tracked(
 
 /// The plan board's tracking (owner, due date, status) of the organization's actions, as
 /// the exports take it.
-pub async fn tracking<L: Level>(
-    state: &AppState,
-    access: &OrgAccess<L>,
-) -> Result<BTreeMap<String, Tracking>, AppError> {
-    Ok(state
-        .app
-        .action_tracks(access)
-        .await?
-        .into_iter()
+fn tracking(tracks: &[hicp_app::ActionTrack]) -> BTreeMap<String, Tracking> {
+    tracks
+        .iter()
         .map(|t| {
             (
                 t.action_id.to_string(),
-                tracked(t.status, t.owner, t.due_on, t.reason),
+                tracked(t.status, t.owner.clone(), t.due_on, t.reason.clone()),
             )
         })
-        .collect())
+        .collect()
 }
 
 /// The plan board's tracking as it stood when `snapshot` was closed.
@@ -179,7 +202,44 @@ pub async fn snapshot_export<L: Level>(
     let as_of = hicp_app::date_of(closed);
     // The plan as it was tracked when the snapshot was closed, not as it is tracked now.
     let tracking = tracking_at_close(s.snapshot_json.as_deref());
-    export_of(state, access, &a, as_of, tracking, Vec::new(), what).await
+    Ok(
+        export_of(state, access, &a, as_of, tracking, Vec::new(), what)
+            .await?
+            .response(),
+    )
+}
+
+/// A made export: its bytes and how to send them.
+pub struct ExportFile {
+    bytes: axum::body::Bytes,
+    content_type: &'static str,
+    /// The download's file name; `None`: shown in the browser (the HTML report).
+    name: Option<String>,
+}
+
+impl ExportFile {
+    /// Its size, for the cache's bound.
+    pub fn weight(&self) -> u32 {
+        u32::try_from(self.bytes.len()).unwrap_or(u32::MAX)
+    }
+
+    fn response(&self) -> Response {
+        let mut headers = vec![(header::CONTENT_TYPE, self.content_type.to_owned())];
+        match &self.name {
+            Some(name) => headers.push((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            )),
+            None => headers.push((header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_owned())),
+        }
+        let mut response = self.bytes.clone().into_response();
+        for (k, v) in headers {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                response.headers_mut().insert(k, v);
+            }
+        }
+        response
+    }
 }
 
 async fn export_of<L: Level>(
@@ -190,7 +250,7 @@ async fn export_of<L: Level>(
     tracking: BTreeMap<String, Tracking>,
     email: Vec<hicp_report::model::EmailRow>,
     what: Export,
-) -> Result<Response, AppError> {
+) -> Result<ExportFile, AppError> {
     let assessed = Assessed::new(state.catalog(), a, as_of).with_tracking(tracking);
     let stem = super::interchange::file_slug(&access.org().name);
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
@@ -199,11 +259,11 @@ async fn export_of<L: Level>(
             let mut report = hicp_report::model::build(&assessed, None);
             report.email = email;
             let html = hicp_report::html::render(&report).map_err(AppError::internal)?;
-            let headers = [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-                (header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_owned()),
-            ];
-            return Ok((headers, html).into_response());
+            return Ok(ExportFile {
+                bytes: html.into(),
+                content_type: "text/html; charset=utf-8",
+                name: None,
+            });
         }
         Export::Pdf => {
             // Typesetting takes a moment of CPU: off the async workers.
@@ -258,29 +318,24 @@ async fn export_of<L: Level>(
             )
         }
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(ExportFile {
+        bytes: bytes.into(),
+        content_type,
+        name: Some(name),
+    })
 }
 
 pub async fn download(
     State(state): State<AppState>,
     auth: Auth,
     Path((org, format)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Read>(&auth.principal, &org).await?;
+    let ctx = crate::view::org_ctx(&state, &auth, &org).await?;
     let Some(what) = Export::from_page_name(&format) else {
         return Err(AppError::NotFound);
     };
-    export(&state, &access, what).await
+    export(&state, &ctx.access, &headers, what).await
 }
 
 /// A download of a closed snapshot, by the file names the history page links to.

@@ -105,7 +105,7 @@ pub async fn save_answer(
             html.push_str(&format!(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
             ));
-            let a = crate::view::answers_for(&state, &access).await?;
+            let a = crate::view::answers_now(&state, &access).await?;
             let all = a.progress(state.catalog());
             let this = a.practice_progress(state.catalog(), sp.practice);
             html.push_str(&format!(

@@ -67,7 +67,8 @@ pub async fn practice(
     let Some(practice) = state.catalog().practice(n) else {
         return Err(AppError::NotFound);
     };
-    let cur = state.app.assessment(&ctx.access, &ctx.assessment).await?;
+    let v = crate::view::view(&state, &ctx).await?;
+    let cur = &v.current;
     let by_criterion: HashMap<&str, &Answer> = cur
         .answers
         .iter()

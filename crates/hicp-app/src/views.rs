@@ -1,0 +1,166 @@
+//! Computed views of an organization's open assessment: the answers as the domain sees
+//! them, the scores, the plan, the tracked actions and the last snapshot, computed once per
+//! revision of the organization and kept in a bounded in-process cache.
+//!
+//! The key is (organization, revision, today). The revision moves in the transaction of
+//! every change (migration 0010), and a request reads it with its session, so a server
+//! never serves a view older than the revision it has read, and servers need not tell each
+//! other anything. The date is in the key because evidence expires and actions fall due.
+//! The cache holds nothing that is not in the database: losing it costs only time.
+
+use crate::access::{OrgAccess, tier_of};
+use crate::assessment::{Current, domain_answers, read_current};
+use crate::error::{Error, Result};
+use crate::{App, Level, today};
+use hicp_core::assessment::plan::{PlanItem, plan};
+use hicp_core::assessment::{Answers, Date, Scores, score};
+use hicp_store::{ActionTrack, Assessment, AssessmentStatus, OffsetDateTime, OrgId, Organization};
+use std::sync::Arc;
+
+/// Everything the pages of an organization's assessment are computed from.
+#[derive(Debug)]
+pub struct AssessmentView {
+    /// The organization as it was at the view's revision.
+    pub org: Organization,
+    pub current: Current,
+    pub answers: Answers,
+    pub scores: Scores,
+    pub plan: Vec<PlanItem>,
+    /// The organization's tracked plan actions.
+    pub tracks: Vec<ActionTrack>,
+    /// The newest closed snapshot, to compare with.
+    pub last_snapshot: Option<Assessment>,
+    /// It is a health system with member sites.
+    pub has_sites: bool,
+    /// The health system it belongs to.
+    pub parent: Option<Organization>,
+    /// When anything of the organization last changed.
+    pub last_change: Option<OffsetDateTime>,
+}
+
+impl AssessmentView {
+    /// About how many bytes the view holds: the cache's weight. Counted from what grows
+    /// (answers and their text, evidence, plan items, tracks, snapshots); the constant
+    /// covers the fixed parts. An estimate, so the bound is approximate.
+    fn weight(&self) -> u32 {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let answers: usize = self
+            .current
+            .answers
+            .iter()
+            .map(|a| 160 + text(&a.notes) + text(&a.na_reason) + text(&a.owner))
+            .sum();
+        let evidence: usize = self
+            .current
+            .evidence
+            .iter()
+            .map(|e| 400 + e.title.len() + text(&e.url))
+            .sum();
+        let snapshot = self
+            .last_snapshot
+            .as_ref()
+            .map_or(0, |s| text(&s.snapshot_json));
+        // The domain's answers and scores mirror the stored answers.
+        let bytes = 8_192
+            + 3 * answers
+            + 2 * evidence
+            + 600 * self.plan.len()
+            + 300 * self.tracks.len()
+            + snapshot;
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+}
+
+/// The cache's key: (organization, revision, today).
+type Key = (OrgId, i64, Date);
+
+/// The cache of computed views, bounded by their estimated bytes.
+pub(crate) struct ViewCache(moka::future::Cache<Key, Arc<AssessmentView>>);
+
+impl ViewCache {
+    pub(crate) fn new(max_bytes: u64) -> ViewCache {
+        ViewCache(
+            moka::future::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_, v: &Arc<AssessmentView>| v.weight())
+                .build(),
+        )
+    }
+}
+
+impl App {
+    /// The computed view of an assessment of the organization: the open one from the cache
+    /// (computed on a miss), a closed snapshot computed afresh.
+    pub async fn view<L: Level>(
+        &self,
+        access: &OrgAccess<L>,
+        assessment: &Assessment,
+    ) -> Result<Arc<AssessmentView>> {
+        if &assessment.org_id != access.org_id() {
+            return Err(Error::NotFound);
+        }
+        self.view_of(access.org(), assessment.clone()).await
+    }
+
+    /// The view of `assessment` of `org`, whose revision says how recent it is.
+    pub(crate) async fn view_of(
+        &self,
+        org: &Organization,
+        assessment: Assessment,
+    ) -> Result<Arc<AssessmentView>> {
+        if assessment.status == AssessmentStatus::Closed {
+            return Ok(Arc::new(self.compute_view(org, assessment).await?));
+        }
+        let key = (org.id.clone(), org.revision, today());
+        if let Some(v) = self.views().0.get(&key).await {
+            return Ok(v);
+        }
+        // Two requests that miss together both compute: simpler than waiting on each
+        // other, and it happens only once per change.
+        let v = Arc::new(self.compute_view(org, assessment).await?);
+        self.views().0.insert(key, v.clone()).await;
+        Ok(v)
+    }
+
+    async fn compute_view(
+        &self,
+        org: &Organization,
+        assessment: Assessment,
+    ) -> Result<AssessmentView> {
+        let catalog = self.catalog();
+        let mut c = self.store().conn().await?;
+        let tier = if assessment.status == AssessmentStatus::Closed {
+            assessment.tier
+        } else {
+            tier_of(org)
+        };
+        let current = read_current(&mut c, assessment).await?;
+        let answers = domain_answers(catalog, org, tier, &current);
+        let scores = score(catalog, &answers);
+        let plan = plan(catalog, &scores);
+        let tracks = c.actions(&org.id).await?;
+        let last_snapshot = newest_snapshot(c.assessments_for_org(&org.id).await?);
+        let has_sites = !c.sites_of(&org.id).await?.is_empty();
+        let parent = c.parent_of(&org.id).await?;
+        let last_change = c.last_change(&org.id).await?;
+        Ok(AssessmentView {
+            org: org.clone(),
+            current,
+            answers,
+            scores,
+            plan,
+            tracks,
+            last_snapshot,
+            has_sites,
+            parent,
+            last_change,
+        })
+    }
+}
+
+/// The newest of the closed assessments (by close, then id).
+pub(crate) fn newest_snapshot(all: Vec<Assessment>) -> Option<Assessment> {
+    all.into_iter()
+        .filter(|a| a.status == AssessmentStatus::Closed)
+        .max_by(|a, b| a.closed_at.cmp(&b.closed_at).then(a.id.cmp(&b.id)))
+}
