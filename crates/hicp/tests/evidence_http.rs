@@ -542,7 +542,13 @@ async fn kev_listed_findings_lead_the_plan_page_and_the_api(b: Backend) {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let status = r.status();
+        let html = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("26 open findings kept for the action plan"),
+            "{html}"
+        );
     }
 
     let (status, _, html) = get(&c, &s, &format!("/orgs/{org}/plan")).await;
