@@ -1193,8 +1193,11 @@ async fn an_email_check_is_refused_without_dns_and_stored_from_a_zone(backend: B
     ));
 }
 
-/// A Nessus file of `hosts` (name, scan date, findings as (title, severity 0-4, fix date)).
-fn nessus(hosts: &[(&str, &str, &[(&str, u8, &str)])]) -> Vec<u8> {
+/// A finding of a test scan: title, Nessus severity (0 to 4), fix date.
+type TestFinding<'a> = (&'a str, u8, &'a str);
+
+/// A Nessus file of `hosts` (name, scan date, findings).
+fn nessus(hosts: &[(&str, &str, &[TestFinding])]) -> Vec<u8> {
     let mut x = String::from("<?xml version=\"1.0\"?><NessusClientData_v2><Report name=\"t\">");
     for (name, date, items) in hosts {
         x.push_str(&format!(
