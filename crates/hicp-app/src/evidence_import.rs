@@ -3,13 +3,18 @@
 //! criteria its observations name, and the import is audited, all in one transaction. The
 //! observations' statuses are suggestions: a person accepts them, or not, afterwards.
 
-use crate::access::{Edit, OrgAccess};
+use crate::access::{Edit, Level, OrgAccess};
 use crate::assessment::{EvidenceUpload, add_evidence_in, domain_answers, open_assessment};
 use crate::error::{Error, Problem, Result};
 use crate::{App, today};
 use hicp_core::assessment::Status;
+use hicp_core::assessment::findings::{FindingsPlan, Timeframes, rank};
 use hicp_evidence::{Import, KevCatalog, Kind, Options, Summary};
-use hicp_store::{Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, StoreError};
+use hicp_store::{
+    Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, ScanFinding, ScannedHost,
+    StoreError, Tx,
+};
+use std::collections::{BTreeMap, HashMap};
 
 /// A file to import, as uploaded.
 #[derive(Clone, Debug)]
@@ -48,6 +53,84 @@ pub struct EvidenceImported {
     /// Criteria and sub-practices the file informs that are not in this organization's
     /// assessment (another size tier, not opted in).
     pub outside_scope: Vec<String>,
+    /// For a vulnerability scan: what it changed in the open findings the plan ranks.
+    pub findings_kept: Option<FindingsKept>,
+}
+
+/// What a scan changed in the organization's open findings (the findings part of the plan).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FindingsKept {
+    /// Hosts whose findings this scan now gives.
+    pub hosts: usize,
+    /// Open findings kept from this file: low severity and up, and any KEV-listed one.
+    pub findings: usize,
+    /// Findings of earlier scans of those hosts that this one replaced.
+    pub replaced: u64,
+    /// Hosts that a newer scan by the same kind of scanner already covers: this older
+    /// file changed nothing for them.
+    pub older: Vec<String>,
+}
+
+/// Keeps a scan's open findings as the organization's latest for each host it covers,
+/// unless a newer scan of that host by the same kind of scanner is already there. A host
+/// scanned clean (only fixed or informational results) has its earlier findings removed.
+async fn keep_findings(
+    tx: &mut Tx,
+    access: &OrgAccess<Edit>,
+    import: &Import,
+    scanned_on: hicp_core::assessment::Date,
+) -> Result<FindingsKept> {
+    let kind = import.kind.name();
+    let known: HashMap<String, hicp_core::assessment::Date> = tx
+        .scanned_hosts(access.org_id())
+        .await?
+        .into_iter()
+        .filter(|h| h.scanner_kind == kind)
+        .map(|h| (h.host, h.scanned_on))
+        .collect();
+    let mut by_host: BTreeMap<&str, Vec<ScanFinding>> = BTreeMap::new();
+    for f in &import.findings {
+        let host = f.host.trim();
+        if host.is_empty() {
+            continue;
+        }
+        let kept = by_host.entry(host).or_default();
+        if f.is_open() && (f.severity >= hicp_evidence::Severity::Low || f.kev) {
+            let p = hicp_evidence::plan_finding(f, &import.source.scanner);
+            kept.push(ScanFinding {
+                host: host.to_owned(),
+                port: p.port,
+                protocol: p.protocol,
+                title: p.title,
+                severity: p.severity,
+                cves: p.cves,
+                first_seen: p.first_seen,
+                last_seen: p.last_seen,
+                fix_published: p.fix_published,
+                kev: p.kev,
+                source: p.source,
+            });
+        }
+    }
+    let mut out = FindingsKept::default();
+    for (host, findings) in by_host {
+        if known.get(host).is_some_and(|d| *d > scanned_on) {
+            out.older.push(host.to_owned());
+            continue;
+        }
+        let scanned = ScannedHost {
+            scanner_kind: kind.to_owned(),
+            host: host.to_owned(),
+            scanned_on,
+            source_sha256: import.source.sha256.clone(),
+        };
+        out.replaced += tx
+            .replace_host_findings(access.org_id(), &scanned, &findings)
+            .await?;
+        out.hosts += 1;
+        out.findings += findings.len();
+    }
+    Ok(out)
 }
 
 /// A suggestion a person accepts: the criterion, the status, and the answer's version they
@@ -226,6 +309,10 @@ impl App {
                 add_evidence_in(&mut tx, &access, &assessment, catalog, file(title, None)).await?,
             );
         }
+        let findings_kept = match (import.kind.is_scanner(), collected_on) {
+            (true, Some(on)) => Some(keep_findings(&mut tx, &access, &import, on).await?),
+            _ => None,
+        };
         let stored_on: Vec<&str> = suggestions.iter().map(|s| s.criterion.as_str()).collect();
         tx.record_audit(&NewAuditEntry {
             user_id: Some(&access.user().id),
@@ -235,7 +322,7 @@ impl App {
             field: "evidence_file",
             old_value: None,
             new_value: Some(&format!(
-                "{} {described} (sha256 {}): {} record(s), {} finding(s), {} rule result(s), {} asset(s), {} warning(s); stored on {}",
+                "{} {described} (sha256 {}): {} record(s), {} finding(s), {} rule result(s), {} asset(s), {} warning(s); stored on {}{}",
                 import.kind.name(),
                 import.source.sha256,
                 import.records,
@@ -247,6 +334,23 @@ impl App {
                     "no criterion".to_owned()
                 } else {
                     stored_on.join(", ")
+                },
+                match &findings_kept {
+                    Some(k) => format!(
+                        "; open findings kept for the plan: {} on {} host(s), replacing {} from earlier scans{}",
+                        k.findings,
+                        k.hosts,
+                        k.replaced,
+                        if k.older.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                "; {} host(s) left as a newer scan gives them",
+                                k.older.len()
+                            )
+                        }
+                    ),
+                    None => String::new(),
                 }
             )),
         })
@@ -258,7 +362,37 @@ impl App {
             evidence,
             suggestions,
             outside_scope: scoped.outside_scope,
+            findings_kept,
         })
+    }
+
+    /// The findings part of the action plan: the organization's open findings from its
+    /// latest scans that CISA lists as known exploited or that are past HICP Table 8's
+    /// timeframe for their severity, ranked (KEV first, then most overdue) as of today.
+    pub async fn findings_plan<L: Level>(&self, access: &OrgAccess<L>) -> Result<FindingsPlan> {
+        let stored = self.store().scan_findings(access.org_id()).await?;
+        let findings: Vec<hicp_core::assessment::findings::Finding> = stored
+            .into_iter()
+            .map(|f| hicp_core::assessment::findings::Finding {
+                host: f.host,
+                port: f.port,
+                protocol: f.protocol,
+                title: f.title,
+                severity: f.severity,
+                cves: f.cves,
+                first_seen: f.first_seen,
+                last_seen: f.last_seen,
+                fix_published: f.fix_published,
+                kev: f.kev,
+                open: true,
+                source: f.source,
+            })
+            .collect();
+        Ok(rank(
+            &findings,
+            &Timeframes::from_catalog(self.catalog()),
+            today(),
+        ))
     }
 
     /// Accepts suggested statuses: each answer takes its suggested status, keeping its

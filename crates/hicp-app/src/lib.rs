@@ -33,7 +33,9 @@ pub use accounts::{
 pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
 pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_text};
 pub use error::{Current, Error, Problem, Result, SsoRefusal};
-pub use evidence_import::{Accept, Accepted, EvidenceFileUpload, EvidenceImported, Suggestion};
+pub use evidence_import::{
+    Accept, Accepted, EvidenceFileUpload, EvidenceImported, FindingsKept, Suggestion,
+};
 pub use import::ImportOutcome;
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};

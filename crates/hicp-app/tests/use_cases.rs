@@ -135,6 +135,7 @@ on_both_backends!(
     a_snapshot_keeps_the_tier_it_was_scored_at,
     evidence_imports_store_nothing_on_a_bad_file_and_suggestions_wait_for_a_person,
     an_email_check_is_refused_without_dns_and_stored_from_a_zone,
+    a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -1190,4 +1191,121 @@ async fn an_email_check_is_refused_without_dns_and_stored_from_a_zone(backend: B
         app.check_email_domain(&access, "clinic.example").await,
         Err(Error::NotFound)
     ));
+}
+
+/// A finding of a test scan: title, Nessus severity (0 to 4), fix date.
+type TestFinding<'a> = (&'a str, u8, &'a str);
+
+/// A Nessus file of `hosts` (name, scan date, findings).
+fn nessus(hosts: &[(&str, &str, &[TestFinding])]) -> Vec<u8> {
+    let mut x = String::from("<?xml version=\"1.0\"?><NessusClientData_v2><Report name=\"t\">");
+    for (name, date, items) in hosts {
+        x.push_str(&format!(
+            "<ReportHost name=\"{name}\"><HostProperties><tag name=\"HOST_END\">{date}</tag></HostProperties>"
+        ));
+        for (i, (title, sev, fix)) in items.iter().enumerate() {
+            x.push_str(&format!(
+                "<ReportItem port=\"443\" protocol=\"tcp\" severity=\"{sev}\" pluginID=\"{i}\" pluginName=\"{title}\"><patch_publication_date>{fix}</patch_publication_date></ReportItem>"
+            ));
+        }
+        x.push_str("</ReportHost>");
+    }
+    x.push_str("</Report></NessusClientData_v2>");
+    x.into_bytes()
+}
+
+async fn a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not(backend: Backend) {
+    use hicp_app::EvidenceFileUpload;
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let import = |bytes: Vec<u8>| {
+        let app = app.clone();
+        let access = access.clone();
+        async move {
+            app.import_evidence(
+                &access,
+                EvidenceFileUpload {
+                    file_name: "scan.nessus".into(),
+                    bytes,
+                    kind: hicp_evidence::Kind::Auto,
+                    kev: None,
+                },
+            )
+            .await
+            .unwrap()
+            .findings_kept
+            .expect("a scan keeps findings")
+        }
+    };
+    let titles = |p: &hicp_core::assessment::findings::FindingsPlan| {
+        p.items
+            .iter()
+            .map(|r| r.finding.title.clone())
+            .collect::<Vec<_>>()
+    };
+    // March: two hosts, each with an overdue critical finding; an informational one is not kept.
+    let kept = import(nessus(&[
+        (
+            "a",
+            "2026-03-01",
+            &[("A old", 4, "2025-01-01"), ("A info", 0, "2025-01-01")],
+        ),
+        ("b", "2026-03-01", &[("B old", 4, "2024-01-01")]),
+    ]))
+    .await;
+    assert_eq!((kept.hosts, kept.findings, kept.replaced), (2, 2, 0));
+    let plan = app.findings_plan(&access).await.unwrap();
+    assert_eq!(titles(&plan), ["B old", "A old"], "most overdue first");
+
+    // April: host a scanned again, its finding fixed; b not in this scan keeps its own.
+    let kept = import(nessus(&[(
+        "a",
+        "2026-04-01",
+        &[("A info", 0, "2025-01-01")],
+    )]))
+    .await;
+    assert_eq!((kept.hosts, kept.findings, kept.replaced), (1, 0, 1));
+    assert_eq!(
+        titles(&app.findings_plan(&access).await.unwrap()),
+        ["B old"]
+    );
+
+    // An older file (February) imported late changes nothing for a.
+    let kept = import(nessus(&[(
+        "a",
+        "2026-02-01",
+        &[("A older", 4, "2020-01-01")],
+    )]))
+    .await;
+    assert_eq!(kept.older, ["a"]);
+    assert_eq!((kept.hosts, kept.findings), (0, 0));
+    assert_eq!(
+        titles(&app.findings_plan(&access).await.unwrap()),
+        ["B old"]
+    );
+
+    // Audited with the import.
+    let admin = app
+        .org_access::<hicp_app::Manage>(&who, access.org_id().as_str())
+        .await
+        .unwrap();
+    let log = app
+        .audit_log(&admin, None, Some("import"), None, 10)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.new_value.as_deref().is_some_and(|v| v.contains(
+                "open findings kept for the plan: 0 on 1 host(s), replacing 1 from earlier scans"
+            ))),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|e| e
+            .new_value
+            .as_deref()
+            .is_some_and(|v| v.contains("1 host(s) left as a newer scan gives them"))),
+        "{log:?}"
+    );
 }

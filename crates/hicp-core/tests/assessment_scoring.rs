@@ -443,3 +443,20 @@ proptest! {
         prop_assert!((gained - item.gain).abs() < 1e-9, "{}: {} vs {}", item.sub_practice, gained, item.gain);
     }
 }
+
+#[test]
+fn findings_timeframes_are_the_catalogs_table_8_data_center_column() {
+    use hicp_core::assessment::findings::{Severity, Timeframes};
+    let t = Timeframes::from_catalog(catalog());
+    assert_eq!(t.source, "TV2 Table 8");
+    assert_eq!(
+        t.all(),
+        [
+            (Severity::Critical, 30),
+            (Severity::High, 90),
+            (Severity::Medium, 180)
+        ]
+    );
+    // HICP leaves low severity in the data center to the organization.
+    assert_eq!(t.days(Severity::Low), None);
+}

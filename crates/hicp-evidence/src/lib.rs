@@ -17,6 +17,7 @@ mod model;
 mod mscp;
 mod nessus;
 mod openvas;
+pub mod plan;
 mod qualys;
 mod scan_csv;
 mod xccdf;
@@ -26,6 +27,7 @@ pub use input::Legacy;
 pub use kev::KevCatalog;
 pub use mapping::{Mapping, Scoped, correlate, mapping, scoped, summary};
 pub use model::*;
+pub use plan::{plan_finding, plan_findings, plan_findings_from_json};
 
 use hicp_core::assessment::Date;
 use std::io::{self, BufRead, BufReader, Read};

@@ -6,6 +6,7 @@
 
 use crate::assessment::{Assessed, two_places};
 use hicp_core::assessment::explain::Explanation;
+use hicp_core::assessment::findings::FindingsPlan;
 use hicp_core::assessment::plan::PlanItem;
 use hicp_core::assessment::readiness::Readiness;
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, round1};
@@ -105,6 +106,50 @@ fn plan_item(i: &PlanItem) -> Value {
         "unmet": i.unmet.iter().map(|(c, s)| json!({"id": c, "status": s.name()})).collect::<Vec<_>>(),
         "after": i.after.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
         "why": i.why,
+    })
+}
+
+/// The findings part of the plan (`hicp plan --findings`, the API's `plan/findings`): open
+/// scan findings that CISA lists as known exploited or that are past HICP Table 8's
+/// data-center timeframe, first to fix first.
+pub fn findings(p: &FindingsPlan) -> Value {
+    let days: serde_json::Map<String, Value> = p
+        .timeframes
+        .all()
+        .iter()
+        .map(|(s, d)| (s.name().to_owned(), json!(d)))
+        .collect();
+    let date = |d: Option<hicp_core::assessment::Date>| d.map(|d| d.to_string());
+    json!({
+        "as_of": p.as_of.to_string(),
+        "timeframes": {"source": p.timeframes.source, "column": "data center", "days": days},
+        "open": p.open,
+        "kev": p.kev,
+        "overdue": p.overdue,
+        "undated": p.undated,
+        "summary": p.summary(),
+        "items": p.items.iter().map(|r| {
+            let f = &r.finding;
+            json!({
+                "rank": r.rank,
+                "host": f.host,
+                "port": f.port,
+                "protocol": f.protocol,
+                "title": f.title,
+                "severity": f.severity.name(),
+                "cves": f.cves,
+                "kev": f.kev,
+                "first_seen": date(f.first_seen),
+                "last_seen": date(f.last_seen),
+                "fix_published": date(f.fix_published),
+                "source": f.source,
+                "timeframe_days": r.timeframe,
+                "due_on": date(r.due_on),
+                "days_overdue": r.days_late.map(|d| d.max(0)),
+                "overdue": r.overdue(),
+                "why": r.why,
+            })
+        }).collect::<Vec<_>>(),
     })
 }
 

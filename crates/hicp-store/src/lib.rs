@@ -31,6 +31,7 @@ mod ops;
 
 use std::fmt;
 
+pub use hicp_core::assessment::findings::Severity;
 pub use hicp_core::assessment::{Date, Status};
 pub use hicp_core::catalog::{ActionId, CriterionId, Tier};
 pub use time::OffsetDateTime;
@@ -268,6 +269,34 @@ pub struct EmailDomain {
     pub checked_at: Option<OffsetDateTime>,
     /// The latest check's report, as JSON (hicp-email's `Report`).
     pub check_json: Option<String>,
+}
+
+/// One open finding from an organization's latest scan of a host (issue 12): what the
+/// action plan ranks (`hicp_core::assessment::findings`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanFinding {
+    pub host: String,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub title: String,
+    pub severity: Severity,
+    pub cves: Vec<String>,
+    pub first_seen: Option<Date>,
+    pub last_seen: Option<Date>,
+    pub fix_published: Option<Date>,
+    pub kev: bool,
+    /// The scanner and layout, in words ("Nessus v2 XML").
+    pub source: String,
+}
+
+/// One host of a scan, and when it was scanned: the findings of a scan are kept per host
+/// and kind of scanner (`nessus`, `openvas`, `qualys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedHost {
+    pub scanner_kind: String,
+    pub host: String,
+    pub scanned_on: Date,
+    pub source_sha256: String,
 }
 
 /// A user's role in one organization.

@@ -7,7 +7,8 @@ use crate::{
     AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId,
     Invitation, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence,
     NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate,
-    Result, Role, Session, SsoLogin, Store, TokenId, User, UserId, Visit,
+    Result, Role, ScanFinding, ScannedHost, Session, SsoLogin, Store, TokenId, User, UserId,
+    Visit,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -52,6 +53,9 @@ one_shot! {
     tx fn set_require_mfa(org: &OrgId, required: bool, by: &UserId) -> ();
     tx fn invite(org: &OrgId, email: &str, role: Role, by: &UserId) -> ();
     auto fn email_domains(org: &OrgId) -> Vec<EmailDomain>;
+    auto fn scan_findings(org: &OrgId) -> Vec<ScanFinding>;
+    auto fn scanned_hosts(org: &OrgId) -> Vec<ScannedHost>;
+    tx fn replace_host_findings(org: &OrgId, host: &ScannedHost, findings: &[ScanFinding]) -> u64;
     tx fn save_email_domain(org: &OrgId, domain: &str, dkim_selectors: &[String], by: &UserId) -> bool;
     tx fn remove_email_domain(org: &OrgId, domain: &str, by: &UserId) -> bool;
     tx fn record_email_check(org: &OrgId, domain: &str, check_json: &str, summary: &str, by: &UserId) -> bool;

@@ -168,6 +168,7 @@ conformance!(
     sites_belong_to_one_health_system_and_changes_are_dated,
     email_domains_keep_their_latest_check,
     visits_read_the_revision_that_every_change_moves,
+    scan_findings_are_replaced_per_host,
 );
 
 /// A sign-in under way is taken once (another server cannot take it again); a provider's
@@ -2305,4 +2306,76 @@ async fn visits_read_the_revision_that_every_change_moves(ctx: Ctx) {
     assert!(joined > before);
     s.set_parent(&other.id, None, &u.id).await.unwrap();
     assert!(revision(&system.id).await > joined);
+
+/// A newer scan of a host replaces its findings (a clean scan leaves none); other hosts and
+/// other kinds of scanner keep theirs; organizations are apart; findings read back as written.
+async fn scan_findings_are_replaced_per_host(ctx: Ctx) {
+    use hicp_store::{ScanFinding, ScannedHost, Severity};
+    let s = &ctx.store;
+    let (u, o, _) = setup(s).await;
+    let other = org(s, "Other Clinic", &u.id).await;
+    let day = |t: &str| Date::parse(t).unwrap();
+    let host = |kind: &str, name: &str, on: &str| ScannedHost {
+        scanner_kind: kind.into(),
+        host: name.into(),
+        scanned_on: day(on),
+        source_sha256: "ab".repeat(32),
+    };
+    let finding = |host: &str, title: &str, kev: bool| ScanFinding {
+        host: host.into(),
+        port: Some(443),
+        protocol: Some("tcp".into()),
+        title: title.into(),
+        severity: Severity::Critical,
+        cves: vec!["CVE-2021-44228".into(), "CVE-2021-45046".into()],
+        first_seen: Some(day("2026-01-02")),
+        last_seen: None,
+        fix_published: Some(day("2025-12-30")),
+        kev,
+        source: "Nessus v2 XML".into(),
+    };
+    let a1 = [finding("a", "one", false), finding("a", "two", true)];
+    assert_eq!(
+        s.replace_host_findings(&o.id, &host("nessus", "a", "2026-02-01"), &a1)
+            .await
+            .unwrap(),
+        0
+    );
+    s.replace_host_findings(
+        &o.id,
+        &host("nessus", "b", "2026-02-01"),
+        &[finding("b", "three", false)],
+    )
+    .await
+    .unwrap();
+    s.replace_host_findings(
+        &o.id,
+        &host("qualys", "a", "2026-02-01"),
+        &[finding("a", "four", false)],
+    )
+    .await
+    .unwrap();
+    let all = s.scan_findings(&o.id).await.unwrap();
+    // KEV-listed first.
+    assert_eq!(
+        all.iter().map(|f| f.title.as_str()).collect::<Vec<_>>(),
+        ["two", "one", "four", "three"]
+    );
+    assert_eq!(all[0], a1[1]);
+    assert!(s.scan_findings(&other.id).await.unwrap().is_empty());
+    // A newer Nessus scan of host a found it clean.
+    assert_eq!(
+        s.replace_host_findings(&o.id, &host("nessus", "a", "2026-03-01"), &[])
+            .await
+            .unwrap(),
+        2
+    );
+    let all = s.scan_findings(&o.id).await.unwrap();
+    assert_eq!(
+        all.iter().map(|f| f.title.as_str()).collect::<Vec<_>>(),
+        ["four", "three"]
+    );
+    let hosts = s.scanned_hosts(&o.id).await.unwrap();
+    assert_eq!(hosts.len(), 3);
+    assert_eq!(hosts[0], host("nessus", "a", "2026-03-01"));
 }

@@ -3,11 +3,12 @@
 //! the same code as the web app's downloads).
 
 use crate::answers_file::{as_of, load};
-use crate::assess_text::{WIDTH, assess_text, plan_text, readiness_text};
+use crate::assess_text::{WIDTH, assess_text, findings_text, plan_text, readiness_text};
 use crate::text::wrap;
 use crate::{InvalidInput, source};
 use clap::{Args, ValueEnum};
 use hicp_core::assessment::explain::explain;
+use hicp_core::assessment::findings::{FindingsPlan, Timeframes, rank};
 use hicp_core::assessment::scoring::show;
 use hicp_interop::assessment::Assessed;
 use hicp_interop::{assessment_json, sheets};
@@ -42,6 +43,11 @@ pub struct PlanArgs {
     /// The assessment date (YYYY-MM-DD); default today.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// A scan's findings, as `hicp evidence import --format json` writes them (repeatable):
+    /// the plan then starts with the open findings that CISA lists as known exploited or
+    /// that are past HICP Table 8's time to fix, KEV first, then most overdue.
+    #[arg(long, value_name = "IMPORT_JSON")]
+    findings: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -111,6 +117,25 @@ pub fn plan(args: PlanArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
     let date = as_of(args.as_of.as_deref())?;
     let answers = load(&args.file, &c, date)?;
     let a = Assessed::new(&c, &answers, date);
+    let findings = findings_plan(&args.findings, &c, date)?;
+    if let Some(f) = &findings {
+        match args.format {
+            PlanFormat::Json => {
+                return print_json(&serde_json::json!({
+                    "findings": assessment_json::findings(f),
+                    "actions": assessment_json::plan(&a),
+                }));
+            }
+            PlanFormat::Csv => {
+                return Err(InvalidInput(
+                    "--findings: the CSV is the plan's actions only; use --format table, markdown or json".into(),
+                )
+                .into());
+            }
+            PlanFormat::Table => print!("{}", findings_text(f, false)),
+            PlanFormat::Markdown => print!("{}", findings_text(f, true)),
+        }
+    }
     match args.format {
         PlanFormat::Json => print_json(&assessment_json::plan(&a)),
         PlanFormat::Csv => {
@@ -128,6 +153,31 @@ pub fn plan(args: PlanArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The findings of the import JSON files given, ranked for the plan as of `date`; `None`
+/// when no file is given.
+fn findings_plan(
+    files: &[PathBuf],
+    c: &hicp_core::catalog::Catalog,
+    date: hicp_core::assessment::Date,
+) -> anyhow::Result<Option<FindingsPlan>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            InvalidInput(format!(
+                "{}: cannot read the findings file: {e}",
+                file.display()
+            ))
+        })?;
+        let found = hicp_evidence::plan_findings_from_json(&text)
+            .map_err(|e| InvalidInput(format!("{}: {e}", file.display())))?;
+        all.extend(found);
+    }
+    Ok(Some(rank(&all, &Timeframes::from_catalog(c), date)))
 }
 
 fn print_json(v: &Value) -> anyhow::Result<()> {

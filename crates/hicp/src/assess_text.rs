@@ -404,3 +404,80 @@ pub(crate) fn readiness_text(assessed: &Assessed, md: bool) -> Option<String> {
     );
     Some(out)
 }
+
+/// The findings part of the plan (`hicp plan --findings`), printed before the actions: open
+/// scan findings known exploited (CISA's KEV list) or past HICP Table 8's time to fix.
+pub(crate) fn findings_text(p: &hicp_core::assessment::findings::FindingsPlan, md: bool) -> String {
+    let mut out = String::new();
+    if md {
+        let _ = writeln!(out, "# Fix these first: findings from your scans\n");
+    } else {
+        let _ = writeln!(out, "Fix these first: findings from your scans");
+    }
+    let _ = writeln!(out, "{}", wrap(&p.summary(), WIDTH, 0));
+    let _ = writeln!(
+        out,
+        "{}",
+        wrap(
+            &format!(
+                "Known exploited first, then the longest overdue, as of {}. HICP's time to fix ({}, data center): {}.",
+                p.as_of,
+                p.timeframes.source,
+                p.timeframes.words()
+            ),
+            WIDTH,
+            0
+        )
+    );
+    if p.items.is_empty() {
+        let _ = writeln!(out);
+        return out;
+    }
+    let row = |r: &hicp_core::assessment::findings::RankedFinding| {
+        let f = &r.finding;
+        let host = match f.port {
+            Some(port) => format!("{}:{port}", f.host),
+            None => f.host.clone(),
+        };
+        let since = match (f.first_seen, f.fix_published) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(d)) => format!("fix out {d}"),
+            (None, None) => "-".into(),
+        };
+        let due = match (r.due_on, r.days_late) {
+            (Some(d), Some(late)) if late > 0 => format!("{d} ({late} days overdue)"),
+            (Some(d), Some(late)) => format!("{d} (in {} days)", -late),
+            _ => "no timeframe".into(),
+        };
+        vec![
+            r.rank.to_string(),
+            host,
+            f.title.clone(),
+            // The JSON gives them all; a table row names a few.
+            match f.cves.len() {
+                0..=3 => f.cves.join(" "),
+                n => format!("{} and {} more", f.cves[..3].join(" "), n - 3),
+            },
+            f.severity.name().to_owned(),
+            since,
+            due,
+            if f.kev { "KEV".into() } else { String::new() },
+        ]
+    };
+    let mut t = table(&[
+        "#",
+        "Host",
+        "Finding",
+        "CVEs",
+        "Severity",
+        "First seen",
+        "Due",
+        "KEV",
+    ]);
+    for r in &p.items {
+        t.add_row(row(r));
+    }
+    let _ = writeln!(out, "\n{t}");
+    let _ = writeln!(out);
+    out
+}

@@ -341,3 +341,61 @@ fn a_bad_answers_file_is_exit_2_with_its_place() {
     ]);
     assert!(err.contains("cannot read the answers file"), "{err}");
 }
+
+/// `hicp plan --findings`: the scan's KEV-listed finding first, then the most overdue by
+/// HICP Table 8, before the actions; bad files are exit 2 naming the file and the place.
+#[test]
+fn the_plan_starts_with_kev_and_overdue_findings_from_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let scan = dir.path().join("scan.json");
+    let out = run_ok(&[
+        "evidence",
+        "import",
+        &fixture("nessus/nessus_with_cvssv3.nessus"),
+        "--kev",
+        &fixture("kev/known_exploited_vulnerabilities.csv"),
+        "--format",
+        "json",
+    ]);
+    std::fs::write(&scan, out).unwrap();
+    let scan = scan.display().to_string();
+    let answers = example("small-clinic");
+    let v = json(&["plan", &answers, "--findings", &scan, "--format", "json"]);
+    let items = v["findings"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 17);
+    assert_eq!(items[0]["kev"], true);
+    assert_eq!(items[0]["cves"][0], "CVE-2012-1823");
+    assert_eq!(items[0]["due_on"], "2012-08-01");
+    assert_eq!(items[1]["title"], "PHP 5.x < 5.2 Multiple Vulnerabilities");
+    assert_eq!(items[1]["due_on"], "2007-01-31");
+    // The actions are the plan without findings.
+    let plain: Value =
+        serde_json::from_str(&run_ok(&["plan", &answers, "--format", "json"])).unwrap();
+    assert_eq!(v["actions"], plain);
+
+    let text = run_ok(&["plan", &answers, "--findings", &scan]);
+    let first = text.find("Fix these first").unwrap();
+    let actions = text.find("HICP action plan").unwrap();
+    assert!(first < actions, "{text}");
+    let row = text.lines().find(|l| l.starts_with("| 1 ")).unwrap();
+    assert!(
+        row.contains("CVE-2012-1823") && row.contains("KEV"),
+        "{row}"
+    );
+    assert!(row.contains("days overdue"), "{row}");
+
+    // Bad input: exit 2, the file named.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"kind\": \"nessus\", \"source\": {}, \"findings\": [{\"host\": 1}]}",
+    )
+    .unwrap();
+    let bad = bad.display().to_string();
+    let err = run_invalid(&["plan", &answers, "--findings", &bad]);
+    assert!(err.contains("bad.json") && err.contains("line 1"), "{err}");
+    let err = run_invalid(&["plan", &answers, "--findings", "/nonexistent/scan.json"]);
+    assert!(err.contains("cannot read the findings file"), "{err}");
+    let err = run_invalid(&["plan", &answers, "--findings", &scan, "--format", "csv"]);
+    assert!(err.contains("--findings"), "{err}");
+}

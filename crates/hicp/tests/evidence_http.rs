@@ -20,6 +20,7 @@ on_both_backends!(
     the_api_import_returns_the_command_lines_json_and_stores_dated_evidence,
     uploads_over_the_limit_are_refused,
     the_email_check_is_dated_evidence_and_in_the_report,
+    kev_listed_findings_lead_the_plan_page_and_the_api,
 );
 
 fn fixture(rel: &str) -> PathBuf {
@@ -508,4 +509,144 @@ async fn the_email_check_is_dated_evidence_and_in_the_report(b: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, _, practice) = get(&c, &s, &format!("/orgs/{org}/practices/1")).await;
     assert!(practice.contains("Email domain check of maplestreet.example"));
+}
+
+/// A real Nessus scan imported with CISA's KEV catalog (in the web app, as a person does):
+/// its open findings are kept, and the plan starts with them, the KEV-listed one first, then
+/// the most days past HICP Table 8; the API gives the same as `hicp plan --findings`. A
+/// second import of the same scan replaces its findings instead of adding to them.
+async fn kev_listed_findings_lead_the_plan_page_and_the_api(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let c = first_admin(&s).await;
+    let org = create_org(&c, &s, "Birch Clinic", SMALL).await;
+    let admin = api_token(&db, "dana@clinic.example", false);
+
+    // No scan yet: the plan has no findings part, the API an empty list.
+    let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/plan")).await;
+    assert!(!html.contains("Fix these first"), "{html}");
+    let none = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/plan/findings")).await;
+    assert_eq!(none["open"], 0, "{none}");
+    assert_eq!(none["items"], serde_json::json!([]), "{none}");
+
+    let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/evidence-import")).await;
+    let csrf = csrf_of(&html);
+    for _ in 0..2 {
+        let form = Form::new()
+            .text("csrf", csrf.clone())
+            .part("file", file_part("nessus/nessus_with_cvssv3.nessus"))
+            .part("kev", file_part("kev/known_exploited_vulnerabilities.json"));
+        let r = c
+            .post(s.url(&format!("/orgs/{org}/evidence-import")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let html = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("26 open findings kept for the action plan"),
+            "{html}"
+        );
+    }
+
+    let (status, _, html) = get(&c, &s, &format!("/orgs/{org}/plan")).await;
+    assert_eq!(status, StatusCode::OK);
+    let findings = html.find("Fix these first").expect("the findings part");
+    let first_action = html.find("id=\"action-").expect("the plan's actions");
+    assert!(findings < first_action, "findings come first");
+    assert!(
+        html.contains("and 17 past HICP") && html.contains("s time to fix for their severity."),
+        "{html}"
+    );
+    assert!(
+        html.contains("26 open findings from vulnerability scans: 1 known exploited by attackers"),
+        "{html}"
+    );
+    let row = |rank: usize| {
+        let at = html
+            .find(&format!("id=\"finding-{rank}\""))
+            .unwrap_or_else(|| panic!("row {rank}: {html}"));
+        let end = html[at..].find("</tr>").unwrap() + at;
+        html[at..end].to_owned()
+    };
+    let first = row(1);
+    for want in [
+        "testphp.vulnweb.com:80",
+        "5.3.12 / 5.4.2 CGI Query String Code Execution",
+        "CVE-2012-1823",
+        "high",
+        "fix out since 2012-05-03",
+        "2012-08-01, ",
+        "days overdue",
+        "Yes, KEV",
+    ] {
+        assert!(first.contains(want), "{want}: {first}");
+    }
+    // Then the most overdue: the oldest PHP fix, not KEV-listed.
+    let second = row(2);
+    assert!(second.contains("5.2 Multiple Vulnerabilities"), "{second}");
+    assert!(!second.contains("Yes, KEV"), "{second}");
+    assert!(html.contains("id=\"finding-17\""), "{html}");
+    assert!(
+        !html.contains("id=\"finding-18\""),
+        "replaced, not added: {html}"
+    );
+
+    // The API: the same ranking, and the command line's JSON for the same scan.
+    let api = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/plan/findings")).await;
+    let items = api["items"].as_array().unwrap();
+    assert_eq!(items.len(), 17, "{api}");
+    assert_eq!(items[0]["kev"], true);
+    assert_eq!(items[0]["cves"], serde_json::json!(["CVE-2012-1823"]));
+    assert_eq!(items[0]["severity"], "high");
+    assert_eq!(items[0]["due_on"], "2012-08-01");
+    assert_eq!(items[0]["timeframe_days"], 90);
+    assert_eq!(items[0]["overdue"], true);
+    assert!(items[1..].iter().all(|i| i["kev"] == false));
+    let late: Vec<i64> = items[1..]
+        .iter()
+        .map(|i| i["days_overdue"].as_i64().unwrap())
+        .collect();
+    assert!(
+        late.windows(2).all(|w| w[0] >= w[1]),
+        "most overdue first: {late:?}"
+    );
+    assert_eq!(
+        (api["kev"].clone(), api["overdue"].clone()),
+        (1.into(), 17.into())
+    );
+    assert_eq!(api["timeframes"]["days"]["critical"], 30);
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("scan.json");
+    let nessus = fixture("nessus/nessus_with_cvssv3.nessus");
+    let kev = fixture("kev/known_exploited_vulnerabilities.json");
+    let out = run_ok(&[
+        "evidence",
+        "import",
+        nessus.to_str().unwrap(),
+        "--kev",
+        kev.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    std::fs::write(&json, out).unwrap();
+    let answers =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/small-clinic.yaml");
+    let cli: Value = serde_json::from_str(&run_ok(&[
+        "plan",
+        answers.to_str().unwrap(),
+        "--findings",
+        json.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        api, cli["findings"],
+        "the API's findings are the command line's"
+    );
+    assert!(cli["actions"].is_array());
 }

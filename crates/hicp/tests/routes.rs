@@ -544,6 +544,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/api/v1/orgs/{org}/plan/findings",
+            None,
+            [401, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/api/v1/orgs/{org}/snapshots",
             None,
             [401, 404, 200, 200, 200, 200],

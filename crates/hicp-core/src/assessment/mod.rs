@@ -8,6 +8,7 @@
 //! * [`explain`]: how one score was reached.
 //! * [`rsp`]: recognized security practices (Public Law 116-321: in place for 12 months).
 //! * [`plan`]: the prioritized action plan.
+//! * [`findings`]: the scan findings beside it: KEV-listed and past HICP Table 8, ranked.
 //! * [`readiness`]: which requirements of the proposed HIPAA Security Rule changes (January
 //!   2025) the answers already cover; a derived view, never HHS's.
 //! * [`template`]: a commented answers template for a tier.
@@ -17,6 +18,7 @@ pub mod answers;
 pub mod date;
 pub mod explain;
 pub mod export;
+pub mod findings;
 pub mod plan;
 pub mod readiness;
 pub mod rsp;

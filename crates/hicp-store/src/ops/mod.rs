@@ -585,6 +585,7 @@ mod assessments;
 mod audit;
 mod email_domains;
 mod evidence;
+mod findings;
 mod locks;
 mod mfa;
 mod organizations;

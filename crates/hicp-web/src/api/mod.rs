@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         v1::import_answers_file,
         v1::scores,
         v1::plan,
+        v1::plan_findings,
         v1::readiness,
         v1::list_snapshots,
         v1::close_snapshot,

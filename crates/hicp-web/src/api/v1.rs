@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{org}/evidence-imports", post(import_evidence))
         .route("/api/v1/orgs/{org}/scores", get(scores))
         .route("/api/v1/orgs/{org}/plan", get(plan))
+        .route("/api/v1/orgs/{org}/plan/findings", get(plan_findings))
         .route("/api/v1/orgs/{org}/readiness", get(readiness))
         .route("/api/v1/orgs/{org}/reports/{format}", get(report))
         .route(
@@ -1052,6 +1053,27 @@ pub async fn plan(
     Path(org): Path<String>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     assessed_json(&state, &who, &org, assessment_json::plan).await
+}
+
+/// The findings part of the action plan: the organization's open findings from its latest
+/// vulnerability scans (imported with `evidence-imports`) that CISA lists as known exploited
+/// (KEV) or that are past HICP Table 8's timeframe for their severity, KEV first, then most
+/// overdue. The same JSON as the `findings` of `hicp plan --findings FILE --format json`.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/plan/findings", tag = "results",
+    params(("org" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, body = Object, description = "As the `findings` of `hicp plan --findings FILE --format json`"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn plan_findings(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let access = state.app.org_access::<Read>(&who, &org).await?;
+    let p = state.app.findings_plan(&access).await?;
+    Ok(axum::Json(assessment_json::findings(&p)))
 }
 
 /// Readiness for the HIPAA Security Rule changes HHS proposed in January 2025: the same JSON

@@ -206,6 +206,19 @@ fn view(state: &AppState, org: &str, out: &EvidenceImported, kev_given: bool) ->
             plural(d.sources.len(), "source", "sources")
         ));
     }
+    if let Some(k) = &out.findings_kept {
+        let mut fact = format!(
+            "{} kept for the action plan, where known exploited and overdue ones are listed first.",
+            plural(k.findings, "open finding", "open findings")
+        );
+        if !k.older.is_empty() {
+            fact.push_str(&format!(
+                " {} left as they are: a newer scan already covers them.",
+                plural(k.older.len(), "host", "hosts")
+            ));
+        }
+        facts.push(fact);
+    }
     let catalog = state.catalog();
     let suggestions = out
         .suggestions

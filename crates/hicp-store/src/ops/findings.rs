@@ -1,0 +1,148 @@
+//! An organization's open findings from its latest vulnerability scans, per host and kind
+//! of scanner. Audited by the import that writes them (`hicp-app`'s evidence import).
+
+use crate::db::{
+    Conn, InTx, date_text, now, on_conn, opt_date_text, parse_date, parse_opt_date, to_millis,
+};
+use crate::{OrgId, Result, ScanFinding, ScannedHost, Severity, StoreError};
+
+type FindingRow = (
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    String,
+);
+
+fn finding_of(
+    (host, port, protocol, title, severity, cves, first, last, fix, kev, source): FindingRow,
+) -> Result<ScanFinding> {
+    Ok(ScanFinding {
+        host,
+        port: port
+            .map(|p| u16::try_from(p).map_err(|_| StoreError::Invalid(format!("stored port {p}"))))
+            .transpose()?,
+        protocol,
+        title,
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| StoreError::Invalid(format!("stored severity {severity:?}")))?,
+        cves: cves.split_whitespace().map(str::to_owned).collect(),
+        first_seen: parse_opt_date(first)?,
+        last_seen: parse_opt_date(last)?,
+        fix_published: parse_opt_date(fix)?,
+        kev,
+        source,
+    })
+}
+
+impl<M> Conn<M> {
+    /// The open findings of `org`'s latest scans: KEV-listed first, then by host and the
+    /// order of their file.
+    pub async fn scan_findings(&mut self, org: &OrgId) -> Result<Vec<ScanFinding>> {
+        on_conn!(self, c => {
+            let rows: Vec<FindingRow> = sqlx::query_as(
+                "SELECT host, port, protocol, title, severity, cves, first_seen, last_seen, \
+                 fix_published, kev, source FROM scan_findings WHERE org_id = $1 \
+                 ORDER BY kev DESC, host, scanner_kind, seq",
+            )
+            .bind(org.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter().map(finding_of).collect()
+        })
+    }
+
+    /// The hosts `org`'s scans covered, with the date of the latest scan of each, per kind
+    /// of scanner.
+    pub async fn scanned_hosts(&mut self, org: &OrgId) -> Result<Vec<ScannedHost>> {
+        on_conn!(self, c => {
+            let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                "SELECT scanner_kind, host, scanned_on, source_sha256 FROM scanned_hosts \
+                 WHERE org_id = $1 ORDER BY scanner_kind, host",
+            )
+            .bind(org.as_str().to_owned())
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter()
+                .map(|(scanner_kind, host, on, source_sha256)| {
+                    Ok(ScannedHost {
+                        scanner_kind,
+                        host,
+                        scanned_on: parse_date(&on)?,
+                        source_sha256,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+impl Conn<InTx> {
+    /// Replaces what `org` knows of one host from one kind of scanner with a newer scan:
+    /// its date, and its open findings (none: the host was scanned clean). Returns how many
+    /// findings it had before.
+    pub async fn replace_host_findings(
+        &mut self,
+        org: &OrgId,
+        host: &ScannedHost,
+        findings: &[ScanFinding],
+    ) -> Result<u64> {
+        let at = to_millis(now());
+        on_conn!(self, tx, pg => {
+            let removed = sqlx::query(
+                "DELETE FROM scan_findings WHERE org_id = $1 AND scanner_kind = $2 AND host = $3",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(host.scanner_kind.clone())
+            .bind(host.host.clone())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "INSERT INTO scanned_hosts (org_id, scanner_kind, host, scanned_on, source_sha256, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (org_id, scanner_kind, host) DO UPDATE SET \
+                 scanned_on = excluded.scanned_on, source_sha256 = excluded.source_sha256, \
+                 imported_at = excluded.imported_at",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(host.scanner_kind.clone())
+            .bind(host.host.clone())
+            .bind(date_text(host.scanned_on))
+            .bind(host.source_sha256.clone())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            for (seq, f) in findings.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO scan_findings (org_id, scanner_kind, host, seq, port, protocol, \
+                     title, severity, cves, first_seen, last_seen, fix_published, kev, source) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(org.as_str().to_owned())
+                .bind(host.scanner_kind.clone())
+                .bind(host.host.clone())
+                .bind(seq as i64)
+                .bind(f.port.map(i64::from))
+                .bind(f.protocol.clone())
+                .bind(f.title.clone())
+                .bind(f.severity.name())
+                .bind(f.cves.join(" "))
+                .bind(opt_date_text(f.first_seen))
+                .bind(opt_date_text(f.last_seen))
+                .bind(opt_date_text(f.fix_published))
+                .bind(f.kev)
+                .bind(f.source.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+            Ok(removed)
+        })
+    }
+}
