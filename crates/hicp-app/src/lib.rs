@@ -16,6 +16,8 @@ mod email;
 mod error;
 mod evidence_import;
 mod import;
+mod links;
+mod mail;
 mod mfa;
 mod orgs;
 mod portfolio;
@@ -34,6 +36,8 @@ pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_tex
 pub use error::{Current, Error, Problem, Result, SsoRefusal};
 pub use evidence_import::{Accept, Accepted, EvidenceFileUpload, EvidenceImported, Suggestion};
 pub use import::ImportOutcome;
+pub use links::{Emailed, Invited, LinkRefusal, LinkUsed, LinkView};
+pub use mail::{LINK_HOURS, Mail, MailError, Mailer, Notice, Outbox, SendFuture, link_path};
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
 pub use portfolio::{OrgSummary, RollUp, ThreatLine, size_weight};
@@ -68,6 +72,9 @@ pub struct Settings {
     pub sso: SsoProviders,
     /// Where the email domain check reads DNS (none by default).
     pub dns: DnsSource,
+    /// Outgoing mail for invitations and password resets (none by default: invitations
+    /// then carry a first password given in person, resets a temporary password).
+    pub mail: Outbox,
 }
 
 impl Default for Settings {
@@ -79,6 +86,7 @@ impl Default for Settings {
             max_upload_bytes: 10 * 1024 * 1024,
             sso: SsoProviders::default(),
             dns: DnsSource::none(),
+            mail: Outbox::default(),
         }
     }
 }

@@ -571,6 +571,7 @@ mod assessments;
 mod audit;
 mod email_domains;
 mod evidence;
+mod links;
 mod locks;
 mod mfa;
 mod organizations;
