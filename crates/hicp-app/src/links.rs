@@ -373,17 +373,10 @@ impl App {
                         must_change_password: false,
                     })
                     .await?;
+                // Audited as any accepted invitation is (the role granted): the
+                // organization's log does not say whether the person had an account.
                 tx.grant_role(&org, &user.id, invitation.role, &user.id)
                     .await?;
-                tx.record_audit(&audit(
-                    Some(&user.id),
-                    Some(&org),
-                    "membership",
-                    &format!("invitation:{}", link.email),
-                    "invitation",
-                    "accepted by one-time link",
-                ))
-                .await?;
                 (user, Some(org))
             }
             LinkPurpose::Reset => {

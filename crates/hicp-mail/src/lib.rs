@@ -21,7 +21,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The SMTP URL does not parse (its text is not repeated: it may hold a password).
-    #[error("--smtp-url: {0}")]
+    #[error(
+        "--smtp-url: not an SMTP server address we can use ({0}); for example smtps://USER:PASSWORD@HOST:465"
+    )]
     Url(String),
     #[error("--mail-from: '{0}' is not an email address (e.g. HICP Toolkit <hicp@example.org>)")]
     From(String),

@@ -12,6 +12,71 @@ use support::smtp::SmtpServer;
 use support::web::*;
 use support::{Backend, Database, Server, free_port};
 
+/// The mail options are checked before the server starts, each error naming its option.
+#[test]
+fn mail_options_are_checked_at_start() {
+    let db = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (
+            vec!["--smtp-url", "smtp://127.0.0.1:2525"],
+            "--smtp-url needs --mail-from",
+        ),
+        (
+            vec!["--mail-from", "hicp@clinic.example"],
+            "--mail-from needs --smtp-url",
+        ),
+        (
+            vec![
+                "--smtp-url",
+                "smtp://127.0.0.1:2525",
+                "--mail-from",
+                "hicp@clinic.example",
+            ],
+            "--smtp-url needs --public-url",
+        ),
+        (
+            vec![
+                "--smtp-url",
+                "smtp://127.0.0.1:2525",
+                "--mail-from",
+                "not an address",
+                "--public-url",
+                "https://hicp.example.org",
+            ],
+            "--mail-from: 'not an address' is not an email address",
+        ),
+        (
+            vec![
+                "--smtp-url",
+                "smtp://user:secret-password@",
+                "--mail-from",
+                "hicp@clinic.example",
+                "--public-url",
+                "https://hicp.example.org",
+            ],
+            "--smtp-url: ",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hicp"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(db.path())
+            .args(&args)
+            .env_remove("HICP_SMTP_URL")
+            .env_remove("HICP_MAIL_FROM")
+            .env_remove("HICP_PUBLIC_URL")
+            .env_remove("HICP_DATABASE_URL")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} starts");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !err.contains("secret-password"),
+            "the password is not printed: {err}"
+        );
+    }
+}
+
 on_both_backends!(
     a_new_person_joins_through_the_emailed_link,
     inviting_an_existing_account_looks_the_same_as_a_new_person,
@@ -190,7 +255,6 @@ async fn a_new_person_joins_through_the_emailed_link(b: Backend) {
         "invitation email sent",
         "invitation email not sent: the mail server did not take it",
         "used: account made, password chosen",
-        "accepted by one-time link",
         "refused: already used",
     ] {
         assert!(log.contains(what), "{what} in the audit log:\n{log}");
