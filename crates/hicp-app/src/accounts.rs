@@ -3,6 +3,7 @@
 use crate::App;
 use crate::access::{InstallationAdmin, Manage, OrgAccess, Principal, Visit};
 use crate::error::{Error, Problem, Result};
+use crate::links::Invited;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -135,13 +136,16 @@ pub fn token_digest(token: &str) -> String {
     hicp_store::sha256_hex(token.as_bytes())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Internal(format!("worker failed: {e}")))
 }
 
-fn check_new_account(email: &str, name: &str, password: &str) -> Result<String> {
+/// The name and email of someone invited, checked; the email lower-cased.
+fn check_invitee(email: &str, name: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
     if name.trim().is_empty() {
         return Err(Error::invalid("display_name", Problem::Required));
@@ -149,6 +153,11 @@ fn check_new_account(email: &str, name: &str, password: &str) -> Result<String> 
     if !email.contains('@') || email.chars().any(char::is_whitespace) {
         return Err(Error::invalid("email", Problem::Malformed));
     }
+    Ok(email)
+}
+
+fn check_new_account(email: &str, name: &str, password: &str) -> Result<String> {
+    let email = check_invitee(email, name)?;
     if let Some(p) = password_problem(password, &email, false) {
         return Err(Error::invalid("password", p));
     }
@@ -344,7 +353,7 @@ impl App {
         Ok(())
     }
 
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         tx: &mut hicp_store::Tx,
         user: User,
@@ -553,6 +562,8 @@ impl App {
             .prune_login_failures(now - Duration::minutes(THROTTLE_WINDOW_MINUTES))
             .await?;
         c.prune_sso_logins(now).await?;
+        // Used and expired links are kept a week, so that a late click is told why.
+        c.prune_one_time_links(now - Duration::days(7)).await?;
         Ok((sessions, failures))
     }
 
@@ -637,10 +648,15 @@ impl App {
     }
 
     /// Invites `email` to the organization with `role`. Nothing about accounts elsewhere
-    /// is revealed, whatever the email: the checks and the answer are the same. An email
-    /// without an account gets one, with `name` and `first_password` (which the admin gives
-    /// them in person, and which they must change at the first sign-in); an email with one
-    /// keeps its own name and password. Either way, the person joins only by accepting.
+    /// is revealed, whatever the email: the checks and the answer are the same. Either way,
+    /// the person joins only by accepting.
+    ///
+    /// - With mail configured, `first_password` is not used: a new person gets an email
+    ///   with a one-time link to choose a password and join (the account is made then, with
+    ///   `name`), an existing account an email that an invitation waits on its home page.
+    /// - Without mail, an email without an account gets one, with `name` and
+    ///   `first_password` (which the admin gives them in person, and which they must change
+    ///   at the first sign-in); an email with one keeps its own name and password.
     pub async fn add_member(
         &self,
         access: &OrgAccess<Manage>,
@@ -648,7 +664,11 @@ impl App {
         name: &str,
         role: Role,
         first_password: &str,
-    ) -> Result<()> {
+    ) -> Result<Invited> {
+        if self.settings().mail.is_configured() {
+            let email = check_invitee(email, name)?;
+            return self.invite_by_email(access, &email, name, role).await;
+        }
         let email = check_new_account(email, name, first_password)?;
         let password = first_password.to_owned();
         // Hashed whether or not it is used, so that both cases take as long.
@@ -668,7 +688,7 @@ impl App {
         tx.invite(access.org_id(), &email, role, &access.user().id)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Invited::InPerson)
     }
 
     /// The invitations of the organization nobody has answered yet.

@@ -58,6 +58,9 @@ pub enum Error {
     /// A single sign-on that did not sign anyone in.
     #[error("single sign-on refused: {0:?}")]
     SsoRefused(SsoRefusal),
+    /// A one-time link that does nothing, and why.
+    #[error("one-time link refused: {0:?}")]
+    LinkRefused(crate::LinkRefusal),
     /// Storage failed; the source says why (logged, never shown).
     #[error("storage failed")]
     Store(#[source] StoreError),

@@ -16,6 +16,8 @@ mod email;
 mod error;
 mod evidence_import;
 mod import;
+mod links;
+mod mail;
 mod mfa;
 mod orgs;
 mod portfolio;
@@ -37,6 +39,8 @@ pub use evidence_import::{
     Accept, Accepted, EvidenceFileUpload, EvidenceImported, FindingsKept, Suggestion,
 };
 pub use import::ImportOutcome;
+pub use links::{Emailed, Invited, LinkRefusal, LinkUsed, LinkView};
+pub use mail::{LINK_HOURS, Mail, MailError, Mailer, Notice, Outbox, SendFuture, link_path};
 pub use mfa::{Enrolment, RECOVERY_CODES};
 pub use orgs::{TierSource, profile_of, threat_weights_of};
 pub use portfolio::{OrgSummary, RollUp, ThreatLine, size_weight};
@@ -74,6 +78,10 @@ pub struct Settings {
     pub dns: DnsSource,
     /// The most the cache of computed views holds, in (estimated) bytes.
     pub view_cache_bytes: u64,
+
+    /// Outgoing mail for invitations and password resets (none by default: invitations
+    /// then carry a first password given in person, resets a temporary password).
+    pub mail: Outbox,
 }
 
 impl Default for Settings {
@@ -86,6 +94,7 @@ impl Default for Settings {
             sso: SsoProviders::default(),
             dns: DnsSource::none(),
             view_cache_bytes: 64 * 1024 * 1024,
+            mail: Outbox::default(),
         }
     }
 }

@@ -73,6 +73,10 @@ impl Db {
     }
 
     async fn app(&self) -> App {
+        self.app_with(Settings::default()).await
+    }
+
+    async fn app_with(&self, settings: Settings) -> App {
         let store = Store::connect(&self.url).await.expect("connect");
         store.migrate().await.expect("migrate");
         let files: Vec<hicp_core::catalog::SourceFile> = hicp_content::builtin_files()
@@ -81,7 +85,7 @@ impl Db {
             .collect();
         let catalog =
             hicp_core::catalog::load(hicp_content::BUILTIN_ROOT, &files).expect("built-in catalog");
-        App::new(store, catalog, Settings::default())
+        App::new(store, catalog, settings)
     }
 }
 
@@ -136,6 +140,7 @@ on_both_backends!(
     evidence_imports_store_nothing_on_a_bad_file_and_suggestions_wait_for_a_person,
     an_email_check_is_refused_without_dns_and_stored_from_a_zone,
     a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not,
+    emailed_links_work_once_and_a_failed_send_leaves_none,
 );
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -1308,4 +1313,94 @@ async fn a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not(backen
             .is_some_and(|v| v.contains("1 host(s) left as a newer scan gives them"))),
         "{log:?}"
     );
+}
+
+/// A mailer that keeps what it is given, and refuses addresses that start with `bounce`
+/// (after keeping them, so that a test can try the link nobody received).
+#[derive(Default)]
+struct KeptMail(std::sync::Mutex<Vec<hicp_app::Mail>>);
+
+impl hicp_app::Mailer for KeptMail {
+    fn send<'a>(&'a self, mail: &'a hicp_app::Mail) -> hicp_app::SendFuture<'a> {
+        self.0.lock().unwrap().push(mail.clone());
+        let refused = mail.to.starts_with("bounce");
+        Box::pin(async move {
+            if refused {
+                Err(hicp_app::MailError("550 no such mailbox".into()))
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+impl KeptMail {
+    /// The secret of the last link sent.
+    fn last_token(&self) -> String {
+        let mails = self.0.lock().unwrap();
+        let link = match &mails.last().expect("a mail").notice {
+            hicp_app::Notice::JoinLink { link, .. } | hicp_app::Notice::ResetLink { link, .. } => {
+                link.clone()
+            }
+            other => panic!("no link in {other:?}"),
+        };
+        link.rsplit('/').next().unwrap().to_owned()
+    }
+}
+
+/// An emailed link is used once, even by two at once; a send that fails leaves no link that
+/// works, and the invitation stands.
+async fn emailed_links_work_once_and_a_failed_send_leaves_none(backend: Backend) {
+    use hicp_app::{Emailed, Invited, LinkRefusal, Role};
+    let db = Db::new(backend);
+    let mail = std::sync::Arc::new(KeptMail::default());
+    let app = db
+        .app_with(Settings {
+            mail: hicp_app::Outbox::new(mail.clone(), "https://hicp.example/"),
+            ..Settings::default()
+        })
+        .await;
+    let (_, access) = clinic(&app).await;
+    let manage = access.at::<Manage>().unwrap();
+    let sent = app
+        .add_member(&manage, "nora@clinic.example", "Nora", Role::Viewer, "")
+        .await
+        .unwrap();
+    assert_eq!(sent, Invited::ByEmail(Emailed::Sent));
+    let token = mail.last_token();
+    let (a, b) = tokio::join!(
+        app.use_one_time_link(&token, "Nora", PASSWORD),
+        app.use_one_time_link(&token, "Nora", PASSWORD)
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+        (a, b) => panic!("one use wins: {:?} {:?}", a.is_ok(), b.is_ok()),
+    };
+    assert!(
+        matches!(lost, Error::LinkRefused(LinkRefusal::Used)),
+        "{lost:?}"
+    );
+    assert_eq!(won.joined.as_ref(), Some(manage.org_id()));
+    let members = app.members(&manage).await.unwrap();
+    assert!(
+        members
+            .iter()
+            .any(|m| m.email == "nora@clinic.example" && m.role == Role::Viewer)
+    );
+
+    let failed = app
+        .add_member(&manage, "bounce@clinic.example", "B", Role::Viewer, "")
+        .await
+        .unwrap();
+    assert!(
+        matches!(failed, Invited::ByEmail(Emailed::Failed(_))),
+        "{failed:?}"
+    );
+    let unsent = mail.last_token();
+    assert!(matches!(
+        app.use_one_time_link(&unsent, "B", PASSWORD).await,
+        Err(Error::LinkRefused(LinkRefusal::Unknown))
+    ));
+    let invited = app.pending_invitations(&manage).await.unwrap();
+    assert!(invited.iter().any(|i| i.email == "bounce@clinic.example"));
 }

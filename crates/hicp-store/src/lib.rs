@@ -412,6 +412,43 @@ pub struct SsoLogin {
     pub expires_at: OffsetDateTime,
 }
 
+/// What a one-time link is for (see migration 0012).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// A new person chooses a password and joins the organization that invited them.
+    Join,
+    /// A person whose password an administrator reset chooses a new one.
+    Reset,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Join => "join",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// A one-time link sent by email (the store keeps only the SHA-256 of its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeLink {
+    pub token_hash: String,
+    pub purpose: LinkPurpose,
+    /// Lower-cased.
+    pub email: String,
+    /// The account whose password a reset link sets.
+    pub user_id: Option<UserId>,
+    /// The organization a join link joins.
+    pub org_id: Option<OrgId>,
+    /// The name the inviting admin typed, for the account a join link makes.
+    pub display_name: Option<String>,
+    pub created_by: Option<UserId>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
 /// A personal API token (the store keeps only the SHA-256 of its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {

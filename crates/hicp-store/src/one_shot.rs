@@ -6,9 +6,9 @@ use crate::{
     ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
     AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId,
     Invitation, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence,
-    NewOrganization, NewSession, NewUser, OffsetDateTime, OrgId, Organization, OrganizationUpdate,
-    Result, Role, ScanFinding, ScannedHost, Session, SsoLogin, Store, TokenId, User, UserId,
-    Visit,
+    NewOrganization, NewSession, NewUser, OffsetDateTime, OneTimeLink, OrgId, Organization,
+    OrganizationUpdate, Result, Role, ScanFinding, ScannedHost, Session, SsoLogin, Store, TokenId,
+    User, UserId, Visit,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -83,6 +83,11 @@ one_shot! {
     auto fn delete_user_sessions(user: &UserId, except: Option<&str>) -> u64;
     auto fn delete_expired_sessions(now: OffsetDateTime) -> u64;
     auto fn create_sso_login(new: &SsoLogin) -> ();
+    auto fn one_time_link(token_hash: &str) -> Option<OneTimeLink>;
+    auto fn delete_one_time_link(token_hash: &str) -> bool;
+    auto fn prune_one_time_links(before: OffsetDateTime) -> u64;
+    tx fn create_one_time_link(link: &OneTimeLink) -> ();
+    tx fn use_one_time_link(token_hash: &str, now: OffsetDateTime) -> Option<OneTimeLink>;
     auto fn take_sso_login(state_hash: &str) -> Option<SsoLogin>;
     auto fn prune_sso_logins(now: OffsetDateTime) -> u64;
     auto fn user_by_identity(provider: &str, subject: &str) -> Option<User>;

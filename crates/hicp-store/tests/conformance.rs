@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use hicp_store::{
     ActionId, ActionInput, ActionStatus, AnswerInput, Assessment, AssessmentId, AssessmentStatus,
-    AuditFilter, Conflict, CriterionId, Date, EvidenceContent, EvidenceKind, NewApiToken,
-    NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser, OrgId,
-    Organization, OrganizationUpdate, Role, SsoLogin, Status, Store, StoreError, Tier, TokenId,
-    User, UserId, sha256_hex,
+    AuditFilter, Conflict, CriterionId, Date, EvidenceContent, EvidenceKind, LinkPurpose,
+    NewApiToken, NewAssessment, NewAuditEntry, NewEvidence, NewOrganization, NewSession, NewUser,
+    OneTimeLink, OrgId, Organization, OrganizationUpdate, Role, SsoLogin, Status, Store,
+    StoreError, Tier, TokenId, User, UserId, sha256_hex,
 };
 use time::macros::datetime;
 
@@ -169,6 +169,7 @@ conformance!(
     email_domains_keep_their_latest_check,
     visits_read_the_revision_that_every_change_moves,
     scan_findings_are_replaced_per_host,
+    one_time_links_are_used_once_and_replaced_by_newer_ones,
 );
 
 /// A sign-in under way is taken once (another server cannot take it again); a provider's
@@ -2306,6 +2307,7 @@ async fn visits_read_the_revision_that_every_change_moves(ctx: Ctx) {
     assert!(joined > before);
     s.set_parent(&other.id, None, &u.id).await.unwrap();
     assert!(revision(&system.id).await > joined);
+}
 
 /// A newer scan of a host replaces its findings (a clean scan leaves none); other hosts and
 /// other kinds of scanner keep theirs; organizations are apart; findings read back as written.
@@ -2378,4 +2380,66 @@ async fn scan_findings_are_replaced_per_host(ctx: Ctx) {
     let hosts = s.scanned_hosts(&o.id).await.unwrap();
     assert_eq!(hosts.len(), 3);
     assert_eq!(hosts[0], host("nessus", "a", "2026-03-01"));
+}
+
+/// A one-time link is used once, not after it expires; a newer link for the same email (and
+/// organization) replaces an unused older one; expired links are pruned.
+async fn one_time_links_are_used_once_and_replaced_by_newer_ones(ctx: Ctx) {
+    let s = &ctx.store;
+    let dana = user(s, "dana@clinic.example").await;
+    let clinic = org(s, "Clinic", &dana.id).await;
+    let t0 = datetime!(2026-03-01 09:00 UTC);
+    let link = OneTimeLink {
+        token_hash: "first".into(),
+        purpose: LinkPurpose::Join,
+        email: "nora@clinic.example".into(),
+        user_id: None,
+        org_id: Some(clinic.id.clone()),
+        display_name: Some("Nora".into()),
+        created_by: Some(dana.id.clone()),
+        created_at: t0,
+        expires_at: t0 + Duration::from_secs(72 * 3600),
+        used_at: None,
+    };
+    s.create_one_time_link(&link).await.unwrap();
+    assert_eq!(s.one_time_link("first").await.unwrap(), Some(link.clone()));
+    // Inviting again: the older link is withdrawn.
+    s.create_one_time_link(&OneTimeLink {
+        token_hash: "second".into(),
+        ..link.clone()
+    })
+    .await
+    .unwrap();
+    assert!(s.one_time_link("first").await.unwrap().is_none());
+    // A reset link for another purpose stands beside it.
+    s.create_one_time_link(&OneTimeLink {
+        token_hash: "reset".into(),
+        purpose: LinkPurpose::Reset,
+        email: dana.email.clone(),
+        user_id: Some(dana.id.clone()),
+        org_id: None,
+        display_name: None,
+        ..link.clone()
+    })
+    .await
+    .unwrap();
+
+    let at = t0 + Duration::from_secs(60);
+    let used = s
+        .use_one_time_link("second", at)
+        .await
+        .unwrap()
+        .expect("used once");
+    assert_eq!(used.used_at, Some(at));
+    assert_eq!(used.org_id.as_ref(), Some(&clinic.id));
+    assert!(s.use_one_time_link("second", at).await.unwrap().is_none());
+    let late = t0 + Duration::from_secs(73 * 3600);
+    assert!(
+        s.use_one_time_link("reset", late).await.unwrap().is_none(),
+        "expired"
+    );
+    let reset = s.one_time_link("reset").await.unwrap().unwrap();
+    assert_eq!((reset.purpose, reset.used_at), (LinkPurpose::Reset, None));
+    assert_eq!(s.prune_one_time_links(late).await.unwrap(), 2);
+    assert!(s.one_time_link("second").await.unwrap().is_none());
 }

@@ -178,6 +178,8 @@ impl From<Error> for AppError {
             }
             // The sign-in page words these itself; elsewhere it cannot happen.
             Error::SsoRefused(_) => AppError::Forbidden,
+            // The link's page words these itself.
+            Error::LinkRefused(_) => AppError::NotFound,
             e @ (Error::Store(_) | Error::Internal(_)) => AppError::internal(e),
         }
     }

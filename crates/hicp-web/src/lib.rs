@@ -112,6 +112,8 @@ pub fn router(state: AppState) -> Router {
             get(pages::mfa::second_step_form).post(pages::mfa::second_step),
         )
         .route("/logout", post(pages::auth::logout))
+        .route("/link/{token}", get(pages::links::show))
+        .route("/link", post(pages::links::use_link))
         .route("/", get(pages::orgs::home))
         .route(
             "/invitations/{org}/{answer}",

@@ -81,6 +81,20 @@ pub struct ServeArgs {
     /// addresses identity providers send them back to.
     #[arg(long, value_name = "URL", env = "HICP_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Send email (invitations, password reset links) through this SMTP server:
+    /// smtps://USER:PASSWORD@HOST:465, smtp://USER:PASSWORD@HOST:587?tls=required
+    /// (STARTTLS), or smtp://HOST:25 (no TLS). Needs --mail-from and --public-url. Without
+    /// it, invitations carry a first password and resets a temporary one, given in person.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "HICP_SMTP_URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// The sender of that email, e.g. "HICP Toolkit <hicp@example.org>".
+    #[arg(long, value_name = "ADDRESS", env = "HICP_MAIL_FROM")]
+    mail_from: Option<String>,
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
@@ -118,12 +132,37 @@ fn sso_providers(args: &ServeArgs) -> anyhow::Result<hicp_app::SsoProviders> {
     Ok(hicp_app::SsoProviders::new(providers))
 }
 
+/// The outgoing mail of `--smtp-url` and `--mail-from`, checked before the server starts.
+fn outbox(args: &ServeArgs) -> anyhow::Result<hicp_app::Outbox> {
+    let (url, from) = match (&args.smtp_url, &args.mail_from) {
+        (None, None) => return Ok(hicp_app::Outbox::default()),
+        (Some(u), Some(f)) => (u, f),
+        (Some(_), None) => {
+            anyhow::bail!("--smtp-url needs --mail-from: the address the emails come from")
+        }
+        (None, Some(_)) => {
+            anyhow::bail!("--mail-from needs --smtp-url: the server to send through")
+        }
+    };
+    let public = match args.public_url.as_deref().map(str::trim) {
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => u,
+        Some(u) => anyhow::bail!("--public-url: '{u}' must start with https:// or http://"),
+        None => anyhow::bail!(
+            "--smtp-url needs --public-url: the address people reach this server at, \
+             for the links in the emails"
+        ),
+    };
+    let mailer = hicp_mail::SmtpMailer::new(url, from)?;
+    Ok(hicp_app::Outbox::new(std::sync::Arc::new(mailer), public))
+}
+
 pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     logging::init(args.log_format);
     let catalog = source::catalog(catalog_dir)?;
     let url = args.db.url()?;
     let sso = sso_providers(&args)?;
     let dns = dns_source(args.dns_zone.as_deref())?;
+    let mail = outbox(&args)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let store = DatabaseArgs::open(&url).await?;
@@ -139,6 +178,7 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
             sso,
             dns,
             view_cache_bytes: args.view_cache_mb * 1024 * 1024,
+            mail,
         };
         let app = hicp_app::App::new(store.clone(), catalog, settings);
         // Housekeeping: expired sessions and old sign-in failures, every ten minutes.

@@ -116,6 +116,18 @@ fn table() -> Vec<Row> {
             None,
             [404; 6],
         ),
+        // One-time links from email: an unknown one does nothing, for anyone.
+        row(get.clone(), "/link/{token}", None, [404; 6]),
+        row(
+            post.clone(),
+            "/link",
+            Form(&[
+                ("token", "no-such-token"),
+                ("password", "a long enough passphrase"),
+                ("confirm_password", "a long enough passphrase"),
+            ]),
+            [403, 404, 404, 404, 404, 404],
+        ),
         // One organization each, except the installation admin: straight to it.
         row(get.clone(), "/", None, [303, 303, 303, 303, 303, 200]),
         row(

@@ -586,6 +586,7 @@ mod audit;
 mod email_domains;
 mod evidence;
 mod findings;
+mod links;
 mod locks;
 mod mfa;
 mod organizations;

@@ -318,6 +318,7 @@ impl From<Error> for ApiError {
             | Error::BadCredentials
             | Error::AccountDisabled
             | Error::SsoRefused(_)
+            | Error::LinkRefused(_)
             | Error::MfaRequired => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }

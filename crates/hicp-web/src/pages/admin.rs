@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
-use hicp_app::Error;
+use hicp_app::{Emailed, Error};
 use serde::Deserialize;
 
 pub struct UserRow {
@@ -32,6 +32,8 @@ struct UsersPage {
     /// A temporary password, shown once, and whose it is.
     temporary: String,
     temporary_for: String,
+    /// Resets can email a one-time link.
+    by_email: bool,
     message: String,
     message_class: String,
 }
@@ -64,6 +66,7 @@ async fn page(
         users,
         temporary: temporary.0,
         temporary_for: temporary.1,
+        by_email: state.app.settings().mail.is_configured(),
         message_class: if message.1 {
             "flash".into()
         } else {
@@ -82,12 +85,39 @@ pub struct AccountForm {
     email: String,
 }
 
+#[derive(Deserialize)]
+pub struct ResetForm {
+    email: String,
+    /// `link` (email a one-time link; needs mail) or `temporary` (the default).
+    #[serde(default)]
+    how: String,
+}
+
 pub async fn reset_password(
     State(state): State<AppState>,
     auth: Auth,
-    Form(f): Form<AccountForm>,
+    Form(f): Form<ResetForm>,
 ) -> Result<Response, AppError> {
     let admin = state.app.installation_admin(&auth.principal)?;
+    if f.how == "link" && state.app.settings().mail.is_configured() {
+        let email = f.email.trim().to_lowercase();
+        let message = match state.app.send_reset_link(&admin, &f.email).await? {
+            Emailed::Sent => (
+                format!(
+                    "A link to choose a new password is on its way to {email}. It works once, for {} hours; when they use it, their sessions end. Until then their password is unchanged.",
+                    hicp_app::LINK_HOURS
+                ),
+                true,
+            ),
+            Emailed::Failed(_) => (
+                format!(
+                    "The email to {email} could not be sent, so nothing changed. Check the mail server (its answer is in the audit log), or reset with a temporary password instead."
+                ),
+                false,
+            ),
+        };
+        return page(&state, &auth, Default::default(), message).await;
+    }
     let temporary = state.app.reset_password(&admin, &f.email).await?;
     page(
         &state,

@@ -13,6 +13,7 @@ pub mod find;
 pub mod help;
 pub mod history;
 pub mod interchange;
+pub mod links;
 pub mod mfa;
 pub mod orgs;
 pub mod plan;

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use hicp_app::{Error, Manage, Role, TierSource, profile_of};
+use hicp_app::{Emailed, Error, Invited, Manage, Role, TierSource, profile_of};
 use hicp_core::assessment::{OrgType, Profile, classify};
 use hicp_core::catalog::Tier;
 use serde::Deserialize;
@@ -492,6 +492,9 @@ struct MembersPage {
     /// Invited, not yet joined: email and role (admins only).
     invited: Vec<(String, String)>,
     is_admin: bool,
+    /// Invitations go out by email (no first password to type).
+    by_email: bool,
+    link_hours: i64,
     message: String,
     message_class: String,
 }
@@ -533,6 +536,8 @@ async fn members_page(
         members,
         invited,
         is_admin: ctx.can_manage(),
+        by_email: state.app.settings().mail.is_configured(),
+        link_hours: hicp_app::LINK_HOURS,
         message_class: if ok { "flash".into() } else { "error".into() },
         message,
     })
@@ -579,12 +584,27 @@ pub async fn add_member(
         .add_member(&access, &f.email, &f.display_name, role, &f.password)
         .await
     {
-        Ok(()) => (
+        // With mail, the same words whether or not the email has an account.
+        Ok(Invited::InPerson) => (
             format!(
                 "{} is invited as {role}. They join when they accept the invitation on their home page after signing in. If they have no account yet, one was made with the first password you typed: tell it to them in person; they choose their own at the first sign-in.",
                 f.email.trim().to_lowercase()
             ),
             true,
+        ),
+        Ok(Invited::ByEmail(Emailed::Sent)) => (
+            format!(
+                "{} is invited as {role}. An email with the invitation is on its way to them; they join when they accept it.",
+                f.email.trim().to_lowercase()
+            ),
+            true,
+        ),
+        Ok(Invited::ByEmail(Emailed::Failed(_))) => (
+            format!(
+                "{} is invited as {role}, but the email could not be sent. Invite them again later to send a new one; if it keeps failing, tell your installation's administrator (the audit log has the mail server's answer).",
+                f.email.trim().to_lowercase()
+            ),
+            false,
         ),
         Err(Error::Invalid {
             field: "password",

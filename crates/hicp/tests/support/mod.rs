@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod oidc;
+pub mod smtp;
 pub mod web;
 
 /// `on_both_backends!(test_a, test_b)` runs each `async fn test_x(Backend)` of the file once
@@ -87,6 +88,25 @@ impl Database {
                     data_dir,
                     pg_name: Some(name),
                 }
+            }
+        }
+    }
+}
+
+impl Database {
+    /// Runs one SQL statement on the database, beside the server (a test that makes time
+    /// pass, for instance).
+    pub async fn execute(&self, sql: &'static str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
             }
         }
     }
