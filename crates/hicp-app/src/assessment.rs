@@ -79,9 +79,23 @@ pub(crate) fn domain_answers(
         .filter_map(|id| SubPracticeId::parse(id).map(|(id, _, _)| id))
         .collect();
     for row in &cur.answers {
-        let status = row.status;
-        let evidence = cur
-            .evidence
+        a.criteria.insert(
+            row.criterion_id.to_string(),
+            criterion_answer(row, &cur.evidence),
+        );
+    }
+    a
+}
+
+/// A stored answer as the domain sees it, with the evidence on its criterion.
+pub(crate) fn criterion_answer(row: &Answer, evidence: &[Evidence]) -> CriterionAnswer {
+    CriterionAnswer {
+        status: row.status,
+        reason: row.na_reason.clone(),
+        notes: row.notes.clone(),
+        owner: row.owner.clone(),
+        in_place_since: row.in_place_since,
+        evidence: evidence
             .iter()
             .filter(|e| e.criterion_id.as_ref() == Some(&row.criterion_id))
             .map(|e| hicp_core::assessment::Evidence {
@@ -90,20 +104,8 @@ pub(crate) fn domain_answers(
                 collected: e.collected_on,
                 valid_until: e.valid_until,
             })
-            .collect();
-        a.criteria.insert(
-            row.criterion_id.to_string(),
-            CriterionAnswer {
-                status,
-                reason: row.na_reason.clone(),
-                notes: row.notes.clone(),
-                owner: row.owner.clone(),
-                in_place_since: row.in_place_since,
-                evidence,
-            },
-        );
+            .collect(),
     }
-    a
 }
 
 /// Everything stored for `assessment`, read in `tx`.
@@ -220,7 +222,7 @@ impl App {
             return Err(Error::invalid("version", Problem::Malformed));
         }
         let mut tx = self.store().begin().await?;
-        self.lock_org(&mut tx, access, false).await?;
+        let before = self.lock_org(&mut tx, access, false).await?.revision;
         let assessment = open_assessment(&mut tx, access).await?;
         let saved = match tx
             .save_answer(&assessment.id, criterion, input, &access.user().id, version)
@@ -233,7 +235,10 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
+        let after = tx.revision(access.org_id()).await?;
         tx.commit().await?;
+        self.advance_view(access.org_id(), before, after, &saved)
+            .await;
         Ok(saved)
     }
 

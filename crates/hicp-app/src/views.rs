@@ -9,16 +9,19 @@
 //! The cache holds nothing that is not in the database: losing it costs only time.
 
 use crate::access::{OrgAccess, tier_of};
-use crate::assessment::{Current, domain_answers, read_current};
+use crate::assessment::{Current, criterion_answer, domain_answers, read_current};
 use crate::error::{Error, Result};
 use crate::{App, Level, today};
 use hicp_core::assessment::plan::{PlanItem, plan};
+use hicp_core::assessment::scoring::rescore;
 use hicp_core::assessment::{Answers, Date, Scores, score};
-use hicp_store::{ActionTrack, Assessment, AssessmentStatus, OffsetDateTime, OrgId, Organization};
+use hicp_store::{
+    ActionTrack, Answer, Assessment, AssessmentStatus, OffsetDateTime, OrgId, Organization,
+};
 use std::sync::Arc;
 
 /// Everything the pages of an organization's assessment are computed from.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AssessmentView {
     /// The organization as it was at the view's revision.
     pub org: Organization,
@@ -120,6 +123,47 @@ impl App {
         let v = Arc::new(self.compute_view(org, assessment).await?);
         self.views().0.insert(key, v.clone()).await;
         Ok(v)
+    }
+
+    /// Whether the cache holds the view of `org` at `revision` today (for tests and
+    /// diagnostics).
+    pub fn has_view(&self, org: &OrgId, revision: i64) -> bool {
+        self.views()
+            .0
+            .contains_key(&(org.clone(), revision, today()))
+    }
+
+    /// After a saved answer: the cached view of the revision before the save, with that
+    /// answer changed and re-scored (`rescore`: only what depends on it), becomes the view of
+    /// the revision after it, so the next page does not read and score everything again.
+    /// `before` was read under the organization's lock, so no other change lies between the
+    /// two revisions. Without a cached view nothing happens: the next page computes one.
+    pub(crate) async fn advance_view(&self, org: &OrgId, before: i64, after: i64, saved: &Answer) {
+        let today = today();
+        let Some(old) = self.views().0.get(&(org.clone(), before, today)).await else {
+            return;
+        };
+        let mut v = (*old).clone();
+        let rows = &mut v.current.answers;
+        match rows
+            .iter_mut()
+            .find(|a| a.criterion_id == saved.criterion_id)
+        {
+            Some(row) => *row = saved.clone(),
+            None => rows.push(saved.clone()),
+        }
+        let id = saved.criterion_id.as_str();
+        v.answers
+            .criteria
+            .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));
+        v.scores = rescore(&v.answers, &v.scores, id);
+        v.plan = plan(self.catalog(), &v.scores);
+        v.org.revision = after;
+        v.last_change = Some(saved.updated_at);
+        self.views()
+            .0
+            .insert((org.clone(), after, today), Arc::new(v))
+            .await;
     }
 
     async fn compute_view(

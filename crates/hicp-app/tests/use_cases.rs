@@ -121,6 +121,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    a_saved_answer_moves_the_cached_view_forward,
     evidence_stays_visible_after_a_close,
     a_stale_save_is_refused_across_a_close,
     an_unknown_version_is_stale_not_an_error,
@@ -1403,4 +1404,69 @@ async fn emailed_links_work_once_and_a_failed_send_leaves_none(backend: Backend)
     ));
     let invited = app.pending_invitations(&manage).await.unwrap();
     assert!(invited.iter().any(|i| i.email == "bounce@clinic.example"));
+}
+
+/// A saved answer moves the cached view to the new revision (re-scoring only what depends on
+/// the answer), and that view is what computing everything afresh gives: another app on the
+/// same database, with an empty cache, computes the same answers, scores and plan.
+async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let org = access.org_id().to_string();
+    let read = |app: App| {
+        let (who, org) = (who.clone(), org.clone());
+        async move {
+            let access = app.org_access::<Read>(&who, &org).await.unwrap();
+            let a = app.current_assessment(&access).await.unwrap();
+            app.view(&access, &a).await.unwrap()
+        }
+    };
+    let first = read(app.clone()).await;
+    for (i, (criterion, status)) in [
+        ("1.S.A.c1", Status::Implemented),
+        ("1.S.A.c2", Status::Partial),
+        ("1.S.A.c1", Status::NotStarted),
+        ("4.S.B.c3", Status::Largely),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let access = app.org_access::<Edit>(&who, &org).await.unwrap();
+        let version = app
+            .view(&access, &app.current_assessment(&access).await.unwrap())
+            .await
+            .unwrap()
+            .current
+            .answers
+            .iter()
+            .find(|a| a.criterion_id.as_str() == criterion)
+            .map_or(0, |a| a.version);
+        app.save_answer(&access, criterion, &AnswerInput::new(status), version)
+            .await
+            .unwrap();
+        let now = app
+            .org_access::<Read>(&who, &org)
+            .await
+            .unwrap()
+            .org()
+            .revision;
+        assert!(
+            app.has_view(access.org_id(), now),
+            "round {i}: the save moved the view to revision {now}"
+        );
+        let moved = read(app.clone()).await;
+        let fresh = read(db.app().await).await;
+        assert!(moved.org.revision > first.org.revision, "round {i}");
+        assert_eq!(moved.org.revision, fresh.org.revision, "round {i}");
+        assert_eq!(moved.answers, fresh.answers, "round {i}");
+        assert_eq!(moved.scores, fresh.scores, "round {i}");
+        assert_eq!(moved.plan, fresh.plan, "round {i}");
+        let ids = |v: &hicp_app::AssessmentView| {
+            let mut rows: Vec<_> = v.current.answers.clone();
+            rows.sort_by(|a, b| a.criterion_id.as_str().cmp(b.criterion_id.as_str()));
+            rows
+        };
+        assert_eq!(ids(&moved), ids(&fresh), "round {i}");
+    }
 }

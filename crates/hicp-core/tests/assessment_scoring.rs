@@ -5,7 +5,7 @@
 use hicp_core::assessment::explain::explain;
 use hicp_core::assessment::plan::{CAPACITY_30_DAYS, CAPACITY_90_DAYS, Horizon, plan};
 use hicp_core::assessment::rsp::rsp;
-use hicp_core::assessment::scoring::{Coverage, Scores};
+use hicp_core::assessment::scoring::{Coverage, Scores, rescore};
 use hicp_core::assessment::{Answers, CriterionAnswer, Date, Evidence, Status, parse, score};
 use hicp_core::catalog::{Catalog, Effort, SourceFile, Tier, load};
 use proptest::prelude::*;
@@ -328,6 +328,30 @@ fn tier() -> impl Strategy<Value = Tier> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A saved answer re-scores only what depends on it, and gets the same scores as scoring
+    /// everything again.
+    #[test]
+    fn rescoring_one_answer_equals_scoring_everything(
+        t in tier(),
+        codes in prop::collection::vec(0u8..5, 1..40),
+        weights in prop::collection::vec(0.1f64..10.0, 5),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), 0u8..5), 1..6),
+    ) {
+        let mut a = answers(t, &codes, &weights);
+        let mut scores = score(catalog(), &a);
+        let ids: Vec<String> = a.criteria.keys().cloned().collect();
+        for (pick, code) in picks {
+            let id = pick.get(&ids).clone();
+            let c = a.criteria.get_mut(&id).expect("an answered criterion");
+            c.status = Status::ALL[usize::from(code)];
+            c.reason = (c.status == Status::NotApplicable).then(|| "test".to_owned());
+            scores = rescore(&a, &scores, &id);
+            prop_assert_eq!(&scores, &score(catalog(), &a));
+        }
+        // A criterion out of scope changes nothing.
+        prop_assert_eq!(rescore(&a, &scores, "no-such-criterion"), scores);
+    }
 
     #[test]
     fn every_score_is_between_0_and_100(

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
 use hicp_app::{Assessment, AssessmentView, Level, OrgAccess, Organization, Read};
-use hicp_core::assessment::{Answers, Date};
+use hicp_core::assessment::Date;
 use hicp_core::catalog::Tier;
 use std::sync::Arc;
 
@@ -67,15 +67,17 @@ pub async fn view_for<L: Level>(
     Ok(state.app.view(access, &assessment).await?)
 }
 
-/// The domain's view of the organization's open assessment as it is in the database now,
-/// uncached and unscored: for the answer of a change, whose `access` predates it.
-pub async fn answers_now<L: Level>(
+/// The access of `auth` to `org` at level `L`: from what the session's query read, or, for
+/// an organization the path did not name, asked of the database.
+pub async fn access_at<L: Level>(
     state: &AppState,
-    access: &OrgAccess<L>,
-) -> Result<Answers, AppError> {
-    let assessment = state.app.current_assessment(access).await?;
-    let cur = state.app.assessment(access, &assessment).await?;
-    Ok(state.app.answers_of(access, &cur))
+    auth: &Auth,
+    org: &str,
+) -> Result<OrgAccess<L>, AppError> {
+    Ok(match state.app.org_access_of_visit::<L>(&auth.visit, org) {
+        Some(read) => read?.0,
+        None => state.app.org_access::<L>(&auth.principal, org).await?,
+    })
 }
 
 /// A date typed in a form field: empty is none; a malformed date is an error naming the

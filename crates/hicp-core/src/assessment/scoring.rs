@@ -313,6 +313,76 @@ pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
     }
 }
 
+/// The scores of `answers` when they differ from the answers `prev` scored in the answer to
+/// `criterion` only (same scope, tier and weights): what a saved answer changes. Re-scores
+/// that criterion's sub-practice and, when its score moved, what contains it: its practice,
+/// that practice's threats, the overall score, and the CSF, CPG and HIPAA rows that map it.
+/// The result equals [`score`]'s (`tests/assessment_scoring.rs` holds it to that).
+pub fn rescore(answers: &Answers, prev: &Scores, criterion: &str) -> Scores {
+    let mut s = prev.clone();
+    let Some(sp) = s
+        .sub_practices
+        .iter_mut()
+        .find(|sp| sp.criteria.iter().any(|c| c.id == criterion))
+    else {
+        // Not in scope: nothing scored depends on it.
+        return s;
+    };
+    let a = answers.answer(criterion);
+    if let Some(c) = sp.criteria.iter_mut().find(|c| c.id == criterion) {
+        c.status = a.status;
+        c.score = a.status.credit().map(|x| x * 100.0);
+        c.reason = a.reason;
+    }
+    let new = mean(sp.criteria.iter().filter_map(|c| c.score));
+    if new == sp.score {
+        return s;
+    }
+    sp.score = new;
+    let (id, number) = (sp.id.clone(), sp.practice);
+    let Scores {
+        sub_practices,
+        practices,
+        threats,
+        overall,
+        csf,
+        cpg,
+        hipaa,
+    } = &mut s;
+    if let Some(p) = practices.iter_mut().find(|p| p.number == number) {
+        for entry in p.sub_practices.iter_mut().filter(|e| e.0 == id) {
+            entry.1 = new;
+        }
+        p.score = mean(p.sub_practices.iter().filter_map(|e| e.1));
+        for t in threats.iter_mut() {
+            if let Some(entry) = t.practices.iter_mut().find(|e| e.0 == number) {
+                entry.1 = p.score;
+                t.score = mean(t.practices.iter().filter_map(|e| e.1));
+            }
+        }
+    }
+    *overall = weighted_overall(threats);
+    let score_of = |sub: &SubPracticeId| {
+        sub_practices
+            .iter()
+            .find(|x| &x.id == sub)
+            .and_then(|x| x.score)
+    };
+    for c in csf.iter_mut().filter(|c| c.sub_practices.contains(&id)) {
+        c.score = mean(c.sub_practices.iter().filter_map(score_of));
+    }
+    for m in cpg.iter_mut().chain(hipaa.iter_mut()) {
+        if m.sub_practices.iter().any(|e| e.0 == id) {
+            let subs = std::mem::take(&mut m.sub_practices)
+                .into_iter()
+                .map(|(x, v)| if x == id { (x, new) } else { (x, v) })
+                .collect();
+            *m = mapped(&m.id, &m.name, subs);
+        }
+    }
+    s
+}
+
 /// Sum of weight x score over the scored threats, divided by the sum of their weights.
 pub fn weighted_overall(threats: &[ThreatScore]) -> Option<f64> {
     let (sum, weights) = threats

@@ -241,6 +241,11 @@ impl Conn<InTx> {
         })
     }
 
+    /// The organization's revision as this transaction sees it (see `Organization::revision`).
+    pub async fn revision(&mut self, id: &OrgId) -> Result<i64> {
+        on_conn!(self, tx => Ok(revision_in!(tx, id.as_str())))
+    }
+
     /// Gives `user` the role `role` in `org` (replacing any previous role).
     pub async fn grant_role(
         &mut self,

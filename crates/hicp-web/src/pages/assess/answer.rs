@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use hicp_app::{Answer, AnswerInput, Current, Edit, Error};
+use hicp_app::{Answer, AnswerInput, Current, Edit, Error, Read};
 use hicp_core::assessment::Status;
 use serde::Deserialize;
 
@@ -53,7 +53,7 @@ pub async fn save_answer(
     Path((org, criterion)): Path<(String, String)>,
     Form(f): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let access = crate::view::access_at::<Edit>(&state, &auth, &org).await?;
     let Some(sp) = state.catalog().sub_practice_of_criterion(&criterion) else {
         return Err(AppError::NotFound);
     };
@@ -105,9 +105,11 @@ pub async fn save_answer(
             html.push_str(&format!(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
             ));
-            let a = crate::view::answers_now(&state, &access).await?;
-            let all = a.progress(state.catalog());
-            let this = a.practice_progress(state.catalog(), sp.practice);
+            // The access read before the save names the revision before it: read it again.
+            let now = state.app.org_access::<Read>(&auth.principal, &org).await?;
+            let v = crate::view::view_for(&state, &now).await?;
+            let all = v.answers.progress(state.catalog());
+            let this = v.answers.practice_progress(state.catalog(), sp.practice);
             html.push_str(&format!(
                 "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
                 all.answered, sp.practice, this.answered
