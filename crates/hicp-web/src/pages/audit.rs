@@ -113,7 +113,10 @@ pub fn describe(entity: &str, id: &str) -> String {
         "assessment" => "Assessment".into(),
         "import" => "Import".into(),
         "organization" => "Organization".into(),
-        "membership" => "Role".into(),
+        "membership" => match id.strip_prefix("invitation:") {
+            Some(email) => format!("Invitation of {email}"),
+            None => "Role".into(),
+        },
         "email_domain" => format!("Email domain {id}"),
         "user" => "Account".into(),
         other => other.to_owned(),
