@@ -82,6 +82,15 @@ async fn a_burst_of_wrong_passwords_gets_429(b: Backend) {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     assert!(r.text().await.unwrap().contains("Too many failed attempts"));
+
+    // The lock is soft: once the first delay (30 seconds) has passed, the right password
+    // signs in. (Time passes: every failure is 31 seconds older.)
+    db.execute("UPDATE login_failures SET at = at - 31000")
+        .await;
+    let (dana, status, html) = sign_in(&s, "dana@clinic.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, path, _) = get(&dana, &s, "/account").await;
+    assert_eq!(path, "/account", "signed in after the delay");
 }
 
 async fn a_reset_password_ends_sessions_and_must_be_changed(b: Backend) {

@@ -560,7 +560,24 @@ async fn an_admin_withdraws_an_invitation_and_its_link_stops_working(b: Backend)
     let (_, _, members) = get(&omar, &s, &format!("/orgs/{fir}/members")).await;
     assert!(members.contains("quinn@fir.example"), "{members}");
 
+    // Pat, invited again, declines: that is audited too.
+    invite_by_email(&omar, &s, &fir, "Someone", "pat@birch.example").await;
+    smtp.next();
+    let (_, _, home) = get(&pat, &s, "/").await;
+    let (status, _, _) = post(
+        &pat,
+        &s,
+        &format!("/invitations/{fir}/decline"),
+        &[("csrf", &csrf_of(&home))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
     let (_, _, log) = get(&omar, &s, &format!("/orgs/{fir}/audit")).await;
+    assert!(
+        log.contains("<td>Invitation of pat@birch.example</td><td>declined</td><td>assessor</td>"),
+        "{log}"
+    );
     assert!(
         log.contains("<td>Invitation of nora@fir.example</td><td>withdrawn</td><td>assessor</td>"),
         "{log}"
