@@ -268,6 +268,11 @@ mod tests {
             describe("sub_practice", "0190-aa/1.M.B"),
             "Sub-practice 1.M.B"
         );
+        assert_eq!(
+            describe("membership", "invitation:nora@clinic.example"),
+            "Invitation of nora@clinic.example"
+        );
+        assert_eq!(describe("membership", "0190-aa"), "Role");
         assert_eq!(cut(None), "(none)");
         assert_eq!(
             cut(Some(&"x".repeat(300))).chars().count(),
