@@ -148,8 +148,8 @@ impl Conn<InTx> {
     }
 
     /// Withdraws the unused join links of `email` to `org` (its invitation was withdrawn):
-    /// they stop working, and forget the name the admin typed. The rows stay until they
-    /// expire, so that the link's page can say why it does nothing. Returns how many.
+    /// they stop working, and forget the name the admin typed. The rows stay until pruned,
+    /// so that the link's page can say why it does nothing. Returns how many.
     pub async fn withdraw_join_links(
         &mut self,
         org: &OrgId,
