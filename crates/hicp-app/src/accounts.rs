@@ -724,6 +724,18 @@ impl App {
         if accept {
             tx.grant_role(&org, &user.id, invitation.role, &user.id)
                 .await?;
+        } else {
+            // Accepting is audited by the role granted; declining needs its own entry.
+            tx.record_audit(&hicp_store::NewAuditEntry {
+                user_id: Some(&user.id),
+                org_id: Some(&org),
+                entity: "membership",
+                entity_id: &format!("invitation:{}", invitation.email),
+                field: "declined",
+                old_value: Some(invitation.role.as_str()),
+                new_value: None,
+            })
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -128,6 +128,7 @@ impl App {
                 created_at: now,
                 expires_at: now + Duration::hours(LINK_HOURS),
                 used_at: None,
+                withdrawn_at: None,
             })
             .await?;
         }
@@ -185,6 +186,27 @@ impl App {
         }))
     }
 
+    /// An organization's admin withdraws the invitation of `email`, not yet answered: the
+    /// person can no longer accept it, and an emailed link for it stops working (its page
+    /// says the invitation was withdrawn). Audited. Only this organization's invitations
+    /// are read, so the answer says nothing about accounts: [`Error::NotFound`] when the
+    /// organization has no invitation for that email.
+    pub async fn withdraw_invitation(&self, access: &OrgAccess<Manage>, email: &str) -> Result<()> {
+        let email = email.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(Error::invalid("email", Problem::Required));
+        }
+        let mut tx = self.store().begin().await?;
+        let taken = tx
+            .withdraw_invitation(access.org_id(), &email, &access.user().id)
+            .await?;
+        if taken.is_none() {
+            return Err(Error::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// An installation administrator resets someone's password by email: a one-time link
     /// to choose a new one. Nothing changes until the link is used (then every session of
     /// the account ends); a newer link withdraws an older one. Needs mail.
@@ -214,6 +236,7 @@ impl App {
             created_at: now,
             expires_at: now + Duration::hours(LINK_HOURS),
             used_at: None,
+            withdrawn_at: None,
         })
         .await?;
         tx.commit().await?;
@@ -259,6 +282,9 @@ impl App {
             .one_time_link(&token_digest(token))
             .await?
             .ok_or(Error::LinkRefused(LinkRefusal::Unknown))?;
+        if link.withdrawn_at.is_some() {
+            return Err(Error::LinkRefused(LinkRefusal::Withdrawn));
+        }
         if link.used_at.is_some() {
             return Err(Error::LinkRefused(LinkRefusal::Used));
         }
@@ -321,6 +347,9 @@ impl App {
             .one_time_link(&digest)
             .await?
             .ok_or(Error::LinkRefused(LinkRefusal::Unknown))?;
+        if peek.withdrawn_at.is_some() {
+            return Err(self.refuse_link(&peek, LinkRefusal::Withdrawn).await?);
+        }
         if peek.used_at.is_some() {
             return Err(self.refuse_link(&peek, LinkRefusal::Used).await?);
         }
@@ -420,6 +449,7 @@ impl App {
         let now_link = self.store().one_time_link(digest).await?;
         let why = match now_link {
             None => LinkRefusal::Unknown,
+            Some(l) if l.withdrawn_at.is_some() => LinkRefusal::Withdrawn,
             Some(l) if l.used_at.is_some() => LinkRefusal::Used,
             Some(_) => LinkRefusal::Expired,
         };

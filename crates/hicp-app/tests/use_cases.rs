@@ -132,6 +132,7 @@ on_both_backends!(
     threat_weights_count_in_the_scores,
     tokens_act_for_their_user_until_revoked,
     a_burst_of_wrong_passwords_is_throttled,
+    spraying_from_one_address_is_stopped,
     changing_a_password_ends_the_other_sessions,
     a_reset_or_disabled_account_loses_its_sessions,
     an_organization_keeps_an_admin,
@@ -321,6 +322,51 @@ async fn concurrent_setups_create_one_administrator(backend: Backend) {
     let users = app.users(&app.operator()).await.unwrap();
     assert_eq!(users.len(), 1, "{users:?}");
     assert!(users[0].is_admin);
+}
+
+/// Password spraying: 40 wrong guesses from one address over 40 accounts, at once, get at
+/// most 30 checks (the per-address limit); that address then waits even with a right
+/// password, while the same account from elsewhere signs in.
+async fn spraying_from_one_address_is_stopped(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    clinic(&app).await;
+    let sprayer: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+    let spray: Vec<_> = (0..40)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.sign_in(
+                    &format!("person{i}@clinic.example"),
+                    "Summer2024!",
+                    Some(sprayer),
+                )
+                .await
+            })
+        })
+        .collect();
+    let (mut checked, mut throttled) = (0, 0);
+    for t in spray {
+        match t.await.unwrap() {
+            Err(Error::BadCredentials) => checked += 1,
+            Err(Error::Throttled { .. }) => throttled += 1,
+            other => panic!("{:?}", other.map(|s| s.user.email)),
+        }
+    }
+    assert_eq!((checked, throttled), (30, 10), "30 checks from one address");
+    let right = app
+        .sign_in("admin@clinic.example", PASSWORD, Some(sprayer))
+        .await;
+    assert!(
+        matches!(right, Err(Error::Throttled { retry_after_seconds }) if retry_after_seconds > 800),
+        "{:?}",
+        right.map(|_| ())
+    );
+    let elsewhere: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+    let ok = app
+        .sign_in("admin@clinic.example", PASSWORD, Some(elsewhere))
+        .await;
+    assert!(ok.is_ok(), "{:?}", ok.map(|_| ()));
 }
 
 /// The large example file, as a hospital would import it.

@@ -447,6 +447,8 @@ pub struct OneTimeLink {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
+    /// When the invitation of a join link was withdrawn: the link no longer works.
+    pub withdrawn_at: Option<OffsetDateTime>,
 }
 
 /// A personal API token (the store keeps only the SHA-256 of its secret).

@@ -60,6 +60,7 @@ one_shot! {
     tx fn remove_email_domain(org: &OrgId, domain: &str, by: &UserId) -> bool;
     tx fn record_email_check(org: &OrgId, domain: &str, check_json: &str, summary: &str, by: &UserId) -> bool;
     tx fn take_invitation(org: &OrgId, email: &str) -> Option<Invitation>;
+    tx fn withdraw_invitation(org: &OrgId, email: &str, by: &UserId) -> Option<Invitation>;
     auto fn invitations_for_org(org: &OrgId) -> Vec<Invitation>;
     auto fn invitations_for_email(email: &str) -> Vec<(Invitation, String)>;
     tx fn create_organization(new: &NewOrganization<'_>, creator: &UserId) -> Organization;
@@ -88,6 +89,7 @@ one_shot! {
     auto fn prune_one_time_links(before: OffsetDateTime) -> u64;
     tx fn create_one_time_link(link: &OneTimeLink) -> ();
     tx fn use_one_time_link(token_hash: &str, now: OffsetDateTime) -> Option<OneTimeLink>;
+    tx fn withdraw_join_links(org: &OrgId, email: &str, at: OffsetDateTime) -> u64;
     auto fn take_sso_login(state_hash: &str) -> Option<SsoLogin>;
     auto fn prune_sso_logins(now: OffsetDateTime) -> u64;
     auto fn user_by_identity(provider: &str, subject: &str) -> Option<User>;

@@ -170,6 +170,7 @@ conformance!(
     visits_read_the_revision_that_every_change_moves,
     scan_findings_are_replaced_per_host,
     one_time_links_are_used_once_and_replaced_by_newer_ones,
+    withdrawing_an_invitation_withdraws_its_unused_links,
 );
 
 /// A sign-in under way is taken once (another server cannot take it again); a provider's
@@ -2400,6 +2401,7 @@ async fn one_time_links_are_used_once_and_replaced_by_newer_ones(ctx: Ctx) {
         created_at: t0,
         expires_at: t0 + Duration::from_secs(72 * 3600),
         used_at: None,
+        withdrawn_at: None,
     };
     s.create_one_time_link(&link).await.unwrap();
     assert_eq!(s.one_time_link("first").await.unwrap(), Some(link.clone()));
@@ -2442,4 +2444,100 @@ async fn one_time_links_are_used_once_and_replaced_by_newer_ones(ctx: Ctx) {
     assert_eq!((reset.purpose, reset.used_at), (LinkPurpose::Reset, None));
     assert_eq!(s.prune_one_time_links(late).await.unwrap(), 2);
     assert!(s.one_time_link("second").await.unwrap().is_none());
+}
+
+/// Withdrawing an invitation takes it back, audited, and its unused join link stops working
+/// (kept, without the name typed, so that its page can say why); a used link, another
+/// organization's and another email's are untouched.
+async fn withdrawing_an_invitation_withdraws_its_unused_links(ctx: Ctx) {
+    let s = &ctx.store;
+    let dana = user(s, "dana@clinic.example").await;
+    let clinic = org(s, "Clinic", &dana.id).await;
+    let other = org(s, "Other", &dana.id).await;
+    let t0 = hicp_store::OffsetDateTime::now_utc();
+    let link = |hash: &str, email: &str, org: &OrgId| OneTimeLink {
+        token_hash: hash.into(),
+        purpose: LinkPurpose::Join,
+        email: email.into(),
+        user_id: None,
+        org_id: Some(org.clone()),
+        display_name: Some("Nora".into()),
+        created_by: Some(dana.id.clone()),
+        created_at: t0,
+        expires_at: t0 + Duration::from_secs(72 * 3600),
+        used_at: None,
+        withdrawn_at: None,
+    };
+    for (o, email) in [
+        (&clinic, "nora@clinic.example"),
+        (&other, "nora@clinic.example"),
+        (&clinic, "omar@clinic.example"),
+    ] {
+        s.invite(&o.id, email, Role::Assessor, &dana.id)
+            .await
+            .unwrap();
+    }
+    s.create_one_time_link(&link("nora", "nora@clinic.example", &clinic.id))
+        .await
+        .unwrap();
+    s.create_one_time_link(&link("elsewhere", "nora@clinic.example", &other.id))
+        .await
+        .unwrap();
+    s.create_one_time_link(&link("omar", "omar@clinic.example", &clinic.id))
+        .await
+        .unwrap();
+
+    let taken = s
+        .withdraw_invitation(&clinic.id, " Nora@Clinic.example", &dana.id)
+        .await
+        .unwrap()
+        .expect("there was one");
+    assert_eq!(
+        (taken.email.as_str(), taken.role),
+        ("nora@clinic.example", Role::Assessor)
+    );
+    assert!(
+        s.withdraw_invitation(&clinic.id, "nora@clinic.example", &dana.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "only once"
+    );
+    let withdrawn = s.one_time_link("nora").await.unwrap().expect("kept");
+    assert!(withdrawn.withdrawn_at.is_some());
+    assert_eq!((withdrawn.used_at, withdrawn.display_name), (None, None));
+    assert!(
+        s.use_one_time_link("nora", t0).await.unwrap().is_none(),
+        "a withdrawn link does not work"
+    );
+    for kept in ["elsewhere", "omar"] {
+        assert_eq!(
+            s.one_time_link(kept).await.unwrap().unwrap().withdrawn_at,
+            None
+        );
+    }
+    let left: Vec<_> = s
+        .invitations_for_org(&clinic.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.email)
+        .collect();
+    assert_eq!(left, ["omar@clinic.example"]);
+    assert_eq!(s.invitations_for_org(&other.id).await.unwrap().len(), 1);
+    let log = s
+        .audit_log(&AuditFilter {
+            org_id: Some(&clinic.id),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.entity_id == "invitation:nora@clinic.example"
+                && e.field == "withdrawn"
+                && e.old_value.as_deref() == Some("assessor")
+                && e.new_value.is_none()),
+        "audited"
+    );
 }

@@ -181,6 +181,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::orgs::members).post(pages::orgs::add_member),
         )
         .route(
+            "/orgs/{org}/invitations/withdraw",
+            post(pages::orgs::withdraw_invitation),
+        )
+        .route(
             "/orgs/{org}/members/{user}/role",
             post(pages::orgs::set_member_role),
         )

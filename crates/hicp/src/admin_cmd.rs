@@ -2,7 +2,7 @@
 //! `hicp serve` (e.g. to create the first administrator on a server without a browser).
 
 use crate::InvalidInput;
-use crate::serve_cmd::{DatabaseArgs, redact};
+use crate::serve_cmd::{DatabaseArgs, MailArgs, redact};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
@@ -15,8 +15,10 @@ pub enum AdminCommand {
     /// Create a personal API token for an account and print it (it is shown only this once).
     CreateToken(CreateTokenArgs),
     /// Set a temporary password for an account and print it (shown only this once). The
-    /// person must choose their own at the next sign-in; their sessions end now.
-    ResetPassword(AccountArgs),
+    /// person must choose their own at the next sign-in; their sessions end now. With
+    /// --link (needs mail: --smtp-url, --mail-from, --public-url), email them a one-time
+    /// link to choose a new password instead.
+    ResetPassword(ResetPasswordArgs),
     /// Turn two-step sign-in off for someone who lost their phone and recovery codes; their
     /// sessions end, and they can set it up again after signing in with their password.
     ResetMfa(AccountArgs),
@@ -33,6 +35,21 @@ pub struct AccountArgs {
     /// The account's email address.
     #[arg(long)]
     email: String,
+    #[command(flatten)]
+    db: DatabaseArgs,
+}
+
+#[derive(Args)]
+pub struct ResetPasswordArgs {
+    /// The account's email address.
+    #[arg(long)]
+    email: String,
+    /// Email the person a one-time link to choose a new password (it works once, for 72
+    /// hours) instead of printing a temporary password. Nothing changes until they use it.
+    #[arg(long)]
+    link: bool,
+    #[command(flatten)]
+    mail: MailArgs,
     #[command(flatten)]
     db: DatabaseArgs,
 }
@@ -185,13 +202,17 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
 
 /// The application over the database of `db` (migrated), with the built-in catalog.
 async fn open_app(db: &DatabaseArgs) -> anyhow::Result<(hicp_app::App, String)> {
+    open_app_with(db, hicp_app::Settings::default()).await
+}
+
+async fn open_app_with(
+    db: &DatabaseArgs,
+    settings: hicp_app::Settings,
+) -> anyhow::Result<(hicp_app::App, String)> {
     let url = db.url()?;
     let store = DatabaseArgs::open(&url).await?;
     let catalog = crate::source::catalog(None)?;
-    Ok((
-        hicp_app::App::new(store, catalog, hicp_app::Settings::default()),
-        url,
-    ))
+    Ok((hicp_app::App::new(store, catalog, settings), url))
 }
 
 fn create_token(args: CreateTokenArgs) -> anyhow::Result<()> {
@@ -246,9 +267,28 @@ fn no_account(email: &str) -> anyhow::Error {
     InvalidInput(format!("--email: no account for {}", email.trim())).into()
 }
 
-fn reset_password(args: AccountArgs) -> anyhow::Result<()> {
+fn reset_password(args: ResetPasswordArgs) -> anyhow::Result<()> {
+    // Checked before the database is opened: a missing or malformed option is named. Only
+    // with --link: a temporary password needs no mail, even where mail is misconfigured.
+    let mail = if args.link {
+        args.mail.outbox()?
+    } else {
+        hicp_app::Outbox::default()
+    };
+    if args.link && !mail.is_configured() {
+        return Err(InvalidInput(
+            "--link needs email set up: give --smtp-url, --mail-from and --public-url \
+             (or HICP_SMTP_URL, HICP_MAIL_FROM and HICP_PUBLIC_URL), as for `hicp serve`; \
+             without --link, a temporary password is printed instead"
+                .into(),
+        )
+        .into());
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        if args.link {
+            return reset_by_link(&args, mail).await;
+        }
         let (app, url) = open_app(&args.db).await?;
         let temporary = match app.reset_password(&app.operator(), &args.email).await {
             Ok(t) => t,
@@ -266,6 +306,32 @@ fn reset_password(args: AccountArgs) -> anyhow::Result<()> {
         writeln!(out, "{temporary}")?;
         Ok(())
     })
+}
+
+/// `reset-password --link`: emails a one-time link; nothing changes until it is used.
+async fn reset_by_link(args: &ResetPasswordArgs, mail: hicp_app::Outbox) -> anyhow::Result<()> {
+    let settings = hicp_app::Settings {
+        mail,
+        ..hicp_app::Settings::default()
+    };
+    let (app, _) = open_app_with(&args.db, settings).await?;
+    let email = args.email.trim().to_lowercase();
+    match app.send_reset_link(&app.operator(), &email).await {
+        Ok(hicp_app::Emailed::Sent) => {
+            println!(
+                "Emailed {email} a link to choose a new password (it works once, for {} hours). \
+                 Their password and sessions stay as they are until they use it.",
+                hicp_app::LINK_HOURS
+            );
+            Ok(())
+        }
+        // Audited with the mail server's answer; no link is left working.
+        Ok(hicp_app::Emailed::Failed(e)) => {
+            anyhow::bail!("the email to {email} could not be sent, so nothing changed: {e}")
+        }
+        Err(hicp_app::Error::NotFound) => Err(no_account(&email)),
+        Err(e) => Err(anyhow::Error::new(e).context("emailing a reset link")),
+    }
 }
 
 fn reset_mfa(args: AccountArgs) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! `hicp serve`: the web application.
 
+use crate::InvalidInput;
 use crate::logging::{self, LogFormat};
 use crate::source;
 use anyhow::Context;
@@ -44,6 +45,69 @@ impl DatabaseArgs {
     }
 }
 
+/// Outgoing mail and the server's public address: shared by `hicp serve` and
+/// `hicp admin reset-password --link`, so both read the same options and variables.
+#[derive(Args)]
+pub struct MailArgs {
+    /// The address people reach this server at (e.g. https://hicp.example.org), for the
+    /// links in emails and the addresses identity providers send them back to.
+    #[arg(long, value_name = "URL", env = "HICP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Send email (invitations, password reset links) through this SMTP server:
+    /// smtps://USER:PASSWORD@HOST:465, smtp://USER:PASSWORD@HOST:587?tls=required
+    /// (STARTTLS), or smtp://HOST:25 (no TLS). Needs --mail-from and --public-url. Without
+    /// it, invitations carry a first password and resets a temporary one, given in person.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "HICP_SMTP_URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// The sender of that email, e.g. "HICP Toolkit <hicp@example.org>".
+    #[arg(long, value_name = "ADDRESS", env = "HICP_MAIL_FROM")]
+    mail_from: Option<String>,
+}
+
+impl MailArgs {
+    /// The outgoing mail of `--smtp-url` and `--mail-from` (none without them), checked
+    /// before anything starts: a missing or malformed option is named.
+    pub fn outbox(&self) -> anyhow::Result<hicp_app::Outbox> {
+        let invalid = |m: &str| anyhow::Error::new(InvalidInput(m.to_owned()));
+        let (url, from) = match (&self.smtp_url, &self.mail_from) {
+            (None, None) => return Ok(hicp_app::Outbox::default()),
+            (Some(u), Some(f)) => (u, f),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "--smtp-url needs --mail-from: the address the emails come from",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "--mail-from needs --smtp-url: the server to send through",
+                ));
+            }
+        };
+        let public = match self.public_url.as_deref().map(str::trim) {
+            Some(u) if u.starts_with("https://") || u.starts_with("http://") => u,
+            Some(u) => {
+                return Err(invalid(&format!(
+                    "--public-url: '{u}' must start with https:// or http://"
+                )));
+            }
+            None => {
+                return Err(invalid(
+                    "--smtp-url needs --public-url: the address people reach this server at, \
+                     for the links in the emails",
+                ));
+            }
+        };
+        // Its errors name the option, and never print the URL's password.
+        let mailer = hicp_mail::SmtpMailer::new(url, from).map_err(|e| invalid(&e.to_string()))?;
+        Ok(hicp_app::Outbox::new(std::sync::Arc::new(mailer), public))
+    }
+}
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
@@ -77,24 +141,8 @@ pub struct ServeArgs {
     /// Needs --public-url.
     #[arg(long, value_name = "FILE", env = "HICP_SSO_CONFIG")]
     sso_config: Option<std::path::PathBuf>,
-    /// The address people reach this server at (e.g. https://hicp.example.org), for the
-    /// addresses identity providers send them back to.
-    #[arg(long, value_name = "URL", env = "HICP_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// Send email (invitations, password reset links) through this SMTP server:
-    /// smtps://USER:PASSWORD@HOST:465, smtp://USER:PASSWORD@HOST:587?tls=required
-    /// (STARTTLS), or smtp://HOST:25 (no TLS). Needs --mail-from and --public-url. Without
-    /// it, invitations carry a first password and resets a temporary one, given in person.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "HICP_SMTP_URL",
-        hide_env_values = true
-    )]
-    smtp_url: Option<String>,
-    /// The sender of that email, e.g. "HICP Toolkit <hicp@example.org>".
-    #[arg(long, value_name = "ADDRESS", env = "HICP_MAIL_FROM")]
-    mail_from: Option<String>,
+    #[command(flatten)]
+    mail: MailArgs,
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
@@ -117,7 +165,7 @@ fn sso_providers(args: &ServeArgs) -> anyhow::Result<hicp_app::SsoProviders> {
     let Some(path) = &args.sso_config else {
         return Ok(hicp_app::SsoProviders::default());
     };
-    match args.public_url.as_deref().map(str::trim) {
+    match args.mail.public_url.as_deref().map(str::trim) {
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => {}
         Some(u) => anyhow::bail!("--public-url: '{u}' must start with https:// or http://"),
         None => anyhow::bail!(
@@ -132,37 +180,13 @@ fn sso_providers(args: &ServeArgs) -> anyhow::Result<hicp_app::SsoProviders> {
     Ok(hicp_app::SsoProviders::new(providers))
 }
 
-/// The outgoing mail of `--smtp-url` and `--mail-from`, checked before the server starts.
-fn outbox(args: &ServeArgs) -> anyhow::Result<hicp_app::Outbox> {
-    let (url, from) = match (&args.smtp_url, &args.mail_from) {
-        (None, None) => return Ok(hicp_app::Outbox::default()),
-        (Some(u), Some(f)) => (u, f),
-        (Some(_), None) => {
-            anyhow::bail!("--smtp-url needs --mail-from: the address the emails come from")
-        }
-        (None, Some(_)) => {
-            anyhow::bail!("--mail-from needs --smtp-url: the server to send through")
-        }
-    };
-    let public = match args.public_url.as_deref().map(str::trim) {
-        Some(u) if u.starts_with("https://") || u.starts_with("http://") => u,
-        Some(u) => anyhow::bail!("--public-url: '{u}' must start with https:// or http://"),
-        None => anyhow::bail!(
-            "--smtp-url needs --public-url: the address people reach this server at, \
-             for the links in the emails"
-        ),
-    };
-    let mailer = hicp_mail::SmtpMailer::new(url, from)?;
-    Ok(hicp_app::Outbox::new(std::sync::Arc::new(mailer), public))
-}
-
 pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     logging::init(args.log_format);
     let catalog = source::catalog(catalog_dir)?;
     let url = args.db.url()?;
     let sso = sso_providers(&args)?;
     let dns = dns_source(args.dns_zone.as_deref())?;
-    let mail = outbox(&args)?;
+    let mail = args.mail.outbox()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let store = DatabaseArgs::open(&url).await?;
@@ -195,7 +219,10 @@ pub fn serve(args: ServeArgs, catalog_dir: Option<&std::path::Path>) -> anyhow::
         let config = hicp_web::Config {
             secure_cookies: args.secure_cookies,
             trusted_proxies: args.trusted_proxies,
-            public_url: args.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            public_url: args
+                .mail
+                .public_url
+                .map(|u| u.trim_end_matches('/').to_owned()),
         };
         let state = hicp_web::AppState::new(app, config);
         println!(

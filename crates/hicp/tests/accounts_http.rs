@@ -1,5 +1,6 @@
 //! Accounts over HTTP, black-box: throttled sign-in (429 with Retry-After), password
-//! change and reset, disabled accounts, on SQLite and on PostgreSQL.
+//! change and reset, disabled accounts, sessions' idle timeout and absolute lifetime, on
+//! SQLite and on PostgreSQL.
 
 #[macro_use]
 mod support;
@@ -13,6 +14,7 @@ on_both_backends!(
     a_reset_password_ends_sessions_and_must_be_changed,
     a_disabled_account_cannot_sign_in,
     an_installation_admin_turns_off_a_lost_second_factor,
+    sessions_slide_with_use_and_end_at_their_lifetime,
 );
 
 fn admin(db: &Database, args: &[&str]) -> std::process::Output {
@@ -82,6 +84,15 @@ async fn a_burst_of_wrong_passwords_gets_429(b: Backend) {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     assert!(r.text().await.unwrap().contains("Too many failed attempts"));
+
+    // The lock is soft: once the first delay (30 seconds) has passed, the right password
+    // signs in. (Time passes: every failure is 31 seconds older.)
+    db.execute("UPDATE login_failures SET at = at - 31000")
+        .await;
+    let (dana, status, html) = sign_in(&s, "dana@clinic.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, path, _) = get(&dana, &s, "/account").await;
+    assert_eq!(path, "/account", "signed in after the delay");
 }
 
 async fn a_reset_password_ends_sessions_and_must_be_changed(b: Backend) {
@@ -238,4 +249,98 @@ async fn an_installation_admin_turns_off_a_lost_second_factor(b: Backend) {
     assert_eq!(path, format!("/orgs/{org}"), "no second step any more");
     let (_, _, log) = get(&dana, &s, "/admin/audit").await;
     assert!(log.contains("TOTP turned off"), "{log}");
+}
+
+async fn sessions_slide_with_use_and_end_at_their_lifetime(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start_with(
+        &db,
+        &[
+            "--session-idle-minutes",
+            "30",
+            "--session-lifetime-hours",
+            "2",
+        ],
+    );
+    let _dana = first_admin(&s).await;
+
+    // The cookie lives as long as the absolute lifetime (the idle timeout is the database's).
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = c
+        .get(s.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", "dana@clinic.example"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.contains("Max-Age=7200") && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
+    let live = |c: &reqwest::Client| {
+        let (c, url) = (c.clone(), s.url("/account"));
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            match r.status() {
+                StatusCode::OK => true,
+                StatusCode::SEE_OTHER => false,
+                other => panic!("{other}"),
+            }
+        }
+    };
+    assert!(live(&c).await);
+
+    // 25 minutes pass between uses, four times: the idle timeout slides with each use.
+    for _ in 0..4 {
+        db.execute(
+            "UPDATE sessions SET created_at = created_at - 1500000, \
+             last_seen_at = last_seen_at - 1500000, expires_at = expires_at - 1500000",
+        )
+        .await;
+        assert!(live(&c).await, "an active session is not dropped");
+    }
+    // Another 25 minutes: 125 in all, past the two hours however active.
+    db.execute(
+        "UPDATE sessions SET created_at = created_at - 1500000, \
+         last_seen_at = last_seen_at - 1500000, expires_at = expires_at - 1500000",
+    )
+    .await;
+    assert!(!live(&c).await, "the absolute lifetime has passed");
+
+    // A new session left alone for 31 minutes ends.
+    let (fresh, status, _) = sign_in(&s, "dana@clinic.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, path, _) = get(&fresh, &s, "/account").await;
+    assert_eq!(path, "/account");
+    db.execute(
+        "UPDATE sessions SET created_at = created_at - 1860000, \
+         last_seen_at = last_seen_at - 1860000, expires_at = expires_at - 1860000",
+    )
+    .await;
+    let (_, path, _) = get(&fresh, &s, "/account").await;
+    assert_eq!(path, "/login", "idle for longer than the timeout");
 }

@@ -1099,7 +1099,10 @@ async fn every_page_type_passes_axe() {
     assert!(status.is_success());
     let link = smtp.next().link("/link/");
     b.sign_in(&mailing, "dana@clinic.example").await;
-    for (who, url) in [("admin", mailing.url(&members)), ("anonymous", link)] {
+    for (who, url) in [
+        ("admin", mailing.url(&members)),
+        ("anonymous", link.clone()),
+    ] {
         if who == "anonymous" {
             b.sign_out().await;
         }
@@ -1109,6 +1112,22 @@ async fn every_page_type_passes_axe() {
         }
         checked.push(format!("{who} {url} (with mail)"));
     }
+    // The page of a link whose invitation the admin withdrew (People page, "Withdraw").
+    let (_, _, html) = get(&admin, &mailing, &members).await;
+    let (status, _, html) = post(
+        &admin,
+        &mailing,
+        &format!("/orgs/{org}/invitations/withdraw"),
+        &[("csrf", &csrf_of(&html)), ("email", "nora@maple.example")],
+    )
+    .await;
+    assert!(html.contains("is withdrawn"), "{status}: {html}");
+    b.go(&link).await;
+    assert!(b.source().await.contains("This invitation was withdrawn"));
+    for p in axe_problems(&b, &axe).await {
+        problems.push(format!("anonymous {link} (withdrawn): {p}"));
+    }
+    checked.push(format!("anonymous {link} (withdrawn)"));
     b.close().await;
     assert!(checked.len() > 30, "{checked:?}");
     assert!(

@@ -2,7 +2,8 @@
 //! (`tools/smtp`), on SQLite and on PostgreSQL: a new person joins through the emailed
 //! one-time link; inviting an existing account of another tenant looks exactly the same to
 //! the admin; links work once and expire; a reset link sets a new password and ends the
-//! old sessions; a failed send is said in plain words and audited.
+//! old sessions; a failed send is said in plain words and audited; an admin withdraws an
+//! invitation and its link stops working; `hicp admin reset-password --link` emails a link.
 
 #[macro_use]
 mod support;
@@ -82,6 +83,8 @@ on_both_backends!(
     inviting_an_existing_account_looks_the_same_as_a_new_person,
     links_expire_and_a_newer_one_replaces_the_older,
     a_reset_link_sets_a_new_password_and_ends_old_sessions,
+    an_admin_withdraws_an_invitation_and_its_link_stops_working,
+    the_command_line_emails_a_reset_link,
 );
 
 const NEW_PASSWORD: &str = "a brand new passphrase for pat";
@@ -425,4 +428,319 @@ async fn a_reset_link_sets_a_new_password_and_ends_old_sessions(b: Backend) {
     ] {
         assert!(log.contains(what), "{what} in the audit log:\n{log}");
     }
+}
+
+/// Withdraws the invitation of `email` from the People page; returns the status and page.
+async fn withdraw(c: &Client, s: &Server, org: &str, email: &str) -> (StatusCode, String) {
+    let (_, _, html) = get(c, s, "/account").await;
+    let (status, _, html) = post(
+        c,
+        s,
+        &format!("/orgs/{org}/invitations/withdraw"),
+        &[("csrf", &csrf_of(&html)), ("email", email)],
+    )
+    .await;
+    (status, html)
+}
+
+async fn an_admin_withdraws_an_invitation_and_its_link_stops_working(b: Backend) {
+    let (_db, smtp, s) = start(b);
+    let dana = first_admin(&s).await;
+    // Pat has an account, in another tenant.
+    let birch = create_org(&dana, &s, "Birch Clinic", &[]).await;
+    invite_by_email(&dana, &s, &birch, "Pat Birch", "pat@birch.example").await;
+    let (pat, status, _, _) = use_link(&smtp.next().link("/link/"), "Pat Birch", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Fir Clinic's admin is Omar, who sees nothing of Birch Clinic.
+    let fir = create_org(&dana, &s, "Fir Clinic", &[]).await;
+    invite_by_email(&dana, &s, &fir, "Omar Fir", "omar@fir.example").await;
+    let (omar, _, _, _) = use_link(&smtp.next().link("/link/"), "Omar Fir", PASSWORD).await;
+    let (_, _, members) = get(&dana, &s, &format!("/orgs/{fir}/members")).await;
+    let omar_id = {
+        let at = members.find("omar@fir.example</td>").unwrap();
+        let row = &members[at..];
+        let from = row.find("/members/").unwrap() + "/members/".len();
+        row[from..from + row[from..].find('/').unwrap()].to_owned()
+    };
+    let (_, _, html) = get(&dana, &s, &format!("/orgs/{fir}/members")).await;
+    post(
+        &dana,
+        &s,
+        &format!("/orgs/{fir}/members/{omar_id}/role"),
+        &[("csrf", &csrf_of(&html)), ("role", "admin")],
+    )
+    .await;
+
+    // Omar invites a new person and Pat's existing account.
+    invite_by_email(&omar, &s, &fir, "Nora Fir", "nora@fir.example").await;
+    let link = smtp.next().link("/link/");
+    invite_by_email(&omar, &s, &fir, "Someone", "pat@birch.example").await;
+    smtp.next();
+    let (_, _, members) = get(&omar, &s, &format!("/orgs/{fir}/members")).await;
+    assert!(
+        members.contains("aria-label=\"Withdraw the invitation of nora@fir.example\""),
+        "{members}"
+    );
+
+    // Withdrawing says the same for both, whether or not the email has an account.
+    let (s1, new) = withdraw(&omar, &s, &fir, "nora@fir.example").await;
+    let (s2, existing) = withdraw(&omar, &s, &fir, "PAT@birch.example ").await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    let said = |html: &str, email: &str| {
+        let from = html.find("role=\"status\">").expect("a message");
+        html[from..from + html[from..].find("</p>").unwrap()].replace(email, "EMAIL")
+    };
+    assert_eq!(
+        said(&new, "nora@fir.example"),
+        "role=\"status\">The invitation of EMAIL is withdrawn. If they got an email with a link, the link no longer works."
+    );
+    assert_eq!(
+        said(&new, "nora@fir.example"),
+        said(&existing, "pat@birch.example"),
+        "the same words whether or not the email has an account"
+    );
+    let normal =
+        |html: &str, email: &str| html.replace(&csrf_of(html), "CSRF").replace(email, "EMAIL");
+    assert!(!existing.contains("Pat Birch"), "{existing}");
+    assert!(!existing.contains("Invited, not joined yet"), "{existing}");
+
+    // Once more (Pat has an account elsewhere), or an email never invited anywhere: the
+    // same "no invitation waiting".
+    let (_, again) = withdraw(&omar, &s, &fir, "pat@birch.example").await;
+    let (_, nobody) = withdraw(&omar, &s, &fir, "nobody@fir.example").await;
+    assert!(
+        again.contains("pat@birch.example has no invitation waiting here"),
+        "{again}"
+    );
+    assert_eq!(
+        normal(&again, "pat@birch.example"),
+        normal(&nobody, "nobody@fir.example")
+    );
+    // An empty email is named.
+    let (status, empty) = withdraw(&omar, &s, &fir, " ").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(empty.contains("Email"), "{empty}");
+
+    // Nora's link shows that the invitation was withdrawn, and does nothing.
+    let (status, _, page) = get(&client(), &s, &link[s.base.len()..]).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("This invitation was withdrawn"), "{page}");
+    let (status, html) = post_token(&s, &link).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("This invitation was withdrawn"), "{html}");
+    let (_, _, html) = sign_in(&s, "nora@fir.example", NEW_PASSWORD).await;
+    assert!(html.contains("do not match"), "no account was made: {html}");
+
+    // Pat's home page no longer offers it, and accepting it finds nothing.
+    let (_, _, home) = get(&pat, &s, "/").await;
+    assert!(!home.contains("Fir Clinic"), "{home}");
+    let (status, _, _) = post(
+        &pat,
+        &s,
+        &format!("/invitations/{fir}/accept"),
+        &[("csrf", &csrf_of(&home))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Inviting Nora again sends a new link, which works; the withdrawn one stays dead.
+    invite_by_email(&omar, &s, &fir, "Nora Fir", "nora@fir.example").await;
+    let fresh = smtp.next().link("/link/");
+    let (status, _, _) = get(&client(), &s, &link[s.base.len()..]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "replaced by the newer one");
+    let (_, status, path, _) = use_link(&fresh, "Nora Fir", NEW_PASSWORD).await;
+    assert_eq!((status, path), (StatusCode::OK, format!("/orgs/{fir}")));
+
+    // Only the organization's admins withdraw; someone outside it gets 404.
+    invite_by_email(&omar, &s, &fir, "Quinn", "quinn@fir.example").await;
+    smtp.next();
+    let (status, _) = withdraw(&pat, &s, &fir, "quinn@fir.example").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, members) = get(&omar, &s, &format!("/orgs/{fir}/members")).await;
+    assert!(members.contains("quinn@fir.example"), "{members}");
+
+    // Pat, invited again, declines: that is audited too.
+    invite_by_email(&omar, &s, &fir, "Someone", "pat@birch.example").await;
+    smtp.next();
+    let (_, _, home) = get(&pat, &s, "/").await;
+    let (status, _, _) = post(
+        &pat,
+        &s,
+        &format!("/invitations/{fir}/decline"),
+        &[("csrf", &csrf_of(&home))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, _, log) = get(&omar, &s, &format!("/orgs/{fir}/audit")).await;
+    assert!(
+        log.contains("<td>Invitation of pat@birch.example</td><td>declined</td><td>assessor</td>"),
+        "{log}"
+    );
+    assert!(
+        log.contains("<td>Invitation of nora@fir.example</td><td>withdrawn</td><td>assessor</td>"),
+        "{log}"
+    );
+    let log = audit_log(&dana, &s).await;
+    assert!(log.contains("refused: invitation withdrawn"), "{log}");
+}
+
+/// `hicp admin reset-password` on the server's database, with the environment cleared of
+/// mail settings unless `env` gives them.
+fn reset_cli(db: &Database, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hicp"));
+    cmd.args(["admin", "reset-password", "--database", &db.url])
+        .args(args)
+        .env_remove("HICP_SMTP_URL")
+        .env_remove("HICP_MAIL_FROM")
+        .env_remove("HICP_PUBLIC_URL")
+        .env_remove("HICP_DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+async fn the_command_line_emails_a_reset_link(b: Backend) {
+    let (db, smtp, s) = start(b);
+    let dana = first_admin(&s).await;
+    let org = create_org(&dana, &s, "Gum Clinic", &[]).await;
+    invite_by_email(&dana, &s, &org, "Pat Gum", "pat@gum.example").await;
+    let (before, status, _, _) = use_link(&smtp.next().link("/link/"), "Pat Gum", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let mail_options = smtp.serve_options(&s.base);
+    let mail_options: Vec<&str> = mail_options.iter().map(String::as_str).collect();
+
+    // Without mail, --link is a clear error, and nothing changes.
+    let out = reset_cli(&db, &["--email", "pat@gum.example", "--link"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--link needs email set up"), "{err}");
+    assert!(err.contains("--smtp-url"), "{err}");
+    // Half the mail options are named too.
+    let out = reset_cli(
+        &db,
+        &[
+            "--email",
+            "pat@gum.example",
+            "--link",
+            "--smtp-url",
+            "smtp://127.0.0.1:1",
+        ],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--smtp-url needs --mail-from"), "{err}");
+    // An unknown account is named.
+    let mut args = vec!["--email", "nobody@gum.example", "--link"];
+    args.extend(&mail_options);
+    let out = reset_cli(&db, &args, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--email: no account for nobody@gum.example"),
+        "{err}"
+    );
+    assert!(smtp.none_within(std::time::Duration::from_millis(300)));
+    let (_, path, _) = get(&before, &s, "/account").await;
+    assert_eq!(path, "/account", "nothing changed");
+
+    // With the options: a link is emailed, no password printed, nothing changes yet.
+    let mut args = vec!["--email", "Pat@Gum.example", "--link"];
+    args.extend(&mail_options);
+    let out = reset_cli(&db, &args, &[]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("Emailed pat@gum.example a link to choose a new password"),
+        "{said}"
+    );
+    assert!(!said.contains("temporary"), "{said}");
+    let mail = smtp.next();
+    assert_eq!(mail.to, ["pat@gum.example"]);
+    assert!(mail.subject.contains("new password"), "{}", mail.subject);
+    let first = mail.link("/link/");
+    assert!(first.starts_with(&s.base), "{first}");
+    let (_, path, _) = get(&before, &s, "/account").await;
+    assert_eq!(
+        path, "/account",
+        "the old session works until the link is used"
+    );
+
+    // The same from the environment variables `hicp serve` reads; the newer link replaces
+    // the older one.
+    let env = [
+        ("HICP_SMTP_URL", mail_options[1].to_owned()),
+        ("HICP_MAIL_FROM", mail_options[3].to_owned()),
+        ("HICP_PUBLIC_URL", mail_options[5].to_owned()),
+    ];
+    let out = reset_cli(&db, &["--email", "pat@gum.example", "--link"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = smtp.next().link("/link/");
+    assert_ne!(first, link);
+    let (status, _, _) = get(&client(), &s, &first[s.base.len()..]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Using it sets the new password and ends the sessions from before.
+    let (_, status, _, html) = use_link(&link, "", NEW_PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, path, _) = get(&before, &s, "/account").await;
+    assert_eq!(path, "/login", "the session from before has ended");
+    let (_, _, html) = sign_in(&s, "pat@gum.example", PASSWORD).await;
+    assert!(html.contains("do not match"), "{html}");
+    let (_, _, html) = sign_in(&s, "pat@gum.example", NEW_PASSWORD).await;
+    assert!(!html.contains("do not match"), "{html}");
+
+    // A mail server that refuses: exit 1, its answer said, no link left working, audited.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hicp"))
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "bounce@gum.example",
+            "--name",
+            "Bounce",
+            "--database",
+            &db.url,
+        ])
+        .env("HICP_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut args = vec!["--email", "bounce@gum.example", "--link"];
+    args.extend(&mail_options);
+    let out = reset_cli(&db, &args, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the email to bounce@gum.example could not be sent, so nothing changed"),
+        "{err}"
+    );
+    let log = audit_log(&dana, &s).await;
+    for what in ["reset link emailed", "reset link not sent"] {
+        assert!(log.contains(what), "{what} in the audit log:\n{log}");
+    }
+
+    // Without --link, the temporary password is printed as before.
+    let out = reset_cli(&db, &["--email", "bounce@gum.example"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("temporary password"));
 }

@@ -358,6 +358,13 @@ fn table() -> Vec<Row> {
             ]),
             [403, 404, 403, 403, 200, 200],
         ),
+        // No invitation for this email here: the admins get the People page saying so.
+        row(
+            post.clone(),
+            "/orgs/{org}/invitations/withdraw",
+            Form(&[("email", "nobody@clinic.example")]),
+            [403, 404, 403, 403, 200, 200],
+        ),
         row(
             post.clone(),
             "/orgs/{org}/members/{user}/role",

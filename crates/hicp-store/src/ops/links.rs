@@ -6,7 +6,7 @@ use crate::{LinkPurpose, OffsetDateTime, OneTimeLink, OrgId, Result, StoreError,
 
 macro_rules! link_cols {
     () => {
-        "token_hash, purpose, email, user_id, org_id, display_name, created_by, created_at, expires_at, used_at"
+        "token_hash, purpose, email, user_id, org_id, display_name, created_by, created_at, expires_at, used_at, withdrawn_at"
     };
 }
 
@@ -22,6 +22,7 @@ struct LinkRow {
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    withdrawn_at: Option<i64>,
 }
 
 impl TryFrom<LinkRow> for OneTimeLink {
@@ -47,6 +48,7 @@ impl TryFrom<LinkRow> for OneTimeLink {
             created_at: from_millis(r.created_at),
             expires_at: from_millis(r.expires_at),
             used_at: r.used_at.map(from_millis),
+            withdrawn_at: r.withdrawn_at.map(from_millis),
         })
     }
 }
@@ -122,9 +124,9 @@ impl Conn<InTx> {
         })
     }
 
-    /// Uses up the link: marks it used at `now` if it is unused and not expired, and
-    /// returns it. `None`: unknown, used or expired (read it to tell which). However many
-    /// try at once, one gets it.
+    /// Uses up the link: marks it used at `now` if it is unused, not withdrawn and not
+    /// expired, and returns it. `None`: unknown, used, withdrawn or expired (read it to tell
+    /// which). However many try at once, one gets it.
     pub async fn use_one_time_link(
         &mut self,
         token_hash: &str,
@@ -133,7 +135,8 @@ impl Conn<InTx> {
         on_conn!(self, tx, pg => {
             let row: Option<LinkRow> = sqlx::query_as(concat!(
                 "UPDATE one_time_links SET used_at = $2 \
-                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                 WHERE token_hash = $1 AND used_at IS NULL AND withdrawn_at IS NULL \
+                 AND expires_at > $2 \
                  RETURNING ", link_cols!()
             ))
             .bind(token_hash.to_owned())
@@ -141,6 +144,31 @@ impl Conn<InTx> {
             .fetch_optional(&mut *tx)
             .await?;
             row.map(OneTimeLink::try_from).transpose()
+        })
+    }
+
+    /// Withdraws the unused join links of `email` to `org` (its invitation was withdrawn):
+    /// they stop working, and forget the name the admin typed. The rows stay until pruned,
+    /// so that the link's page can say why it does nothing. Returns how many.
+    pub async fn withdraw_join_links(
+        &mut self,
+        org: &OrgId,
+        email: &str,
+        at: OffsetDateTime,
+    ) -> Result<u64> {
+        let email = email.trim().to_lowercase();
+        on_conn!(self, tx, pg => {
+            let done = sqlx::query(
+                "UPDATE one_time_links SET withdrawn_at = $3, display_name = NULL \
+                 WHERE purpose = 'join' AND org_id = $1 AND email = $2 \
+                 AND used_at IS NULL AND withdrawn_at IS NULL",
+            )
+            .bind(org.as_str().to_owned())
+            .bind(email)
+            .bind(to_millis(at))
+            .execute(&mut *tx)
+            .await?;
+            Ok(done.rows_affected())
         })
     }
 }

@@ -328,6 +328,29 @@ impl Conn<InTx> {
         })
     }
 
+    /// An admin withdraws the invitation of `email` to `org`, with its unused join links
+    /// (see [`Conn::withdraw_join_links`]), audited. `None`: there was none.
+    pub async fn withdraw_invitation(
+        &mut self,
+        org: &OrgId,
+        email: &str,
+        by: &UserId,
+    ) -> Result<Option<Invitation>> {
+        let when = now();
+        let Some(invitation) = self.take_invitation(org, email).await? else {
+            return Ok(None);
+        };
+        self.withdraw_join_links(org, &invitation.email, when)
+            .await?;
+        let at = to_millis(when);
+        on_conn!(self, tx, pg => {
+            let mut audit = AuditBatch::new(at, Some(by), Some(org.as_str()), "membership", format!("invitation:{}", invitation.email));
+            audit.event("withdrawn", Some(invitation.role.as_str().to_owned()), None);
+            write_audit!(tx, audit);
+            Ok(Some(invitation))
+        })
+    }
+
     pub async fn revoke_role(&mut self, org: &OrgId, user: &UserId, by: &UserId) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {

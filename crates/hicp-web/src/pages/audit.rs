@@ -113,7 +113,10 @@ pub fn describe(entity: &str, id: &str) -> String {
         "assessment" => "Assessment".into(),
         "import" => "Import".into(),
         "organization" => "Organization".into(),
-        "membership" => "Role".into(),
+        "membership" => match id.strip_prefix("invitation:") {
+            Some(email) => format!("Invitation of {email}"),
+            None => "Role".into(),
+        },
         "email_domain" => format!("Email domain {id}"),
         "user" => "Account".into(),
         other => other.to_owned(),
@@ -265,6 +268,11 @@ mod tests {
             describe("sub_practice", "0190-aa/1.M.B"),
             "Sub-practice 1.M.B"
         );
+        assert_eq!(
+            describe("membership", "invitation:nora@clinic.example"),
+            "Invitation of nora@clinic.example"
+        );
+        assert_eq!(describe("membership", "0190-aa"), "Role");
         assert_eq!(cut(None), "(none)");
         assert_eq!(
             cut(Some(&"x".repeat(300))).chars().count(),

@@ -620,6 +620,40 @@ pub async fn add_member(
 }
 
 #[derive(Deserialize)]
+pub struct WithdrawForm {
+    email: String,
+}
+
+/// Withdraws an invitation not yet answered; an emailed link for it stops working.
+pub async fn withdraw_invitation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(f): Form<WithdrawForm>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let access = ctx.access.at::<Manage>()?;
+    let email = f.email.trim().to_lowercase();
+    let (message, ok) = match state.app.withdraw_invitation(&access, &email).await {
+        Ok(()) => (
+            format!(
+                "The invitation of {email} is withdrawn. If they got an email with a link, the link no longer works."
+            ),
+            true,
+        ),
+        Err(Error::NotFound) => (
+            format!(
+                "{email} has no invitation waiting here: it may have been accepted, declined or withdrawn already."
+            ),
+            false,
+        ),
+        Err(Error::Invalid { field, problem }) => (problem_words(field, &problem), false),
+        Err(e) => return Err(e.into()),
+    };
+    members_page(&state, &auth, &ctx, message, ok).await
+}
+
+#[derive(Deserialize)]
 pub struct RoleForm {
     /// `viewer`, `assessor`, `admin`, or `remove`.
     role: String,
