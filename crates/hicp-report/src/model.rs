@@ -3,6 +3,7 @@
 //! leave here; the templates do no arithmetic.
 
 use crate::charts::{Bar, bar_chart_with_id};
+use hicp_core::assessment::findings::{FindingsPlan, RankedFinding};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_core::assessment::{Answers, Date, Progress, Status, score};
 use hicp_core::catalog::{Catalog, CpgTier, NumberLabel, Provenance};
@@ -10,6 +11,11 @@ use hicp_interop::assessment::Assessed;
 
 /// How many actions the executive summary lists.
 pub const TOP_ACTIONS: usize = 5;
+
+/// The most scan findings the report lists; the rest are counted (`hicp plan --findings`, the
+/// plan page and the API give them all). A report is read on paper: a thousand rows would
+/// bury the first ones, which are the point.
+pub const REPORT_FINDINGS: usize = 100;
 
 pub struct Report {
     pub org: String,
@@ -40,6 +46,10 @@ pub struct Report {
     /// Readiness for the proposed HIPAA Security Rule changes (January 2025), when the catalog
     /// has them: our derived view, labelled so.
     pub proposed: Option<ProposedView>,
+    /// The open scan findings to fix first, when the report is made with them (the web app's
+    /// open assessment; `hicp report --findings`). `None`: no findings were given, as for a
+    /// closed snapshot, whose findings are not kept.
+    pub findings: Option<FindingsSection>,
     pub plan: Vec<ActionRow>,
     pub details: Vec<Detail>,
     pub evidence: Vec<EvidenceRow>,
@@ -48,6 +58,100 @@ pub struct Report {
     /// The latest check of each of the organization's email domains (the web app fills
     /// it; an answers file has none).
     pub email: Vec<EmailRow>,
+}
+
+/// "Fix these first: findings from your scans": the open findings that CISA lists as known
+/// exploited or that are past HICP Table 8's time to fix, ranked as on the plan page.
+pub struct FindingsSection {
+    /// The counts in one plain sentence.
+    pub summary: String,
+    /// How they are ordered and HICP's time to fix, in one sentence.
+    pub method: String,
+    pub rows: Vec<FindingRow>,
+    /// Ranked findings not listed (past [`REPORT_FINDINGS`]).
+    pub more: usize,
+    /// How many are ranked: known exploited or overdue.
+    pub ranked: usize,
+    pub kev: usize,
+    pub overdue: usize,
+}
+
+/// One finding of [`FindingsSection`].
+pub struct FindingRow {
+    pub rank: usize,
+    /// "10.0.0.5:443", or the host alone.
+    pub host: String,
+    pub title: String,
+    pub cves: String,
+    pub severity: String,
+    /// First seen, or when the fix came out.
+    pub since: String,
+    pub due: String,
+    pub overdue: bool,
+    pub kev: bool,
+    /// Why it is listed, in plain words.
+    pub why: String,
+}
+
+/// The report's findings section from the ranked findings (`App::findings_plan`, or `hicp
+/// plan --findings`'s ranking of import files).
+pub fn findings_section(p: &FindingsPlan) -> FindingsSection {
+    let tf = p.timeframes.words();
+    let method = if tf.is_empty() {
+        format!(
+            "Known exploited first, as of {}. This catalog gives no time to fix by severity, so only known exploited findings are listed.",
+            p.as_of
+        )
+    } else {
+        format!(
+            "Known exploited first, then the longest overdue, as of {}. HICP's time to fix ({}, data center): {tf}.",
+            p.as_of, p.timeframes.source
+        )
+    };
+    FindingsSection {
+        summary: p.summary(),
+        method,
+        rows: p.items.iter().take(REPORT_FINDINGS).map(finding_row).collect(),
+        more: p.items.len().saturating_sub(REPORT_FINDINGS),
+        ranked: p.items.len(),
+        kev: p.items.iter().filter(|r| r.finding.kev).count(),
+        overdue: p.items.iter().filter(|r| r.overdue()).count(),
+    }
+}
+
+fn finding_row(r: &RankedFinding) -> FindingRow {
+    let f = &r.finding;
+    FindingRow {
+        rank: r.rank,
+        host: match f.port {
+            Some(port) => format!("{}:{port}", f.host),
+            None => f.host.clone(),
+        },
+        title: f.title.clone(),
+        cves: f.cves.join(", "),
+        severity: f.severity.name().to_owned(),
+        since: match (f.first_seen, f.fix_published) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(d)) => format!("fix out since {d}"),
+            (None, None) => "not given".to_owned(),
+        },
+        due: match (r.due_on, r.days_late) {
+            (Some(d), Some(late)) if late > 0 => format!("{d}, {late} days overdue"),
+            (Some(d), Some(late)) => format!("{d}, in {} days", -late),
+            _ => "no HICP timeframe".to_owned(),
+        },
+        overdue: r.overdue(),
+        kev: f.kev,
+        why: r.why.clone(),
+    }
+}
+
+impl Report {
+    /// The report with its findings section, from the ranked findings.
+    pub fn with_findings(mut self, p: &FindingsPlan) -> Report {
+        self.findings = Some(findings_section(p));
+        self
+    }
 }
 
 /// An email domain's latest check, as the report shows it.
@@ -532,6 +636,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         hipaa,
         hipaa_not_addressed,
         proposed,
+        findings: None,
         plan,
         details,
         evidence,

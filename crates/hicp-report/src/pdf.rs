@@ -8,8 +8,8 @@
 
 use crate::ReportError;
 use crate::model::{
-    ActionRow, Changes, CriterionRow, Detail, DossierPractice, DossierRow, EvidenceRow, MappedRow,
-    ProposedView, Report, ScoreRow, ThreatRow,
+    ActionRow, Changes, CriterionRow, Detail, DossierPractice, DossierRow, EvidenceRow,
+    FindingsSection, MappedRow, ProposedView, Report, ScoreRow, ThreatRow,
 };
 use hicp_core::assessment::Answers;
 use hicp_interop::assessment::Assessed;
@@ -166,6 +166,7 @@ fn data(r: &Report) -> Value {
         "hipaa": r.hipaa.iter().map(mapped).collect::<Vec<_>>(),
         "hipaa_not_addressed": r.hipaa_not_addressed,
         "proposed": r.proposed.as_ref().map(proposed),
+        "findings": r.findings.as_ref().map(findings),
         "plan": r.plan.iter().map(action).collect::<Vec<_>>(),
         "details": r.details.iter().map(detail).collect::<Vec<_>>(),
         "evidence": r.evidence.iter().map(evidence).collect::<Vec<_>>(),
@@ -204,6 +205,18 @@ fn proposed(p: &ProposedView) -> Value {
         "rows": p.rows.iter().map(|x| json!({
             "title": x.title, "unverified": x.unverified, "readiness": x.readiness,
             "status_class": x.status_class, "criteria": x.criteria, "also_check": x.also_check,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn findings(f: &FindingsSection) -> Value {
+    json!({
+        "summary": f.summary, "method": f.method, "more": f.more, "ranked": f.ranked,
+        "kev": f.kev, "overdue": f.overdue,
+        "rows": f.rows.iter().map(|x| json!({
+            "rank": x.rank, "host": x.host, "title": x.title, "cves": x.cves,
+            "severity": x.severity, "since": x.since, "due": x.due, "overdue": x.overdue,
+            "kev": x.kev, "why": x.why,
         })).collect::<Vec<_>>(),
     })
 }

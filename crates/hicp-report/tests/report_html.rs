@@ -246,3 +246,97 @@ fn proposed_rule_readiness_is_labelled_as_our_view_of_a_proposal() {
         .unwrap();
     assert!(patching.contains("unverified"), "{patching}");
 }
+
+#[test]
+fn without_findings_there_is_no_findings_section() {
+    // An answers file alone, or a closed snapshot: no scan findings are given.
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    assert!(section(&html, "findings").is_none());
+    assert!(!html.contains("href=\"#findings\""));
+    assert!(!html.contains("Fix these first"));
+}
+
+#[test]
+fn findings_section_lists_known_exploited_first_in_plain_words() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let r = hicp_report::model::build(&a, None).with_findings(&findings(&c));
+    let html = hicp_report::html::render(&r).unwrap();
+    // In the contents, before the action plan.
+    let toc = html.find("href=\"#findings\"").expect("a contents entry");
+    assert!(toc < html.find("href=\"#plan\"").unwrap());
+    assert!(html.find("<section id=\"findings\"").unwrap() < html.find("<section id=\"plan\"").unwrap());
+    // The summary points to it.
+    let summary = section(&html, "summary").unwrap();
+    assert!(
+        summary.contains("2 findings from your vulnerability scans are known exploited by attackers or past HICP's time to fix (1 known exploited, 1 overdue)"),
+        "{summary}"
+    );
+    let s = section(&html, "findings").unwrap();
+    // KEV first, though not yet due; then the overdue one. The fresh and the fixed are left out.
+    let kev = s.find("Firewall VPN portal").unwrap();
+    let late = s.find("Old &#60;b&#62;web&#60;/b&#62; server").unwrap();
+    assert!(kev < late);
+    assert!(!s.contains("Fresh critical") && !s.contains("Fixed long ago"));
+    assert!(!s.contains("<b>web"), "the title is escaped");
+    assert!(s.contains("known exploited (KEV)"));
+    assert!(s.contains("CVE-2024-3400, CVE-2023-4966"));
+    // No raw internal values: every date and count is in words.
+    assert!(!s.contains("days_late") && !s.contains("None"));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn the_report_lists_the_first_hundred_findings_and_counts_the_rest() {
+    use hicp_core::assessment::findings::{Finding, Severity, Timeframes, rank};
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let many: Vec<Finding> = (0..103)
+        .map(|i| Finding {
+            host: format!("10.0.1.{i}"),
+            port: None,
+            protocol: None,
+            title: format!("Finding {i}"),
+            severity: Severity::Critical,
+            cves: Vec::new(),
+            first_seen: None,
+            last_seen: None,
+            fix_published: None,
+            kev: true,
+            open: true,
+            source: "Nessus v2 XML".into(),
+        })
+        .collect();
+    let p = rank(&many, &Timeframes::from_catalog(&c), as_of());
+    let r = hicp_report::model::build(&a, None).with_findings(&p);
+    let html = hicp_report::html::render(&r).unwrap();
+    let s = section(&html, "findings").unwrap();
+    assert_eq!(
+        s.matches("<tr><td class=\"num\">").count(),
+        hicp_report::model::REPORT_FINDINGS
+    );
+    assert!(s.contains("3 more findings are not listed here"), "{s}");
+    assert!(s.contains("no HICP timeframe"));
+    assert!(s.contains("<td>not given</td>"));
+}
+
+#[test]
+fn open_findings_none_listed_still_say_so() {
+    use hicp_core::assessment::findings::{Timeframes, rank};
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let p = rank(&[], &Timeframes::from_catalog(&c), as_of());
+    let html = hicp_report::html::render(&hicp_report::model::build(&a, None).with_findings(&p))
+        .unwrap();
+    let s = section(&html, "findings").unwrap();
+    assert!(s.contains("No open findings from vulnerability scans."), "{s}");
+    assert!(!s.contains("<table>"));
+    // Nothing to point to from the summary.
+    assert!(!section(&html, "summary").unwrap().contains("Fix these first"));
+}

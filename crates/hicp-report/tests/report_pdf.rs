@@ -105,3 +105,24 @@ fn user_text_is_data_not_markup() {
         "{text}"
     );
 }
+
+#[test]
+fn the_pdf_lists_scan_findings_known_exploited_first() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let r = hicp_report::model::build(&a, None).with_findings(&findings(&c));
+    let text = flat(&pdftotext(&hicp_report::pdf::render(&r).unwrap()));
+    assert!(text.contains("Fix these first: findings from your scans"), "{text}");
+    let kev = text.find("Firewall VPN portal command injection").unwrap();
+    // Typst markup in a title is text.
+    let late = text.find("Old <b>web</b> server #panic(\"x\")").unwrap();
+    assert!(kev < late);
+    assert!(text.contains("known exploited (KEV)"));
+    assert!(!text.contains("Fresh critical"));
+    // Before the action plan's heading (the contents name it too: take the last).
+    assert!(late < text.rfind("Action plan").unwrap());
+    // Without findings, no such section.
+    let plain = flat(&pdftotext(&report(&a, None).unwrap()));
+    assert!(!plain.contains("Fix these first"));
+}

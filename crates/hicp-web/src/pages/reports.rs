@@ -96,8 +96,17 @@ pub async fn export<L: Level>(
             } else {
                 Vec::new()
             };
+            // The open scan findings to fix first: the report's own section, as on the plan
+            // page, only once a scan left open findings (no scan is not "no findings"). An
+            // import moves the revision, so a cached file never shows stale findings.
+            let findings = if matches!(what, Export::Html | Export::Pdf) {
+                Some(state.app.findings_plan(access).await?).filter(|p| p.open > 0)
+            } else {
+                None
+            };
+            let extra = Extra { email, findings };
             let file = Arc::new(
-                export_of(state, access, &v.answers, today(), tracking, email, what).await?,
+                export_of(state, access, &v.answers, today(), tracking, extra, what).await?,
             );
             state.exports.insert(key, file.clone()).await;
             file
@@ -202,8 +211,9 @@ pub async fn snapshot_export<L: Level>(
     let as_of = hicp_app::date_of(closed);
     // The plan as it was tracked when the snapshot was closed, not as it is tracked now.
     let tracking = tracking_at_close(s.snapshot_json.as_deref());
+    // Neither email checks nor scan findings are kept with a snapshot: its report has none.
     Ok(
-        export_of(state, access, &a, as_of, tracking, Vec::new(), what)
+        export_of(state, access, &a, as_of, tracking, Extra::default(), what)
             .await?
             .response(),
     )
@@ -242,13 +252,22 @@ impl ExportFile {
     }
 }
 
+/// What the report shows beside the answers, for the open assessment only.
+#[derive(Default)]
+struct Extra {
+    /// The latest check of each email domain (the HTML report).
+    email: Vec<hicp_report::model::EmailRow>,
+    /// The ranked open scan findings (the HTML and PDF reports).
+    findings: Option<hicp_core::assessment::findings::FindingsPlan>,
+}
+
 async fn export_of<L: Level>(
     state: &AppState,
     access: &OrgAccess<L>,
     a: &hicp_core::assessment::Answers,
     as_of: hicp_core::assessment::Date,
     tracking: BTreeMap<String, Tracking>,
-    email: Vec<hicp_report::model::EmailRow>,
+    extra: Extra,
     what: Export,
 ) -> Result<ExportFile, AppError> {
     let assessed = Assessed::new(state.catalog(), a, as_of).with_tracking(tracking);
@@ -257,7 +276,10 @@ async fn export_of<L: Level>(
     let (bytes, content_type, name) = match what {
         Export::Html => {
             let mut report = hicp_report::model::build(&assessed, None);
-            report.email = email;
+            report.email = extra.email;
+            if let Some(p) = &extra.findings {
+                report = report.with_findings(p);
+            }
             let html = hicp_report::html::render(&report).map_err(AppError::internal)?;
             return Ok(ExportFile {
                 bytes: html.into(),
@@ -267,7 +289,10 @@ async fn export_of<L: Level>(
         }
         Export::Pdf => {
             // Typesetting takes a moment of CPU: off the async workers.
-            let report = hicp_report::model::build(&assessed, None);
+            let mut report = hicp_report::model::build(&assessed, None);
+            if let Some(p) = &extra.findings {
+                report = report.with_findings(p);
+            }
             let pdf = tokio::task::spawn_blocking(move || hicp_report::pdf::render(&report))
                 .await
                 .map_err(AppError::internal)?
