@@ -78,18 +78,19 @@ pub(crate) fn domain_answers(
         .iter()
         .filter_map(|id| SubPracticeId::parse(id).map(|(id, _, _)| id))
         .collect();
+    let as_domain = |e: &hicp_store::Evidence| hicp_core::assessment::Evidence {
+        title: e.title.clone(),
+        location: e.url.clone().or_else(|| e.file_name.clone()),
+        collected: e.collected_on,
+        valid_until: e.valid_until,
+    };
     for row in &cur.answers {
         let status = row.status;
         let evidence = cur
             .evidence
             .iter()
             .filter(|e| e.criterion_id.as_ref() == Some(&row.criterion_id))
-            .map(|e| hicp_core::assessment::Evidence {
-                title: e.title.clone(),
-                location: e.url.clone().or_else(|| e.file_name.clone()),
-                collected: e.collected_on,
-                valid_until: e.valid_until,
-            })
+            .map(as_domain)
             .collect();
         a.criteria.insert(
             row.criterion_id.to_string(),
@@ -102,6 +103,18 @@ pub(crate) fn domain_answers(
                 evidence,
             },
         );
+    }
+    // Evidence on a criterion nobody has answered yet (an import files a scan on the
+    // criteria it informs) is still evidence on file: the report lists it, without reading
+    // it as an answer.
+    for e in &cur.evidence {
+        let Some(id) = &e.criterion_id else { continue };
+        if !a.criteria.contains_key(id.as_str()) {
+            a.unanswered_evidence
+                .entry(id.to_string())
+                .or_default()
+                .push(as_domain(e));
+        }
     }
     a
 }

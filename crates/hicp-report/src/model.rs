@@ -147,6 +147,11 @@ fn finding_row(r: &RankedFinding) -> FindingRow {
 }
 
 impl Report {
+    /// Some evidence in the index is on a criterion not answered yet.
+    pub fn evidence_unanswered(&self) -> bool {
+        self.evidence.iter().any(|e| e.unanswered)
+    }
+
     /// The report with its findings section, from the ranked findings.
     pub fn with_findings(mut self, p: &FindingsPlan) -> Report {
         self.findings = Some(findings_section(p));
@@ -276,6 +281,9 @@ pub struct EvidenceRow {
     pub n: usize,
     pub title: String,
     pub criterion: String,
+    /// The criterion has no answer yet: the evidence is on file, and says nothing yet about
+    /// whether the criterion is in place.
+    pub unanswered: bool,
     pub location: String,
     pub collected: String,
     pub valid_until: String,
@@ -547,13 +555,15 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             // A question without an answer says so: "not started" is an answer of its own.
             let answered = a.answers.is_answered(cr.id.as_str());
             let mut refs = Vec::new();
-            for e in &ans.evidence {
+            // An unanswered criterion's evidence is listed too: it is on file.
+            for e in a.answers.evidence_on_file(cr.id.as_str()) {
                 let n = evidence.len() + 1;
                 refs.push(format!("E{n} {}", e.title));
                 evidence.push(EvidenceRow {
                     n,
                     title: e.title.clone(),
                     criterion: cr.id.to_string(),
+                    unanswered: !answered,
                     location: e.location.clone().unwrap_or_default(),
                     collected: e.collected.map_or("-".into(), |d| d.to_string()),
                     valid_until: e.valid_until.map_or("-".into(), |d| d.to_string()),
@@ -596,7 +606,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
     }
 
     let window_start = a.as_of.add_years(-1).unwrap_or(a.as_of);
-    let dossier = dossier(a, window_start);
+    let dossier = dossier(a, window_start, &evidence);
     let q: Vec<String> = a
         .rsp
         .practices_qualifying
@@ -723,9 +733,26 @@ impl ActionRow {
 /// The recognized-security-practices dossier: per practice and sub-practice, whether it has
 /// been in place for the 12 months before the assessment date, what dated record shows it, and
 /// where the window `[window_start, as_of]` has gaps.
-fn dossier(a: &Assessed, window_start: Date) -> Vec<DossierPractice> {
+/// `evidence` is the evidence index: a criterion not in place names its evidence on file by
+/// number, so that the dossier shows it without counting it as proof.
+fn dossier(a: &Assessed, window_start: Date, evidence: &[EvidenceRow]) -> Vec<DossierPractice> {
     let c = a.catalog;
     let mut out: Vec<DossierPractice> = Vec::new();
+    let on_file = |criterion: &str| -> String {
+        let ns: Vec<String> = evidence
+            .iter()
+            .filter(|e| e.criterion == criterion)
+            .map(|e| format!("E{}", e.n))
+            .collect();
+        if ns.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; evidence on file ({}) does not show it in place by itself",
+                ns.join(", ")
+            )
+        }
+    };
     for r in &a.rsp.sub_practices {
         let sp = c
             .sub_practice(r.sub_practice.as_str())
@@ -734,14 +761,23 @@ fn dossier(a: &Assessed, window_start: Date) -> Vec<DossierPractice> {
         let mut gaps = Vec::new();
         for cr in &sp.criteria {
             let ans = a.answers.answer(cr.id.as_str());
+            if !a.answers.is_answered(cr.id.as_str()) {
+                gaps.push(format!(
+                    "{} is {NOT_ANSWERED}, so the window is not covered{}",
+                    cr.id,
+                    on_file(cr.id.as_str())
+                ));
+                continue;
+            }
             match ans.status {
                 Status::NotApplicable => continue,
                 Status::Implemented => {}
                 other => {
                     gaps.push(format!(
-                        "{} is {}: not fully in place, so the window is not covered",
+                        "{} is {}: not fully in place, so the window is not covered{}",
                         cr.id,
-                        status_words(other)
+                        status_words(other),
+                        on_file(cr.id.as_str())
                     ));
                     continue;
                 }

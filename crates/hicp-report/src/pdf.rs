@@ -253,7 +253,8 @@ fn criterion(c: &CriterionRow) -> Value {
 
 fn evidence(e: &EvidenceRow) -> Value {
     json!({
-        "n": e.n, "title": e.title, "criterion": e.criterion, "location": e.location,
+        "n": e.n, "title": e.title, "criterion": e.criterion, "unanswered": e.unanswered,
+        "location": e.location,
         "collected": e.collected, "valid_until": e.valid_until, "expired": e.expired,
     })
 }

@@ -340,3 +340,59 @@ fn open_findings_none_listed_still_say_so() {
     // Nothing to point to from the summary.
     assert!(!section(&html, "summary").unwrap().contains("Fix these first"));
 }
+
+#[test]
+fn evidence_on_a_question_not_answered_yet_is_listed_without_counting_as_an_answer() {
+    use hicp_core::assessment::Evidence;
+    let c = builtin();
+    let plain = fixture(&c, "clinic");
+    let mut ans = fixture(&c, "clinic");
+    // 1.S.A.c5 has no answer in the fixture; an import filed a document on it.
+    assert!(!ans.is_answered("1.S.A.c5"));
+    ans.unanswered_evidence.insert(
+        "1.S.A.c5".into(),
+        vec![Evidence {
+            title: "Mail gateway settings export".into(),
+            location: Some("gateway.xml".into()),
+            collected: Some(hicp_core::assessment::Date::parse("2026-09-01").unwrap()),
+            valid_until: None,
+        }],
+    );
+    // Evidence alone is no answer: the same scores, progress and 12-month check.
+    let before = Assessed::new(&c, &plain, as_of());
+    let a = Assessed::new(&c, &ans, as_of());
+    assert_eq!(a.scores.overall, before.scores.overall);
+    assert_eq!(ans.progress(&c).answered, plain.progress(&c).answered);
+    assert_eq!(a.rsp.practices_qualifying, before.rsp.practices_qualifying);
+
+    let html = report(&a, None).unwrap();
+    let index = section(&html, "evidence").unwrap();
+    let row = index
+        .split("<tr>")
+        .find(|r| r.contains("Mail gateway settings export"))
+        .unwrap_or_else(|| panic!("listed in the index: {index}"));
+    assert!(row.contains("1.S.A.c5<br><span class=\"muted\">not answered yet</span>"), "{row}");
+    assert!(row.contains("gateway.xml") && row.contains("2026-09-01"), "{row}");
+    assert!(index.contains("says nothing yet about whether that criterion is in place"));
+    let n = row[row.find("<td>E").unwrap() + 4..row.find("</td>").unwrap()].to_owned();
+    // The question's own row names it, and still says it is not answered yet.
+    let details = section(&html, "details").unwrap();
+    let at = details.find("<strong>1.S.A.c5</strong>").unwrap();
+    let q = &details[at..at + details[at..].find("</tr>").unwrap()];
+    assert!(q.contains("not answered yet"), "{q}");
+    assert!(q.contains(&format!("{n} Mail gateway settings export")), "{q}");
+    // The dossier names it as a gap's evidence on file, never as proof.
+    let dossier = section(&html, "dossier").unwrap();
+    assert!(
+        dossier.contains(&format!(
+            "1.S.A.c5 is not answered yet, so the window is not covered; evidence on file ({n}) does not show it in place by itself"
+        )),
+        "{dossier}"
+    );
+    let proof_col = &dossier[dossier.find("<strong>1.S.A</strong>").unwrap()..];
+    let proof_col = &proof_col[..proof_col.find("</tr>").unwrap()];
+    assert!(!proof_col.contains("Mail gateway settings export"));
+    // Without such evidence, no note.
+    let plain_html = report(&before, None).unwrap();
+    assert!(!section(&plain_html, "evidence").unwrap().contains("not answered yet"));
+}

@@ -126,3 +126,24 @@ fn the_pdf_lists_scan_findings_known_exploited_first() {
     let plain = flat(&pdftotext(&report(&a, None).unwrap()));
     assert!(!plain.contains("Fix these first"));
 }
+
+#[test]
+fn the_pdf_lists_evidence_on_a_question_not_answered_yet() {
+    let c = builtin();
+    let mut ans = fixture(&c, "clinic");
+    ans.unanswered_evidence.insert(
+        "1.S.A.c5".into(),
+        vec![hicp_core::assessment::Evidence {
+            title: "Mail gateway settings export".into(),
+            location: None,
+            collected: None,
+            valid_until: None,
+        }],
+    );
+    let a = Assessed::new(&c, &ans, as_of());
+    let text = flat(&pdftotext(&report(&a, None).unwrap()));
+    let index = text.rfind("Evidence index").unwrap();
+    let at = text[index..].find("Mail gateway settings export").unwrap() + index;
+    assert!(text[at..].contains("1.S.A.c5 not answered yet"), "{text}");
+    assert!(text.contains("says nothing yet about whether that criterion is in place"));
+}

@@ -718,6 +718,23 @@ async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) 
     assert_eq!(section.matches("<tr><td class=\"num\">").count(), 17);
     let summary = &html[html.find("<section id=\"summary\"").unwrap()..at];
     assert!(summary.contains("Fix these first:</strong> 17 findings"), "{summary}");
+    // The scan is filed as evidence on 7.S.A.c3, which nobody has answered: the evidence
+    // index lists it as on file, and the dossier names it without counting it as proof.
+    let index = &html[html.find("<section id=\"evidence\"").unwrap()..];
+    let index = &index[..index.find("</section>").unwrap()];
+    let row = index
+        .split("<tr>")
+        .find(|r| r.contains("nessus_with_cvssv3.nessus"))
+        .unwrap_or_else(|| panic!("the scan in the evidence index: {index}"));
+    assert!(row.starts_with("<td>E1</td>"), "{row}");
+    assert!(
+        row.contains("7.S.A.c3<br><span class=\"muted\">not answered yet</span>"),
+        "{row}"
+    );
+    assert!(
+        html.contains("7.S.A.c3 is not answered yet, so the window is not covered; evidence on file (E1) does not show it in place by itself"),
+        "the dossier"
+    );
 
     // The API serves the same file; the PDF has the same section.
     let api = Client::new()
