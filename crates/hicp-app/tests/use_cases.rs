@@ -254,7 +254,10 @@ async fn evidence_on_an_unanswered_criterion_is_on_file_not_an_answer(backend: B
         answers.evidence_on_file(&criterion)[0].title,
         "Mail gateway settings"
     );
-    assert_eq!(answers.progress(app.catalog()), blank.progress(app.catalog()));
+    assert_eq!(
+        answers.progress(app.catalog()),
+        blank.progress(app.catalog())
+    );
     assert_eq!(
         hicp_core::assessment::score(app.catalog(), &answers).overall,
         hicp_core::assessment::score(app.catalog(), &blank).overall

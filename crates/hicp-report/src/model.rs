@@ -111,7 +111,12 @@ pub fn findings_section(p: &FindingsPlan) -> FindingsSection {
     FindingsSection {
         summary: p.summary(),
         method,
-        rows: p.items.iter().take(REPORT_FINDINGS).map(finding_row).collect(),
+        rows: p
+            .items
+            .iter()
+            .take(REPORT_FINDINGS)
+            .map(finding_row)
+            .collect(),
         more: p.items.len().saturating_sub(REPORT_FINDINGS),
         ranked: p.items.len(),
         kev: p.items.iter().filter(|r| r.finding.kev).count(),

@@ -269,7 +269,9 @@ fn findings_section_lists_known_exploited_first_in_plain_words() {
     // In the contents, before the action plan.
     let toc = html.find("href=\"#findings\"").expect("a contents entry");
     assert!(toc < html.find("href=\"#plan\"").unwrap());
-    assert!(html.find("<section id=\"findings\"").unwrap() < html.find("<section id=\"plan\"").unwrap());
+    assert!(
+        html.find("<section id=\"findings\"").unwrap() < html.find("<section id=\"plan\"").unwrap()
+    );
     // The summary points to it.
     let summary = section(&html, "summary").unwrap();
     assert!(
@@ -332,13 +334,20 @@ fn open_findings_none_listed_still_say_so() {
     let ans = fixture(&c, "clinic");
     let a = Assessed::new(&c, &ans, as_of());
     let p = rank(&[], &Timeframes::from_catalog(&c), as_of());
-    let html = hicp_report::html::render(&hicp_report::model::build(&a, None).with_findings(&p))
-        .unwrap();
+    let html =
+        hicp_report::html::render(&hicp_report::model::build(&a, None).with_findings(&p)).unwrap();
     let s = section(&html, "findings").unwrap();
-    assert!(s.contains("No open findings from vulnerability scans."), "{s}");
+    assert!(
+        s.contains("No open findings from vulnerability scans."),
+        "{s}"
+    );
     assert!(!s.contains("<table>"));
     // Nothing to point to from the summary.
-    assert!(!section(&html, "summary").unwrap().contains("Fix these first"));
+    assert!(
+        !section(&html, "summary")
+            .unwrap()
+            .contains("Fix these first")
+    );
 }
 
 #[test]
@@ -371,8 +380,14 @@ fn evidence_on_a_question_not_answered_yet_is_listed_without_counting_as_an_answ
         .split("<tr>")
         .find(|r| r.contains("Mail gateway settings export"))
         .unwrap_or_else(|| panic!("listed in the index: {index}"));
-    assert!(row.contains("1.S.A.c5<br><span class=\"muted\">not answered yet</span>"), "{row}");
-    assert!(row.contains("gateway.xml") && row.contains("2026-09-01"), "{row}");
+    assert!(
+        row.contains("1.S.A.c5<br><span class=\"muted\">not answered yet</span>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("gateway.xml") && row.contains("2026-09-01"),
+        "{row}"
+    );
     assert!(index.contains("says nothing yet about whether that criterion is in place"));
     let n = row[row.find("<td>E").unwrap() + 4..row.find("</td>").unwrap()].to_owned();
     // The question's own row names it, and still says it is not answered yet.
@@ -380,7 +395,10 @@ fn evidence_on_a_question_not_answered_yet_is_listed_without_counting_as_an_answ
     let at = details.find("<strong>1.S.A.c5</strong>").unwrap();
     let q = &details[at..at + details[at..].find("</tr>").unwrap()];
     assert!(q.contains("not answered yet"), "{q}");
-    assert!(q.contains(&format!("{n} Mail gateway settings export")), "{q}");
+    assert!(
+        q.contains(&format!("{n} Mail gateway settings export")),
+        "{q}"
+    );
     // The dossier names it as a gap's evidence on file, never as proof.
     let dossier = section(&html, "dossier").unwrap();
     assert!(
@@ -394,5 +412,9 @@ fn evidence_on_a_question_not_answered_yet_is_listed_without_counting_as_an_answ
     assert!(!proof_col.contains("Mail gateway settings export"));
     // Without such evidence, no note.
     let plain_html = report(&before, None).unwrap();
-    assert!(!section(&plain_html, "evidence").unwrap().contains("not answered yet"));
+    assert!(
+        !section(&plain_html, "evidence")
+            .unwrap()
+            .contains("not answered yet")
+    );
 }

@@ -113,7 +113,10 @@ fn the_pdf_lists_scan_findings_known_exploited_first() {
     let a = Assessed::new(&c, &ans, as_of());
     let r = hicp_report::model::build(&a, None).with_findings(&findings(&c));
     let text = flat(&pdftotext(&hicp_report::pdf::render(&r).unwrap()));
-    assert!(text.contains("Fix these first: findings from your scans"), "{text}");
+    assert!(
+        text.contains("Fix these first: findings from your scans"),
+        "{text}"
+    );
     let kev = text.find("Firewall VPN portal command injection").unwrap();
     // Typst markup in a title is text.
     let late = text.find("Old <b>web</b> server #panic(\"x\")").unwrap();

@@ -702,7 +702,8 @@ async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) 
     assert!(at < html.find("<section id=\"plan\"").unwrap());
     assert!(html.contains("href=\"#findings\""), "in the contents");
     assert!(
-        section.contains("26 open findings from vulnerability scans: 1 known exploited by attackers"),
+        section
+            .contains("26 open findings from vulnerability scans: 1 known exploited by attackers"),
         "{section}"
     );
     let first = &section[section.find("<tr><td class=\"num\">1</td>").unwrap()..];
@@ -717,7 +718,10 @@ async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) 
     }
     assert_eq!(section.matches("<tr><td class=\"num\">").count(), 17);
     let summary = &html[html.find("<section id=\"summary\"").unwrap()..at];
-    assert!(summary.contains("Fix these first:</strong> 17 findings"), "{summary}");
+    assert!(
+        summary.contains("Fix these first:</strong> 17 findings"),
+        "{summary}"
+    );
     // The scan is filed as evidence on 7.S.A.c3, which nobody has answered: the evidence
     // index lists it as on file, and the dossier names it without counting it as proof.
     let index = &html[html.find("<section id=\"evidence\"").unwrap()..];
