@@ -84,7 +84,29 @@ pub(crate) fn domain_answers(
             criterion_answer(row, &cur.evidence),
         );
     }
+    // Evidence on a criterion nobody has answered yet (an import files a scan on the
+    // criteria it informs) is still evidence on file: the report lists it, without reading
+    // it as an answer.
+    for e in &cur.evidence {
+        let Some(id) = &e.criterion_id else { continue };
+        if !a.criteria.contains_key(id.as_str()) {
+            a.unanswered_evidence
+                .entry(id.to_string())
+                .or_default()
+                .push(as_domain(e));
+        }
+    }
     a
+}
+
+/// A stored piece of evidence as the domain sees it.
+fn as_domain(e: &Evidence) -> hicp_core::assessment::Evidence {
+    hicp_core::assessment::Evidence {
+        title: e.title.clone(),
+        location: e.url.clone().or_else(|| e.file_name.clone()),
+        collected: e.collected_on,
+        valid_until: e.valid_until,
+    }
 }
 
 /// A stored answer as the domain sees it, with the evidence on its criterion.
@@ -98,12 +120,7 @@ pub(crate) fn criterion_answer(row: &Answer, evidence: &[Evidence]) -> Criterion
         evidence: evidence
             .iter()
             .filter(|e| e.criterion_id.as_ref() == Some(&row.criterion_id))
-            .map(|e| hicp_core::assessment::Evidence {
-                title: e.title.clone(),
-                location: e.url.clone().or_else(|| e.file_name.clone()),
-                collected: e.collected_on,
-                valid_until: e.valid_until,
-            })
+            .map(as_domain)
             .collect(),
     }
 }

@@ -153,6 +153,8 @@ impl App {
             None => rows.push(saved.clone()),
         }
         let id = saved.criterion_id.as_str();
+        // Its evidence belongs to the answer now.
+        v.answers.unanswered_evidence.remove(id);
         v.answers
             .criteria
             .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));

@@ -123,6 +123,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     a_saved_answer_moves_the_cached_view_forward,
     evidence_stays_visible_after_a_close,
+    evidence_on_an_unanswered_criterion_is_on_file_not_an_answer,
     a_stale_save_is_refused_across_a_close,
     an_unknown_version_is_stale_not_an_error,
     concurrent_setups_create_one_administrator,
@@ -210,6 +211,68 @@ async fn evidence_stays_visible_after_a_close(backend: Backend) {
     // The file can still be downloaded.
     let (_, file) = app.evidence_file(&access, added.id.as_str()).await.unwrap();
     assert_eq!(file.unwrap().bytes, b"backup ran");
+}
+
+/// Evidence filed on a criterion nobody answered yet is on file in the domain's answers (the
+/// report's evidence index lists it) and is not an answer: not counted as answered, no score;
+/// once answered, it is the answer's evidence.
+async fn evidence_on_an_unanswered_criterion_is_on_file_not_an_answer(backend: Backend) {
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (_, access) = clinic(&app).await;
+    let criterion = app.catalog().sub_practices[0].criteria[1].id.to_string();
+    let upload = |title: &str| EvidenceUpload {
+        criterion: Some(criterion.clone()),
+        action: None,
+        title: title.into(),
+        content: EvidenceContent::File {
+            file_name: "gateway.txt".into(),
+            content_type: "text/plain".into(),
+            bytes: b"settings".to_vec(),
+            sha256: None,
+        },
+        collected_on: None,
+        valid_until: None,
+    };
+    let blank = {
+        let cur = app
+            .assessment(&access, &app.current_assessment(&access).await.unwrap())
+            .await
+            .unwrap();
+        app.answers_of(&access, &cur)
+    };
+    app.add_evidence(&access, upload("Mail gateway settings"))
+        .await
+        .unwrap();
+    let cur = app
+        .assessment(&access, &app.current_assessment(&access).await.unwrap())
+        .await
+        .unwrap();
+    let answers = app.answers_of(&access, &cur);
+    assert!(!answers.is_answered(&criterion));
+    assert!(answers.criteria.is_empty());
+    assert_eq!(answers.evidence_on_file(&criterion).len(), 1);
+    assert_eq!(
+        answers.evidence_on_file(&criterion)[0].title,
+        "Mail gateway settings"
+    );
+    assert_eq!(
+        answers.progress(app.catalog()),
+        blank.progress(app.catalog())
+    );
+    assert_eq!(
+        hicp_core::assessment::score(app.catalog(), &answers).overall,
+        hicp_core::assessment::score(app.catalog(), &blank).overall
+    );
+
+    // Answered: the evidence is the answer's, and no longer apart.
+    app.save_answer(&access, &criterion, &answer("partial"), 0)
+        .await
+        .unwrap();
+    let cur = app.assessment(&access, &cur.assessment).await.unwrap();
+    let answers = app.answers_of(&access, &cur);
+    assert!(answers.unanswered_evidence.is_empty());
+    assert_eq!(answers.answer(&criterion).evidence.len(), 1);
 }
 
 async fn a_stale_save_is_refused_across_a_close(backend: Backend) {
@@ -1468,7 +1531,27 @@ async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
             app.view(&access, &a).await.unwrap()
         }
     };
+    // Evidence on a question not answered yet: it moves to the answer when one is saved.
+    app.add_evidence(
+        &access,
+        EvidenceUpload {
+            criterion: Some("4.S.B.c3".into()),
+            action: None,
+            title: "Backup log".into(),
+            content: EvidenceContent::File {
+                file_name: "backup.txt".into(),
+                content_type: "text/plain".into(),
+                bytes: b"backup ran".to_vec(),
+                sha256: None,
+            },
+            collected_on: None,
+            valid_until: None,
+        },
+    )
+    .await
+    .unwrap();
     let first = read(app.clone()).await;
+    assert!(first.answers.unanswered_evidence.contains_key("4.S.B.c3"));
     for (i, (criterion, status)) in [
         ("1.S.A.c1", Status::Implemented),
         ("1.S.A.c2", Status::Partial),

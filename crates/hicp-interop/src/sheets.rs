@@ -64,8 +64,11 @@ fn answers_sheet(a: &Assessed) -> Sheet {
     for sp in a.answers.scope(a.catalog) {
         for c in &sp.criteria {
             let ans = a.answers.answer(c.id.as_str());
-            let evidence: Vec<String> = ans
-                .evidence
+            // Evidence on a question not answered yet is on file too; the status column says
+            // it is not answered.
+            let evidence: Vec<String> = a
+                .answers
+                .evidence_on_file(c.id.as_str())
                 .iter()
                 .map(|e| {
                     let mut s = e.title.clone();

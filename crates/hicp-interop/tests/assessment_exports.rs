@@ -338,3 +338,32 @@ fn a_text_too_long_for_a_cell_is_cut_with_a_marker_and_a_warning() {
         40_000 - kept
     )));
 }
+
+#[test]
+fn the_answers_sheet_lists_evidence_on_a_question_not_answered_yet() {
+    let c = builtin();
+    let mut ans = example(&c, "small-clinic");
+    // A question whose answer is taken away: not answered yet.
+    let id = ans.scope(&c)[0].criteria[0].id.to_string();
+    ans.criteria.remove(&id);
+    ans.unanswered_evidence.insert(
+        id.clone(),
+        vec![hicp_core::assessment::Evidence {
+            title: "Scan of the file server".into(),
+            location: None,
+            collected: Some(Date::parse("2026-09-01").unwrap()),
+            valid_until: None,
+        }],
+    );
+    let a = Assessed::new(&c, &ans, as_of());
+    let sheet = sheets::sheets(&a).remove(0);
+    let row = sheet
+        .rows
+        .iter()
+        .find(|r| matches!(&r[2], Cell::Text(t) if *t == id))
+        .expect("the question's row");
+    assert!(matches!(&row[4], Cell::Text(t) if t == "not answered yet"));
+    assert!(
+        matches!(row.last().unwrap(), Cell::Text(t) if t == "Scan of the file server (collected 2026-09-01)")
+    );
+}

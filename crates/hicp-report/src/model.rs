@@ -3,6 +3,7 @@
 //! leave here; the templates do no arithmetic.
 
 use crate::charts::{Bar, bar_chart_with_id};
+use hicp_core::assessment::findings::{FindingsPlan, RankedFinding};
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_core::assessment::{Answers, Date, Progress, Status, score};
 use hicp_core::catalog::{Catalog, CpgTier, NumberLabel, Provenance};
@@ -10,6 +11,11 @@ use hicp_interop::assessment::Assessed;
 
 /// How many actions the executive summary lists.
 pub const TOP_ACTIONS: usize = 5;
+
+/// The most scan findings the report lists; the rest are counted (`hicp plan --findings`, the
+/// plan page and the API give them all). A report is read on paper: a thousand rows would
+/// bury the first ones, which are the point.
+pub const REPORT_FINDINGS: usize = 100;
 
 pub struct Report {
     pub org: String,
@@ -40,6 +46,10 @@ pub struct Report {
     /// Readiness for the proposed HIPAA Security Rule changes (January 2025), when the catalog
     /// has them: our derived view, labelled so.
     pub proposed: Option<ProposedView>,
+    /// The open scan findings to fix first, when the report is made with them (the web app's
+    /// open assessment; `hicp report --findings`). `None`: no findings were given, as for a
+    /// closed snapshot, whose findings are not kept.
+    pub findings: Option<FindingsSection>,
     pub plan: Vec<ActionRow>,
     pub details: Vec<Detail>,
     pub evidence: Vec<EvidenceRow>,
@@ -48,6 +58,110 @@ pub struct Report {
     /// The latest check of each of the organization's email domains (the web app fills
     /// it; an answers file has none).
     pub email: Vec<EmailRow>,
+}
+
+/// "Fix these first: findings from your scans": the open findings that CISA lists as known
+/// exploited or that are past HICP Table 8's time to fix, ranked as on the plan page.
+pub struct FindingsSection {
+    /// The counts in one plain sentence.
+    pub summary: String,
+    /// How they are ordered and HICP's time to fix, in one sentence.
+    pub method: String,
+    pub rows: Vec<FindingRow>,
+    /// Ranked findings not listed (past [`REPORT_FINDINGS`]).
+    pub more: usize,
+    /// How many are ranked: known exploited or overdue.
+    pub ranked: usize,
+    pub kev: usize,
+    pub overdue: usize,
+}
+
+/// One finding of [`FindingsSection`].
+pub struct FindingRow {
+    pub rank: usize,
+    /// "10.0.0.5:443", or the host alone.
+    pub host: String,
+    pub title: String,
+    pub cves: String,
+    pub severity: String,
+    /// First seen, or when the fix came out.
+    pub since: String,
+    pub due: String,
+    pub overdue: bool,
+    pub kev: bool,
+    /// Why it is listed, in plain words.
+    pub why: String,
+}
+
+/// The report's findings section from the ranked findings (`App::findings_plan`, or `hicp
+/// plan --findings`'s ranking of import files).
+pub fn findings_section(p: &FindingsPlan) -> FindingsSection {
+    let tf = p.timeframes.words();
+    let method = if tf.is_empty() {
+        format!(
+            "Known exploited first, as of {}. This catalog gives no time to fix by severity, so only known exploited findings are listed.",
+            p.as_of
+        )
+    } else {
+        format!(
+            "Known exploited first, then the longest overdue, as of {}. HICP's time to fix ({}, data center): {tf}.",
+            p.as_of, p.timeframes.source
+        )
+    };
+    FindingsSection {
+        summary: p.summary(),
+        method,
+        rows: p
+            .items
+            .iter()
+            .take(REPORT_FINDINGS)
+            .map(finding_row)
+            .collect(),
+        more: p.items.len().saturating_sub(REPORT_FINDINGS),
+        ranked: p.items.len(),
+        kev: p.items.iter().filter(|r| r.finding.kev).count(),
+        overdue: p.items.iter().filter(|r| r.overdue()).count(),
+    }
+}
+
+fn finding_row(r: &RankedFinding) -> FindingRow {
+    let f = &r.finding;
+    FindingRow {
+        rank: r.rank,
+        host: match f.port {
+            Some(port) => format!("{}:{port}", f.host),
+            None => f.host.clone(),
+        },
+        title: f.title.clone(),
+        cves: f.cves.join(", "),
+        severity: f.severity.name().to_owned(),
+        since: match (f.first_seen, f.fix_published) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(d)) => format!("fix out since {d}"),
+            (None, None) => "not given".to_owned(),
+        },
+        due: match (r.due_on, r.days_late) {
+            (Some(d), Some(late)) if late > 0 => format!("{d}, {late} days overdue"),
+            (Some(d), Some(late)) => format!("{d}, in {} days", -late),
+            _ => "no HICP timeframe".to_owned(),
+        },
+        overdue: r.overdue(),
+        kev: f.kev,
+        why: r.why.clone(),
+    }
+}
+
+impl Report {
+    /// Some evidence in the index is on a criterion not answered yet.
+    pub fn evidence_unanswered(&self) -> bool {
+        self.evidence.iter().any(|e| e.unanswered)
+    }
+
+    /// The report with its findings section, from the ranked findings.
+    pub fn with_findings(mut self, p: &FindingsPlan) -> Report {
+        self.findings = Some(findings_section(p));
+        self
+    }
 }
 
 /// An email domain's latest check, as the report shows it.
@@ -172,6 +286,9 @@ pub struct EvidenceRow {
     pub n: usize,
     pub title: String,
     pub criterion: String,
+    /// The criterion has no answer yet: the evidence is on file, and says nothing yet about
+    /// whether the criterion is in place.
+    pub unanswered: bool,
     pub location: String,
     pub collected: String,
     pub valid_until: String,
@@ -443,13 +560,15 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             // A question without an answer says so: "not started" is an answer of its own.
             let answered = a.answers.is_answered(cr.id.as_str());
             let mut refs = Vec::new();
-            for e in &ans.evidence {
+            // An unanswered criterion's evidence is listed too: it is on file.
+            for e in a.answers.evidence_on_file(cr.id.as_str()) {
                 let n = evidence.len() + 1;
                 refs.push(format!("E{n} {}", e.title));
                 evidence.push(EvidenceRow {
                     n,
                     title: e.title.clone(),
                     criterion: cr.id.to_string(),
+                    unanswered: !answered,
                     location: e.location.clone().unwrap_or_default(),
                     collected: e.collected.map_or("-".into(), |d| d.to_string()),
                     valid_until: e.valid_until.map_or("-".into(), |d| d.to_string()),
@@ -492,7 +611,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
     }
 
     let window_start = a.as_of.add_years(-1).unwrap_or(a.as_of);
-    let dossier = dossier(a, window_start);
+    let dossier = dossier(a, window_start, &evidence);
     let q: Vec<String> = a
         .rsp
         .practices_qualifying
@@ -532,6 +651,7 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
         hipaa,
         hipaa_not_addressed,
         proposed,
+        findings: None,
         plan,
         details,
         evidence,
@@ -618,9 +738,26 @@ impl ActionRow {
 /// The recognized-security-practices dossier: per practice and sub-practice, whether it has
 /// been in place for the 12 months before the assessment date, what dated record shows it, and
 /// where the window `[window_start, as_of]` has gaps.
-fn dossier(a: &Assessed, window_start: Date) -> Vec<DossierPractice> {
+/// `evidence` is the evidence index: a criterion not in place names its evidence on file by
+/// number, so that the dossier shows it without counting it as proof.
+fn dossier(a: &Assessed, window_start: Date, evidence: &[EvidenceRow]) -> Vec<DossierPractice> {
     let c = a.catalog;
     let mut out: Vec<DossierPractice> = Vec::new();
+    let on_file = |criterion: &str| -> String {
+        let ns: Vec<String> = evidence
+            .iter()
+            .filter(|e| e.criterion == criterion)
+            .map(|e| format!("E{}", e.n))
+            .collect();
+        if ns.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; evidence on file ({}) does not show it in place by itself",
+                ns.join(", ")
+            )
+        }
+    };
     for r in &a.rsp.sub_practices {
         let sp = c
             .sub_practice(r.sub_practice.as_str())
@@ -629,14 +766,23 @@ fn dossier(a: &Assessed, window_start: Date) -> Vec<DossierPractice> {
         let mut gaps = Vec::new();
         for cr in &sp.criteria {
             let ans = a.answers.answer(cr.id.as_str());
+            if !a.answers.is_answered(cr.id.as_str()) {
+                gaps.push(format!(
+                    "{} is {NOT_ANSWERED}, so the window is not covered{}",
+                    cr.id,
+                    on_file(cr.id.as_str())
+                ));
+                continue;
+            }
             match ans.status {
                 Status::NotApplicable => continue,
                 Status::Implemented => {}
                 other => {
                     gaps.push(format!(
-                        "{} is {}: not fully in place, so the window is not covered",
+                        "{} is {}: not fully in place, so the window is not covered{}",
                         cr.id,
-                        status_words(other)
+                        status_words(other),
+                        on_file(cr.id.as_str())
                     ));
                     continue;
                 }

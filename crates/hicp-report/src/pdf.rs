@@ -8,8 +8,8 @@
 
 use crate::ReportError;
 use crate::model::{
-    ActionRow, Changes, CriterionRow, Detail, DossierPractice, DossierRow, EvidenceRow, MappedRow,
-    ProposedView, Report, ScoreRow, ThreatRow,
+    ActionRow, Changes, CriterionRow, Detail, DossierPractice, DossierRow, EvidenceRow,
+    FindingsSection, MappedRow, ProposedView, Report, ScoreRow, ThreatRow,
 };
 use hicp_core::assessment::Answers;
 use hicp_interop::assessment::Assessed;
@@ -166,6 +166,7 @@ fn data(r: &Report) -> Value {
         "hipaa": r.hipaa.iter().map(mapped).collect::<Vec<_>>(),
         "hipaa_not_addressed": r.hipaa_not_addressed,
         "proposed": r.proposed.as_ref().map(proposed),
+        "findings": r.findings.as_ref().map(findings),
         "plan": r.plan.iter().map(action).collect::<Vec<_>>(),
         "details": r.details.iter().map(detail).collect::<Vec<_>>(),
         "evidence": r.evidence.iter().map(evidence).collect::<Vec<_>>(),
@@ -208,6 +209,18 @@ fn proposed(p: &ProposedView) -> Value {
     })
 }
 
+fn findings(f: &FindingsSection) -> Value {
+    json!({
+        "summary": f.summary, "method": f.method, "more": f.more, "ranked": f.ranked,
+        "kev": f.kev, "overdue": f.overdue,
+        "rows": f.rows.iter().map(|x| json!({
+            "rank": x.rank, "host": x.host, "title": x.title, "cves": x.cves,
+            "severity": x.severity, "since": x.since, "due": x.due, "overdue": x.overdue,
+            "kev": x.kev, "why": x.why,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 fn action(a: &ActionRow) -> Value {
     json!({
         "rank": a.rank, "horizon": a.horizon, "due": a.due, "sub_practice": a.sub_practice,
@@ -240,7 +253,8 @@ fn criterion(c: &CriterionRow) -> Value {
 
 fn evidence(e: &EvidenceRow) -> Value {
     json!({
-        "n": e.n, "title": e.title, "criterion": e.criterion, "location": e.location,
+        "n": e.n, "title": e.title, "criterion": e.criterion, "unanswered": e.unanswered,
+        "location": e.location,
         "collected": e.collected, "valid_until": e.valid_until, "expired": e.expired,
     })
 }

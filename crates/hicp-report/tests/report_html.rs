@@ -246,3 +246,175 @@ fn proposed_rule_readiness_is_labelled_as_our_view_of_a_proposal() {
         .unwrap();
     assert!(patching.contains("unverified"), "{patching}");
 }
+
+#[test]
+fn without_findings_there_is_no_findings_section() {
+    // An answers file alone, or a closed snapshot: no scan findings are given.
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let html = report(&a, None).unwrap();
+    assert!(section(&html, "findings").is_none());
+    assert!(!html.contains("href=\"#findings\""));
+    assert!(!html.contains("Fix these first"));
+}
+
+#[test]
+fn findings_section_lists_known_exploited_first_in_plain_words() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let r = hicp_report::model::build(&a, None).with_findings(&findings(&c));
+    let html = hicp_report::html::render(&r).unwrap();
+    // In the contents, before the action plan.
+    let toc = html.find("href=\"#findings\"").expect("a contents entry");
+    assert!(toc < html.find("href=\"#plan\"").unwrap());
+    assert!(
+        html.find("<section id=\"findings\"").unwrap() < html.find("<section id=\"plan\"").unwrap()
+    );
+    // The summary points to it.
+    let summary = section(&html, "summary").unwrap();
+    assert!(
+        summary.contains("2 findings from your vulnerability scans are known exploited by attackers or past HICP's time to fix (1 known exploited, 1 overdue)"),
+        "{summary}"
+    );
+    let s = section(&html, "findings").unwrap();
+    // KEV first, though not yet due; then the overdue one. The fresh and the fixed are left out.
+    let kev = s.find("Firewall VPN portal").unwrap();
+    let late = s.find("Old &#60;b&#62;web&#60;/b&#62; server").unwrap();
+    assert!(kev < late);
+    assert!(!s.contains("Fresh critical") && !s.contains("Fixed long ago"));
+    assert!(!s.contains("<b>web"), "the title is escaped");
+    assert!(s.contains("known exploited (KEV)"));
+    assert!(s.contains("CVE-2024-3400, CVE-2023-4966"));
+    // No raw internal values: every date and count is in words.
+    assert!(!s.contains("days_late") && !s.contains("None"));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn the_report_lists_the_first_hundred_findings_and_counts_the_rest() {
+    use hicp_core::assessment::findings::{Finding, Severity, Timeframes, rank};
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let many: Vec<Finding> = (0..103)
+        .map(|i| Finding {
+            host: format!("10.0.1.{i}"),
+            port: None,
+            protocol: None,
+            title: format!("Finding {i}"),
+            severity: Severity::Critical,
+            cves: Vec::new(),
+            first_seen: None,
+            last_seen: None,
+            fix_published: None,
+            kev: true,
+            open: true,
+            source: "Nessus v2 XML".into(),
+        })
+        .collect();
+    let p = rank(&many, &Timeframes::from_catalog(&c), as_of());
+    let r = hicp_report::model::build(&a, None).with_findings(&p);
+    let html = hicp_report::html::render(&r).unwrap();
+    let s = section(&html, "findings").unwrap();
+    assert_eq!(
+        s.matches("<tr><td class=\"num\">").count(),
+        hicp_report::model::REPORT_FINDINGS
+    );
+    assert!(s.contains("3 more findings are not listed here"), "{s}");
+    assert!(s.contains("no HICP timeframe"));
+    assert!(s.contains("<td>not given</td>"));
+}
+
+#[test]
+fn open_findings_none_listed_still_say_so() {
+    use hicp_core::assessment::findings::{Timeframes, rank};
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let p = rank(&[], &Timeframes::from_catalog(&c), as_of());
+    let html =
+        hicp_report::html::render(&hicp_report::model::build(&a, None).with_findings(&p)).unwrap();
+    let s = section(&html, "findings").unwrap();
+    assert!(
+        s.contains("No open findings from vulnerability scans."),
+        "{s}"
+    );
+    assert!(!s.contains("<table>"));
+    // Nothing to point to from the summary.
+    assert!(
+        !section(&html, "summary")
+            .unwrap()
+            .contains("Fix these first")
+    );
+}
+
+#[test]
+fn evidence_on_a_question_not_answered_yet_is_listed_without_counting_as_an_answer() {
+    use hicp_core::assessment::Evidence;
+    let c = builtin();
+    let plain = fixture(&c, "clinic");
+    let mut ans = fixture(&c, "clinic");
+    // 1.S.A.c5 has no answer in the fixture; an import filed a document on it.
+    assert!(!ans.is_answered("1.S.A.c5"));
+    ans.unanswered_evidence.insert(
+        "1.S.A.c5".into(),
+        vec![Evidence {
+            title: "Mail gateway settings export".into(),
+            location: Some("gateway.xml".into()),
+            collected: Some(hicp_core::assessment::Date::parse("2026-09-01").unwrap()),
+            valid_until: None,
+        }],
+    );
+    // Evidence alone is no answer: the same scores, progress and 12-month check.
+    let before = Assessed::new(&c, &plain, as_of());
+    let a = Assessed::new(&c, &ans, as_of());
+    assert_eq!(a.scores.overall, before.scores.overall);
+    assert_eq!(ans.progress(&c).answered, plain.progress(&c).answered);
+    assert_eq!(a.rsp.practices_qualifying, before.rsp.practices_qualifying);
+
+    let html = report(&a, None).unwrap();
+    let index = section(&html, "evidence").unwrap();
+    let row = index
+        .split("<tr>")
+        .find(|r| r.contains("Mail gateway settings export"))
+        .unwrap_or_else(|| panic!("listed in the index: {index}"));
+    assert!(
+        row.contains("1.S.A.c5<br><span class=\"muted\">not answered yet</span>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("gateway.xml") && row.contains("2026-09-01"),
+        "{row}"
+    );
+    assert!(index.contains("says nothing yet about whether that criterion is in place"));
+    let n = row[row.find("<td>E").unwrap() + 4..row.find("</td>").unwrap()].to_owned();
+    // The question's own row names it, and still says it is not answered yet.
+    let details = section(&html, "details").unwrap();
+    let at = details.find("<strong>1.S.A.c5</strong>").unwrap();
+    let q = &details[at..at + details[at..].find("</tr>").unwrap()];
+    assert!(q.contains("not answered yet"), "{q}");
+    assert!(
+        q.contains(&format!("{n} Mail gateway settings export")),
+        "{q}"
+    );
+    // The dossier names it as a gap's evidence on file, never as proof.
+    let dossier = section(&html, "dossier").unwrap();
+    assert!(
+        dossier.contains(&format!(
+            "1.S.A.c5 is not answered yet, so the window is not covered; evidence on file ({n}) does not show it in place by itself"
+        )),
+        "{dossier}"
+    );
+    let proof_col = &dossier[dossier.find("<strong>1.S.A</strong>").unwrap()..];
+    let proof_col = &proof_col[..proof_col.find("</tr>").unwrap()];
+    assert!(!proof_col.contains("Mail gateway settings export"));
+    // Without such evidence, no note.
+    let plain_html = report(&before, None).unwrap();
+    assert!(
+        !section(&plain_html, "evidence")
+            .unwrap()
+            .contains("not answered yet")
+    );
+}

@@ -105,3 +105,48 @@ fn user_text_is_data_not_markup() {
         "{text}"
     );
 }
+
+#[test]
+fn the_pdf_lists_scan_findings_known_exploited_first() {
+    let c = builtin();
+    let ans = fixture(&c, "clinic");
+    let a = Assessed::new(&c, &ans, as_of());
+    let r = hicp_report::model::build(&a, None).with_findings(&findings(&c));
+    let text = flat(&pdftotext(&hicp_report::pdf::render(&r).unwrap()));
+    assert!(
+        text.contains("Fix these first: findings from your scans"),
+        "{text}"
+    );
+    let kev = text.find("Firewall VPN portal command injection").unwrap();
+    // Typst markup in a title is text.
+    let late = text.find("Old <b>web</b> server #panic(\"x\")").unwrap();
+    assert!(kev < late);
+    assert!(text.contains("known exploited (KEV)"));
+    assert!(!text.contains("Fresh critical"));
+    // Before the action plan's heading (the contents name it too: take the last).
+    assert!(late < text.rfind("Action plan").unwrap());
+    // Without findings, no such section.
+    let plain = flat(&pdftotext(&report(&a, None).unwrap()));
+    assert!(!plain.contains("Fix these first"));
+}
+
+#[test]
+fn the_pdf_lists_evidence_on_a_question_not_answered_yet() {
+    let c = builtin();
+    let mut ans = fixture(&c, "clinic");
+    ans.unanswered_evidence.insert(
+        "1.S.A.c5".into(),
+        vec![hicp_core::assessment::Evidence {
+            title: "Mail gateway settings export".into(),
+            location: None,
+            collected: None,
+            valid_until: None,
+        }],
+    );
+    let a = Assessed::new(&c, &ans, as_of());
+    let text = flat(&pdftotext(&report(&a, None).unwrap()));
+    let index = text.rfind("Evidence index").unwrap();
+    let at = text[index..].find("Mail gateway settings export").unwrap() + index;
+    assert!(text[at..].contains("1.S.A.c5 not answered yet"), "{text}");
+    assert!(text.contains("says nothing yet about whether that criterion is in place"));
+}

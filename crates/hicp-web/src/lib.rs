@@ -36,14 +36,10 @@ pub struct Config {
     pub public_url: Option<String>,
 }
 
-/// The exports made, by (organization, revision, day, kind): see `pages::reports::export`.
+/// Responses made from an open assessment, by (organization, revision, day, kind): see
+/// `pages::reports::per_revision`.
 type ExportCache = moka::future::Cache<
-    (
-        String,
-        i64,
-        hicp_core::assessment::Date,
-        pages::reports::Export,
-    ),
+    (String, i64, hicp_core::assessment::Date, &'static str),
     Arc<pages::reports::ExportFile>,
 >;
 

@@ -156,8 +156,8 @@ pub fn plan(args: PlanArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// The findings of the import JSON files given, ranked for the plan as of `date`; `None`
-/// when no file is given.
-fn findings_plan(
+/// when no file is given. `hicp plan --findings` and `hicp report --findings` share it.
+pub(crate) fn findings_plan(
     files: &[PathBuf],
     c: &hicp_core::catalog::Catalog,
     date: hicp_core::assessment::Date,

@@ -22,6 +22,12 @@ pub struct ReportArgs {
     /// The assessment date (YYYY-MM-DD); default today.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
+    /// A scan's findings, as `hicp evidence import --format json` writes them (repeatable),
+    /// as for `hicp plan --findings`: the HTML and PDF reports then start the plan with
+    /// "Fix these first", the open findings known exploited (CISA's KEV list) or past HICP
+    /// Table 8's time to fix.
+    #[arg(long, value_name = "IMPORT_JSON")]
+    findings: Vec<PathBuf>,
     /// With --format oscal-ar: where the assessment plan is (write it with --format oscal-ap).
     #[arg(long, value_name = "HREF", default_value = "assessment-plan.json")]
     ap_href: String,
@@ -95,21 +101,24 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
         None => None,
     };
     let a = Assessed::new(&c, &answers, date);
-    let (bytes, what) = match args.format {
-        ReportFormat::Html => {
-            let html = hicp_report::html::report(
-                &a,
-                previous.as_ref().map(|(ans, label)| (ans, label.as_str())),
-            )?;
-            (html.into_bytes(), "HTML report")
+    let findings = crate::assess_cmd::findings_plan(&args.findings, &c, date)?;
+    // The view-model of the HTML and PDF reports, with the findings section when given.
+    let model = || {
+        let r = hicp_report::model::build(
+            &a,
+            previous.as_ref().map(|(ans, label)| (ans, label.as_str())),
+        );
+        match &findings {
+            Some(p) => r.with_findings(p),
+            None => r,
         }
-        ReportFormat::Pdf => (
-            hicp_report::pdf::report(
-                &a,
-                previous.as_ref().map(|(ans, label)| (ans, label.as_str())),
-            )?,
-            "PDF report",
+    };
+    let (bytes, what) = match args.format {
+        ReportFormat::Html => (
+            hicp_report::html::render(&model())?.into_bytes(),
+            "HTML report",
         ),
+        ReportFormat::Pdf => (hicp_report::pdf::render(&model())?, "PDF report"),
         ReportFormat::OscalAp => (
             json_bytes(&assessment_oscal::assessment_plan(&a, &href(&args.file)))?,
             "OSCAL assessment plan",
@@ -133,8 +142,13 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
             (b, "action plan CSV")
         }
     };
-    if args.previous.is_some() && !matches!(args.format, ReportFormat::Html | ReportFormat::Pdf) {
-        eprintln!("note: --previous is used by the HTML and PDF reports only");
+    if !matches!(args.format, ReportFormat::Html | ReportFormat::Pdf) {
+        if args.previous.is_some() {
+            eprintln!("note: --previous is used by the HTML and PDF reports only");
+        }
+        if !args.findings.is_empty() {
+            eprintln!("note: --findings is used by the HTML and PDF reports only");
+        }
     }
     write_out(&args.output, &bytes)?;
     if args.output.as_os_str() != "-" {

@@ -399,3 +399,87 @@ fn the_plan_starts_with_kev_and_overdue_findings_from_an_import() {
     let err = run_invalid(&["plan", &answers, "--findings", &scan, "--format", "csv"]);
     assert!(err.contains("--findings"), "{err}");
 }
+
+/// `hicp report --findings`: the HTML report has "Fix these first", KEV first, as `hicp plan
+/// --findings` ranks them; without the option it has none; the other formats say they do not
+/// use it; a bad file is exit 2.
+#[test]
+fn the_report_starts_with_kev_and_overdue_findings_from_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let scan = dir.path().join("scan.json");
+    let out = run_ok(&[
+        "evidence",
+        "import",
+        &fixture("nessus/nessus_with_cvssv3.nessus"),
+        "--kev",
+        &fixture("kev/known_exploited_vulnerabilities.csv"),
+        "--format",
+        "json",
+    ]);
+    std::fs::write(&scan, out).unwrap();
+    let scan = scan.display().to_string();
+    let answers = example("small-clinic");
+    let html = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            answers.as_str(),
+            "--as-of",
+            "2026-10-01",
+            "-o",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args)
+    };
+    let with = html(&["--findings", &scan]);
+    let at = with
+        .find("<section id=\"findings\"")
+        .expect("a findings section");
+    let section = &with[at..at + with[at..].find("</section>").unwrap()];
+    assert!(at < with.find("<section id=\"plan\"").unwrap());
+    assert!(
+        section
+            .contains("26 open findings from vulnerability scans: 1 known exploited by attackers"),
+        "{section}"
+    );
+    // The first row is the KEV-listed one, labelled, with its CVE.
+    let first = &section[section.find("<tr><td class=\"num\">1</td>").unwrap()..];
+    let first = &first[..first.find("</tr>").unwrap()];
+    assert!(
+        first.contains("known exploited (KEV)") && first.contains("CVE-2012-1823"),
+        "{first}"
+    );
+    assert_eq!(section.matches("<tr><td class=\"num\">").count(), 17);
+    assert!(!html(&[]).contains("id=\"findings\""));
+
+    // The other formats do not use it, and say so.
+    let o = dir.path().join("plan.csv");
+    let out = hicp()
+        .args([
+            "report",
+            &answers,
+            "--format",
+            "csv",
+            "--findings",
+            &scan,
+            "-o",
+        ])
+        .arg(&o)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--findings is used by the HTML and PDF reports only")
+    );
+
+    let err = run_invalid(&[
+        "report",
+        &answers,
+        "--findings",
+        "/nonexistent/scan.json",
+        "-o",
+        "-",
+    ]);
+    assert!(err.contains("cannot read the findings file"), "{err}");
+}

@@ -21,6 +21,7 @@ on_both_backends!(
     uploads_over_the_limit_are_refused,
     the_email_check_is_dated_evidence_and_in_the_report,
     kev_listed_findings_lead_the_plan_page_and_the_api,
+    kev_listed_findings_lead_the_report_not_a_closed_snapshots,
 );
 
 fn fixture(rel: &str) -> PathBuf {
@@ -649,4 +650,145 @@ async fn kev_listed_findings_lead_the_plan_page_and_the_api(b: Backend) {
         "the API's findings are the command line's"
     );
     assert!(cli["actions"].is_array());
+}
+
+/// The text of a PDF, as `pdftotext` (poppler-utils) reads it, white space collapsed.
+fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("pdftotext is installed (Debian package poppler-utils)");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The report (HTML and PDF, web download and API) has "Fix these first" once a scan left
+/// open findings, KEV-listed first, as the plan page ranks them; the report made before the
+/// import is not served from the cache after it; a closed snapshot's report has none.
+async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let c = first_admin(&s).await;
+    let org = create_org(&c, &s, "Alder Clinic", SMALL).await;
+    let admin = api_token(&db, "dana@clinic.example", false);
+    let report = format!("/orgs/{org}/download/report.html");
+
+    // No scan yet: no section (no scan is not "no findings").
+    let (status, _, html) = get(&c, &s, &report).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("id=\"findings\""), "{html}");
+
+    let form = Form::new()
+        .part("file", file_part("nessus/nessus_with_cvssv3.nessus"))
+        .part("kev", file_part("kev/known_exploited_vulnerabilities.json"));
+    let (status, out) = api_import(&s, &admin, &org, form).await;
+    assert_eq!(status, StatusCode::CREATED, "{}", out["warnings"]);
+
+    // The same day, a new file: the import moved the organization's revision.
+    let (status, _, html) = get(&c, &s, &report).await;
+    assert_eq!(status, StatusCode::OK);
+    let at = html
+        .find("<section id=\"findings\"")
+        .unwrap_or_else(|| panic!("a findings section: {html}"));
+    let section = &html[at..at + html[at..].find("</section>").unwrap()];
+    assert!(at < html.find("<section id=\"plan\"").unwrap());
+    assert!(html.contains("href=\"#findings\""), "in the contents");
+    assert!(
+        section
+            .contains("26 open findings from vulnerability scans: 1 known exploited by attackers"),
+        "{section}"
+    );
+    let first = &section[section.find("<tr><td class=\"num\">1</td>").unwrap()..];
+    let first = &first[..first.find("</tr>").unwrap()];
+    for want in [
+        "testphp.vulnweb.com:80",
+        "CVE-2012-1823",
+        "known exploited (KEV)",
+        "days overdue",
+    ] {
+        assert!(first.contains(want), "{want}: {first}");
+    }
+    assert_eq!(section.matches("<tr><td class=\"num\">").count(), 17);
+    let summary = &html[html.find("<section id=\"summary\"").unwrap()..at];
+    assert!(
+        summary.contains("Fix these first:</strong> 17 findings"),
+        "{summary}"
+    );
+    // The scan is filed as evidence on 7.S.A.c3, which nobody has answered: the evidence
+    // index lists it as on file, and the dossier names it without counting it as proof.
+    let index = &html[html.find("<section id=\"evidence\"").unwrap()..];
+    let index = &index[..index.find("</section>").unwrap()];
+    let row = index
+        .split("<tr>")
+        .find(|r| r.contains("nessus_with_cvssv3.nessus"))
+        .unwrap_or_else(|| panic!("the scan in the evidence index: {index}"));
+    assert!(row.starts_with("<td>E1</td>"), "{row}");
+    assert!(
+        row.contains("7.S.A.c3<br><span class=\"muted\">not answered yet</span>"),
+        "{row}"
+    );
+    assert!(
+        html.contains("7.S.A.c3 is not answered yet, so the window is not covered; evidence on file (E1) does not show it in place by itself"),
+        "the dossier"
+    );
+
+    // The API serves the same file; the PDF has the same section.
+    let api = Client::new()
+        .get(s.url(&format!("/api/v1/orgs/{org}/reports/html")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(api, html);
+    let pdf = Client::new()
+        .get(s.url(&format!("/api/v1/orgs/{org}/reports/pdf")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = pdf_text(&pdf);
+    let fix = text
+        .rfind("Fix these first: findings from your scans")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(text[fix..].contains("CVE-2012-1823"), "{text}");
+    assert!(text[fix..].contains("known exploited (KEV)"));
+
+    // A closed snapshot keeps no findings: its report has no such section.
+    let r = Client::new()
+        .post(s.url(&format!("/api/v1/orgs/{org}/snapshots")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let closed: Value = r.json().await.unwrap();
+    let snap = closed["snapshot"]["id"].as_str().unwrap();
+    let r = Client::new()
+        .get(s.url(&format!("/api/v1/orgs/{org}/snapshots/{snap}/reports/html")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let snap_html = r.text().await.unwrap();
+    assert!(snap_html.contains("<section id=\"plan\""));
+    assert!(!snap_html.contains("id=\"findings\""), "{snap_html}");
+    // The open assessment's report still has them: they are the organization's, not the
+    // snapshot's.
+    let (_, _, html) = get(&c, &s, &report).await;
+    assert!(html.contains("<section id=\"findings\""));
 }

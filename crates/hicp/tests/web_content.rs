@@ -12,6 +12,7 @@ use support::{Backend, Database, Server};
 on_both_backends!(
     the_questionnaire_says_which_edition_a_title_follows,
     the_readiness_page_shows_what_the_answers_cover_labelled_as_ours,
+    without_the_proposed_rule_in_the_catalog_no_page_links_to_readiness,
 );
 
 async fn small_clinic(s: &Server) -> (reqwest::Client, String) {
@@ -119,4 +120,57 @@ async fn the_readiness_page_shows_what_the_answers_cover_labelled_as_ours(b: Bac
         .find(|x| x.contains("Patch critical risks within 15 days"))
         .unwrap();
     assert!(patching.contains("unverified"));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A custom catalog without `references/hipaa-nprm-2025.yaml` has no readiness page: no
+/// page of the organization links to it (the link would be a 404), and the page and the API
+/// answer 404.
+async fn without_the_proposed_rule_in_the_catalog_no_page_links_to_readiness(b: Backend) {
+    let db = Database::new(b);
+    let catalog = db.data_dir.path().join("catalog");
+    copy_dir(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/hicp-2023"),
+        &catalog,
+    );
+    std::fs::remove_file(catalog.join("references/hipaa-nprm-2025.yaml")).unwrap();
+    let s = Server::start_with(&db, &["--catalog", catalog.to_str().unwrap()]);
+    let (a, org) = small_clinic(&s).await;
+    let link = format!("href=\"/orgs/{org}/readiness\"");
+    for page in [
+        "",
+        "/plan",
+        "/practices/1",
+        "/history",
+        "/import",
+        "/staff",
+        "/audit",
+    ] {
+        let (status, _, html) = get(&a, &s, &format!("/orgs/{org}{page}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        // The navigation is there, without the readiness link.
+        assert!(
+            html.contains(&format!("href=\"/orgs/{org}/plan\">Action plan</a>")),
+            "{page}: {html}"
+        );
+        assert!(
+            !html.contains(&link),
+            "{page} links to a page that is not there"
+        );
+        assert!(!html.contains("Proposed HIPAA changes"), "{page}");
+    }
+    let (status, _, _) = get(&a, &s, &format!("/orgs/{org}/readiness")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

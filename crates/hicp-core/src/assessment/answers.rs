@@ -119,6 +119,12 @@ pub struct Answers {
     pub threat_weights: BTreeMap<String, f64>,
     /// Criterion id -> answer, for the criteria the file answers.
     pub criteria: BTreeMap<String, CriterionAnswer>,
+    /// Criterion id -> evidence on file for a criterion that has no answer yet (the web app
+    /// keeps evidence apart from answers: an import files a scan on the criteria it informs
+    /// before anyone answers them). Listed as evidence on file, never read as an answer:
+    /// scores, progress and the 12-month check ignore it. An answers file has none (evidence
+    /// there needs a status).
+    pub unanswered_evidence: BTreeMap<String, Vec<Evidence>>,
 }
 
 impl Answers {
@@ -128,6 +134,18 @@ impl Answers {
             .get(criterion)
             .cloned()
             .unwrap_or_else(CriterionAnswer::not_started)
+    }
+
+    /// The evidence on file for a criterion: its answer's, or, when it has no answer yet, what
+    /// [`Answers::unanswered_evidence`] holds for it.
+    pub fn evidence_on_file(&self, criterion: &str) -> &[Evidence] {
+        match self.criteria.get(criterion) {
+            Some(a) => &a.evidence,
+            None => self
+                .unanswered_evidence
+                .get(criterion)
+                .map_or(&[], Vec::as_slice),
+        }
     }
 
     /// Whether the criterion has an answer of its own, whatever its status: "not started" is
@@ -217,6 +235,7 @@ impl Answers {
                 .map(|t| (t.id.to_string(), DEFAULT_WEIGHT))
                 .collect(),
             criteria: BTreeMap::new(),
+            unanswered_evidence: BTreeMap::new(),
         }
     }
 }
@@ -528,6 +547,7 @@ impl Validator {
             opt_in,
             threat_weights,
             criteria: BTreeMap::new(),
+            unanswered_evidence: BTreeMap::new(),
         };
         let all_criteria: Vec<&str> = catalog
             .sub_practices

@@ -1015,6 +1015,7 @@ pub async fn delete_evidence(
     params(("org" = String, Path, description = "Organization id")),
     responses(
         (status = 200, body = Object, description = "As `hicp assess --format json`"),
+        (status = 304, description = "Not modified: the `ETag` named in `If-None-Match` is still current (it moves with every change to the organization)"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -1022,21 +1023,38 @@ pub async fn scores(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(org): Path<String>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
-    assessed_json(&state, &who, &org, assessment_json::assessment).await
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    assessed_json(
+        &state,
+        &who,
+        &org,
+        &headers,
+        "api-scores",
+        assessment_json::assessment,
+    )
+    .await
 }
 
-/// The open assessment, scored and planned, in one of the CLI's JSON shapes.
+/// The open assessment, scored and planned, in one of the CLI's JSON shapes (`kind`), made
+/// once per revision of the organization.
 async fn assessed_json(
     state: &AppState,
     who: &hicp_app::Principal,
     org: &str,
+    headers: &axum::http::HeaderMap,
+    kind: &'static str,
     shape: fn(&Assessed) -> serde_json::Value,
-) -> ApiResult<axum::Json<serde_json::Value>> {
+) -> ApiResult<Response> {
     let access = state.app.org_access::<Read>(who, org).await?;
-    let v = view_for(state, &access).await?;
-    let assessed = Assessed::new(state.catalog(), &v.answers, hicp_app::today());
-    Ok(axum::Json(shape(&assessed)))
+    Ok(
+        crate::pages::reports::per_revision(state, &access, headers, kind, async {
+            let v = view_for(state, &access).await?;
+            let assessed = Assessed::new(state.catalog(), &v.answers, hicp_app::today());
+            crate::pages::reports::ExportFile::json(&shape(&assessed))
+        })
+        .await?,
+    )
 }
 
 /// The action plan: the same JSON as `hicp plan --format json` for the same answers.
@@ -1044,6 +1062,7 @@ async fn assessed_json(
     params(("org" = String, Path, description = "Organization id")),
     responses(
         (status = 200, body = Vec<Object>, description = "As `hicp plan --format json`"),
+        (status = 304, description = "Not modified: the `ETag` named in `If-None-Match` is still current (it moves with every change to the organization)"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -1051,8 +1070,17 @@ pub async fn plan(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(org): Path<String>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
-    assessed_json(&state, &who, &org, assessment_json::plan).await
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    assessed_json(
+        &state,
+        &who,
+        &org,
+        &headers,
+        "api-plan",
+        assessment_json::plan,
+    )
+    .await
 }
 
 /// The findings part of the action plan: the organization's open findings from its latest

@@ -49,6 +49,8 @@ struct AuditPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     /// The reader may see the log (admins); others get a page that says who can.
     allowed: bool,
@@ -148,6 +150,7 @@ pub async fn audit(
             csrf: auth.csrf().to_owned(),
             user_name: auth.user.display_name.clone(),
             org_id: ctx.org.id.to_string(),
+            nprm: crate::pages::readiness::offered(&state),
             org_name: ctx.org.name.clone(),
             allowed: false,
             users: Vec::new(),
@@ -247,6 +250,7 @@ pub async fn audit(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         allowed: true,
         users,

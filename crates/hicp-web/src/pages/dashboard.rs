@@ -31,6 +31,8 @@ struct DashboardPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     tier: String,
     overall: String,
@@ -151,6 +153,7 @@ pub async fn dashboard(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         overall: shown(scores.overall),
@@ -208,6 +211,8 @@ struct StaffPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     threats: Vec<ThreatView>,
 }
 
@@ -221,6 +226,7 @@ pub async fn staff(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         threats: state
             .catalog()
             .threats

@@ -112,6 +112,8 @@ struct EmailPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     can_edit: bool,
     domains: Vec<DomainView>,
@@ -131,6 +133,7 @@ async fn page(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
         domains: domains.iter().map(domain_view).collect(),

@@ -66,6 +66,8 @@ struct ImportPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     can_edit: bool,
     max_upload_mb: usize,
@@ -86,6 +88,8 @@ struct AcceptedPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     headline: String,
     changed: Vec<(String, String, String)>,
@@ -105,6 +109,7 @@ fn page(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
         max_upload_mb: state.max_upload_bytes() / (1024 * 1024),
@@ -479,6 +484,7 @@ pub async fn accept(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         headline,
         changed,

@@ -29,6 +29,8 @@ struct SearchPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     query: String,
     hits: Vec<Hit>,
@@ -85,6 +87,7 @@ pub async fn search(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         query: q.q.trim().to_owned(),
         hits,

@@ -155,6 +155,8 @@ struct HistoryPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     can_edit: bool,
     message: String,
@@ -298,6 +300,7 @@ pub async fn history(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
         message: if q.closed.is_some() {

@@ -114,6 +114,8 @@ struct ImportPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     can_edit: bool,
     result: ImportResult,
@@ -141,14 +143,20 @@ pub async fn import_form(
     Path(org): Path<String>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    page(&auth, &ctx, ImportResult::default())
+    page(&state, &auth, &ctx, ImportResult::default())
 }
 
-fn page(auth: &Auth, ctx: &OrgCtx, result: ImportResult) -> Result<Response, AppError> {
+fn page(
+    state: &AppState,
+    auth: &Auth,
+    ctx: &OrgCtx,
+    result: ImportResult,
+) -> Result<Response, AppError> {
     render(&ImportPage {
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
         result,
@@ -212,7 +220,7 @@ pub async fn import(
     if headers.contains_key("hx-request") {
         render(&ImportFragment { result })
     } else {
-        page(&auth, &ctx, result)
+        page(&state, &auth, &ctx, result)
     }
 }
 

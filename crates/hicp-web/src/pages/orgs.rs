@@ -229,6 +229,8 @@ struct SettingsPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     tier: String,
     suggested: String,
@@ -342,6 +344,7 @@ async fn settings_page(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         suggested: sizing.tier.map_or("no tier yet", |t| t.name()).into(),
@@ -487,6 +490,8 @@ struct MembersPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     members: Vec<MemberRow>,
     /// Invited, not yet joined: email and role (admins only).
@@ -532,6 +537,7 @@ async fn members_page(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         members,
         invited,

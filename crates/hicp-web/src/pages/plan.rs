@@ -140,6 +140,8 @@ struct PlanPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     can_edit: bool,
     items: Vec<ItemView>,
@@ -317,6 +319,7 @@ pub async fn board(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
         items: views,

@@ -44,6 +44,8 @@ struct ReadinessPage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     tier: String,
     label: &'static str,
@@ -121,6 +123,7 @@ pub async fn readiness_page(
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         org_id,
+        nprm: crate::pages::readiness::offered(&state),
         label: hicp_interop::assessment_json::READINESS_LABEL,
         rule_title: v.rule.title.clone(),
         rule_citation: v.rule.citation.clone(),
@@ -133,4 +136,10 @@ pub async fn readiness_page(
             .join(", "),
         rows,
     })
+}
+
+/// Whether the page exists: the loaded catalog has the proposed rule (a custom catalog may
+/// not). The organization's navigation links the page only then.
+pub fn offered(state: &AppState) -> bool {
+    state.catalog().references.proposed_rule.is_some()
 }

@@ -35,6 +35,19 @@ pub enum Export {
 }
 
 impl Export {
+    /// Its name (`hicp report --format`'s, the API's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Export::Html => "html",
+            Export::Pdf => "pdf",
+            Export::OscalAp => "oscal-ap",
+            Export::OscalAr => "oscal-ar",
+            Export::OscalPoam => "oscal-poam",
+            Export::Xlsx => "xlsx",
+            Export::Csv => "csv",
+        }
+    }
+
     /// By the name the REST API uses (`hicp report --format` names).
     pub fn from_api_name(s: &str) -> Option<Export> {
         Some(match s {
@@ -64,23 +77,27 @@ impl Export {
     }
 }
 
-/// One of the exports of the organization's open assessment, as a download. The file is
-/// made once per revision of the organization (and day) and kept in a bounded cache; its
-/// `ETag` names that revision, so a client that has it gets `304 Not Modified`.
-pub async fn export<L: Level>(
+/// A response made from the organization's open assessment, once per revision of the
+/// organization (and day): `kind` names it (`report.html`, `api-plan`…). Kept in a bounded
+/// cache; its `ETag` names the revision, so a client that has it gets `304 Not Modified`.
+/// `access` must have been read after any change the request made.
+pub async fn per_revision<L: Level, F>(
     state: &AppState,
     access: &OrgAccess<L>,
     headers: &HeaderMap,
-    what: Export,
-) -> Result<Response, AppError> {
+    kind: &'static str,
+    make: F,
+) -> Result<Response, AppError>
+where
+    F: std::future::Future<Output = Result<ExportFile, AppError>>,
+{
     let org = access.org();
-    let key = (org.id.to_string(), org.revision, today(), what);
+    let key = (org.id.to_string(), org.revision, today(), kind);
     let etag = format!(
-        "\"{}-{}-{}-{:?}-{}\"",
+        "\"{}-{}-{}-{kind}-{}\"",
         env!("CARGO_PKG_VERSION"),
         org.revision,
         key.2,
-        what,
         state.catalog().meta.version
     );
     if crate::etag::matches(headers, &etag) {
@@ -89,16 +106,7 @@ pub async fn export<L: Level>(
     let file = match state.exports.get(&key).await {
         Some(file) => file,
         None => {
-            let v = view_for(state, access).await?;
-            let tracking = tracking(&v.tracks);
-            let email = if what == Export::Html {
-                email_rows(state, access).await?
-            } else {
-                Vec::new()
-            };
-            let file = Arc::new(
-                export_of(state, access, &v.answers, today(), tracking, email, what).await?,
-            );
+            let file = Arc::new(make.await?);
             state.exports.insert(key, file.clone()).await;
             file
         }
@@ -106,6 +114,36 @@ pub async fn export<L: Level>(
     let mut response = file.response();
     crate::etag::set(&mut response, &etag);
     Ok(response)
+}
+
+/// One of the exports of the organization's open assessment, as a download, made once per
+/// revision ([`per_revision`]).
+pub async fn export<L: Level>(
+    state: &AppState,
+    access: &OrgAccess<L>,
+    headers: &HeaderMap,
+    what: Export,
+) -> Result<Response, AppError> {
+    per_revision(state, access, headers, what.name(), async {
+        let v = view_for(state, access).await?;
+        let tracking = tracking(&v.tracks);
+        let email = if what == Export::Html {
+            email_rows(state, access).await?
+        } else {
+            Vec::new()
+        };
+        // The open scan findings to fix first: the report's own section, as on the plan
+        // page, only once a scan left open findings (no scan is not "no findings"). An
+        // import moves the revision, so a cached file never shows stale findings.
+        let findings = if matches!(what, Export::Html | Export::Pdf) {
+            Some(state.app.findings_plan(access).await?).filter(|p| p.open > 0)
+        } else {
+            None
+        };
+        let extra = Extra { email, findings };
+        export_of(state, access, &v.answers, today(), tracking, extra, what).await
+    })
+    .await
 }
 
 /// The latest check of each email domain, for the report (the open assessment's only: a
@@ -202,8 +240,9 @@ pub async fn snapshot_export<L: Level>(
     let as_of = hicp_app::date_of(closed);
     // The plan as it was tracked when the snapshot was closed, not as it is tracked now.
     let tracking = tracking_at_close(s.snapshot_json.as_deref());
+    // Neither email checks nor scan findings are kept with a snapshot: its report has none.
     Ok(
-        export_of(state, access, &a, as_of, tracking, Vec::new(), what)
+        export_of(state, access, &a, as_of, tracking, Extra::default(), what)
             .await?
             .response(),
     )
@@ -215,6 +254,18 @@ pub struct ExportFile {
     content_type: &'static str,
     /// The download's file name; `None`: shown in the browser (the HTML report).
     name: Option<String>,
+}
+
+/// How a made file is sent.
+impl ExportFile {
+    /// A JSON body, as the API sends it.
+    pub fn json(v: &serde_json::Value) -> Result<ExportFile, AppError> {
+        Ok(ExportFile {
+            bytes: serde_json::to_vec(v).map_err(AppError::internal)?.into(),
+            content_type: "application/json",
+            name: None,
+        })
+    }
 }
 
 impl ExportFile {
@@ -230,7 +281,11 @@ impl ExportFile {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             )),
-            None => headers.push((header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_owned())),
+            // The HTML report has inline styles: its own policy allows exactly those.
+            None if self.content_type.starts_with("text/html") => {
+                headers.push((header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_owned()));
+            }
+            None => {}
         }
         let mut response = self.bytes.clone().into_response();
         for (k, v) in headers {
@@ -242,13 +297,22 @@ impl ExportFile {
     }
 }
 
+/// What the report shows beside the answers, for the open assessment only.
+#[derive(Default)]
+struct Extra {
+    /// The latest check of each email domain (the HTML report).
+    email: Vec<hicp_report::model::EmailRow>,
+    /// The ranked open scan findings (the HTML and PDF reports).
+    findings: Option<hicp_core::assessment::findings::FindingsPlan>,
+}
+
 async fn export_of<L: Level>(
     state: &AppState,
     access: &OrgAccess<L>,
     a: &hicp_core::assessment::Answers,
     as_of: hicp_core::assessment::Date,
     tracking: BTreeMap<String, Tracking>,
-    email: Vec<hicp_report::model::EmailRow>,
+    extra: Extra,
     what: Export,
 ) -> Result<ExportFile, AppError> {
     let assessed = Assessed::new(state.catalog(), a, as_of).with_tracking(tracking);
@@ -257,7 +321,10 @@ async fn export_of<L: Level>(
     let (bytes, content_type, name) = match what {
         Export::Html => {
             let mut report = hicp_report::model::build(&assessed, None);
-            report.email = email;
+            report.email = extra.email;
+            if let Some(p) = &extra.findings {
+                report = report.with_findings(p);
+            }
             let html = hicp_report::html::render(&report).map_err(AppError::internal)?;
             return Ok(ExportFile {
                 bytes: html.into(),
@@ -267,7 +334,10 @@ async fn export_of<L: Level>(
         }
         Export::Pdf => {
             // Typesetting takes a moment of CPU: off the async workers.
-            let report = hicp_report::model::build(&assessed, None);
+            let mut report = hicp_report::model::build(&assessed, None);
+            if let Some(p) = &extra.findings {
+                report = report.with_findings(p);
+            }
             let pdf = tokio::task::spawn_blocking(move || hicp_report::pdf::render(&report))
                 .await
                 .map_err(AppError::internal)?

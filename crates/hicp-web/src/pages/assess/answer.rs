@@ -105,11 +105,16 @@ pub async fn save_answer(
             html.push_str(&format!(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
             ));
-            // The access read before the save names the revision before it: read it again.
+            // The progress counts: from the view the save moved forward when there is one,
+            // else from the rows (scoring everything again would cost more than the save).
             let now = state.app.org_access::<Read>(&auth.principal, &org).await?;
-            let v = crate::view::view_for(&state, &now).await?;
-            let all = v.answers.progress(state.catalog());
-            let this = v.answers.practice_progress(state.catalog(), sp.practice);
+            let a = if state.app.has_view(now.org_id(), now.org().revision) {
+                crate::view::view_for(&state, &now).await?.answers.clone()
+            } else {
+                crate::view::answers_now(&state, &now).await?
+            };
+            let all = a.progress(state.catalog());
+            let this = a.practice_progress(state.catalog(), sp.practice);
             html.push_str(&format!(
                 "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
                 all.answered, sp.practice, this.answered

@@ -22,6 +22,8 @@ struct PracticePage {
     csrf: String,
     user_name: String,
     org_id: String,
+    /// The navigation links the proposed-rule readiness page (the catalog has the rule).
+    nprm: bool,
     org_name: String,
     tier: String,
     number: u8,
@@ -166,6 +168,7 @@ pub async fn practice(
         csrf: auth.csrf().to_owned(),
         user_name: auth.user.display_name.clone(),
         org_id: ctx.org.id.to_string(),
+        nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         number: n,
