@@ -107,8 +107,8 @@ impl App {
         let view = self.view_of(&org, assessment).await?;
         let tracks: HashMap<_, _> = view.tracks.iter().map(|t| (&t.action_id, t)).collect();
         let today = today();
-        let overdue = view
-            .plan
+        let overdue = self
+            .plan_of(&view)
             .iter()
             .filter_map(|i| tracks.get(&i.action))
             .filter(|t| {

@@ -18,7 +18,7 @@ use hicp_core::assessment::{Answers, Date, Scores, score};
 use hicp_store::{
     ActionTrack, Answer, Assessment, AssessmentStatus, OffsetDateTime, OrgId, Organization,
 };
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Everything the pages of an organization's assessment are computed from.
 #[derive(Clone, Debug)]
@@ -28,7 +28,9 @@ pub struct AssessmentView {
     pub current: Current,
     pub answers: Answers,
     pub scores: Scores,
-    pub plan: Vec<PlanItem>,
+    /// The plan, made on first use ([`App::plan_of`]): a save that moves the view forward
+    /// does not plan, the next page that shows the plan does.
+    plan: OnceLock<Vec<PlanItem>>,
     /// The organization's tracked plan actions.
     pub tracks: Vec<ActionTrack>,
     /// The newest closed snapshot, to compare with.
@@ -67,7 +69,7 @@ impl AssessmentView {
         let bytes = 8_192
             + 3 * answers
             + 2 * evidence
-            + 600 * self.plan.len()
+            + 600 * self.plan.get().map_or(150, Vec::len)
             + 300 * self.tracks.len()
             + snapshot;
         u32::try_from(bytes).unwrap_or(u32::MAX)
@@ -92,6 +94,11 @@ impl ViewCache {
 }
 
 impl App {
+    /// The action plan of a view, made on its first use.
+    pub fn plan_of<'v>(&self, view: &'v AssessmentView) -> &'v [PlanItem] {
+        view.plan.get_or_init(|| plan(self.catalog(), &view.scores))
+    }
+
     /// The computed view of an assessment of the organization: the open one from the cache
     /// (computed on a miss), a closed snapshot computed afresh.
     pub async fn view<L: Level>(
@@ -159,7 +166,7 @@ impl App {
             .criteria
             .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));
         v.scores = rescore(&v.answers, &v.scores, id);
-        v.plan = plan(self.catalog(), &v.scores);
+        v.plan = OnceLock::new();
         v.org.revision = after;
         v.last_change = Some(saved.updated_at);
         self.views()
@@ -183,7 +190,6 @@ impl App {
         let current = read_current(&mut c, assessment).await?;
         let answers = domain_answers(catalog, org, tier, &current);
         let scores = score(catalog, &answers);
-        let plan = plan(catalog, &scores);
         let tracks = c.actions(&org.id).await?;
         let last_snapshot = newest_snapshot(c.assessments_for_org(&org.id).await?);
         let has_sites = !c.sites_of(&org.id).await?.is_empty();
@@ -194,7 +200,7 @@ impl App {
             current,
             answers,
             scores,
-            plan,
+            plan: OnceLock::new(),
             tracks,
             last_snapshot,
             has_sites,

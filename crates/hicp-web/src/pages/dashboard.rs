@@ -76,7 +76,7 @@ pub async fn dashboard(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let v = view(&state, &ctx).await?;
-    let (a, scores, items) = (&v.answers, &v.scores, &v.plan);
+    let (a, scores, items) = (&v.answers, &v.scores, state.app.plan_of(&v));
     // Every answer counts as answered, "not started" included.
     let progress = a.progress(state.catalog());
     let threat_bars: Vec<(Bar, Progress)> = scores

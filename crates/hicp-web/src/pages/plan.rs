@@ -239,7 +239,7 @@ pub async fn board(
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
     let v = view(&state, &ctx).await?;
-    let items = &v.plan;
+    let items = state.app.plan_of(&v);
     let tracks: HashMap<&ActionId, &ActionTrack> =
         v.tracks.iter().map(|t| (&t.action_id, t)).collect();
     let total = items.len();

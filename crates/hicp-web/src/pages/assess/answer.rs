@@ -108,13 +108,17 @@ pub async fn save_answer(
             // The progress counts: from the view the save moved forward when there is one,
             // else from the rows (scoring everything again would cost more than the save).
             let now = state.app.org_access::<Read>(&auth.principal, &org).await?;
-            let a = if state.app.has_view(now.org_id(), now.org().revision) {
-                crate::view::view_for(&state, &now).await?.answers.clone()
-            } else {
-                crate::view::answers_now(&state, &now).await?
+            let counts = |a: &hicp_core::assessment::Answers| {
+                (
+                    a.progress(state.catalog()),
+                    a.practice_progress(state.catalog(), sp.practice),
+                )
             };
-            let all = a.progress(state.catalog());
-            let this = a.practice_progress(state.catalog(), sp.practice);
+            let (all, this) = if state.app.has_view(now.org_id(), now.org().revision) {
+                counts(&crate::view::view_for(&state, &now).await?.answers)
+            } else {
+                counts(&crate::view::answers_now(&state, &now).await?)
+            };
             html.push_str(&format!(
                 "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
                 all.answered, sp.practice, this.answered
