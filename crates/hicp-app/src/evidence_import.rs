@@ -8,11 +8,10 @@ use crate::assessment::{EvidenceUpload, add_evidence_in, domain_answers, open_as
 use crate::error::{Error, Problem, Result};
 use crate::{App, today};
 use hicp_core::assessment::Status;
-use hicp_core::assessment::findings::{FindingsPlan, Timeframes, rank};
+use hicp_core::assessment::findings::{Finding, FindingsPlan, Timeframes, rank};
 use hicp_evidence::{Import, KevCatalog, Kind, Options, Summary};
 use hicp_store::{
-    Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, ScanFinding, ScannedHost,
-    StoreError, Tx,
+    Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, ScannedHost, StoreError, Tx,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -88,7 +87,7 @@ async fn keep_findings(
         .filter(|h| h.scanner_kind == kind)
         .map(|h| (h.host, h.scanned_on))
         .collect();
-    let mut by_host: BTreeMap<&str, Vec<ScanFinding>> = BTreeMap::new();
+    let mut by_host: BTreeMap<&str, Vec<Finding>> = BTreeMap::new();
     for f in &import.findings {
         let host = f.host.trim();
         if host.is_empty() {
@@ -96,19 +95,9 @@ async fn keep_findings(
         }
         let kept = by_host.entry(host).or_default();
         if f.is_open() && (f.severity >= hicp_evidence::Severity::Low || f.kev) {
-            let p = hicp_evidence::plan_finding(f, &import.source.scanner);
-            kept.push(ScanFinding {
+            kept.push(Finding {
                 host: host.to_owned(),
-                port: p.port,
-                protocol: p.protocol,
-                title: p.title,
-                severity: p.severity,
-                cves: p.cves,
-                first_seen: p.first_seen,
-                last_seen: p.last_seen,
-                fix_published: p.fix_published,
-                kev: p.kev,
-                source: p.source,
+                ..hicp_evidence::plan_finding(f, &import.source.scanner)
             });
         }
     }
@@ -369,27 +358,20 @@ impl App {
     /// The findings part of the action plan: the organization's open findings from its
     /// latest scans that CISA lists as known exploited or that are past HICP Table 8's
     /// timeframe for their severity, ranked (KEV first, then most overdue) as of today.
+    /// Read now (pages read the same from the computed view, `AssessmentView::findings`).
     pub async fn findings_plan<L: Level>(&self, access: &OrgAccess<L>) -> Result<FindingsPlan> {
-        let stored = self.store().scan_findings(access.org_id()).await?;
-        let findings: Vec<hicp_core::assessment::findings::Finding> = stored
-            .into_iter()
-            .map(|f| hicp_core::assessment::findings::Finding {
-                host: f.host,
-                port: f.port,
-                protocol: f.protocol,
-                title: f.title,
-                severity: f.severity,
-                cves: f.cves,
-                first_seen: f.first_seen,
-                last_seen: f.last_seen,
-                fix_published: f.fix_published,
-                kev: f.kev,
-                open: true,
-                source: f.source,
-            })
-            .collect();
+        let mut c = self.store().conn().await?;
+        self.ranked_findings(&mut c, access.org_id()).await
+    }
+
+    /// The organization's stored open findings, ranked as of today.
+    pub(crate) async fn ranked_findings<M>(
+        &self,
+        c: &mut hicp_store::Conn<M>,
+        org: &hicp_store::OrgId,
+    ) -> Result<FindingsPlan> {
         Ok(rank(
-            &findings,
+            &c.scan_findings(org).await?,
             &Timeframes::from_catalog(self.catalog()),
             today(),
         ))

@@ -12,6 +12,7 @@ use crate::access::{OrgAccess, tier_of};
 use crate::assessment::{Current, criterion_answer, domain_answers, read_current};
 use crate::error::{Error, Result};
 use crate::{App, Level, today};
+use hicp_core::assessment::findings::FindingsPlan;
 use hicp_core::assessment::plan::{PlanItem, plan};
 use hicp_core::assessment::scoring::rescore;
 use hicp_core::assessment::{Answers, Date, Scores, score};
@@ -33,6 +34,8 @@ pub struct AssessmentView {
     plan: OnceLock<Vec<PlanItem>>,
     /// The organization's tracked plan actions.
     pub tracks: Vec<ActionTrack>,
+    /// Its open scan findings to fix first (KEV-listed, past Table 8), ranked as of today.
+    pub findings: FindingsPlan,
     /// The newest closed snapshot, to compare with.
     pub last_snapshot: Option<Assessment>,
     /// It is a health system with member sites.
@@ -71,6 +74,7 @@ impl AssessmentView {
             + 2 * evidence
             + 600 * self.plan.get().map_or(150, Vec::len)
             + 300 * self.tracks.len()
+            + 500 * self.findings.items.len()
             + snapshot;
         u32::try_from(bytes).unwrap_or(u32::MAX)
     }
@@ -100,7 +104,9 @@ impl App {
     }
 
     /// The computed view of an assessment of the organization: the open one from the cache
-    /// (computed on a miss), a closed snapshot computed afresh.
+    /// (computed on a miss), a closed snapshot computed afresh. The view is the one of
+    /// `access`'s revision: read the access after any change it should show (a request's
+    /// access is read with its session, so pages always are).
     pub async fn view<L: Level>(
         &self,
         access: &OrgAccess<L>,
@@ -191,6 +197,7 @@ impl App {
         let answers = domain_answers(catalog, org, tier, &current);
         let scores = score(catalog, &answers);
         let tracks = c.actions(&org.id).await?;
+        let findings = self.ranked_findings(&mut c, &org.id).await?;
         let last_snapshot = newest_snapshot(c.assessments_for_org(&org.id).await?);
         let has_sites = !c.sites_of(&org.id).await?.is_empty();
         let parent = c.parent_of(&org.id).await?;
@@ -202,6 +209,7 @@ impl App {
             scores,
             plan: OnceLock::new(),
             tracks,
+            findings,
             last_snapshot,
             has_sites,
             parent,

@@ -149,6 +149,23 @@ on_both_backends!(
 const PASSWORD: &str = "a long enough passphrase";
 
 /// An app with its first administrator and one small organization.
+/// A small text file as evidence on `criterion`.
+fn text_evidence(criterion: &str, title: &str) -> EvidenceUpload {
+    EvidenceUpload {
+        criterion: Some(criterion.to_owned()),
+        action: None,
+        title: title.into(),
+        content: EvidenceContent::File {
+            file_name: "notes.txt".into(),
+            content_type: "text/plain".into(),
+            bytes: b"backup ran".to_vec(),
+            sha256: None,
+        },
+        collected_on: None,
+        valid_until: None,
+    }
+}
+
 async fn clinic(app: &App) -> (Principal, OrgAccess<Edit>) {
     app.setup("admin@clinic.example", "Admin", PASSWORD)
         .await
@@ -180,22 +197,7 @@ async fn evidence_stays_visible_after_a_close(backend: Backend) {
         .await
         .unwrap();
     let added = app
-        .add_evidence(
-            &access,
-            EvidenceUpload {
-                criterion: Some(criterion.clone()),
-                action: None,
-                title: "Backup log, January".into(),
-                content: EvidenceContent::File {
-                    file_name: "backup.txt".into(),
-                    content_type: "text/plain".into(),
-                    bytes: b"backup ran".to_vec(),
-                    sha256: None,
-                },
-                collected_on: None,
-                valid_until: None,
-            },
-        )
+        .add_evidence(&access, text_evidence(&criterion, "Backup log, January"))
         .await
         .unwrap();
     let closed = app.close_assessment(&access, None).await.unwrap();
@@ -221,19 +223,7 @@ async fn evidence_on_an_unanswered_criterion_is_on_file_not_an_answer(backend: B
     let app = db.app().await;
     let (_, access) = clinic(&app).await;
     let criterion = app.catalog().sub_practices[0].criteria[1].id.to_string();
-    let upload = |title: &str| EvidenceUpload {
-        criterion: Some(criterion.clone()),
-        action: None,
-        title: title.into(),
-        content: EvidenceContent::File {
-            file_name: "gateway.txt".into(),
-            content_type: "text/plain".into(),
-            bytes: b"settings".to_vec(),
-            sha256: None,
-        },
-        collected_on: None,
-        valid_until: None,
-    };
+    let upload = |title: &str| text_evidence(&criterion, title);
     let blank = {
         let cur = app
             .assessment(&access, &app.current_assessment(&access).await.unwrap())
@@ -1532,24 +1522,9 @@ async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
         }
     };
     // Evidence on a question not answered yet: it moves to the answer when one is saved.
-    app.add_evidence(
-        &access,
-        EvidenceUpload {
-            criterion: Some("4.S.B.c3".into()),
-            action: None,
-            title: "Backup log".into(),
-            content: EvidenceContent::File {
-                file_name: "backup.txt".into(),
-                content_type: "text/plain".into(),
-                bytes: b"backup ran".to_vec(),
-                sha256: None,
-            },
-            collected_on: None,
-            valid_until: None,
-        },
-    )
-    .await
-    .unwrap();
+    app.add_evidence(&access, text_evidence("4.S.B.c3", "Backup log"))
+        .await
+        .unwrap();
     let first = read(app.clone()).await;
     assert!(first.answers.unanswered_evidence.contains_key("4.S.B.c3"));
     for (i, (criterion, status)) in [

@@ -124,7 +124,8 @@ pub fn findings_section(p: &FindingsPlan) -> FindingsSection {
     }
 }
 
-fn finding_row(r: &RankedFinding) -> FindingRow {
+/// One ranked finding as every output shows it (the report, the plan page).
+pub fn finding_row(r: &RankedFinding) -> FindingRow {
     let f = &r.finding;
     FindingRow {
         rank: r.rank,

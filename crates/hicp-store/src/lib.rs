@@ -31,7 +31,9 @@ mod ops;
 
 use std::fmt;
 
-pub use hicp_core::assessment::findings::Severity;
+/// An open finding of an organization's latest scan of a host, as the action plan ranks
+/// it: the store keeps only open ones.
+pub use hicp_core::assessment::findings::{Finding, Severity};
 pub use hicp_core::assessment::{Date, Status};
 pub use hicp_core::catalog::{ActionId, CriterionId, Tier};
 pub use time::OffsetDateTime;
@@ -269,24 +271,6 @@ pub struct EmailDomain {
     pub checked_at: Option<OffsetDateTime>,
     /// The latest check's report, as JSON (hicp-email's `Report`).
     pub check_json: Option<String>,
-}
-
-/// One open finding from an organization's latest scan of a host (issue 12): what the
-/// action plan ranks (`hicp_core::assessment::findings`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScanFinding {
-    pub host: String,
-    pub port: Option<u16>,
-    pub protocol: Option<String>,
-    pub title: String,
-    pub severity: Severity,
-    pub cves: Vec<String>,
-    pub first_seen: Option<Date>,
-    pub last_seen: Option<Date>,
-    pub fix_published: Option<Date>,
-    pub kev: bool,
-    /// The scanner and layout, in words ("Nessus v2 XML").
-    pub source: String,
 }
 
 /// One host of a scan, and when it was scanned: the findings of a scan are kept per host

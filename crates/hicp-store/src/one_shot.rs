@@ -4,11 +4,11 @@
 
 use crate::{
     ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
-    AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId,
+    AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId, Finding,
     Invitation, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence,
     NewOrganization, NewSession, NewUser, OffsetDateTime, OneTimeLink, OrgId, Organization,
-    OrganizationUpdate, Result, Role, ScanFinding, ScannedHost, Session, SsoLogin, Store, TokenId,
-    User, UserId, Visit,
+    OrganizationUpdate, Result, Role, ScannedHost, Session, SsoLogin, Store, TokenId, User, UserId,
+    Visit,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -53,9 +53,9 @@ one_shot! {
     tx fn set_require_mfa(org: &OrgId, required: bool, by: &UserId) -> ();
     tx fn invite(org: &OrgId, email: &str, role: Role, by: &UserId) -> ();
     auto fn email_domains(org: &OrgId) -> Vec<EmailDomain>;
-    auto fn scan_findings(org: &OrgId) -> Vec<ScanFinding>;
+    auto fn scan_findings(org: &OrgId) -> Vec<Finding>;
     auto fn scanned_hosts(org: &OrgId) -> Vec<ScannedHost>;
-    tx fn replace_host_findings(org: &OrgId, host: &ScannedHost, findings: &[ScanFinding]) -> u64;
+    tx fn replace_host_findings(org: &OrgId, host: &ScannedHost, findings: &[Finding]) -> u64;
     tx fn save_email_domain(org: &OrgId, domain: &str, dkim_selectors: &[String], by: &UserId) -> bool;
     tx fn remove_email_domain(org: &OrgId, domain: &str, by: &UserId) -> bool;
     tx fn record_email_check(org: &OrgId, domain: &str, check_json: &str, summary: &str, by: &UserId) -> bool;

@@ -2313,7 +2313,7 @@ async fn visits_read_the_revision_that_every_change_moves(ctx: Ctx) {
 /// A newer scan of a host replaces its findings (a clean scan leaves none); other hosts and
 /// other kinds of scanner keep theirs; organizations are apart; findings read back as written.
 async fn scan_findings_are_replaced_per_host(ctx: Ctx) {
-    use hicp_store::{ScanFinding, ScannedHost, Severity};
+    use hicp_store::{Finding, ScannedHost, Severity};
     let s = &ctx.store;
     let (u, o, _) = setup(s).await;
     let other = org(s, "Other Clinic", &u.id).await;
@@ -2324,7 +2324,7 @@ async fn scan_findings_are_replaced_per_host(ctx: Ctx) {
         scanned_on: day(on),
         source_sha256: "ab".repeat(32),
     };
-    let finding = |host: &str, title: &str, kev: bool| ScanFinding {
+    let finding = |host: &str, title: &str, kev: bool| Finding {
         host: host.into(),
         port: Some(443),
         protocol: Some("tcp".into()),
@@ -2335,6 +2335,7 @@ async fn scan_findings_are_replaced_per_host(ctx: Ctx) {
         last_seen: None,
         fix_published: Some(day("2025-12-30")),
         kev,
+        open: true,
         source: "Nessus v2 XML".into(),
     };
     let a1 = [finding("a", "one", false), finding("a", "two", true)];

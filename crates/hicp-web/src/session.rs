@@ -22,21 +22,29 @@ const MAX_FORM_BYTES: usize = 256 * 1024;
 /// Room for a multipart form's other fields beside its file (as `lib.rs` allows uploads).
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
-/// The signed-in user of a request.
+/// The signed-in user of a request: the session as read, with the organization the
+/// request's path names (see [`crate::view::org_ctx`]).
 #[derive(Clone)]
 pub struct Auth {
-    pub principal: Principal,
-    pub user: User,
-    pub session: Session,
-    /// The session as read, with the organization the request's path names (see
-    /// [`crate::view::org_ctx`]).
     pub visit: Visit,
 }
 
 impl Auth {
+    pub fn principal(&self) -> &Principal {
+        &self.visit.principal
+    }
+
+    pub fn user(&self) -> &User {
+        self.visit.principal.user()
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.visit.session
+    }
+
     /// The session's CSRF token as a page shows it: masked afresh (see [`masked`]).
     pub fn csrf(&self) -> String {
-        masked(&self.session.csrf_token)
+        masked(&self.visit.session.csrf_token)
     }
 }
 
@@ -101,12 +109,11 @@ pub async fn current(
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    Ok(state.app.visit(secret, org).await?.map(|visit| Auth {
-        user: visit.principal.user().clone(),
-        principal: visit.principal.clone(),
-        session: visit.session.clone(),
-        visit,
-    }))
+    Ok(state
+        .app
+        .visit(secret, org)
+        .await?
+        .map(|visit| Auth { visit }))
 }
 
 /// The organization a request's path names (`/orgs/{org}/...`, `/api/v1/orgs/{org}/...`).
@@ -209,8 +216,8 @@ impl FromRequestParts<AppState> for Auth {
         match current(state, &parts.headers, org_of_path(parts.uri.path())).await {
             // A session opened through an identity provider used no password here.
             Ok(Some(auth))
-                if auth.user.must_change_password
-                    && auth.session.sso_provider.is_none()
+                if auth.user().must_change_password
+                    && auth.session().sso_provider.is_none()
                     && !may_skip_change(parts) =>
             {
                 Err(Redirect::to("/account").into_response())
@@ -270,7 +277,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         && (cookie(req.headers(), SESSION_COOKIE).is_some()
             || req.headers().contains_key("hx-request"));
     let expected = match &auth {
-        Some(a) => Some(a.session.csrf_token.clone()),
+        Some(a) => Some(a.session().csrf_token.clone()),
         None => cookie(req.headers(), PRE_CSRF_COOKIE).map(str::to_owned),
     };
     let (mut req, given) = match token_of(&state, req).await {

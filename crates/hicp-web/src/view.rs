@@ -36,7 +36,7 @@ pub async fn org_ctx(state: &AppState, auth: &Auth, org: &str) -> Result<OrgCtx,
     let (access, assessment) = match state.app.org_access_of_visit::<Read>(&auth.visit, org) {
         Some(read) => read?,
         None => (
-            state.app.org_access::<Read>(&auth.principal, org).await?,
+            state.app.org_access::<Read>(auth.principal(), org).await?,
             None,
         ),
     };
@@ -76,7 +76,7 @@ pub async fn access_at<L: Level>(
 ) -> Result<OrgAccess<L>, AppError> {
     Ok(match state.app.org_access_of_visit::<L>(&auth.visit, org) {
         Some(read) => read?.0,
-        None => state.app.org_access::<L>(&auth.principal, org).await?,
+        None => state.app.org_access::<L>(auth.principal(), org).await?,
     })
 }
 

@@ -4,7 +4,7 @@
 use crate::db::{
     Conn, InTx, date_text, now, on_conn, opt_date_text, parse_date, parse_opt_date, to_millis,
 };
-use crate::{OrgId, Result, ScanFinding, ScannedHost, Severity, StoreError};
+use crate::{Finding, OrgId, Result, ScannedHost, Severity, StoreError};
 
 type FindingRow = (
     String,
@@ -22,8 +22,8 @@ type FindingRow = (
 
 fn finding_of(
     (host, port, protocol, title, severity, cves, first, last, fix, kev, source): FindingRow,
-) -> Result<ScanFinding> {
-    Ok(ScanFinding {
+) -> Result<Finding> {
+    Ok(Finding {
         host,
         port: port
             .map(|p| u16::try_from(p).map_err(|_| StoreError::Invalid(format!("stored port {p}"))))
@@ -37,6 +37,8 @@ fn finding_of(
         last_seen: parse_opt_date(last)?,
         fix_published: parse_opt_date(fix)?,
         kev,
+        // Only open findings are kept.
+        open: true,
         source,
     })
 }
@@ -44,7 +46,7 @@ fn finding_of(
 impl<M> Conn<M> {
     /// The open findings of `org`'s latest scans: KEV-listed first, then by host and the
     /// order of their file.
-    pub async fn scan_findings(&mut self, org: &OrgId) -> Result<Vec<ScanFinding>> {
+    pub async fn scan_findings(&mut self, org: &OrgId) -> Result<Vec<Finding>> {
         on_conn!(self, c => {
             let rows: Vec<FindingRow> = sqlx::query_as(
                 "SELECT host, port, protocol, title, severity, cves, first_seen, last_seen, \
@@ -91,7 +93,7 @@ impl Conn<InTx> {
         &mut self,
         org: &OrgId,
         host: &ScannedHost,
-        findings: &[ScanFinding],
+        findings: &[Finding],
     ) -> Result<u64> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {

@@ -41,7 +41,7 @@ async fn page(
 ) -> Result<Response, AppError> {
     let tokens = state
         .app
-        .tokens(&auth.principal)
+        .tokens(auth.principal())
         .await?
         .into_iter()
         .map(|t| TokenRow {
@@ -61,7 +61,7 @@ async fn page(
         .collect();
     render(&TokensPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         tokens,
         secret,
         message,
@@ -89,7 +89,7 @@ pub async fn create_token(
     let read_only = f.read_only.is_some();
     match state
         .app
-        .create_token(&auth.principal, &f.name, read_only)
+        .create_token(auth.principal(), &f.name, read_only)
         .await
     {
         Ok(made) => page(&state, &auth, made.secret, String::new(), true).await,
@@ -112,7 +112,7 @@ pub async fn revoke_token(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    if state.app.revoke_token(&auth.principal, &id).await? {
+    if state.app.revoke_token(auth.principal(), &id).await? {
         Ok(Redirect::to("/account/tokens").into_response())
     } else {
         Err(AppError::NotFound)
@@ -135,10 +135,10 @@ struct AccountPage {
 fn account_page(auth: &Auth, message: String, ok: bool) -> Result<Response, AppError> {
     render(&AccountPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
-        email: auth.user.email.clone(),
-        must_change: auth.user.must_change_password,
-        is_admin: auth.user.is_admin,
+        user_name: auth.user().display_name.clone(),
+        email: auth.user().email.clone(),
+        must_change: auth.user().must_change_password,
+        is_admin: auth.user().is_admin,
         min_chars: hicp_app::MIN_PASSWORD_CHARS,
         message_class: if ok { "flash".into() } else { "error".into() },
         message,
@@ -181,7 +181,7 @@ pub async fn change_password(
     match state
         .app
         .change_password(
-            &auth.principal,
+            auth.principal(),
             secret,
             &f.current_password,
             &f.new_password,
@@ -201,7 +201,7 @@ pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Response, AppError> {
-    state.app.sign_out_everywhere(&auth.principal).await?;
+    state.app.sign_out_everywhere(auth.principal()).await?;
     let gone = set_cookie(&state, SESSION_COOKIE, "", Some(0));
     Ok(([(header::SET_COOKIE, gone)], Redirect::to("/login")).into_response())
 }

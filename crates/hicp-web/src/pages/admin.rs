@@ -44,7 +44,7 @@ async fn page(
     temporary: (String, String),
     message: (String, bool),
 ) -> Result<Response, AppError> {
-    let admin = state.app.installation_admin(&auth.principal)?;
+    let admin = state.app.installation_admin(auth.principal())?;
     let users = state
         .app
         .users(&admin)
@@ -62,7 +62,7 @@ async fn page(
         .collect();
     render(&UsersPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         users,
         temporary: temporary.0,
         temporary_for: temporary.1,
@@ -98,7 +98,7 @@ pub async fn reset_password(
     auth: Auth,
     Form(f): Form<ResetForm>,
 ) -> Result<Response, AppError> {
-    let admin = state.app.installation_admin(&auth.principal)?;
+    let admin = state.app.installation_admin(auth.principal())?;
     if f.how == "link" && state.app.settings().mail.is_configured() {
         let email = f.email.trim().to_lowercase();
         let message = match state.app.send_reset_link(&admin, &f.email).await? {
@@ -134,7 +134,7 @@ async fn set_disabled(
     email: &str,
     disabled: bool,
 ) -> Result<Response, AppError> {
-    let admin = state.app.installation_admin(&auth.principal)?;
+    let admin = state.app.installation_admin(auth.principal())?;
     let message = match state
         .app
         .set_account_disabled(&admin, email, disabled)
@@ -198,7 +198,7 @@ pub async fn audit(
     auth: Auth,
     axum::extract::Query(q): axum::extract::Query<LogQuery>,
 ) -> Result<Response, AppError> {
-    let admin = state.app.installation_admin(&auth.principal)?;
+    let admin = state.app.installation_admin(auth.principal())?;
     let page = crate::pages::audit::PAGE;
     let mut rows = state
         .app
@@ -210,7 +210,7 @@ pub async fn audit(
     let names = state.app.user_names(&ids).await?;
     let orgs: std::collections::HashMap<String, String> = state
         .app
-        .organizations(&auth.principal)
+        .organizations(auth.principal())
         .await?
         .into_iter()
         .map(|(o, _)| (o.id.to_string(), o.name))
@@ -249,7 +249,7 @@ pub async fn audit(
         .collect();
     render(&LogPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         entries,
         older,
     })
@@ -262,7 +262,7 @@ pub async fn reset_mfa(
     auth: Auth,
     Form(f): Form<AccountForm>,
 ) -> Result<Response, AppError> {
-    let admin = state.app.installation_admin(&auth.principal)?;
+    let admin = state.app.installation_admin(auth.principal())?;
     state.app.reset_totp(&admin, &f.email).await?;
     let message = format!(
         "Two-step sign-in is off for {}; their sessions have ended. They can set it up again under Account.",

@@ -148,7 +148,7 @@ pub async fn audit(
         // A proper page, with the organization's navigation, rather than a bare refusal.
         let page = render(&AuditPage {
             csrf: auth.csrf().to_owned(),
-            user_name: auth.user.display_name.clone(),
+            user_name: auth.user().display_name.clone(),
             org_id: ctx.org.id.to_string(),
             nprm: crate::pages::readiness::offered(&state),
             org_name: ctx.org.name.clone(),
@@ -248,7 +248,7 @@ pub async fn audit(
     );
     render(&AuditPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),

@@ -151,7 +151,7 @@ pub async fn dashboard(
     };
     render(&DashboardPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
@@ -224,7 +224,7 @@ pub async fn staff(
     let ctx = org_ctx(&state, &auth, &org).await?;
     render(&StaffPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         threats: state

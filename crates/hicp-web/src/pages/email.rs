@@ -131,7 +131,7 @@ async fn page(
     let domains = state.app.email_domains(&ctx.access).await?;
     let mut r = render(&EmailPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),

@@ -85,7 +85,7 @@ pub async fn search(
     hits.truncate(MAX_HITS);
     render(&SearchPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),

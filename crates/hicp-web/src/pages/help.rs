@@ -28,7 +28,7 @@ struct GlossaryPage {
 pub async fn glossary(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     render(&GlossaryPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         goals: state
             .catalog()
             .references

@@ -298,7 +298,7 @@ pub async fn history(
     }
     render(&HistoryPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
@@ -340,7 +340,7 @@ pub async fn close(
     Path(org): Path<String>,
     Form(f): Form<CloseForm>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Edit>(auth.principal(), &org).await?;
     if f.confirm.as_deref() != Some("yes") {
         // Closing cannot be undone: it needs the box ticked (works without JavaScript).
         return Ok(Redirect::to(&format!("/orgs/{org}/history?confirm=1#close")).into_response());

@@ -154,7 +154,7 @@ fn page(
 ) -> Result<Response, AppError> {
     render(&ImportPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),

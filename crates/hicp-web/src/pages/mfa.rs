@@ -122,16 +122,16 @@ async fn mfa_page(
     recovery: Vec<String>,
     message: (String, bool),
 ) -> Result<Response, AppError> {
-    let user = state.app.current_user(&auth.principal).await?;
+    let user = state.app.current_user(auth.principal()).await?;
     let (qr_svg, secret) = match &enrolment {
         Some(e) => (self::qr_svg(&e.url)?, e.secret.clone()),
         None => (String::new(), String::new()),
     };
     render(&MfaPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         enabled: user.totp_secret.is_some(),
-        codes_left: state.app.recovery_codes_left(&auth.principal).await?,
+        codes_left: state.app.recovery_codes_left(auth.principal()).await?,
         qr_svg,
         secret,
         recovery,
@@ -145,13 +145,13 @@ async fn mfa_page(
 }
 
 pub async fn mfa(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
-    let pending = state.app.pending_totp(&auth.principal).await?;
+    let pending = state.app.pending_totp(auth.principal()).await?;
     mfa_page(&state, &auth, pending, Vec::new(), Default::default()).await
 }
 
 /// Starts enrolment: a new secret and its QR code.
 pub async fn start(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
-    let e = state.app.start_totp(&auth.principal).await?;
+    let e = state.app.start_totp(auth.principal()).await?;
     mfa_page(&state, &auth, Some(e), Vec::new(), Default::default()).await
 }
 
@@ -164,7 +164,7 @@ pub async fn confirm(
     let secret = session::cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     match state
         .app
-        .confirm_totp(&auth.principal, secret, &f.code)
+        .confirm_totp(auth.principal(), secret, &f.code)
         .await
     {
         Ok(codes) => {
@@ -172,7 +172,7 @@ pub async fn confirm(
             mfa_page(&state, &auth, None, codes, (message, true)).await
         }
         Err(Error::Invalid { field, problem }) => {
-            let pending = state.app.pending_totp(&auth.principal).await?;
+            let pending = state.app.pending_totp(auth.principal()).await?;
             let message = capitalized(&problem_words(field, &problem));
             mfa_page(&state, &auth, pending, Vec::new(), (message, false)).await
         }
@@ -192,7 +192,7 @@ pub async fn disable(
 ) -> Result<Response, AppError> {
     let message = match state
         .app
-        .disable_totp(&auth.principal, &f.current_password)
+        .disable_totp(auth.principal(), &f.current_password)
         .await
     {
         Ok(()) => ("Two-step sign-in is off.".to_owned(), true),

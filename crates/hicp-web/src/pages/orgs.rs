@@ -42,7 +42,7 @@ struct HomePage {
 pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
     let orgs: Vec<OrgRow> = state
         .app
-        .organizations(&auth.principal)
+        .organizations(auth.principal())
         .await?
         .into_iter()
         .map(|(o, r)| OrgRow {
@@ -54,7 +54,7 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
         .collect();
     let invitations = state
         .app
-        .my_invitations(&auth.principal)
+        .my_invitations(auth.principal())
         .await?
         .into_iter()
         .map(|(i, name)| OrgRow {
@@ -67,15 +67,15 @@ pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response,
     // Someone with one organization and nothing to decide goes straight to it.
     if let [only] = orgs.as_slice()
         && invitations.is_empty()
-        && !auth.user.is_admin
+        && !auth.user().is_admin
     {
         return Ok(Redirect::to(&format!("/orgs/{}", only.id)).into_response());
     }
     render(&HomePage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         orgs,
-        can_create: auth.user.is_admin,
+        can_create: auth.user().is_admin,
         invitations,
     })
 }
@@ -93,7 +93,7 @@ pub async fn answer_invitation(
     };
     state
         .app
-        .answer_invitation(&auth.principal, &org, accept)
+        .answer_invitation(auth.principal(), &org, accept)
         .await?;
     let to = if accept {
         format!("/orgs/{org}")
@@ -159,7 +159,7 @@ fn new_page(auth: &Auth, form: OrgForm, error: String) -> NewOrgPage {
         .collect();
     NewOrgPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         error,
         form,
         org_types,
@@ -167,7 +167,7 @@ fn new_page(auth: &Auth, form: OrgForm, error: String) -> NewOrgPage {
 }
 
 pub async fn new_form(auth: Auth) -> Result<Response, AppError> {
-    if !auth.user.is_admin {
+    if !auth.user().is_admin {
         return Err(AppError::Forbidden);
     }
     render(&new_page(&auth, OrgForm::default(), String::new()))
@@ -210,7 +210,7 @@ pub async fn create(
     auth: Auth,
     Form(f): Form<OrgForm>,
 ) -> Result<Response, AppError> {
-    let admin = state.app.installation_admin(&auth.principal)?;
+    let admin = state.app.installation_admin(auth.principal())?;
     let profile = match (f.name.trim().is_empty(), profile(&f)) {
         (true, _) => return render(&new_page(&auth, f, "Enter the organization's name.".into())),
         (_, Err(e)) => return render(&new_page(&auth, f, e)),
@@ -342,7 +342,7 @@ async fn settings_page(
     let (parents, parent_name) = super::portfolio::parent_choices(state, auth, ctx).await?;
     render(&SettingsPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
@@ -463,7 +463,7 @@ pub async fn update(
 ) -> Result<Response, AppError> {
     let access = state
         .app
-        .org_access::<Manage>(&auth.principal, &org)
+        .org_access::<Manage>(auth.principal(), &org)
         .await?;
     let Some(tier) = Tier::from_name(&f.tier) else {
         return Err(AppError::BadRequest(
@@ -535,7 +535,7 @@ async fn members_page(
     };
     render(&MembersPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),

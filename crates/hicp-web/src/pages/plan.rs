@@ -154,19 +154,6 @@ struct PlanPage {
 /// The most findings the page lists; the rest are counted (the API and CLI give them all).
 const FINDINGS_SHOWN: usize = 50;
 
-pub struct FindingRow {
-    pub rank: usize,
-    pub host: String,
-    pub title: String,
-    pub cves: String,
-    pub severity: String,
-    pub since: String,
-    pub due: String,
-    pub overdue: bool,
-    pub kev: bool,
-    pub why: String,
-}
-
 /// The findings part of the plan: open scan findings that are known exploited or past HICP
 /// Table 8, first to fix first.
 pub struct FindingsView {
@@ -174,53 +161,24 @@ pub struct FindingsView {
     pub any: bool,
     pub summary: String,
     pub timeframes: String,
-    pub rows: Vec<FindingRow>,
+    pub rows: Vec<hicp_report::model::FindingRow>,
     pub more: usize,
 }
 
-async fn findings_view(
-    state: &AppState,
-    access: &hicp_app::OrgAccess<hicp_app::Read>,
-) -> Result<FindingsView, AppError> {
-    let p = state.app.findings_plan(access).await?;
+fn findings_view(p: &hicp_core::assessment::findings::FindingsPlan) -> FindingsView {
     let rows = p
         .items
         .iter()
         .take(FINDINGS_SHOWN)
-        .map(|r| {
-            let f = &r.finding;
-            FindingRow {
-                rank: r.rank,
-                host: match f.port {
-                    Some(port) => format!("{}:{port}", f.host),
-                    None => f.host.clone(),
-                },
-                title: f.title.clone(),
-                cves: f.cves.join(", "),
-                severity: f.severity.name().to_owned(),
-                since: match (f.first_seen, f.fix_published) {
-                    (Some(d), _) => d.to_string(),
-                    (None, Some(d)) => format!("fix out since {d}"),
-                    (None, None) => "not given".to_owned(),
-                },
-                due: match (r.due_on, r.days_late) {
-                    (Some(d), Some(late)) if late > 0 => format!("{d}, {late} days overdue"),
-                    (Some(d), Some(late)) => format!("{d}, in {} days", -late),
-                    _ => "no HICP timeframe".to_owned(),
-                },
-                overdue: r.overdue(),
-                kev: f.kev,
-                why: r.why.clone(),
-            }
-        })
+        .map(hicp_report::model::finding_row)
         .collect();
-    Ok(FindingsView {
+    FindingsView {
         any: p.open > 0,
         summary: p.summary(),
         timeframes: p.timeframes.words(),
         more: p.items.len().saturating_sub(FINDINGS_SHOWN),
         rows,
-    })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -317,7 +275,7 @@ pub async fn board(
     .collect();
     render(&PlanPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
@@ -326,7 +284,7 @@ pub async fn board(
         total,
         horizons,
         statuses,
-        findings: findings_view(&state, &ctx.access).await?,
+        findings: findings_view(&v.findings),
     })
 }
 
@@ -373,7 +331,7 @@ pub async fn save_action(
     Path((org, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Edit>(auth.principal(), &org).await?;
     let dom = dom_id(&action);
     let htmx = headers.contains_key("hx-request");
     let fail = |m: String| {

@@ -128,7 +128,7 @@ async fn sorted(
     auth: &Auth,
     q: &SortQuery,
 ) -> Result<(Vec<OrgSummary>, String, bool), AppError> {
-    let mut rows = state.app.portfolio(&auth.principal).await?;
+    let mut rows = state.app.portfolio(auth.principal()).await?;
     let cols = columns(state);
     let key = if cols.iter().any(|(k, _)| *k == q.sort) {
         q.sort.clone()
@@ -181,7 +181,7 @@ pub async fn portfolio(
         .collect();
     render(&PortfolioPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         columns,
         csv_href: format!(
             "/portfolio.csv?sort={key}&dir={}",
@@ -337,14 +337,14 @@ pub async fn set_parent(
 ) -> Result<Response, AppError> {
     let site = state
         .app
-        .org_access::<Manage>(&auth.principal, &org)
+        .org_access::<Manage>(auth.principal(), &org)
         .await?;
     let parent = match f.parent.trim() {
         "" => None,
         p => Some(
             state
                 .app
-                .org_access::<Manage>(&auth.principal, p)
+                .org_access::<Manage>(auth.principal(), p)
                 .await
                 .map_err(|e| match e {
                     Error::NotFound | Error::Forbidden => AppError::BadRequest(
@@ -377,7 +377,7 @@ pub async fn parent_choices(
         label: "None: it stands on its own".into(),
         selected: current.is_none(),
     }];
-    for (o, role) in state.app.organizations(&auth.principal).await? {
+    for (o, role) in state.app.organizations(auth.principal()).await? {
         if o.id == ctx.org.id || role != hicp_app::Role::Admin {
             continue;
         }

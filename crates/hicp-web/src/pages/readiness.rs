@@ -119,7 +119,7 @@ pub async fn readiness_page(
         .collect();
     render(&ReadinessPage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         org_id,

@@ -22,7 +22,7 @@ const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src
 
 /// What can be downloaded. In the API's document, by the names `GET /reports/{format}`
 /// takes (those of `hicp report --format`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
 #[schema(rename_all = "kebab-case")]
 pub enum Export {
     Html,
@@ -136,7 +136,7 @@ pub async fn export<L: Level>(
         // page, only once a scan left open findings (no scan is not "no findings"). An
         // import moves the revision, so a cached file never shows stale findings.
         let findings = if matches!(what, Export::Html | Export::Pdf) {
-            Some(state.app.findings_plan(access).await?).filter(|p| p.open > 0)
+            Some(v.findings.clone()).filter(|p| p.open > 0)
         } else {
             None
         };
@@ -414,7 +414,7 @@ pub async fn snapshot_download(
     auth: Auth,
     Path((org, snapshot, format)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Read>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Read>(auth.principal(), &org).await?;
     let Some(what) = Export::from_page_name(&format) else {
         return Err(AppError::NotFound);
     };

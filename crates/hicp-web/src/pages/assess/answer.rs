@@ -107,7 +107,7 @@ pub async fn save_answer(
             ));
             // The progress counts: from the view the save moved forward when there is one,
             // else from the rows (scoring everything again would cost more than the save).
-            let now = state.app.org_access::<Read>(&auth.principal, &org).await?;
+            let now = state.app.org_access::<Read>(auth.principal(), &org).await?;
             let counts = |a: &hicp_core::assessment::Answers| {
                 (
                     a.progress(state.catalog()),

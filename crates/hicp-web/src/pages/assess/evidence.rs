@@ -33,7 +33,7 @@ pub async fn add_evidence(
     Path(org): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Edit>(auth.principal(), &org).await?;
     let (mut criterion, mut title, mut url, mut collected, mut valid) = (
         String::new(),
         String::new(),
@@ -167,7 +167,7 @@ pub async fn delete_evidence(
     Path((org, id)): Path<(String, String)>,
     Form(f): Form<DeleteEvidenceForm>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Edit>(auth.principal(), &org).await?;
     if !state.app.delete_evidence(&access, &id).await? {
         return Err(AppError::NotFound);
     }
@@ -188,7 +188,7 @@ pub async fn download_evidence(
     auth: Auth,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Read>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Read>(auth.principal(), &org).await?;
     let (_, Some(file)) = state.app.evidence_file(&access, &id).await? else {
         return Err(AppError::NotFound);
     };

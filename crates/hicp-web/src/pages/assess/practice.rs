@@ -166,7 +166,7 @@ pub async fn practice(
         .unwrap_or_default();
     render(&PracticePage {
         csrf: auth.csrf().to_owned(),
-        user_name: auth.user.display_name.clone(),
+        user_name: auth.user().display_name.clone(),
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(&state),
         org_name: ctx.org.name.clone(),
@@ -210,7 +210,7 @@ pub async fn set_sub_practice(
     Path((org, sp)): Path<(String, String)>,
     Form(f): Form<SubPracticeForm>,
 ) -> Result<Response, AppError> {
-    let access = state.app.org_access::<Edit>(&auth.principal, &org).await?;
+    let access = state.app.org_access::<Edit>(auth.principal(), &org).await?;
     let Some(s) = state.catalog().sub_practice(&sp) else {
         return Err(AppError::NotFound);
     };
