@@ -438,7 +438,10 @@ fn cpg_titles_are_verified_only_where_a_source_confirms_them() {
     };
     assert_eq!(title("E9"), "Separate User and Privileged Accounts");
     assert_eq!(title("E10"), "Vendor/Supplier Cybersecurity Requirements");
-    assert_eq!(title("X9"), "Centralized Incident Planning and Preparedness");
+    assert_eq!(
+        title("X9"),
+        "Centralized Incident Planning and Preparedness"
+    );
 }
 
 #[test]

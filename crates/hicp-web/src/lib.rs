@@ -10,6 +10,7 @@ pub mod charts;
 mod error;
 mod etag;
 mod pages;
+mod prerender;
 mod security;
 mod session;
 mod view;
@@ -48,6 +49,7 @@ pub struct Inner {
     pub app: App,
     pub config: Config,
     exports: ExportCache,
+    pages: prerender::PageCache,
 }
 
 /// Shared by every request; cheap to clone.
@@ -68,10 +70,13 @@ impl AppState {
             .max_capacity(app.settings().view_cache_bytes)
             .weigher(|_, f: &Arc<pages::reports::ExportFile>| f.weight())
             .build();
+        // And pages as much again.
+        let pages = prerender::cache(app.settings().view_cache_bytes);
         AppState(Arc::new(Inner {
             app,
             config,
             exports,
+            pages,
         }))
     }
 

@@ -18,6 +18,7 @@ on_both_backends!(
     evidence_is_stored_with_its_hash,
     reports_and_exports_download_from_the_dashboard,
     responses_are_sent_once_and_small,
+    kept_pages_are_fresh_and_personal,
 );
 
 async fn first_run_creates_one_administrator(b: Backend) {
@@ -575,4 +576,65 @@ async fn responses_are_sent_once_and_small(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+}
+
+/// The dashboard, questionnaire and plan are rendered once per revision and kept (see
+/// `hicp-web/src/prerender.rs`): each response must still carry its reader's name, rights
+/// and a working token, and a change must show at once.
+async fn kept_pages_are_fresh_and_personal(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let admin = first_admin(&s).await;
+    let (org, _) = create_org_page(&admin, &s, "Kept Clinic", &[("physicians", "3")]).await;
+    add_member(&admin, &s, &org, "ann@kept.example", "assessor").await;
+    add_member(&admin, &s, &org, "bo@kept.example", "assessor").await;
+    add_member(&admin, &s, &org, "vi@kept.example", "viewer").await;
+    let (ann, _, _) = sign_in(&s, "ann@kept.example", PASSWORD).await;
+    let (bo, _, _) = sign_in(&s, "bo@kept.example", PASSWORD).await;
+    let (vi, _, _) = sign_in(&s, "vi@kept.example", PASSWORD).await;
+    let page = format!("/orgs/{org}/practices/1");
+
+    for path in [
+        format!("/orgs/{org}"),
+        page.clone(),
+        format!("/orgs/{org}/plan"),
+    ] {
+        // Ann's visit makes the page; Bo, with the same rights, is served the kept one.
+        let (_, _, first) = get(&ann, &s, &path).await;
+        let (_, _, again) = get(&ann, &s, &path).await;
+        let (_, _, kept) = get(&bo, &s, &path).await;
+        assert!(first.contains("ann@kept.example"), "{path}");
+        assert!(kept.contains("bo@kept.example"), "{path}");
+        assert!(
+            !kept.contains("ann@kept.example"),
+            "{path} shows another's name"
+        );
+        assert!(!kept.contains("hicpslot"), "{path} leaks a slot");
+        // The token is masked afresh for every response.
+        assert_ne!(csrf_of(&first), csrf_of(&again), "{path}");
+    }
+    // Rights are part of the key: the viewer's questionnaire is read-only, Bo's is not.
+    let (_, _, viewer_page) = get(&vi, &s, &page).await;
+    assert!(viewer_page.contains("<fieldset disabled>"));
+    let (_, _, bo_page) = get(&bo, &s, &page).await;
+    assert!(!bo_page.contains("<fieldset disabled>"));
+
+    // Bo saves with the token of the kept page; Ann's next page shows the answer.
+    let version = |html: &str| {
+        let marker = "id=\"version-1-S-A-c1\" value=\"";
+        let rest = &html[html.find(marker).expect("a version field") + marker.len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    };
+    let before = version(&bo_page);
+    let (status, _) = htmx(
+        &bo,
+        &s,
+        &format!("/orgs/{org}/answers/1.S.A.c1"),
+        &csrf_of(&bo_page),
+        &[("status", "implemented"), ("version", &before)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the kept page's token works");
+    let (_, _, after) = get(&ann, &s, &page).await;
+    assert_ne!(version(&after), before, "the save shows");
 }

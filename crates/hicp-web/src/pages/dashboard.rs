@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::charts::{Bar, bar_chart_with_id};
 use crate::error::AppError;
 use crate::session::Auth;
-use crate::view::{org_ctx, view};
+use crate::view::{OrgCtx, org_ctx, view};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -75,7 +75,26 @@ pub async fn dashboard(
     axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let v = view(&state, &ctx).await?;
+    let all_answered = q.all_answered.is_some();
+    let page = format!("dashboard?all_answered={all_answered}");
+    crate::prerender::page(
+        &state,
+        &auth,
+        &ctx,
+        page,
+        dashboard_page(&state, &ctx, all_answered),
+    )
+    .await
+}
+
+/// The dashboard, with slots for the token and the user's name; kept unless it shows a
+/// health system's roll-up.
+async fn dashboard_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    all_answered: bool,
+) -> Result<(DashboardPage, bool), AppError> {
+    let v = view(state, ctx).await?;
     let (a, scores, items) = (&v.answers, &v.scores, state.app.plan_of(&v));
     // Every answer counts as answered, "not started" included.
     let progress = a.progress(state.catalog());
@@ -145,15 +164,16 @@ pub async fn dashboard(
         },
     };
     let roll_up = if v.has_sites {
-        super::portfolio::roll_up_of(&state, &ctx).await?
+        super::portfolio::roll_up_of(state, ctx).await?
     } else {
         None
     };
-    render(&DashboardPage {
-        csrf: auth.csrf().to_owned(),
-        user_name: auth.user().display_name.clone(),
+    let keep = roll_up.is_none();
+    let page = DashboardPage {
+        csrf: crate::prerender::csrf_slot(),
+        user_name: crate::prerender::user_slot(),
         org_id: ctx.org.id.to_string(),
-        nprm: crate::pages::readiness::offered(&state),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         overall: shown(scores.overall),
@@ -194,8 +214,9 @@ pub async fn dashboard(
         changes,
         change_rows,
         roll_up,
-        all_answered: q.all_answered.is_some() && progress.unanswered() == 0,
-    })
+        all_answered: all_answered && progress.unanswered() == 0,
+    };
+    Ok((page, keep))
 }
 
 pub struct ThreatView {

@@ -2,12 +2,11 @@
 //! and status.
 
 use super::orgs::Opt;
-use super::render;
 use crate::AppState;
 use crate::error::{AppError, escape, problem_words};
 use crate::pages::assess::dom_id;
 use crate::session::Auth;
-use crate::view::{org_ctx, view};
+use crate::view::{OrgCtx, org_ctx, view};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -196,7 +195,23 @@ pub async fn board(
     Query(q): Query<PlanQuery>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let v = view(&state, &ctx).await?;
+    // Only the filters the page offers make pages worth keeping; anything else is shown
+    // (as no match) but not kept, so odd queries cannot crowd the cache.
+    let known = (q.horizon.is_empty()
+        || [Horizon::Days30, Horizon::Days90, Horizon::Months12]
+            .iter()
+            .any(|h| h.name() == q.horizon))
+        && (q.status.is_empty() || STATUS_LABELS.iter().any(|(s, _)| s.as_str() == q.status));
+    let page = format!("plan?horizon={}&status={}", q.horizon, q.status);
+    crate::prerender::page(&state, &auth, &ctx, page, async {
+        Ok((plan_page(&state, &ctx, &q).await?, known))
+    })
+    .await
+}
+
+/// The plan board, with slots for the token and the user's name.
+async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<PlanPage, AppError> {
+    let v = view(state, ctx).await?;
     let items = state.app.plan_of(&v);
     let tracks: HashMap<&ActionId, &ActionTrack> =
         v.tracks.iter().map(|t| (&t.action_id, t)).collect();
@@ -273,11 +288,11 @@ pub async fn board(
         selected: q.status == s.as_str(),
     }))
     .collect();
-    render(&PlanPage {
-        csrf: auth.csrf().to_owned(),
-        user_name: auth.user().display_name.clone(),
+    Ok(PlanPage {
+        csrf: crate::prerender::csrf_slot(),
+        user_name: crate::prerender::user_slot(),
         org_id: ctx.org.id.to_string(),
-        nprm: crate::pages::readiness::offered(&state),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
         items: views,

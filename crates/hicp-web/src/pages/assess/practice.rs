@@ -4,7 +4,6 @@ use super::dom_id;
 use super::views::{OptionalView, SubView, Tab, criterion_view, evidence_view};
 use crate::AppState;
 use crate::error::AppError;
-use crate::pages::render;
 use crate::session::Auth;
 use crate::view::{OrgCtx, org_ctx};
 use askama::Template;
@@ -69,7 +68,21 @@ pub async fn practice(
     let Some(practice) = state.catalog().practice(n) else {
         return Err(AppError::NotFound);
     };
-    let v = crate::view::view(&state, &ctx).await?;
+    let page = format!("practices/{n}");
+    crate::prerender::page(&state, &auth, &ctx, page, async {
+        Ok((practice_page(&state, &ctx, practice).await?, true))
+    })
+    .await
+}
+
+/// The questionnaire page of one practice, with slots for the token and the user's name.
+async fn practice_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    practice: &hicp_core::catalog::Practice,
+) -> Result<PracticePage, AppError> {
+    let n = practice.number;
+    let v = crate::view::view(state, ctx).await?;
     let cur = &v.current;
     let by_criterion: HashMap<&str, &Answer> = cur
         .answers
@@ -78,7 +91,7 @@ pub async fn practice(
         .collect();
     let evidence = &cur.evidence;
     let opted = &cur.opted_in;
-    let scope = in_scope(&state, &ctx, opted);
+    let scope = in_scope(state, ctx, opted);
 
     // Any stored answer counts, "not started" included.
     let answered = |s: &SubPractice| {
@@ -164,11 +177,11 @@ pub async fn practice(
         .find(|e| !e.is_empty())
         .cloned()
         .unwrap_or_default();
-    render(&PracticePage {
-        csrf: auth.csrf().to_owned(),
-        user_name: auth.user().display_name.clone(),
+    Ok(PracticePage {
+        csrf: crate::prerender::csrf_slot(),
+        user_name: crate::prerender::user_slot(),
         org_id: ctx.org.id.to_string(),
-        nprm: crate::pages::readiness::offered(&state),
+        nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         tier: ctx.tier.name().into(),
         number: n,
