@@ -50,6 +50,8 @@ struct DashboardPage {
     /// A health system's member sites, rolled up.
     roll_up: Option<super::portfolio::RollUpView>,
     all_answered: bool,
+    /// The server can make the PDF report (cargo feature `pdf`).
+    pdf: bool,
 }
 
 /// A score as every output shows it (one decimal, [`show`]), or words when there is none.
@@ -195,6 +197,7 @@ pub async fn dashboard(
         change_rows,
         roll_up,
         all_answered: q.all_answered.is_some() && progress.unanswered() == 0,
+        pdf: cfg!(feature = "pdf"),
     })
 }
 
