@@ -27,6 +27,11 @@ pub enum AppError {
     /// Someone else changed it first (shown in words).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A part of the product this server was built without (a cargo feature turned off),
+    /// named in words: "PDF reports".
+    #[cfg_attr(feature = "pdf", allow(dead_code))]
+    #[error("not built: {0}")]
+    NotBuilt(&'static str),
     /// The cause, with its chain of sources; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -197,6 +202,7 @@ impl AppError {
             AppError::SignedOut => "signed-out",
             AppError::BadRequest(_) => "bad-request",
             AppError::Conflict(_) => "conflict",
+            AppError::NotBuilt(_) => "not-built",
             AppError::Internal(_) => "internal",
         }
     }
@@ -227,6 +233,7 @@ impl IntoResponse for AppError {
             ),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            AppError::NotBuilt(what) => (StatusCode::NOT_IMPLEMENTED, not_built_words(what)),
             AppError::Internal(e) => {
                 // The request's span carries its id, so the log line names the request.
                 tracing::error!(error = %e, "request failed");
@@ -248,6 +255,28 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The words for a part of the product this server was built without.
+pub fn not_built_words(what: &str) -> String {
+    format!(
+        "This server was built without {what} (cargo feature `pdf` of hicp-web). The HTML report has the same content and prints to PDF from the browser."
+    )
+}
+
 /// HTML-escapes text for the few places that build HTML outside templates (one
 /// implementation, shared with the reports).
 pub use hicp_report::escape;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A part the server was built without is a plain 501 that names the missing part,
+    /// not a 500 or a 404.
+    #[test]
+    fn not_built_is_501_with_words() {
+        let r = AppError::NotBuilt("PDF reports").into_response();
+        assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(r.headers()["x-hicp-refusal"], "not-built");
+        assert!(not_built_words("PDF reports").contains("built without PDF reports"));
+    }
+}

@@ -337,6 +337,11 @@ impl From<AppError> for ApiError {
             AppError::MfaRequired => Error::MfaRequired.into(),
             AppError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad-request", m),
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            AppError::NotBuilt(what) => ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not-built",
+                crate::error::not_built_words(what),
+            ),
             e @ AppError::Internal(_) => ApiError::internal(&e),
         }
     }

@@ -50,6 +50,8 @@ struct DashboardPage {
     /// A health system's member sites, rolled up.
     roll_up: Option<super::portfolio::RollUpView>,
     all_answered: bool,
+    /// The server can make the PDF report (cargo feature `pdf`).
+    pdf: bool,
 }
 
 /// A score as every output shows it (one decimal, [`show`]), or words when there is none.
@@ -215,6 +217,7 @@ async fn dashboard_page(
         change_rows,
         roll_up,
         all_answered: all_answered && progress.unanswered() == 0,
+        pdf: cfg!(feature = "pdf"),
     };
     Ok((page, keep))
 }

@@ -332,6 +332,9 @@ async fn export_of<L: Level>(
                 name: None,
             });
         }
+        #[cfg(not(feature = "pdf"))]
+        Export::Pdf => return Err(AppError::NotBuilt("PDF reports")),
+        #[cfg(feature = "pdf")]
         Export::Pdf => {
             // Typesetting takes a moment of CPU: off the async workers.
             let mut report = hicp_report::model::build(&assessed, None);
