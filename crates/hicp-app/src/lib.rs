@@ -7,7 +7,8 @@
 //! - Results and refusals are values ([`Error`], outcome structs), not sentences: web
 //!   pages, the REST API and the CLI are thin adapters that choose the words.
 //!
-//! Only this crate calls the store.
+//! Only this crate calls the store, apart from the binary's database upkeep (`migrate`,
+//! `backup`, `restore`) and opening the database.
 
 mod access;
 mod accounts;
