@@ -1418,7 +1418,10 @@ async fn a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not(backen
 
 /// A Nessus file of `hosts` (name, scan date, findings as title and CVE), every finding
 /// critical and undated: listed in the plan only when KEV-listed.
-fn nessus_cves(hosts: &[(&str, &str, &[(&str, &str)])]) -> Vec<u8> {
+/// A host of [`nessus_cves`]: its name, the scan date, and its findings (title, CVE).
+type CveHost<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+fn nessus_cves(hosts: &[CveHost]) -> Vec<u8> {
     let mut x = String::from("<?xml version=\"1.0\"?><NessusClientData_v2><Report name=\"t\">");
     for (name, date, items) in hosts {
         x.push_str(&format!(
