@@ -217,7 +217,7 @@ fn view(state: &AppState, org: &str, out: &EvidenceImported) -> ResultView {
                 }
             };
             facts.push(format!(
-                "{} known to be exploited (CISA KEV catalog; flagged against {from}): fix {} first.",
+                "{} known to be exploited (CISA KEV catalog): fix {} first. Flagged against {from}.",
                 plural(s.kev, "open finding is", "open findings are"),
                 if s.kev == 1 { "it" } else { "these" }
             ));
