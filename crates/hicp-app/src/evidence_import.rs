@@ -2,16 +2,22 @@
 //! organization: the file is read with `hicp-evidence`, stored as dated evidence on the
 //! criteria its observations name, and the import is audited, all in one transaction. The
 //! observations' statuses are suggestions: a person accepts them, or not, afterwards.
+//!
+//! A CISA KEV catalog (imported as the file, or given beside a scan) is kept as the
+//! organization's latest: its stored open findings are flagged against it in the same
+//! transaction, and a scan imported later without one is flagged against it.
 
 use crate::access::{Edit, Level, OrgAccess};
 use crate::assessment::{EvidenceUpload, add_evidence_in, domain_answers, open_assessment};
 use crate::error::{Error, Problem, Result};
 use crate::{App, today};
 use hicp_core::assessment::Status;
+use hicp_core::assessment::findings::host_key;
 use hicp_core::assessment::findings::{Finding, FindingsPlan, Timeframes, rank};
-use hicp_evidence::{Import, KevCatalog, Kind, Options, Summary};
+use hicp_evidence::{CveId, Import, KevCatalog, Kind, Options, Summary};
 use hicp_store::{
-    Answer, AnswerInput, Evidence, EvidenceContent, NewAuditEntry, ScannedHost, StoreError, Tx,
+    Answer, AnswerInput, Evidence, EvidenceContent, KevList, NewAuditEntry, ScannedHost,
+    StoreError, Tx,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,6 +60,33 @@ pub struct EvidenceImported {
     pub outside_scope: Vec<String>,
     /// For a vulnerability scan: what it changed in the open findings the plan ranks.
     pub findings_kept: Option<FindingsKept>,
+    /// For a scan: the KEV catalog its findings were flagged against, if any.
+    pub kev_used: Option<KevUsed>,
+    /// A KEV catalog kept as the organization's latest (the file itself, or one given beside
+    /// a scan), and what it changed in the stored findings.
+    pub kev_kept: Option<KevKept>,
+}
+
+/// The KEV catalog a scan's findings were flagged against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KevUsed {
+    /// Given with the scan (and kept as the organization's latest).
+    Given { version: Option<String> },
+    /// The one the organization imported last.
+    Stored { version: Option<String> },
+}
+
+/// A KEV catalog kept as the organization's latest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KevKept {
+    /// The catalog's own version, when it gives one.
+    pub version: Option<String>,
+    /// CVE ids it lists.
+    pub entries: usize,
+    /// Stored open findings whose KEV flag it changed.
+    pub reflagged: u64,
+    /// Stored open findings KEV-listed now.
+    pub listed: usize,
 }
 
 /// What a scan changed in the organization's open findings (the findings part of the plan).
@@ -80,30 +113,33 @@ async fn keep_findings(
     scanned_on: hicp_core::assessment::Date,
 ) -> Result<FindingsKept> {
     let kind = import.kind.name();
+    // Hosts match on their key: `WEB01.example.org.` is `web01.example.org`.
     let known: HashMap<String, hicp_core::assessment::Date> = tx
         .scanned_hosts(access.org_id())
         .await?
         .into_iter()
         .filter(|h| h.scanner_kind == kind)
-        .map(|h| (h.host, h.scanned_on))
+        .map(|h| (host_key(&h.host), h.scanned_on))
         .collect();
-    let mut by_host: BTreeMap<&str, Vec<Finding>> = BTreeMap::new();
+    // Per host key: the name as the file first writes it, and its open findings.
+    let mut by_host: BTreeMap<String, (&str, Vec<Finding>)> = BTreeMap::new();
     for f in &import.findings {
         let host = f.host.trim();
-        if host.is_empty() {
+        let key = host_key(host);
+        if key.is_empty() {
             continue;
         }
-        let kept = by_host.entry(host).or_default();
+        let (shown, kept) = by_host.entry(key).or_insert((host, Vec::new()));
         if f.is_open() && (f.severity >= hicp_evidence::Severity::Low || f.kev) {
             kept.push(Finding {
-                host: host.to_owned(),
+                host: (*shown).to_owned(),
                 ..hicp_evidence::plan_finding(f, &import.source.scanner)
             });
         }
     }
     let mut out = FindingsKept::default();
-    for (host, findings) in by_host {
-        if known.get(host).is_some_and(|d| *d > scanned_on) {
+    for (key, (host, findings)) in by_host {
+        if known.get(&key).is_some_and(|d| *d > scanned_on) {
             out.older.push(host.to_owned());
             continue;
         }
@@ -172,33 +208,100 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-/// Reads the file (and the KEV catalog): CPU work, done off the async runtime.
-async fn read(upload: EvidenceFileUpload) -> Result<(Import, Vec<u8>, String)> {
+/// A file read: the import, the KEV catalog to keep as the organization's latest (the file
+/// itself, or the one given beside it), and the KEV catalog its findings were flagged
+/// against.
+struct FileRead {
+    import: Import,
+    keep_kev: Option<KevList>,
+    kev_used: Option<KevUsed>,
+    bytes: Vec<u8>,
+    file_name: String,
+}
+
+/// The CVE ids of a catalog, as kept.
+fn kev_list(catalog: &KevCatalog, sha256: String) -> KevList {
+    KevList {
+        version: catalog.version.clone(),
+        source_sha256: sha256,
+        cves: catalog.cves().into_iter().map(str::to_owned).collect(),
+    }
+}
+
+/// Reads the file (and the KEV catalog given with it, else the organization's stored one):
+/// CPU work, done off the async runtime.
+async fn read(upload: EvidenceFileUpload, stored_kev: Option<KevList>) -> Result<FileRead> {
     tokio::task::spawn_blocking(move || {
         let mut options = Options::new(today());
+        let mut keep_kev = None;
+        let mut kev_used = None;
         if let Some(kev) = &upload.kev {
-            let catalog = KevCatalog::read(&kev[..])
-                .map_err(|error| Error::InvalidEvidence { field: "kev", error })?;
+            let catalog = KevCatalog::read(&kev[..]).map_err(|error| Error::InvalidEvidence {
+                field: "kev",
+                error,
+            })?;
+            keep_kev = Some(kev_list(&catalog, hicp_store::sha256_hex(kev)));
+            kev_used = Some(KevUsed::Given {
+                version: catalog.version.clone(),
+            });
+            options.kev = Some(catalog);
+        } else if let Some(stored) = stored_kev {
+            kev_used = Some(KevUsed::Stored {
+                version: stored.version.clone(),
+            });
+            let mut catalog =
+                KevCatalog::from_ids(stored.cves.iter().filter_map(|c| CveId::parse(c)));
+            catalog.version = stored.version;
             options.kev = Some(catalog);
         }
         options.file_name = Some(upload.file_name.clone());
-        let import = hicp_evidence::import(&upload.bytes[..], upload.kind, &options)
-            .map_err(|error| Error::InvalidEvidence {
-                field: "file",
-                error,
+        let import =
+            hicp_evidence::import(&upload.bytes[..], upload.kind, &options).map_err(|error| {
+                Error::InvalidEvidence {
+                    field: "file",
+                    error,
+                }
             })?;
         if import.kind == Kind::Kev {
-            return Err(Error::InvalidEvidence {
-                field: "file",
-                error: hicp_evidence::Error::Unsupported(
-                    "this is CISA's KEV catalog, not evidence about the organization: give it as the KEV catalog beside a scan".into(),
-                ),
-            });
+            // The catalog itself: kept, not evidence about the organization.
+            let catalog =
+                KevCatalog::read(&upload.bytes[..]).map_err(|error| Error::InvalidEvidence {
+                    field: "file",
+                    error,
+                })?;
+            keep_kev = Some(kev_list(&catalog, import.source.sha256.clone()));
+            kev_used = None;
+        } else if !import.kind.is_scanner() {
+            kev_used = None;
         }
-        Ok((import, upload.bytes, upload.file_name))
+        Ok(FileRead {
+            import,
+            keep_kev,
+            kev_used,
+            bytes: upload.bytes,
+            file_name: upload.file_name,
+        })
     })
     .await
     .map_err(|e| Error::Internal(format!("the import stopped: {e}")))?
+}
+
+/// Keeps `list` as the organization's latest KEV catalog and flags its stored open findings
+/// against it.
+async fn keep_kev(tx: &mut Tx, org: &hicp_store::OrgId, list: &KevList) -> Result<KevKept> {
+    let reflagged = tx.replace_kev_list(org, list).await?;
+    let listed = tx
+        .scan_findings(org)
+        .await?
+        .iter()
+        .filter(|f| f.kev)
+        .count();
+    Ok(KevKept {
+        version: list.version.clone(),
+        entries: list.cves.len(),
+        reflagged,
+        listed,
+    })
 }
 
 impl App {
@@ -227,13 +330,62 @@ impl App {
         if upload.file_name.is_empty() {
             upload.file_name = "upload".into();
         }
-        let (import, bytes, file_name) = read(upload).await?;
+        // The organization's latest KEV catalog flags a scan given without one. Read before
+        // the file (which is read off the transaction); an import of a newer catalog meanwhile
+        // re-flags what this one keeps, as it is ordered by the organization's lock.
+        let stored_kev = if upload.kev.is_none() {
+            self.store().conn().await?.kev_list(access.org_id()).await?
+        } else {
+            None
+        };
+        let FileRead {
+            import,
+            keep_kev: kev_to_keep,
+            kev_used,
+            bytes,
+            file_name,
+        } = read(upload, stored_kev).await?;
         let summary = hicp_evidence::summary(&import, today());
         let catalog = self.catalog();
 
         let mut tx = self.store().begin().await?;
         let org = self.lock_org(&mut tx, access, false).await?;
         let access = access.with_org(org);
+        if import.kind == Kind::Kev {
+            let Some(list) = &kev_to_keep else {
+                return Err(Error::Internal("a KEV catalog without its list".into()));
+            };
+            let kept = keep_kev(&mut tx, access.org_id(), list).await?;
+            tx.record_audit(&NewAuditEntry {
+                user_id: Some(&access.user().id),
+                org_id: Some(access.org_id()),
+                entity: "import",
+                entity_id: &import.source.sha256,
+                field: "kev_catalog",
+                old_value: None,
+                new_value: Some(&format!(
+                    "CISA KEV catalog {}{} (sha256 {}): {} CVE(s); kept as the organization's KEV catalog; {} stored open finding(s) re-flagged, {} known exploited now",
+                    file_name,
+                    kept.version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default(),
+                    import.source.sha256,
+                    kept.entries,
+                    kept.reflagged,
+                    kept.listed,
+                )),
+            })
+            .await?;
+            tx.commit().await?;
+            return Ok(EvidenceImported {
+                import,
+                summary,
+                evidence: Vec::new(),
+                suggestions: Vec::new(),
+                outside_scope: Vec::new(),
+                findings_kept: None,
+                kev_used: None,
+                kev_kept: Some(kept),
+            });
+        }
         let assessment = open_assessment(&mut tx, &access).await?;
         let cur = crate::assessment::read_current(&mut tx, assessment.clone()).await?;
         let answers = domain_answers(catalog, access.org(), access.tier(), &cur);
@@ -302,6 +454,12 @@ impl App {
             (true, Some(on)) => Some(keep_findings(&mut tx, &access, &import, on).await?),
             _ => None,
         };
+        // A KEV catalog given beside the file is the organization's latest now: every stored
+        // finding, not only this file's, is flagged against it.
+        let kev_kept = match &kev_to_keep {
+            Some(list) => Some(keep_kev(&mut tx, access.org_id(), list).await?),
+            None => None,
+        };
         let stored_on: Vec<&str> = suggestions.iter().map(|s| s.criterion.as_str()).collect();
         tx.record_audit(&NewAuditEntry {
             user_id: Some(&access.user().id),
@@ -311,7 +469,7 @@ impl App {
             field: "evidence_file",
             old_value: None,
             new_value: Some(&format!(
-                "{} {described} (sha256 {}): {} record(s), {} finding(s), {} rule result(s), {} asset(s), {} warning(s); stored on {}{}",
+                "{} {described} (sha256 {}): {} record(s), {} finding(s), {} rule result(s), {} asset(s), {} warning(s); stored on {}{}{}",
                 import.kind.name(),
                 import.source.sha256,
                 import.records,
@@ -340,6 +498,17 @@ impl App {
                         }
                     ),
                     None => String::new(),
+                },
+                match (&kev_used, &kev_kept) {
+                    (_, Some(k)) => format!(
+                        "; the KEV catalog given with it ({} CVE(s)) kept as the organization's, {} stored open finding(s) re-flagged",
+                        k.entries, k.reflagged
+                    ),
+                    (Some(KevUsed::Stored { version }), None) => format!(
+                        "; KEV flags from the organization's KEV catalog{}",
+                        version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default()
+                    ),
+                    _ => String::new(),
                 }
             )),
         })
@@ -352,6 +521,8 @@ impl App {
             suggestions,
             outside_scope: scoped.outside_scope,
             findings_kept,
+            kev_used,
+            kev_kept,
         })
     }
 

@@ -37,7 +37,8 @@ pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUplo
 pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_text};
 pub use error::{Current, Error, Problem, Result, SsoRefusal};
 pub use evidence_import::{
-    Accept, Accepted, EvidenceFileUpload, EvidenceImported, FindingsKept, Suggestion,
+    Accept, Accepted, EvidenceFileUpload, EvidenceImported, FindingsKept, KevKept, KevUsed,
+    Suggestion,
 };
 pub use import::ImportOutcome;
 pub use links::{Emailed, Invited, LinkRefusal, LinkUsed, LinkView};

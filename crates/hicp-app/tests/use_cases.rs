@@ -143,6 +143,7 @@ on_both_backends!(
     evidence_imports_store_nothing_on_a_bad_file_and_suggestions_wait_for_a_person,
     an_email_check_is_refused_without_dns_and_stored_from_a_zone,
     a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not,
+    a_kev_catalog_flags_the_findings_stored_before_it_and_the_scans_after,
     emailed_links_work_once_and_a_failed_send_leaves_none,
 );
 
@@ -1411,6 +1412,206 @@ async fn a_newer_scan_replaces_a_hosts_findings_and_an_older_one_does_not(backen
             .new_value
             .as_deref()
             .is_some_and(|v| v.contains("1 host(s) left as a newer scan gives them"))),
+        "{log:?}"
+    );
+}
+
+/// A Nessus file of `hosts` (name, scan date, findings as title and CVE), every finding
+/// critical and undated: listed in the plan only when KEV-listed.
+/// A host of [`nessus_cves`]: its name, the scan date, and its findings (title, CVE).
+type CveHost<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+fn nessus_cves(hosts: &[CveHost]) -> Vec<u8> {
+    let mut x = String::from("<?xml version=\"1.0\"?><NessusClientData_v2><Report name=\"t\">");
+    for (name, date, items) in hosts {
+        x.push_str(&format!(
+            "<ReportHost name=\"{name}\"><HostProperties><tag name=\"HOST_END\">{date}</tag></HostProperties>"
+        ));
+        for (i, (title, cve)) in items.iter().enumerate() {
+            x.push_str(&format!(
+                "<ReportItem port=\"443\" protocol=\"tcp\" severity=\"4\" pluginID=\"{i}\" pluginName=\"{title}\"><cve>{cve}</cve></ReportItem>"
+            ));
+        }
+        x.push_str("</ReportHost>");
+    }
+    x.push_str("</Report></NessusClientData_v2>");
+    x.into_bytes()
+}
+
+/// A KEV catalog (JSON) listing `cves`.
+fn kev_json(version: &str, cves: &[&str]) -> Vec<u8> {
+    let entries: Vec<String> = cves
+        .iter()
+        .map(|c| format!("{{\"cveID\": \"{c}\"}}"))
+        .collect();
+    format!(
+        "{{\"title\": \"CISA Catalog of Known Exploited Vulnerabilities\", \"catalogVersion\": \"{version}\", \"count\": {}, \"vulnerabilities\": [{}]}}",
+        cves.len(),
+        entries.join(", ")
+    )
+    .into_bytes()
+}
+
+/// A scan imported before the KEV catalog is flagged when the catalog comes (the plan then
+/// lists it first); a scan imported after is flagged against the catalog kept; a catalog
+/// given beside a scan is the latest and re-flags everything; hosts match whatever their
+/// case and a trailing dot.
+async fn a_kev_catalog_flags_the_findings_stored_before_it_and_the_scans_after(backend: Backend) {
+    use hicp_app::{EvidenceFileUpload, KevUsed};
+    let db = Db::new(backend);
+    let app = db.app().await;
+    let (who, access) = clinic(&app).await;
+    let import = |file_name: &'static str, bytes: Vec<u8>, kev: Option<Vec<u8>>| {
+        let app = app.clone();
+        let access = access.clone();
+        async move {
+            app.import_evidence(
+                &access,
+                EvidenceFileUpload {
+                    file_name: file_name.into(),
+                    bytes,
+                    kind: hicp_evidence::Kind::Auto,
+                    kev,
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let listed = |p: &hicp_core::assessment::findings::FindingsPlan| {
+        p.items
+            .iter()
+            .map(|r| {
+                (
+                    r.finding.host.clone(),
+                    r.finding.title.clone(),
+                    r.finding.kev,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // A scan first, no KEV catalog anywhere: nothing is known exploited or dated.
+    let out = import(
+        "march.nessus",
+        nessus_cves(&[
+            (
+                "Web01.Example.org",
+                "2026-03-01",
+                &[("Log4Shell", "CVE-2021-44228")],
+            ),
+            ("b", "2026-03-01", &[("Old bug", "CVE-2020-0001")]),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.kev_used, None);
+    assert!(out.import.findings.iter().all(|f| !f.kev));
+    let plan = app.findings_plan(&access).await.unwrap();
+    assert_eq!((plan.open, plan.kev), (2, 0));
+    assert!(plan.items.is_empty());
+
+    // Then the KEV catalog: kept, not evidence; the stored finding is flagged.
+    let out = import(
+        "known_exploited_vulnerabilities.json",
+        kev_json("2026.03.05", &["CVE-2021-44228", "CVE-2023-1234"]),
+        None,
+    )
+    .await;
+    assert!(out.evidence.is_empty() && out.suggestions.is_empty());
+    let kept = out.kev_kept.expect("the catalog is kept");
+    assert_eq!(kept.version.as_deref(), Some("2026.03.05"));
+    assert_eq!((kept.entries, kept.reflagged, kept.listed), (2, 1, 1));
+    let plan = app.findings_plan(&access).await.unwrap();
+    assert_eq!(
+        listed(&plan),
+        [("Web01.Example.org".into(), "Log4Shell".into(), true)]
+    );
+    // The computed view (pages, reports, exports) moved with it.
+    let read = app
+        .org_access::<Read>(&who, access.org_id().as_str())
+        .await
+        .unwrap();
+    let view = app
+        .view(&read, &app.current_assessment(&read).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(view.findings.kev, 1);
+
+    // A newer scan without a catalog: flagged against the kept one; the host, written in
+    // another case and with a trailing dot, is the same host.
+    let out = import(
+        "april.nessus",
+        nessus_cves(&[
+            (
+                "web01.example.org.",
+                "2026-04-01",
+                &[("Log4Shell", "CVE-2021-44228")],
+            ),
+            ("c", "2026-04-01", &[("Log4Shell", "CVE-2021-44228")]),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        out.kev_used,
+        Some(KevUsed::Stored {
+            version: Some("2026.03.05".into())
+        })
+    );
+    assert_eq!(out.kev_kept, None);
+    let k = out.findings_kept.unwrap();
+    assert_eq!((k.hosts, k.findings, k.replaced), (2, 2, 1));
+    assert!(out.import.findings.iter().all(|f| f.kev));
+    let plan = app.findings_plan(&access).await.unwrap();
+    assert_eq!(
+        listed(&plan),
+        [
+            ("c".into(), "Log4Shell".into(), true),
+            ("web01.example.org.".into(), "Log4Shell".into(), true),
+        ]
+    );
+    assert_eq!(
+        plan.open, 3,
+        "b's finding stays; web01 is not counted twice"
+    );
+
+    // A catalog given beside a scan is the latest: it re-flags every stored finding.
+    let out = import(
+        "may.nessus",
+        nessus_cves(&[("d", "2026-05-01", &[])]),
+        Some(kev_json("2026.05.01", &["CVE-2020-0001"])),
+    )
+    .await;
+    assert_eq!(
+        out.kev_used,
+        Some(KevUsed::Given {
+            version: Some("2026.05.01".into())
+        })
+    );
+    let kept = out.kev_kept.unwrap();
+    assert_eq!((kept.reflagged, kept.listed), (3, 1));
+    let plan = app.findings_plan(&access).await.unwrap();
+    assert_eq!(listed(&plan), [("b".into(), "Old bug".into(), true)]);
+
+    // Audited.
+    let admin = app
+        .org_access::<hicp_app::Manage>(&who, access.org_id().as_str())
+        .await
+        .unwrap();
+    let log = app
+        .audit_log(&admin, None, Some("import"), None, 20)
+        .await
+        .unwrap();
+    assert!(
+        log.iter().any(|e| e.new_value.as_deref().is_some_and(|v| v.contains(
+            "2 CVE(s); kept as the organization's KEV catalog; 1 stored open finding(s) re-flagged, 1 known exploited now"
+        ))),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|e| e.new_value.as_deref().is_some_and(
+            |v| v.contains("KEV flags from the organization's KEV catalog version 2026.03.05")
+        )),
         "{log:?}"
     );
 }

@@ -32,6 +32,13 @@ impl KevCatalog {
         }
     }
 
+    /// Its CVE ids, sorted (to keep it: an organization's latest KEV catalog).
+    pub fn cves(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.ids.iter().map(CveId::as_str).collect();
+        out.sort_unstable();
+        out
+    }
+
     pub fn contains(&self, id: &CveId) -> bool {
         self.ids.contains(id)
     }

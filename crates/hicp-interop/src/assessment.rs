@@ -1,6 +1,7 @@
 //! One assessed answers file: the inputs every assessment export shares (scores, plan and
 //! the 12-month check are computed once, by `hicp-core`).
 
+use hicp_core::assessment::findings::FindingsPlan;
 use hicp_core::assessment::plan::{Horizon, PlanItem, plan};
 use hicp_core::assessment::rsp::{RspReport, rsp};
 use hicp_core::assessment::{Answers, Date, Scores, score};
@@ -51,6 +52,11 @@ pub struct Assessed<'a> {
     pub rsp: RspReport,
     /// The tracking of the plan's actions, by action id (empty: nothing tracked).
     pub tracking: BTreeMap<String, Tracking>,
+    /// The organization's ranked open scan findings, when the export is made with them (the
+    /// web app's open assessment, `--findings` on the command line): the workbook's
+    /// findings sheet, the findings CSV and the OSCAL results carry them. `None`: none given
+    /// (a closed snapshot keeps none).
+    pub findings: Option<FindingsPlan>,
 }
 
 impl<'a> Assessed<'a> {
@@ -66,12 +72,19 @@ impl<'a> Assessed<'a> {
             plan,
             rsp,
             tracking: BTreeMap::new(),
+            findings: None,
         }
     }
 
     /// The same, with the plan's tracking (action id -> tracking).
     pub fn with_tracking(mut self, tracking: BTreeMap<String, Tracking>) -> Self {
         self.tracking = tracking;
+        self
+    }
+
+    /// The same, with the ranked open scan findings.
+    pub fn with_findings(mut self, findings: Option<FindingsPlan>) -> Self {
+        self.findings = findings;
         self
     }
 

@@ -1,17 +1,22 @@
 //! An assessment as OSCAL 1.2.3: a minimal assessment plan (the sub-practices in scope, as
 //! controls of the HICP catalog from `hicp catalog export --format oscal`), assessment results
 //! (one finding per sub-practice in scope, observations from the answers and their evidence,
-//! importing the plan) and a plan of action and milestones (one item per open action of the
-//! plan, with its deadline and status).
+//! evidence on file for criteria not answered yet included; one observation and one finding
+//! per ranked open scan finding when the export has them; importing the plan) and a plan of
+//! action and milestones (one item per open action of the plan, with its deadline and
+//! status).
 //!
 //! UUIDs are v5, derived from the organization, the assessment date and the thing they name,
 //! so the same answers file and date always give the same documents, and the results can name
 //! the plan's UUID without reading it.
 
 use crate::assessment::{Assessed, deadline};
+use crate::findings::finding_row;
 use crate::oscal::{NS, OSCAL_VERSION, control_id, stamp};
 use hicp_core::assessment::Status;
+use hicp_core::assessment::findings::{FindingsPlan, TIMEFRAMES_PARAMETER};
 use hicp_core::assessment::scoring::round1;
+use hicp_core::catalog::SubPractice;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -135,16 +140,28 @@ pub fn assessment_results(a: &Assessed, ap_href: &str) -> Value {
             "collected": stamp(a.as_of),
         }));
         related.push(json!({"observation-uuid": answers_uuid}));
-        // One observation per piece of evidence.
+        // One observation per piece of evidence on file, also on a criterion not answered
+        // yet (an import files a scan before anyone answers): said so, never read as an
+        // answer.
         for c in &sp.criteria {
             let ans = a.answers.answer(c.id.as_str());
-            for (n, e) in ans.evidence.iter().enumerate() {
+            let answered = a.answers.is_answered(c.id.as_str());
+            for (n, e) in a.answers.evidence_on_file(c.id.as_str()).iter().enumerate() {
                 let id = uuid(a, &format!("evidence|{}|{n}", c.id));
+                let status = if answered {
+                    ans.status.to_string()
+                } else {
+                    "not answered yet".to_owned()
+                };
+                let mut props = vec![prop("criterion", c.id.as_str())];
+                if !answered {
+                    props.push(prop("answered", "no"));
+                }
                 let mut o = json!({
                     "uuid": id,
                     "title": line(&e.title),
-                    "description": format!("Evidence for {} ({}): {}", c.id, ans.status, e.title),
-                    "props": [prop("criterion", c.id.as_str())],
+                    "description": format!("Evidence for {} ({status}): {}", c.id, e.title),
+                    "props": props,
                     "methods": ["EXAMINE"],
                     "types": ["control-objective"],
                     "relevant-evidence": [{
@@ -219,6 +236,9 @@ pub fn assessment_results(a: &Assessed, ap_href: &str) -> Value {
             "related-observations": related,
         }));
     }
+    if let Some(p) = &a.findings {
+        scan_findings(a, p, &mut observations, &mut findings);
+    }
     json!({"assessment-results": {
         "uuid": uuid(a, "assessment-results"),
         "metadata": metadata(
@@ -244,6 +264,106 @@ pub fn assessment_results(a: &Assessed, ap_href: &str) -> Value {
             "findings": findings,
         }],
     }})
+}
+
+/// The sub-practice a scan finding bears on: the first in scope that takes HICP Table 8's
+/// remediation timeframes (vulnerability management), else the first in the catalog that does.
+fn vulnerability_sub_practice<'c>(a: &Assessed<'c>) -> Option<&'c SubPractice> {
+    let takes = |sp: &&SubPractice| sp.parameters.iter().any(|p| p == TIMEFRAMES_PARAMETER);
+    a.answers
+        .scope(a.catalog)
+        .into_iter()
+        .find(takes)
+        .or_else(|| a.catalog.sub_practices.iter().find(takes))
+}
+
+/// The ranked open scan findings (KEV-listed first, then most overdue): one observation each
+/// (what the scanner saw, method TEST) and one finding each, on the vulnerability-management
+/// sub-practice, not satisfied, with its rank, KEV flag and days overdue as props.
+fn scan_findings(
+    a: &Assessed,
+    p: &FindingsPlan,
+    observations: &mut Vec<Value>,
+    findings: &mut Vec<Value>,
+) {
+    let target = vulnerability_sub_practice(a);
+    for r in &p.items {
+        let f = &r.finding;
+        let row = finding_row(r);
+        // Rank and host name it: the same findings on the same day give the same UUIDs.
+        let key = format!("{}|{}|{}|{}", r.rank, row.host, f.title, row.cves);
+        let obs_uuid = uuid(a, &format!("scan-observation|{key}"));
+        let days_overdue = r.days_late.filter(|d| *d > 0);
+        let mut props: Vec<Value> = [
+            prop("scan-rank", &r.rank.to_string()),
+            prop("host", &f.host),
+            f.port.and_then(|port| prop("port", &port.to_string())),
+            f.protocol.as_deref().and_then(|x| prop("protocol", x)),
+            prop("severity", f.severity.name()),
+            prop("kev", if f.kev { "yes" } else { "no" }),
+            days_overdue.and_then(|d| prop("days-overdue", &d.to_string())),
+            r.due_on.and_then(|d| prop("due-on", &d.to_string())),
+            f.since().and_then(|d| prop("since", &d.to_string())),
+            prop("scanner", &f.source),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        props.extend(f.cves.iter().filter_map(|c| prop("cve", c)));
+        let mut o = json!({
+            "uuid": obs_uuid,
+            "title": line(&format!("{} on {}", f.title, row.host)),
+            "description": format!(
+                "Open {} finding on {}{}: {}. {}",
+                f.severity.name(),
+                row.host,
+                if row.cves.is_empty() { String::new() } else { format!(" ({})", row.cves) },
+                line(&f.title),
+                r.why
+            ),
+            "props": props,
+            "methods": ["TEST"],
+            "types": ["finding"],
+            "collected": stamp(f.last_seen.unwrap_or(p.as_of)),
+        });
+        if f.last_seen.is_none() {
+            o["remarks"] = json!(
+                "The scan gives no date it last saw this finding; the date of the ranking is shown."
+            );
+        }
+        observations.push(o);
+        let Some(sp) = target else {
+            continue;
+        };
+        let finding_props: Vec<Value> = [
+            prop("scan-rank", &r.rank.to_string()),
+            prop("kev", if f.kev { "yes" } else { "no" }),
+            days_overdue.and_then(|d| prop("days-overdue", &d.to_string())),
+            r.timeframe
+                .and_then(|d| prop("timeframe-days", &d.to_string())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        findings.push(json!({
+            "uuid": uuid(a, &format!("scan-finding|{key}")),
+            "title": line(&format!(
+                "{}{} on {}: {}",
+                if f.kev { "Known exploited " } else { "" },
+                f.severity.name(),
+                row.host,
+                f.title
+            )),
+            "description": format!("{} ({} {}.)", r.why, sp.id, sp.title),
+            "props": finding_props,
+            "target": {
+                "type": "statement-id",
+                "target-id": format!("{}_smt", control_id(sp.id.as_str())),
+                "status": {"state": "not-satisfied"},
+            },
+            "related-observations": [{"observation-uuid": obs_uuid}],
+        }));
+    }
 }
 
 /// An OSCAL plan of action and milestones: one item per open action of the plan, with a risk

@@ -10,6 +10,7 @@ pub mod assessment_json;
 pub mod assessment_oscal;
 pub mod catalog_csv;
 pub mod catalog_json;
+pub mod findings;
 pub mod oscal;
 pub mod sheets;
 

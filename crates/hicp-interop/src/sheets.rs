@@ -1,5 +1,6 @@
-//! Spreadsheets of an assessment: an XLSX workbook (answers, scores, action plan) and the
-//! action plan as CSV. Every text cell goes through [`safe_cell`], so a value such as
+//! Spreadsheets of an assessment: an XLSX workbook (answers, scores, action plan, and the
+//! open scan findings to fix first when the export has them), the action plan as CSV and
+//! the findings as CSV. Every text cell goes through [`safe_cell`], so a value such as
 //! `=HYPERLINK(...)` typed into an answers file stays text in a spreadsheet program.
 
 use crate::ExportError;
@@ -54,9 +55,52 @@ pub struct Sheet {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// The three sheets of the workbook, in order: answers, scores, action plan.
+/// The sheets of the workbook, in order: answers, scores, action plan, and findings when
+/// the export is made with the organization's scan findings ([`Assessed::findings`]).
 pub fn sheets(a: &Assessed) -> Vec<Sheet> {
-    vec![answers_sheet(a), scores_sheet(a), plan_sheet(a)]
+    let mut out = vec![answers_sheet(a), scores_sheet(a), plan_sheet(a)];
+    if a.findings.is_some() {
+        out.push(findings_sheet(a));
+    }
+    out
+}
+
+/// "yes" or "no", as a cell.
+fn yes_no(b: bool) -> Cell {
+    Cell::text(if b { "yes" } else { "no" })
+}
+
+/// The ranked open scan findings (KEV-listed first, then most overdue), one row each, in
+/// the columns of the report's findings table ([`crate::findings::FindingRow`]); no rows
+/// when the export has none. Shared by the workbook and the findings CSV.
+fn findings_sheet(a: &Assessed) -> Sheet {
+    let rows = a
+        .findings
+        .iter()
+        .flat_map(|p| p.items.iter())
+        .map(|r| {
+            let row = crate::findings::finding_row(r);
+            vec![
+                Cell::Number(row.rank as f64),
+                Cell::text(&row.host),
+                Cell::text(&row.title),
+                Cell::text(&row.cves),
+                Cell::text(&row.severity),
+                Cell::text(&row.since),
+                Cell::text(&row.due),
+                yes_no(row.overdue),
+                yes_no(row.kev),
+                Cell::text(&row.why),
+            ]
+        })
+        .collect();
+    Sheet {
+        name: "findings",
+        header: vec![
+            "rank", "host", "title", "cves", "severity", "since", "due", "overdue", "kev", "why",
+        ],
+        rows,
+    }
 }
 
 fn answers_sheet(a: &Assessed) -> Sheet {
@@ -246,6 +290,7 @@ fn plan_sheet(a: &Assessed) -> Sheet {
 fn column_width(header: &str) -> f64 {
     match header {
         "criterion_text" | "text" | "why" | "evidence" | "notes" => 60.0,
+        "host" | "cves" | "due" => 24.0,
         "title"
         | "name"
         | "not_applicable_reason"
@@ -365,6 +410,22 @@ pub fn plan_csv(a: &Assessed, out: impl std::io::Write) -> Result<(), ExportErro
     w.write_record(&sheet.header)?;
     for row in &sheet.rows {
         w.write_record(row.iter().map(Cell::as_csv))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The ranked open scan findings as CSV (the same columns as the workbook's "findings"
+/// sheet); only the header when the export was made without findings.
+pub fn findings_csv(a: &Assessed, out: impl std::io::Write) -> Result<(), ExportError> {
+    let sheet = findings_sheet(a);
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&sheet.header)?;
+    for row in &sheet.rows {
+        w.write_record(row.iter().map(|c| {
+            let c = c.as_csv();
+            fit_cell(&c).map_or(c, |(fitted, _)| fitted)
+        }))?;
     }
     w.flush()?;
     Ok(())

@@ -367,3 +367,244 @@ fn the_answers_sheet_lists_evidence_on_a_question_not_answered_yet() {
         matches!(row.last().unwrap(), Cell::Text(t) if t == "Scan of the file server (collected 2026-09-01)")
     );
 }
+
+/// Ranked scan findings: a KEV-listed one not yet due, an overdue one, and a title that
+/// starts like a formula (scanner text is not trusted).
+fn scan_findings(c: &Catalog) -> hicp_core::assessment::findings::FindingsPlan {
+    use hicp_core::assessment::findings::{Finding, Severity, Timeframes, rank};
+    let d = |s: &str| Date::parse(s).unwrap();
+    let finding = |host: &str, title: &str, severity, first: &str, kev, cves: &[&str]| Finding {
+        host: host.into(),
+        port: Some(443),
+        protocol: Some("tcp".into()),
+        title: title.into(),
+        severity,
+        cves: cves.iter().map(|c| (*c).to_owned()).collect(),
+        first_seen: Some(d(first)),
+        last_seen: Some(d("2026-09-20")),
+        fix_published: None,
+        kev,
+        open: true,
+        source: "Nessus v2 XML".into(),
+    };
+    rank(
+        &[
+            finding(
+                "files.example.org",
+                "=HYPERLINK(\"http://x\",\"Apache httpd\")",
+                Severity::High,
+                "2026-01-05",
+                false,
+                &[],
+            ),
+            finding(
+                "web01.example.org",
+                "Apache Log4j RCE",
+                Severity::Critical,
+                "2026-09-15",
+                true,
+                &["CVE-2021-44228", "CVE-2021-45046"],
+            ),
+        ],
+        &Timeframes::from_catalog(c),
+        as_of(),
+    )
+}
+
+#[test]
+fn the_workbook_and_the_findings_csv_list_the_scan_findings_as_the_report_does() {
+    let c = builtin();
+    let answers = example(&c, "community-hospital");
+    let plan = scan_findings(&c);
+    assert_eq!(plan.items.len(), 2);
+    // Without findings the workbook keeps its three sheets.
+    let plain = Assessed::new(&c, &answers, as_of());
+    assert_eq!(
+        read_back(sheets::xlsx(&plain).unwrap()).sheet_names(),
+        ["answers", "scores", "action plan"]
+    );
+    let a = Assessed::new(&c, &answers, as_of()).with_findings(Some(plan.clone()));
+    let mut wb = read_back(sheets::xlsx(&a).unwrap());
+    assert_eq!(
+        wb.sheet_names(),
+        ["answers", "scores", "action plan", "findings"]
+    );
+    let range = wb.worksheet_range("findings").unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|d| d.to_string()).collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "rank", "host", "title", "cves", "severity", "since", "due", "overdue", "kev", "why"
+        ]
+    );
+    // The report's row, cell for cell: KEV first, then the overdue one.
+    for (r, item) in rows[1..].iter().zip(&plan.items) {
+        let want = hicp_interop::findings::finding_row(item);
+        assert_eq!(r[0], want.rank.to_string());
+        assert_eq!(r[1], want.host);
+        assert_eq!(r[3], want.cves);
+        assert_eq!(r[6], want.due);
+        assert_eq!(r[8], if want.kev { "yes" } else { "no" });
+        assert_eq!(r[9], want.why);
+    }
+    assert_eq!(rows[1][1], "web01.example.org:443");
+    assert_eq!(rows[1][3], "CVE-2021-44228, CVE-2021-45046");
+    assert_eq!((rows[1][7].as_str(), rows[1][8].as_str()), ("no", "yes"));
+    assert_eq!((rows[2][7].as_str(), rows[2][8].as_str()), ("yes", "no"));
+    assert!(rows[2][6].ends_with("days overdue"), "{}", rows[2][6]);
+    // The scanner's title stays text.
+    assert!(rows[2][2].starts_with("'=HYPERLINK"), "{}", rows[2][2]);
+
+    // The CSV: the same columns and cells, inert.
+    let mut out = Vec::new();
+    sheets::findings_csv(&a, &mut out).unwrap();
+    let mut r = csv::Reader::from_reader(out.as_slice());
+    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), rows[0]);
+    let recs: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(recs, rows[1..]);
+    for cell in recs.iter().flatten() {
+        assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell}");
+    }
+    // Without findings: the header alone.
+    let mut out = Vec::new();
+    sheets::findings_csv(&plain, &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "rank,host,title,cves,severity,since,due,overdue,kev,why\n"
+    );
+}
+
+#[test]
+fn oscal_results_carry_the_scan_findings_with_kev_and_days_overdue() {
+    let c = builtin();
+    for name in EXAMPLES {
+        let answers = example(&c, name);
+        let plan = scan_findings(&c);
+        let a = Assessed::new(&c, &answers, as_of()).with_findings(Some(plan.clone()));
+        let ar = assessment_oscal::assessment_results(&a, "assessment-plan.json");
+        let errs = errors(AR, &ar);
+        assert!(errs.is_empty(), "{name}:\n{}", errs.join("\n"));
+        let result = &ar["assessment-results"]["results"][0];
+        let prop = |v: &Value, n: &str| -> Vec<String> {
+            v["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["name"] == n)
+                .map(|p| p["value"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let tested: Vec<&Value> = result["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["methods"][0] == "TEST")
+            .collect();
+        assert_eq!(tested.len(), 2, "{name}");
+        assert_eq!(prop(tested[0], "kev"), ["yes"]);
+        assert_eq!(prop(tested[0], "host"), ["web01.example.org"]);
+        assert_eq!(prop(tested[0], "cve"), ["CVE-2021-44228", "CVE-2021-45046"]);
+        assert!(prop(tested[0], "days-overdue").is_empty());
+        assert_eq!(prop(tested[1], "kev"), ["no"]);
+        let late = plan.items[1].days_late.unwrap();
+        assert!(late > 0);
+        assert_eq!(prop(tested[1], "days-overdue"), [late.to_string()]);
+        // One finding each, beside the sub-practices', on vulnerability management, not
+        // satisfied, pointing at its observation.
+        let findings = result["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), answers.scope(&c).len() + 2, "{name}");
+        let scan: Vec<&Value> = findings
+            .iter()
+            .filter(|f| !prop(f, "scan-rank").is_empty())
+            .collect();
+        assert_eq!(scan.len(), 2);
+        assert_eq!(prop(scan[0], "kev"), ["yes"]);
+        assert_eq!(prop(scan[1], "days-overdue"), [late.to_string()]);
+        for (f, o) in scan.iter().zip(&tested) {
+            assert_eq!(f["target"]["status"]["state"], "not-satisfied");
+            assert!(
+                f["target"]["target-id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("hicp-7."),
+                "{}",
+                f["target"]["target-id"]
+            );
+            assert_eq!(f["related-observations"][0]["observation-uuid"], o["uuid"]);
+        }
+        // Deterministic.
+        assert_eq!(
+            ar,
+            assessment_oscal::assessment_results(&a, "assessment-plan.json")
+        );
+    }
+}
+
+#[test]
+fn oscal_results_show_evidence_on_a_question_not_answered_yet_without_answering_it() {
+    let c = builtin();
+    let mut ans = example(&c, "small-clinic");
+    let id = ans.scope(&c)[0].criteria[0].id.to_string();
+    ans.criteria.remove(&id);
+    ans.unanswered_evidence.insert(
+        id.clone(),
+        vec![hicp_core::assessment::Evidence {
+            title: "Scan of the file server".into(),
+            location: Some("evidence/scan.nessus".into()),
+            collected: Some(Date::parse("2026-09-01").unwrap()),
+            valid_until: None,
+        }],
+    );
+    let a = Assessed::new(&c, &ans, as_of());
+    let ar = assessment_oscal::assessment_results(&a, "assessment-plan.json");
+    let errs = errors(AR, &ar);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let result = &ar["assessment-results"]["results"][0];
+    let o = result["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["title"] == "Scan of the file server")
+        .expect("the evidence is an observation");
+    assert_eq!(o["methods"][0], "EXAMINE");
+    assert!(
+        o["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Evidence for {id} (not answered yet)")),
+        "{}",
+        o["description"]
+    );
+    assert!(
+        o["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "answered" && p["value"] == "no")
+    );
+    assert_eq!(o["collected"], "2026-09-01T00:00:00Z");
+    // Not counted as an answer: the scores are those of the answers alone.
+    let without = {
+        let mut ans = ans.clone();
+        ans.unanswered_evidence.clear();
+        assessment_oscal::assessment_results(
+            &Assessed::new(&c, &ans, as_of()),
+            "assessment-plan.json",
+        )
+    };
+    let descriptions = |v: &Value| -> Vec<Value> {
+        v["assessment-results"]["results"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["description"].clone())
+            .collect()
+    };
+    assert_eq!(descriptions(&ar), descriptions(&without));
+}

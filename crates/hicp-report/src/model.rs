@@ -3,11 +3,13 @@
 //! leave here; the templates do no arithmetic.
 
 use crate::charts::{Bar, bar_chart_with_id};
-use hicp_core::assessment::findings::{FindingsPlan, RankedFinding};
+use hicp_core::assessment::findings::FindingsPlan;
 use hicp_core::assessment::scoring::{CsfLevel, MappedScore, show};
 use hicp_core::assessment::{Answers, Date, Progress, Status, score};
 use hicp_core::catalog::{Catalog, CpgTier, NumberLabel, Provenance};
 use hicp_interop::assessment::Assessed;
+/// One finding of [`FindingsSection`]: the row shape the sheets share (`hicp-interop`).
+pub use hicp_interop::findings::{FindingRow, finding_row};
 
 /// How many actions the executive summary lists.
 pub const TOP_ACTIONS: usize = 5;
@@ -76,23 +78,6 @@ pub struct FindingsSection {
     pub overdue: usize,
 }
 
-/// One finding of [`FindingsSection`].
-pub struct FindingRow {
-    pub rank: usize,
-    /// "10.0.0.5:443", or the host alone.
-    pub host: String,
-    pub title: String,
-    pub cves: String,
-    pub severity: String,
-    /// First seen, or when the fix came out.
-    pub since: String,
-    pub due: String,
-    pub overdue: bool,
-    pub kev: bool,
-    /// Why it is listed, in plain words.
-    pub why: String,
-}
-
 /// The report's findings section from the ranked findings (`App::findings_plan`, or `hicp
 /// plan --findings`'s ranking of import files).
 pub fn findings_section(p: &FindingsPlan) -> FindingsSection {
@@ -121,34 +106,6 @@ pub fn findings_section(p: &FindingsPlan) -> FindingsSection {
         ranked: p.items.len(),
         kev: p.items.iter().filter(|r| r.finding.kev).count(),
         overdue: p.items.iter().filter(|r| r.overdue()).count(),
-    }
-}
-
-/// One ranked finding as every output shows it (the report, the plan page).
-pub fn finding_row(r: &RankedFinding) -> FindingRow {
-    let f = &r.finding;
-    FindingRow {
-        rank: r.rank,
-        host: match f.port {
-            Some(port) => format!("{}:{port}", f.host),
-            None => f.host.clone(),
-        },
-        title: f.title.clone(),
-        cves: f.cves.join(", "),
-        severity: f.severity.name().to_owned(),
-        since: match (f.first_seen, f.fix_published) {
-            (Some(d), _) => d.to_string(),
-            (None, Some(d)) => format!("fix out since {d}"),
-            (None, None) => "not given".to_owned(),
-        },
-        due: match (r.due_on, r.days_late) {
-            (Some(d), Some(late)) if late > 0 => format!("{d}, {late} days overdue"),
-            (Some(d), Some(late)) => format!("{d}, in {} days", -late),
-            _ => "no HICP timeframe".to_owned(),
-        },
-        overdue: r.overdue(),
-        kev: f.kev,
-        why: r.why.clone(),
     }
 }
 

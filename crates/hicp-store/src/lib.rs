@@ -283,6 +283,17 @@ pub struct ScannedHost {
     pub source_sha256: String,
 }
 
+/// The KEV catalog an organization imported last: what its open findings are flagged
+/// against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KevList {
+    /// The catalog's own version (`catalogVersion`), when it gives one.
+    pub version: Option<String>,
+    pub source_sha256: String,
+    /// The CVE ids it lists.
+    pub cves: Vec<String>,
+}
+
 /// A user's role in one organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {

@@ -5,10 +5,10 @@
 use crate::{
     ActionId, ActionInput, ActionTrack, Answer, AnswerInput, ApiToken, Assessment, AssessmentId,
     AuditEntry, AuditFilter, CriterionId, EmailDomain, Evidence, EvidenceFile, EvidenceId, Finding,
-    Invitation, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry, NewEvidence,
-    NewOrganization, NewSession, NewUser, OffsetDateTime, OneTimeLink, OrgId, Organization,
-    OrganizationUpdate, Result, Role, ScannedHost, Session, SsoLogin, Store, TokenId, User, UserId,
-    Visit,
+    Invitation, KevList, LoginFailures, Member, NewApiToken, NewAssessment, NewAuditEntry,
+    NewEvidence, NewOrganization, NewSession, NewUser, OffsetDateTime, OneTimeLink, OrgId,
+    Organization, OrganizationUpdate, Result, Role, ScannedHost, Session, SsoLogin, Store, TokenId,
+    User, UserId, Visit,
 };
 
 /// `auto fn`: on a pooled connection; `tx fn`: in a transaction of its own.
@@ -56,6 +56,8 @@ one_shot! {
     auto fn scan_findings(org: &OrgId) -> Vec<Finding>;
     auto fn scanned_hosts(org: &OrgId) -> Vec<ScannedHost>;
     tx fn replace_host_findings(org: &OrgId, host: &ScannedHost, findings: &[Finding]) -> u64;
+    auto fn kev_list(org: &OrgId) -> Option<KevList>;
+    tx fn replace_kev_list(org: &OrgId, list: &KevList) -> u64;
     tx fn save_email_domain(org: &OrgId, domain: &str, dkim_selectors: &[String], by: &UserId) -> bool;
     tx fn remove_email_domain(org: &OrgId, domain: &str, by: &UserId) -> bool;
     tx fn record_email_check(org: &OrgId, domain: &str, check_json: &str, summary: &str, by: &UserId) -> bool;

@@ -169,6 +169,8 @@ conformance!(
     email_domains_keep_their_latest_check,
     visits_read_the_revision_that_every_change_moves,
     scan_findings_are_replaced_per_host,
+    hosts_match_whatever_their_case_and_a_trailing_dot,
+    a_kev_list_is_kept_per_organization_and_reflags_its_findings,
     one_time_links_are_used_once_and_replaced_by_newer_ones,
     withdrawing_an_invitation_withdraws_its_unused_links,
 );
@@ -2382,6 +2384,129 @@ async fn scan_findings_are_replaced_per_host(ctx: Ctx) {
     let hosts = s.scanned_hosts(&o.id).await.unwrap();
     assert_eq!(hosts.len(), 3);
     assert_eq!(hosts[0], host("nessus", "a", "2026-03-01"));
+}
+
+/// A newer scan of `WEB01.Example.org.` replaces what an older one said of
+/// `web01.example.org`: hosts match on their key; the name shown is the newer scan's.
+async fn hosts_match_whatever_their_case_and_a_trailing_dot(ctx: Ctx) {
+    use hicp_store::{Finding, ScannedHost, Severity};
+    let s = &ctx.store;
+    let (_, o, _) = setup(s).await;
+    let day = |t: &str| Date::parse(t).unwrap();
+    let host = |name: &str, on: &str| ScannedHost {
+        scanner_kind: "nessus".into(),
+        host: name.into(),
+        scanned_on: day(on),
+        source_sha256: "cd".repeat(32),
+    };
+    let finding = |host: &str, title: &str| Finding {
+        host: host.into(),
+        port: None,
+        protocol: None,
+        title: title.into(),
+        severity: Severity::High,
+        cves: vec![],
+        first_seen: None,
+        last_seen: None,
+        fix_published: None,
+        kev: false,
+        open: true,
+        source: "Nessus v2 XML".into(),
+    };
+    s.replace_host_findings(
+        &o.id,
+        &host("web01.example.org", "2026-02-01"),
+        &[
+            finding("web01.example.org", "old"),
+            finding("web01.example.org", "older"),
+        ],
+    )
+    .await
+    .unwrap();
+    let newer = host("WEB01.Example.org.", "2026-03-01");
+    assert_eq!(
+        s.replace_host_findings(&o.id, &newer, &[finding("WEB01.Example.org.", "new")])
+            .await
+            .unwrap(),
+        2,
+        "the older scan's two findings are replaced"
+    );
+    let all = s.scan_findings(&o.id).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|f| (f.host.as_str(), f.title.as_str()))
+            .collect::<Vec<_>>(),
+        [("WEB01.Example.org.", "new")]
+    );
+    assert_eq!(s.scanned_hosts(&o.id).await.unwrap(), [newer]);
+}
+
+/// An organization's KEV catalog: the latest replaces the one before, and its stored
+/// findings are flagged against it (both ways); another organization's are left alone.
+async fn a_kev_list_is_kept_per_organization_and_reflags_its_findings(ctx: Ctx) {
+    use hicp_store::{Finding, KevList, ScannedHost, Severity};
+    let s = &ctx.store;
+    let (u, o, _) = setup(s).await;
+    let other = org(s, "Other Clinic", &u.id).await;
+    let day = |t: &str| Date::parse(t).unwrap();
+    let host = |name: &str| ScannedHost {
+        scanner_kind: "nessus".into(),
+        host: name.into(),
+        scanned_on: day("2026-02-01"),
+        source_sha256: "ef".repeat(32),
+    };
+    let finding = |title: &str, cves: &[&str]| Finding {
+        host: "a".into(),
+        port: None,
+        protocol: None,
+        title: title.into(),
+        severity: Severity::High,
+        cves: cves.iter().map(|c| (*c).to_owned()).collect(),
+        first_seen: None,
+        last_seen: None,
+        fix_published: None,
+        kev: false,
+        open: true,
+        source: "Nessus v2 XML".into(),
+    };
+    let found = [
+        finding("log4j", &["CVE-2021-45046", "CVE-2021-44228"]),
+        finding("other", &["CVE-2020-0001"]),
+        finding("none", &[]),
+    ];
+    for id in [&o.id, &other.id] {
+        s.replace_host_findings(id, &host("a"), &found)
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.kev_list(&o.id).await.unwrap(), None);
+    let list = |v: &str, cves: &[&str]| KevList {
+        version: Some(v.into()),
+        source_sha256: "12".repeat(32),
+        cves: cves.iter().map(|c| (*c).to_owned()).collect(),
+    };
+    let first = list("2026.01.01", &["CVE-2021-44228", "CVE-1999-0001"]);
+    assert_eq!(s.replace_kev_list(&o.id, &first).await.unwrap(), 1);
+    assert_eq!(s.kev_list(&o.id).await.unwrap(), Some(first));
+    let kev = |id| async move {
+        s.scan_findings(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.kev)
+            .map(|f| f.title)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kev(&o.id).await, ["log4j"]);
+    assert!(kev(&other.id).await.is_empty());
+    // A newer catalog: one flag set, one cleared.
+    let second = list("2026.02.01", &["CVE-2020-0001"]);
+    assert_eq!(s.replace_kev_list(&o.id, &second).await.unwrap(), 2);
+    assert_eq!(kev(&o.id).await, ["other"]);
+    assert_eq!(s.kev_list(&o.id).await.unwrap(), Some(second.clone()));
+    // The same again changes nothing.
+    assert_eq!(s.replace_kev_list(&o.id, &second).await.unwrap(), 0);
+    assert_eq!(s.kev_list(&other.id).await.unwrap(), None);
 }
 
 /// A one-time link is used once, not after it expires; a newer link for the same email (and

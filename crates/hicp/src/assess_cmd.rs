@@ -64,6 +64,9 @@ pub enum PlanFormat {
     /// The same CSV as `hicp report --format csv` and the web app's plan download.
     Csv,
     Markdown,
+    /// The ranked findings of --findings as CSV, as `hicp report --format findings-csv`
+    /// and the web app's findings download.
+    FindingsCsv,
 }
 
 pub fn assess(args: AssessArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
@@ -128,15 +131,27 @@ pub fn plan(args: PlanArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()> {
             }
             PlanFormat::Csv => {
                 return Err(InvalidInput(
-                    "--findings: the CSV is the plan's actions only; use --format table, markdown or json".into(),
+                    "--findings: the CSV is the plan's actions only; use --format findings-csv for the findings, or table, markdown or json for both".into(),
                 )
                 .into());
+            }
+            PlanFormat::FindingsCsv => {
+                let a = a.with_findings(findings.clone());
+                let mut out = std::io::stdout().lock();
+                sheets::findings_csv(&a, &mut out)?;
+                out.flush()?;
+                return Ok(());
             }
             PlanFormat::Table => print!("{}", findings_text(f, false)),
             PlanFormat::Markdown => print!("{}", findings_text(f, true)),
         }
     }
     match args.format {
+        PlanFormat::FindingsCsv => Err(InvalidInput(
+            "--format findings-csv lists the findings of --findings IMPORT_JSON: give at least one"
+                .into(),
+        )
+        .into()),
         PlanFormat::Json => print_json(&assessment_json::plan(&a)),
         PlanFormat::Csv => {
             let mut out = std::io::stdout().lock();

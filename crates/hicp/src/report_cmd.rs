@@ -25,7 +25,8 @@ pub struct ReportArgs {
     /// A scan's findings, as `hicp evidence import --format json` writes them (repeatable),
     /// as for `hicp plan --findings`: the HTML and PDF reports then start the plan with
     /// "Fix these first", the open findings known exploited (CISA's KEV list) or past HICP
-    /// Table 8's time to fix.
+    /// Table 8's time to fix; the workbook gets a findings sheet, the OSCAL results their
+    /// observations and findings; --format findings-csv needs it.
     #[arg(long, value_name = "IMPORT_JSON")]
     findings: Vec<PathBuf>,
     /// With --format oscal-ar: where the assessment plan is (write it with --format oscal-ap).
@@ -52,6 +53,8 @@ pub enum ReportFormat {
     Xlsx,
     /// The action plan as CSV.
     Csv,
+    /// The ranked scan findings of --findings as CSV (the workbook's findings sheet).
+    FindingsCsv,
 }
 
 #[derive(Args)]
@@ -100,8 +103,15 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
         Some(p) => Some((load(p, &c, date)?, p.display().to_string())),
         None => None,
     };
-    let a = Assessed::new(&c, &answers, date);
     let findings = crate::assess_cmd::findings_plan(&args.findings, &c, date)?;
+    if matches!(args.format, ReportFormat::FindingsCsv) && findings.is_none() {
+        return Err(crate::InvalidInput(
+            "--format findings-csv lists the findings of --findings IMPORT_JSON: give at least one"
+                .into(),
+        )
+        .into());
+    }
+    let a = Assessed::new(&c, &answers, date).with_findings(findings.clone());
     // The view-model of the HTML and PDF reports, with the findings section when given.
     let model = || {
         let r = hicp_report::model::build(
@@ -141,14 +151,23 @@ pub fn report(args: ReportArgs, catalog_dir: Option<&Path>) -> anyhow::Result<()
             sheets::plan_csv(&a, &mut b)?;
             (b, "action plan CSV")
         }
+        ReportFormat::FindingsCsv => {
+            let mut b = Vec::new();
+            sheets::findings_csv(&a, &mut b)?;
+            (b, "scan findings CSV")
+        }
     };
-    if !matches!(args.format, ReportFormat::Html | ReportFormat::Pdf) {
-        if args.previous.is_some() {
-            eprintln!("note: --previous is used by the HTML and PDF reports only");
-        }
-        if !args.findings.is_empty() {
-            eprintln!("note: --findings is used by the HTML and PDF reports only");
-        }
+    if !matches!(args.format, ReportFormat::Html | ReportFormat::Pdf) && args.previous.is_some() {
+        eprintln!("note: --previous is used by the HTML and PDF reports only");
+    }
+    if matches!(
+        args.format,
+        ReportFormat::OscalAp | ReportFormat::OscalPoam | ReportFormat::Csv
+    ) && !args.findings.is_empty()
+    {
+        eprintln!(
+            "note: --findings is used by the HTML and PDF reports, the workbook, the OSCAL results and findings-csv only"
+        );
     }
     write_out(&args.output, &bytes)?;
     if args.output.as_os_str() != "-" {

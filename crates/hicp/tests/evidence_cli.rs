@@ -469,8 +469,90 @@ fn the_report_starts_with_kev_and_overdue_findings_from_an_import() {
         .unwrap();
     assert!(out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("--findings is used by the HTML and PDF reports only")
+        String::from_utf8_lossy(&out.stderr).contains(
+            "--findings is used by the HTML and PDF reports, the workbook, the OSCAL results and findings-csv only"
+        )
+    );
+
+    // The findings as CSV: the same from `hicp report` and `hicp plan`, KEV first, cells
+    // made inert; the workbook has them as a sheet and the OSCAL results as findings.
+    let csv = run_ok(&[
+        "report",
+        &answers,
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "findings-csv",
+        "--findings",
+        &scan,
+        "-o",
+        "-",
+    ]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rank,host,title,cves,severity,since,due,overdue,kev,why")
+    );
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("1,testphp.vulnweb.com:80,") && first.contains("CVE-2012-1823"),
+        "{first}"
+    );
+    assert!(first.contains(",yes,yes,"), "overdue and KEV: {first}");
+    assert_eq!(csv.lines().count(), 18);
+    let plan_csv = run_ok(&[
+        "plan",
+        &answers,
+        "--as-of",
+        "2026-10-01",
+        "--findings",
+        &scan,
+        "--format",
+        "findings-csv",
+    ]);
+    assert_eq!(plan_csv, csv);
+    let err = run_invalid(&["report", &answers, "--format", "findings-csv", "-o", "-"]);
+    assert!(err.contains("--findings"), "{err}");
+    let err = run_invalid(&["plan", &answers, "--format", "findings-csv"]);
+    assert!(err.contains("--findings"), "{err}");
+    let xlsx = dir.path().join("a.xlsx");
+    run_ok(&[
+        "report",
+        &answers,
+        "--format",
+        "xlsx",
+        "--findings",
+        &scan,
+        "-o",
+        xlsx.to_str().unwrap(),
+    ]);
+    use calamine::Reader as _;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        ["answers", "scores", "action plan", "findings"]
+    );
+    assert_eq!(wb.worksheet_range("findings").unwrap().height(), 18);
+    let ar: Value = serde_json::from_str(&run_ok(&[
+        "report",
+        &answers,
+        "--format",
+        "oscal-ar",
+        "--findings",
+        &scan,
+        "-o",
+        "-",
+    ]))
+    .unwrap();
+    let observations = ar["assessment-results"]["results"][0]["observations"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        observations
+            .iter()
+            .filter(|o| o["methods"][0] == "TEST")
+            .count(),
+        17
     );
 
     let err = run_invalid(&[

@@ -22,6 +22,7 @@ on_both_backends!(
     the_email_check_is_dated_evidence_and_in_the_report,
     kev_listed_findings_lead_the_plan_page_and_the_api,
     kev_listed_findings_lead_the_report_not_a_closed_snapshots,
+    a_kev_file_imported_after_a_scan_flags_it_and_the_exports_carry_the_findings,
 );
 
 fn fixture(rel: &str) -> PathBuf {
@@ -79,7 +80,7 @@ async fn a_file_uploaded_in_the_web_app_becomes_evidence_with_suggestions(b: Bac
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains("Nothing was imported."), "{html}");
     assert!(html.contains("is not a kind of file we can read"), "{html}");
-    // A KEV catalog alone is not evidence about the organization.
+    // A KEV catalog alone is kept as the organization's, not as evidence about it.
     let (status, html) = upload(
         &c,
         &s,
@@ -88,8 +89,12 @@ async fn a_file_uploaded_in_the_web_app_becomes_evidence_with_suggestions(b: Bac
         file_part("kev/known_exploited_vulnerabilities.csv"),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("KEV catalog"), "{html}");
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("It is this organization&#39;s KEV catalog now"),
+        "{html}"
+    );
+    assert!(html.contains("not stored on any question"), "{html}");
     let (_, _, page5) = get(&c, &s, &format!("/orgs/{org}/practices/5")).await;
     assert!(!page5.contains("class=\"evidence\""), "nothing stored");
 
@@ -296,6 +301,17 @@ async fn the_api_import_returns_the_command_lines_json_and_stores_dated_evidence
     let (status, mut body) = api_import(&s, &admin, &org, form).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let evidence = body.as_object_mut().unwrap().remove("evidence").unwrap();
+    // The catalog given is kept as the organization's (nothing was stored to re-flag).
+    let kev_kept = body.as_object_mut().unwrap().remove("kev_kept").unwrap();
+    assert_eq!(kev_kept["entries"], 1404, "{kev_kept}");
+    assert_eq!(
+        (kev_kept["reflagged"].clone(), kev_kept["listed"].clone()),
+        (0.into(), 1.into())
+    );
+    assert_eq!(
+        body.as_object_mut().unwrap().remove("kev_used").unwrap(),
+        "given"
+    );
     let nessus = fixture("nessus/nessus_with_cvssv3.nessus");
     let kev = fixture("kev/known_exploited_vulnerabilities.json");
     let mut cli: Value = serde_json::from_str(&run_ok(&[
@@ -791,4 +807,206 @@ async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) 
     // snapshot's.
     let (_, _, html) = get(&c, &s, &report).await;
     assert!(html.contains("<section id=\"findings\""));
+}
+
+/// A scan imported without a KEV catalog, then the catalog alone: the stored findings are
+/// flagged (the plan page and the API put the KEV-listed one first). The workbook, the
+/// findings CSV and the OSCAL results (web download and API alike) carry the ranked
+/// findings, and the results show the scan filed on a question nobody answered as
+/// evidence, not as an answer. A closed snapshot has no findings CSV.
+async fn a_kev_file_imported_after_a_scan_flags_it_and_the_exports_carry_the_findings(b: Backend) {
+    let db = Database::new(b);
+    let s = Server::start(&db);
+    let c = first_admin(&s).await;
+    let org = create_org(&c, &s, "Hazel Clinic", SMALL).await;
+    let admin = api_token(&db, "dana@clinic.example", false);
+    let (_, _, html) = get(&c, &s, &format!("/orgs/{org}/evidence-import")).await;
+    let csrf = csrf_of(&html);
+
+    // Before any scan: the findings CSV is its header alone.
+    let csv_url = format!("/orgs/{org}/download/findings.csv");
+    let (status, _, csv) = get(&c, &s, &csv_url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        csv,
+        "rank,host,title,cves,severity,since,due,overdue,kev,why\n"
+    );
+
+    // The scan, no KEV catalog: overdue findings, none known exploited.
+    let (status, html) = upload(
+        &c,
+        &s,
+        &org,
+        &csrf,
+        file_part("nessus/nessus_with_cvssv3.nessus"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let api = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/plan/findings")).await;
+    assert_eq!(
+        (api["kev"].clone(), api["overdue"].clone()),
+        (0.into(), 17.into())
+    );
+
+    // Then the catalog alone, through the API: kept, and the stored finding flagged.
+    let (status, body) = api_import(
+        &s,
+        &admin,
+        &org,
+        Form::new().part(
+            "file",
+            file_part("kev/known_exploited_vulnerabilities.json"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["kind"], "kev");
+    assert_eq!(body["evidence"], serde_json::json!([]));
+    assert_eq!(body["kev_kept"]["reflagged"], 1, "{body}");
+    assert_eq!(body["kev_kept"]["listed"], 1, "{body}");
+    let api = api_get(&s, &admin, &format!("/api/v1/orgs/{org}/plan/findings")).await;
+    assert_eq!(api["kev"], 1, "{api}");
+    assert_eq!(
+        api["items"][0]["cves"],
+        serde_json::json!(["CVE-2012-1823"])
+    );
+    assert_eq!(api["items"][0]["kev"], true);
+    let (_, _, plan) = get(&c, &s, &format!("/orgs/{org}/plan")).await;
+    let row = &plan[plan.find("id=\"finding-1\"").expect("a first finding")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("CVE-2012-1823") && row.contains("Yes, KEV"),
+        "{row}"
+    );
+    assert!(plan.contains(&format!("href=\"/orgs/{org}/download/findings.csv\"")));
+
+    // The findings CSV: web download and API alike, KEV first, the plan's rows.
+    let r = c.get(s.url(&csv_url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("hazel-clinic-scan-findings.csv"),
+        "{disposition}"
+    );
+    let csv = r.text().await.unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 17);
+    assert_eq!(&rows[0][1], "testphp.vulnweb.com:80");
+    assert_eq!(&rows[0][3], "CVE-2012-1823");
+    assert_eq!((&rows[0][7], &rows[0][8]), ("yes", "yes"));
+    assert!(rows[1..].iter().all(|r| &r[8] == "no"));
+    let api_csv = Client::new()
+        .get(s.url(&format!("/api/v1/orgs/{org}/reports/findings-csv")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(api_csv, csv);
+
+    // The workbook has them as a sheet.
+    let xlsx = Client::new()
+        .get(s.url(&format!("/api/v1/orgs/{org}/reports/xlsx")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::Reader as _;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        ["answers", "scores", "action plan", "findings"]
+    );
+    let sheet = wb.worksheet_range("findings").unwrap();
+    assert_eq!(sheet.height(), 18);
+    assert_eq!(sheet.get((1, 3)).unwrap().to_string(), "CVE-2012-1823");
+
+    // The OSCAL results: an observation and a finding per ranked scan finding, KEV and
+    // days overdue as props; the scan filed on 7.S.A.c3 (not answered) is evidence there.
+    let (status, _, ar) = get(
+        &c,
+        &s,
+        &format!("/orgs/{org}/download/assessment-results.json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let ar: Value = serde_json::from_str(&ar).unwrap();
+    let result = &ar["assessment-results"]["results"][0];
+    let prop = |v: &Value, n: &str| {
+        v["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .map(|p| p["value"].as_str().unwrap().to_owned())
+    };
+    let tested: Vec<&Value> = result["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["methods"][0] == "TEST")
+        .collect();
+    assert_eq!(tested.len(), 17);
+    assert_eq!(prop(tested[0], "kev").as_deref(), Some("yes"));
+    assert_eq!(prop(tested[0], "cve").as_deref(), Some("CVE-2012-1823"));
+    assert!(
+        prop(tested[0], "days-overdue")
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+            > 4000,
+        "due 2012-08-01"
+    );
+    let scan_findings = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| prop(f, "scan-rank").is_some())
+        .count();
+    assert_eq!(scan_findings, 17);
+    let filed = result["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| {
+            o["methods"][0] == "EXAMINE" && prop(o, "criterion").as_deref() == Some("7.S.A.c3")
+        })
+        .expect("the scan is evidence on 7.S.A.c3");
+    assert_eq!(prop(filed, "answered").as_deref(), Some("no"));
+    assert!(
+        filed["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Evidence for 7.S.A.c3 (not answered yet)"),
+        "{filed}"
+    );
+
+    // A closed snapshot keeps no findings: no findings CSV.
+    let r = Client::new()
+        .post(s.url(&format!("/api/v1/orgs/{org}/snapshots")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let closed: Value = r.json().await.unwrap();
+    let snap = closed["snapshot"]["id"].as_str().unwrap();
+    let r = Client::new()
+        .get(s.url(&format!(
+            "/api/v1/orgs/{org}/snapshots/{snap}/reports/findings-csv"
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

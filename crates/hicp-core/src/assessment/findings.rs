@@ -81,6 +81,15 @@ impl Finding {
     }
 }
 
+/// The key that says two scans name the same host: DNS names are case-insensitive (RFC
+/// 4343, ASCII letters only) and `host.example.org.` is `host.example.org`, so the name is
+/// trimmed, its trailing dots dropped and its ASCII letters lowered. IP addresses pass
+/// through (an IPv6 address's hex digits are lowered too, as they compare). The shown name
+/// stays as the scanner wrote it; only matching uses this.
+pub fn host_key(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
 /// HICP Table 8's data-center column: days to remediate, by severity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeframes {
@@ -468,6 +477,27 @@ mod tests {
         assert!(p.items[0].why.contains("no date"), "{}", p.items[0].why);
         assert_eq!((p.open, p.kev, p.overdue, p.undated), (3, 2, 0, 2));
         assert!(p.summary().contains("2 known exploited"), "{}", p.summary());
+    }
+
+    #[test]
+    fn hosts_match_whatever_their_case_and_a_trailing_dot() {
+        for (a, b) in [
+            ("WEB01.Example.ORG", "web01.example.org"),
+            ("web01.example.org.", "web01.example.org"),
+            ("  Web01.example.org. ", "web01.example.org"),
+            ("FE80::1", "fe80::1"),
+            ("10.0.0.5", "10.0.0.5"),
+        ] {
+            assert_eq!(host_key(a), host_key(b), "{a} and {b}");
+            assert_eq!(host_key(a), b);
+        }
+        // Different hosts stay apart; only ASCII letters are folded (RFC 4343).
+        assert_ne!(host_key("web01.example.org"), host_key("web02.example.org"));
+        assert_ne!(
+            host_key("web01.example.org"),
+            host_key("web01.example.org.uk")
+        );
+        assert_eq!(host_key("ÄRZTE.example"), "Ärzte.example");
     }
 
     #[test]

@@ -733,7 +733,7 @@ pub struct EvidenceImportForm {
     #[schema(value_type = Option<String>, format = Binary)]
     kev: Option<Vec<u8>>,
     /// Insist on a kind: `auto` (the default), `nessus`, `openvas`, `qualys`, `xccdf`,
-    /// `mscp`, `inventory` or `dmarc-report`.
+    /// `mscp`, `inventory`, `kev` or `dmarc-report`.
     kind: Option<String>,
 }
 
@@ -879,16 +879,37 @@ pub struct EvidenceImportOut {
     warnings: Vec<ImportWarningOut>,
     /// For a DMARC aggregate report.
     dmarc: Option<DmarcOut>,
-    /// Never for an import (a KEV catalog is refused as the file); in the CLI's contract.
+    /// For a KEV catalog imported as the file: its version and entry count.
     kev_catalog: Option<KevCatalogOut>,
     /// The evidence stored: the file, once per criterion of the assessment it informs (or
-    /// once, on no criterion).
+    /// once, on no criterion); none for a KEV catalog.
     evidence: Vec<EvidenceOut>,
+    /// A KEV catalog kept as the organization's (imported as the file, or given as `kev`):
+    /// its stored open findings were flagged against it.
+    kev_kept: Option<KevKeptOut>,
+    /// For a scan: the KEV catalog its findings were flagged against: `given` (the `kev`
+    /// field) or `stored` (the one the organization imported last); absent: none.
+    kev_used: Option<String>,
+}
+
+/// A KEV catalog kept as the organization's, and what it changed.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct KevKeptOut {
+    version: Option<String>,
+    /// CVE ids it lists.
+    entries: u64,
+    /// Stored open findings whose KEV flag changed.
+    reflagged: u64,
+    /// Stored open findings known exploited now.
+    listed: u64,
 }
 
 /// Imports a scanner, compliance, inventory or DMARC file (multipart form): it is stored
 /// as dated evidence on each criterion of the open assessment that it informs, and the
-/// import is audited. No answer changes: `criteria` holds suggestions only.
+/// import is audited. No answer changes: `criteria` holds suggestions only. A CISA KEV
+/// catalog as the file (or as `kev`) is kept as the organization's KEV catalog instead: its
+/// stored open findings, and those of scans imported later, are flagged against it.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/evidence-imports", tag = "evidence",
     params(("org" = String, Path, description = "Organization id")),
     request_body(content = EvidenceImportForm, content_type = "multipart/form-data"),
@@ -921,8 +942,8 @@ pub async fn import_evidence(
     let kind = match kind.as_deref() {
         None => hicp_evidence::Kind::Auto,
         Some(k) => match hicp_evidence::Kind::from_name(k) {
-            Some(k) if k != hicp_evidence::Kind::Kev => k,
-            _ => return Err(form_problem("kind", "not a kind of file we import")),
+            Some(k) => k,
+            None => return Err(form_problem("kind", "not a kind of file we import")),
         },
     };
     let Some((file_name, bytes)) = file else {
@@ -944,6 +965,20 @@ pub async fn import_evidence(
     body["evidence"] =
         serde_json::to_value(out.evidence.iter().map(evidence_out).collect::<Vec<_>>())
             .map_err(|e| ApiError::internal(&e))?;
+    if let Some(k) = &out.kev_kept {
+        body["kev_kept"] = serde_json::json!({
+            "version": k.version,
+            "entries": k.entries,
+            "reflagged": k.reflagged,
+            "listed": k.listed,
+        });
+    }
+    if let Some(used) = &out.kev_used {
+        body["kev_used"] = serde_json::json!(match used {
+            hicp_app::KevUsed::Given { .. } => "given",
+            hicp_app::KevUsed::Stored { .. } => "stored",
+        });
+    }
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
@@ -1129,10 +1164,12 @@ pub async fn readiness(
 }
 
 /// A report or export of the open assessment: `html`, `pdf`, `oscal-ap`, `oscal-ar`,
-/// `oscal-poam`, `xlsx` or `csv` (the action plan).
+/// `oscal-poam`, `xlsx`, `csv` (the action plan) or `findings-csv` (the open scan findings
+/// to fix first, as on the plan page; the workbook and the OSCAL results carry them too once
+/// a scan left open findings).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/reports/{format}", tag = "reports",
     params(("org" = String, Path, description = "Organization id"),
-           ("format" = Export, Path, description = "html, pdf, oscal-ap, oscal-ar, oscal-poam, xlsx or csv")),
+           ("format" = Export, Path, description = "html, pdf, oscal-ap, oscal-ar, oscal-poam, xlsx, csv or findings-csv")),
     responses(
         (status = 200, description = "The file",
             content(
@@ -1160,7 +1197,8 @@ pub async fn report(
 }
 
 /// A report or export of a closed snapshot, read-only, as of the day it was closed (with
-/// the evidence that was in place then). Formats as for the open assessment.
+/// the evidence that was in place then). Formats as for the open assessment, but for
+/// `findings-csv` (404: a snapshot keeps no scan findings).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/snapshots/{id}/reports/{format}", tag = "snapshots",
     params(("org" = String, Path, description = "Organization id"),
            ("id" = String, Path, description = "Snapshot id"),

@@ -139,10 +139,40 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// What the import found, in words.
-fn view(state: &AppState, org: &str, out: &EvidenceImported, kev_given: bool) -> ResultView {
+fn view(state: &AppState, org: &str, out: &EvidenceImported) -> ResultView {
     let i = &out.import;
     let s = &out.summary;
     let file = i.source.file.clone().unwrap_or_else(|| "the file".into());
+    if let (Kind::Kev, Some(k)) = (i.kind, &out.kev_kept) {
+        return ResultView {
+            headline: format!(
+                "Imported {file}. It is this organization's KEV catalog now: its open findings from scans are flagged against it, and so are those of scans imported later."
+            ),
+            ok: true,
+            facts: vec![
+                format!(
+                    "CISA Known Exploited Vulnerabilities catalog{}: {} listed.",
+                    k.version
+                        .as_deref()
+                        .map(|v| format!(" version {v}"))
+                        .unwrap_or_default(),
+                    plural(k.entries, "CVE", "CVEs")
+                ),
+                format!(
+                    "{} changed; {} known exploited now, first on the action plan.",
+                    plural(
+                        k.reflagged as usize,
+                        "stored open finding's flag",
+                        "stored open findings' flags"
+                    ),
+                    plural(k.listed, "open finding is", "open findings are")
+                ),
+                "The catalog is not evidence about the organization: it is not stored on any question.".to_owned(),
+            ],
+            sha256: i.source.sha256.clone(),
+            ..ResultView::default()
+        };
+    }
     let mut facts = vec![format!(
         "{}{}: {} read.",
         i.source.scanner,
@@ -177,9 +207,17 @@ fn view(state: &AppState, org: &str, out: &EvidenceImported, kev_given: bool) ->
             "{} open longer than HICP's remediation timeframes (Table 8) when last seen.",
             plural(s.overdue, "finding was", "findings were")
         ));
-        if kev_given {
+        if let Some(used) = &out.kev_used {
+            let from = match used {
+                hicp_app::KevUsed::Given { .. } => {
+                    "the KEV catalog given with it, now this organization's"
+                }
+                hicp_app::KevUsed::Stored { .. } => {
+                    "the KEV catalog this organization imported last"
+                }
+            };
             facts.push(format!(
-                "{} known to be exploited (CISA KEV catalog): fix {} first.",
+                "{} known to be exploited (CISA KEV catalog): fix {} first. Flagged against {from}.",
                 plural(s.kev, "open finding is", "open findings are"),
                 if s.kev == 1 { "it" } else { "these" }
             ));
@@ -375,11 +413,10 @@ pub async fn import(
     let ctx = org_ctx(&state, &auth, &org).await?;
     let access = ctx.access.at::<Edit>()?;
     let (file, kev, _) = read_form(&state, &mut form).await?;
-    let kev_given = kev.is_some();
     let result = match file {
         None => failed("Nothing was imported: choose a file first.".into()),
         Some(file) => match run(&state, &access, file, kev, Kind::Auto).await? {
-            Ok(out) => view(&state, &org, &out, kev_given),
+            Ok(out) => view(&state, &org, &out),
             Err(words) => failed(format!("Nothing was imported. {words}")),
         },
     };

@@ -1,5 +1,5 @@
 //! Downloads of the assessment: the HTML and PDF reports, OSCAL assessment plan, results and
-//! POA&M, the XLSX workbook and the action plan as CSV. The same code as `hicp report`;
+//! POA&M, the XLSX workbook, the action plan as CSV and the open scan findings as CSV. The same code as `hicp report`;
 //! the REST API serves the same files.
 
 use crate::AppState;
@@ -32,6 +32,8 @@ pub enum Export {
     OscalPoam,
     Xlsx,
     Csv,
+    /// The ranked open scan findings as CSV.
+    FindingsCsv,
 }
 
 impl Export {
@@ -45,6 +47,7 @@ impl Export {
             Export::OscalPoam => "oscal-poam",
             Export::Xlsx => "xlsx",
             Export::Csv => "csv",
+            Export::FindingsCsv => "findings-csv",
         }
     }
 
@@ -58,6 +61,7 @@ impl Export {
             "oscal-poam" => Export::OscalPoam,
             "xlsx" => Export::Xlsx,
             "csv" => Export::Csv,
+            "findings-csv" => Export::FindingsCsv,
             _ => return None,
         })
     }
@@ -72,6 +76,7 @@ impl Export {
             "poam.json" => Export::OscalPoam,
             "assessment.xlsx" => Export::Xlsx,
             "plan.csv" => Export::Csv,
+            "findings.csv" => Export::FindingsCsv,
             _ => return None,
         })
     }
@@ -133,12 +138,16 @@ pub async fn export<L: Level>(
             Vec::new()
         };
         // The open scan findings to fix first: the report's own section, as on the plan
-        // page, only once a scan left open findings (no scan is not "no findings"). An
-        // import moves the revision, so a cached file never shows stale findings.
-        let findings = if matches!(what, Export::Html | Export::Pdf) {
-            Some(v.findings.clone()).filter(|p| p.open > 0)
-        } else {
-            None
+        // page, the workbook's findings sheet and the OSCAL results' scan findings, only once
+        // a scan left open findings (no scan is not "no findings"); the findings CSV always
+        // (its header alone says there are none). An import moves the revision, so a cached
+        // file never shows stale findings.
+        let findings = match what {
+            Export::FindingsCsv => Some(v.findings.clone()),
+            Export::Html | Export::Pdf | Export::Xlsx | Export::OscalAr => {
+                Some(v.findings.clone()).filter(|p| p.open > 0)
+            }
+            Export::OscalAp | Export::OscalPoam | Export::Csv => None,
         };
         let extra = Extra { email, findings };
         export_of(state, access, &v.answers, today(), tracking, extra, what).await
@@ -235,6 +244,10 @@ pub async fn snapshot_export<L: Level>(
         // The open assessment has its own downloads.
         return Err(AppError::NotFound);
     };
+    if what == Export::FindingsCsv {
+        // A snapshot keeps no scan findings.
+        return Err(AppError::NotFound);
+    }
     let cur = state.app.assessment(access, &s).await?;
     let a = state.app.answers_of(access, &cur);
     let as_of = hicp_app::date_of(closed);
@@ -302,7 +315,8 @@ impl ExportFile {
 struct Extra {
     /// The latest check of each email domain (the HTML report).
     email: Vec<hicp_report::model::EmailRow>,
-    /// The ranked open scan findings (the HTML and PDF reports).
+    /// The ranked open scan findings (the reports, the workbook, the OSCAL results, the
+    /// findings CSV).
     findings: Option<hicp_core::assessment::findings::FindingsPlan>,
 }
 
@@ -315,7 +329,9 @@ async fn export_of<L: Level>(
     extra: Extra,
     what: Export,
 ) -> Result<ExportFile, AppError> {
-    let assessed = Assessed::new(state.catalog(), a, as_of).with_tracking(tracking);
+    let assessed = Assessed::new(state.catalog(), a, as_of)
+        .with_tracking(tracking)
+        .with_findings(extra.findings.clone());
     let stem = super::interchange::file_slug(&access.org().name);
     let json = |v: serde_json::Value| serde_json::to_vec_pretty(&v).map_err(AppError::internal);
     let (bytes, content_type, name) = match what {
@@ -388,6 +404,15 @@ async fn export_of<L: Level>(
                 b,
                 "text/csv; charset=utf-8",
                 format!("{stem}-action-plan.csv"),
+            )
+        }
+        Export::FindingsCsv => {
+            let mut b = Vec::new();
+            sheets::findings_csv(&assessed, &mut b).map_err(AppError::internal)?;
+            (
+                b,
+                "text/csv; charset=utf-8",
+                format!("{stem}-scan-findings.csv"),
             )
         }
     };
