@@ -238,7 +238,6 @@ impl App {
         if version < 0 {
             return Err(Error::invalid("version", Problem::Malformed));
         }
-        let _turn = self.views().save_turn(access.org_id()).await;
         let mut tx = self.store().begin().await?;
         let before = self.lock_org(&mut tx, access, false).await?.revision;
         let assessment = open_assessment(&mut tx, access).await?;

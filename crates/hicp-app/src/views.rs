@@ -84,12 +84,7 @@ impl AssessmentView {
 type Key = (OrgId, i64, Date);
 
 /// The cache of computed views, bounded by their estimated bytes.
-pub(crate) struct ViewCache(
-    moka::future::Cache<Key, Arc<AssessmentView>>,
-    /// Per organization, the turn of saves that move the view forward (see
-    /// [`ViewCache::save_turn`]); idle turns are dropped after a minute.
-    moka::future::Cache<OrgId, Arc<tokio::sync::Mutex<()>>>,
-);
+pub(crate) struct ViewCache(moka::future::Cache<Key, Arc<AssessmentView>>);
 
 impl ViewCache {
     pub(crate) fn new(max_bytes: u64) -> ViewCache {
@@ -98,24 +93,7 @@ impl ViewCache {
                 .max_capacity(max_bytes)
                 .weigher(|_, v: &Arc<AssessmentView>| v.weight())
                 .build(),
-            moka::future::Cache::builder()
-                .time_to_idle(std::time::Duration::from_secs(60))
-                .build(),
         )
-    }
-
-    /// Saves of one organization in this process take turns from before their transaction
-    /// until their view is moved forward. Otherwise the next save could read the revision
-    /// before the previous one had put its view in the cache, find nothing to move forward,
-    /// and leave the next page to read and score everything again. The database already
-    /// serializes the changes of one organization (SQLite's one writer, PostgreSQL's row
-    /// lock), so the turn adds only the moving forward itself.
-    pub(crate) async fn save_turn(&self, org: &OrgId) -> tokio::sync::OwnedMutexGuard<()> {
-        self.1
-            .get_with(org.clone(), async { Arc::default() })
-            .await
-            .lock_owned()
-            .await
     }
 }
 

@@ -105,16 +105,20 @@ pub async fn save_answer(
             html.push_str(&format!(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
             ));
-            // The progress counts, from the view of the revision after the save: usually
-            // the one the save moved forward. When there was none to move (the first save
-            // after a start), it is computed and kept here, so the saves after this one
-            // move it forward instead of reading every answer again.
+            // The progress counts: from the view the save moved forward when there is one,
+            // else from the rows (scoring everything again would cost more than the save).
             let now = state.app.org_access::<Read>(auth.principal(), &org).await?;
-            let v = crate::view::view_for(&state, &now).await?;
-            let (all, this) = (
-                v.answers.progress(state.catalog()),
-                v.answers.practice_progress(state.catalog(), sp.practice),
-            );
+            let counts = |a: &hicp_core::assessment::Answers| {
+                (
+                    a.progress(state.catalog()),
+                    a.practice_progress(state.catalog(), sp.practice),
+                )
+            };
+            let (all, this) = if state.app.has_view(now.org_id(), now.org().revision) {
+                counts(&crate::view::view_for(&state, &now).await?.answers)
+            } else {
+                counts(&crate::view::answers_now(&state, &now).await?)
+            };
             html.push_str(&format!(
                 "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
                 all.answered, sp.practice, this.answered
