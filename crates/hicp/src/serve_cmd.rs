@@ -146,8 +146,8 @@ pub struct ServeArgs {
     /// Largest evidence upload, in megabytes.
     #[arg(long, default_value_t = 10, env = "HICP_MAX_UPLOAD_MB")]
     max_upload_mb: usize,
-    /// The most memory, in megabytes, the cache of computed scores, plans and reports
-    /// takes (an estimate; see docs/deploy or BENCHMARKS.md).
+    /// The most memory, in megabytes, each of the caches of computed views, made reports
+    /// and rendered pages takes (estimates; see docs/operations.md).
     #[arg(long, default_value_t = 64, env = "HICP_VIEW_CACHE_MB")]
     view_cache_mb: u64,
     /// Read DNS for the email domain check from this zone file (RFC 1035 master format,
