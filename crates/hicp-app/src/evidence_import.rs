@@ -262,14 +262,17 @@ async fn read(upload: EvidenceFileUpload, stored_kev: Option<KevList>) -> Result
                     error,
                 }
             })?;
-        if import.kind == Kind::Kev {
-            // The catalog itself: kept, not evidence about the organization.
-            let catalog =
-                KevCatalog::read(&upload.bytes[..]).map_err(|error| Error::InvalidEvidence {
-                    field: "file",
-                    error,
-                })?;
-            keep_kev = Some(kev_list(&catalog, import.source.sha256.clone()));
+        if let Some(summary) = import
+            .kev_catalog
+            .as_ref()
+            .filter(|_| import.kind == Kind::Kev)
+        {
+            // The catalog itself (as its import read it): kept, not evidence about the
+            // organization.
+            keep_kev = Some(kev_list(
+                &KevCatalog::of(summary),
+                import.source.sha256.clone(),
+            ));
             kev_used = None;
         } else if !import.kind.is_scanner() {
             kev_used = None;
@@ -289,13 +292,7 @@ async fn read(upload: EvidenceFileUpload, stored_kev: Option<KevList>) -> Result
 /// Keeps `list` as the organization's latest KEV catalog and flags its stored open findings
 /// against it.
 async fn keep_kev(tx: &mut Tx, org: &hicp_store::OrgId, list: &KevList) -> Result<KevKept> {
-    let reflagged = tx.replace_kev_list(org, list).await?;
-    let listed = tx
-        .scan_findings(org)
-        .await?
-        .iter()
-        .filter(|f| f.kev)
-        .count();
+    let (reflagged, listed) = tx.replace_kev_list(org, list).await?;
     Ok(KevKept {
         version: list.version.clone(),
         entries: list.cves.len(),

@@ -118,7 +118,7 @@ pub(crate) struct Out {
     pub criteria: Vec<Observation>,
     pub dmarc: Option<DmarcSummary>,
     pub kev_catalog: Option<KevSummary>,
-    pub kev_ids: Vec<String>,
+    pub kev_ids: Vec<crate::model::CveId>,
     warnings: Vec<Warning>,
     dropped: u64,
     legacy_noted: bool,

@@ -18,11 +18,18 @@ impl KevCatalog {
     /// Reads a catalog file (JSON or CSV, told from the content).
     pub fn read<R: Read>(reader: R) -> Result<KevCatalog, Error> {
         let (_, out, _) = crate::run(reader, Kind::Kev, Legacy::default())?;
-        let version = out.kev_catalog.as_ref().and_then(|k| k.version.clone());
-        Ok(KevCatalog {
-            ids: out.kev_ids.iter().filter_map(|s| CveId::parse(s)).collect(),
-            version,
-        })
+        Ok(out
+            .kev_catalog
+            .map(|k| KevCatalog::of(&k))
+            .unwrap_or_default())
+    }
+
+    /// The catalog a KEV file's import read (its `kev_catalog`).
+    pub fn of(summary: &KevSummary) -> KevCatalog {
+        KevCatalog {
+            ids: summary.ids.iter().cloned().collect(),
+            version: summary.version.clone(),
+        }
     }
 
     pub fn from_ids<I: IntoIterator<Item = CveId>>(ids: I) -> KevCatalog {
@@ -81,7 +88,7 @@ pub(crate) fn read_json<R: Read>(input: R, out: &mut Out) -> Result<(), Error> {
     }
     out.kev_catalog = Some(KevSummary {
         version: catalog.version,
-        entries: out.kev_ids.len(),
+        ids: std::mem::take(&mut out.kev_ids),
     });
     Ok(())
 }
@@ -107,14 +114,14 @@ pub(crate) fn read_csv(mut rows: CsvRows<'_>, out: &mut Out) -> Result<(), Error
     out.generated = latest;
     out.kev_catalog = Some(KevSummary {
         version: None,
-        entries: out.kev_ids.len(),
+        ids: std::mem::take(&mut out.kev_ids),
     });
     Ok(())
 }
 
 fn push(out: &mut Out, cve: Option<&str>, at: &str) {
     match cve.and_then(CveId::parse) {
-        Some(id) => out.kev_ids.push(id.as_str().to_owned()),
+        Some(id) => out.kev_ids.push(id),
         None => out.warn(
             at,
             format!("\"{}\" is not a CVE id; entry skipped", cve.unwrap_or("")),

@@ -375,7 +375,20 @@ pub struct Import {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KevSummary {
     pub version: Option<String>,
-    pub entries: usize,
+    /// The CVE ids it lists; in JSON, how many there are (`entries`).
+    #[serde(rename = "entries", serialize_with = "count")]
+    pub ids: Vec<CveId>,
+}
+
+impl KevSummary {
+    /// How many CVE ids it lists.
+    pub fn entries(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+fn count<S: Serializer>(ids: &[CveId], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(ids.len() as u64)
 }
 
 fn opt_date<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {

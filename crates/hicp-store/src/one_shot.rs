@@ -57,7 +57,7 @@ one_shot! {
     auto fn scanned_hosts(org: &OrgId) -> Vec<ScannedHost>;
     tx fn replace_host_findings(org: &OrgId, host: &ScannedHost, findings: &[Finding]) -> u64;
     auto fn kev_list(org: &OrgId) -> Option<KevList>;
-    tx fn replace_kev_list(org: &OrgId, list: &KevList) -> u64;
+    tx fn replace_kev_list(org: &OrgId, list: &KevList) -> (u64, usize);
     tx fn save_email_domain(org: &OrgId, domain: &str, dkim_selectors: &[String], by: &UserId) -> bool;
     tx fn remove_email_domain(org: &OrgId, domain: &str, by: &UserId) -> bool;
     tx fn record_email_check(org: &OrgId, domain: &str, check_json: &str, summary: &str, by: &UserId) -> bool;

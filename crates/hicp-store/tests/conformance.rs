@@ -2486,7 +2486,7 @@ async fn a_kev_list_is_kept_per_organization_and_reflags_its_findings(ctx: Ctx) 
         cves: cves.iter().map(|c| (*c).to_owned()).collect(),
     };
     let first = list("2026.01.01", &["CVE-2021-44228", "CVE-1999-0001"]);
-    assert_eq!(s.replace_kev_list(&o.id, &first).await.unwrap(), 1);
+    assert_eq!(s.replace_kev_list(&o.id, &first).await.unwrap(), (1, 1));
     assert_eq!(s.kev_list(&o.id).await.unwrap(), Some(first));
     let kev = |id| async move {
         s.scan_findings(id)
@@ -2501,11 +2501,11 @@ async fn a_kev_list_is_kept_per_organization_and_reflags_its_findings(ctx: Ctx) 
     assert!(kev(&other.id).await.is_empty());
     // A newer catalog: one flag set, one cleared.
     let second = list("2026.02.01", &["CVE-2020-0001"]);
-    assert_eq!(s.replace_kev_list(&o.id, &second).await.unwrap(), 2);
+    assert_eq!(s.replace_kev_list(&o.id, &second).await.unwrap(), (2, 1));
     assert_eq!(kev(&o.id).await, ["other"]);
     assert_eq!(s.kev_list(&o.id).await.unwrap(), Some(second.clone()));
     // The same again changes nothing.
-    assert_eq!(s.replace_kev_list(&o.id, &second).await.unwrap(), 0);
+    assert_eq!(s.replace_kev_list(&o.id, &second).await.unwrap(), (0, 1));
     assert_eq!(s.kev_list(&other.id).await.unwrap(), None);
 }
 

@@ -360,7 +360,7 @@ fn print_table(i: &Import) {
         println!(
             "  KEV catalog {}: {} entries",
             k.version.as_deref().unwrap_or("(no version)"),
-            k.entries
+            k.entries()
         );
     }
     for o in &i.criteria {

@@ -181,8 +181,9 @@ impl Conn<InTx> {
 
     /// Keeps `list` as the KEV catalog `org` imported last (replacing the one before) and
     /// flags its stored open findings against it: a finding is KEV-listed when one of its
-    /// CVEs is in the list. Returns how many findings' flag changed.
-    pub async fn replace_kev_list(&mut self, org: &OrgId, list: &KevList) -> Result<u64> {
+    /// CVEs is in the list. Returns how many findings' flag changed, and how many are
+    /// KEV-listed now.
+    pub async fn replace_kev_list(&mut self, org: &OrgId, list: &KevList) -> Result<(u64, usize)> {
         let at = to_millis(now());
         let listed: BTreeSet<&str> = list.cves.iter().map(String::as_str).collect();
         on_conn!(self, tx, pg => {
@@ -206,9 +207,10 @@ impl Conn<InTx> {
             .bind(org.as_str().to_owned())
             .fetch_all(&mut *tx)
             .await?;
-            let mut changed = 0;
+            let (mut changed, mut now_listed) = (0, 0);
             for (kind, host, seq, cves, kev) in rows {
                 let now_kev = cves.split_whitespace().any(|c| listed.contains(c));
+                now_listed += usize::from(now_kev);
                 if now_kev == kev {
                     continue;
                 }
@@ -225,7 +227,7 @@ impl Conn<InTx> {
                 .await?;
                 changed += 1;
             }
-            Ok(changed)
+            Ok((changed, now_listed))
         })
     }
 }
