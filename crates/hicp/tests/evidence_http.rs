@@ -218,16 +218,44 @@ async fn api_import(s: &Server, token: &str, org: &str, form: Form) -> (StatusCo
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn api_get(s: &Server, token: &str, path: &str) -> Value {
+/// An API request with the bearer `token`.
+async fn api_send(
+    s: &Server,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::Response {
     Client::new()
-        .get(s.url(path))
+        .request(method, s.url(path))
         .bearer_auth(token)
         .send()
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap()
+}
+
+/// The body of a GET through the API, which must answer 200.
+async fn api_bytes(s: &Server, token: &str, path: &str) -> Vec<u8> {
+    let r = api_send(s, token, reqwest::Method::GET, path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.bytes().await.unwrap().to_vec()
+}
+
+async fn api_get(s: &Server, token: &str, path: &str) -> Value {
+    serde_json::from_slice(&api_bytes(s, token, path).await).unwrap()
+}
+
+/// Closes the open assessment of `org` as a snapshot through the API; its id.
+async fn api_close(s: &Server, token: &str, org: &str) -> String {
+    let r = api_send(
+        s,
+        token,
+        reqwest::Method::POST,
+        &format!("/api/v1/orgs/{org}/snapshots"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let closed: Value = r.json().await.unwrap();
+    closed["snapshot"]["id"].as_str().unwrap().to_owned()
 }
 
 async fn the_api_import_returns_the_command_lines_json_and_stores_dated_evidence(b: Backend) {
@@ -757,25 +785,9 @@ async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) 
     );
 
     // The API serves the same file; the PDF has the same section.
-    let api = Client::new()
-        .get(s.url(&format!("/api/v1/orgs/{org}/reports/html")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(api, html);
-    let pdf = Client::new()
-        .get(s.url(&format!("/api/v1/orgs/{org}/reports/pdf")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let api = api_bytes(&s, &admin, &format!("/api/v1/orgs/{org}/reports/html")).await;
+    assert_eq!(String::from_utf8(api).unwrap(), html);
+    let pdf = api_bytes(&s, &admin, &format!("/api/v1/orgs/{org}/reports/pdf")).await;
     let text = pdf_text(&pdf);
     let fix = text
         .rfind("Fix these first: findings from your scans")
@@ -784,23 +796,14 @@ async fn kev_listed_findings_lead_the_report_not_a_closed_snapshots(b: Backend) 
     assert!(text[fix..].contains("known exploited (KEV)"));
 
     // A closed snapshot keeps no findings: its report has no such section.
-    let r = Client::new()
-        .post(s.url(&format!("/api/v1/orgs/{org}/snapshots")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let closed: Value = r.json().await.unwrap();
-    let snap = closed["snapshot"]["id"].as_str().unwrap();
-    let r = Client::new()
-        .get(s.url(&format!("/api/v1/orgs/{org}/snapshots/{snap}/reports/html")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let snap_html = r.text().await.unwrap();
+    let snap = api_close(&s, &admin, &org).await;
+    let snap_html = api_bytes(
+        &s,
+        &admin,
+        &format!("/api/v1/orgs/{org}/snapshots/{snap}/reports/html"),
+    )
+    .await;
+    let snap_html = String::from_utf8(snap_html).unwrap();
     assert!(snap_html.contains("<section id=\"plan\""));
     assert!(!snap_html.contains("id=\"findings\""), "{snap_html}");
     // The open assessment's report still has them: they are the organization's, not the
@@ -899,30 +902,19 @@ async fn a_kev_file_imported_after_a_scan_flags_it_and_the_exports_carry_the_fin
     assert_eq!(&rows[0][3], "CVE-2012-1823");
     assert_eq!((&rows[0][7], &rows[0][8]), ("yes", "yes"));
     assert!(rows[1..].iter().all(|r| &r[8] == "no"));
-    let api_csv = Client::new()
-        .get(s.url(&format!("/api/v1/orgs/{org}/reports/findings-csv")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(api_csv, csv);
+    let api_csv = api_bytes(
+        &s,
+        &admin,
+        &format!("/api/v1/orgs/{org}/reports/findings-csv"),
+    )
+    .await;
+    assert_eq!(String::from_utf8(api_csv).unwrap(), csv);
 
     // The workbook has them as a sheet.
-    let xlsx = Client::new()
-        .get(s.url(&format!("/api/v1/orgs/{org}/reports/xlsx")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let xlsx = api_bytes(&s, &admin, &format!("/api/v1/orgs/{org}/reports/xlsx")).await;
     use calamine::Reader as _;
     let mut wb: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
     assert_eq!(
         wb.sheet_names(),
         ["answers", "scores", "action plan", "findings"]
@@ -992,21 +984,13 @@ async fn a_kev_file_imported_after_a_scan_flags_it_and_the_exports_carry_the_fin
     );
 
     // A closed snapshot keeps no findings: no findings CSV.
-    let r = Client::new()
-        .post(s.url(&format!("/api/v1/orgs/{org}/snapshots")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    let closed: Value = r.json().await.unwrap();
-    let snap = closed["snapshot"]["id"].as_str().unwrap();
-    let r = Client::new()
-        .get(s.url(&format!(
-            "/api/v1/orgs/{org}/snapshots/{snap}/reports/findings-csv"
-        )))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let snap = api_close(&s, &admin, &org).await;
+    let r = api_send(
+        &s,
+        &admin,
+        reqwest::Method::GET,
+        &format!("/api/v1/orgs/{org}/snapshots/{snap}/reports/findings-csv"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
