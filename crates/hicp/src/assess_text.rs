@@ -236,7 +236,7 @@ pub(crate) fn plan_text(assessed: &Assessed, md: bool) -> String {
         return out;
     }
     heading(&mut out, md, "By horizon");
-    for h in [Horizon::Days30, Horizon::Days90, Horizon::Months12] {
+    for h in Horizon::ALL {
         let mine: Vec<String> = items
             .iter()
             .filter(|i| i.horizon == h)

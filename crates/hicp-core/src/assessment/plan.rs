@@ -19,6 +19,9 @@ pub enum Horizon {
 }
 
 impl Horizon {
+    /// Every horizon, soonest first.
+    pub const ALL: [Horizon; 3] = [Horizon::Days30, Horizon::Days90, Horizon::Months12];
+
     pub fn name(self) -> &'static str {
         match self {
             Horizon::Days30 => "30-days",

@@ -197,10 +197,7 @@ pub async fn board(
     let ctx = org_ctx(&state, &auth, &org).await?;
     // Only the filters the page offers make pages worth keeping; anything else is shown
     // (as no match) but not kept, so odd queries cannot crowd the cache.
-    let known = (q.horizon.is_empty()
-        || [Horizon::Days30, Horizon::Days90, Horizon::Months12]
-            .iter()
-            .any(|h| h.name() == q.horizon))
+    let known = (q.horizon.is_empty() || Horizon::ALL.iter().any(|h| h.name() == q.horizon))
         && (q.status.is_empty() || STATUS_LABELS.iter().any(|(s, _)| s.as_str() == q.status));
     let page = format!("plan?horizon={}&status={}", q.horizon, q.status);
     crate::prerender::page(&state, &auth, &ctx, page, async {
@@ -267,15 +264,11 @@ async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<Plan
         label: "All horizons".into(),
         selected: q.horizon.is_empty(),
     })
-    .chain(
-        [Horizon::Days30, Horizon::Days90, Horizon::Months12]
-            .into_iter()
-            .map(|h| Opt {
-                value: h.name().into(),
-                label: h.label().into(),
-                selected: q.horizon == h.name(),
-            }),
-    )
+    .chain(Horizon::ALL.into_iter().map(|h| Opt {
+        value: h.name().into(),
+        label: h.label().into(),
+        selected: q.horizon == h.name(),
+    }))
     .collect();
     let statuses = std::iter::once(Opt {
         value: String::new(),
