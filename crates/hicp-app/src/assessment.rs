@@ -3,6 +3,7 @@
 use crate::access::{Edit, OrgAccess};
 use crate::error::{Current as Stale, Error, Problem, Result};
 use crate::orgs::{profile_of, threat_weights_of};
+use crate::views::advanced;
 use crate::{App, Level, today};
 use hicp_core::assessment::{Answers, CriterionAnswer, Status, classify};
 use hicp_core::catalog::{Catalog, SubPracticeId, Tier};
@@ -44,6 +45,13 @@ pub struct Current {
     pub evidence: Vec<Evidence>,
     /// Sub-practices of other tiers opted in.
     pub opted_in: Vec<String>,
+}
+
+/// A saved answer, and the computed view of the open assessment that it made.
+#[derive(Clone, Debug)]
+pub struct Saved {
+    pub answer: Answer,
+    pub view: std::sync::Arc<crate::AssessmentView>,
 }
 
 /// A piece of evidence to add.
@@ -213,14 +221,15 @@ impl App {
     }
 
     /// Saves the answer to one criterion of the open assessment, if it is still at
-    /// `version` (0: not answered yet). Otherwise `Stale` with the current answer.
+    /// `version` (0: not answered yet). Otherwise `Stale` with the current answer. The
+    /// view of the assessment after the save comes with it (and is kept for the pages).
     pub async fn save_answer(
         &self,
         access: &OrgAccess<Edit>,
         criterion: &str,
         input: &AnswerInput,
         version: i64,
-    ) -> Result<Answer> {
+    ) -> Result<Saved> {
         let Some(criterion) = self.catalog().criterion_id(criterion) else {
             return Err(Error::NotFound);
         };
@@ -238,8 +247,11 @@ impl App {
         if version < 0 {
             return Err(Error::invalid("version", Problem::Malformed));
         }
+        // Saves of one organization take turns until their view is kept, so that the next
+        // one moves it forward (see `ViewCache::turn`).
+        let _turn = self.views().turn(access.org_id()).lock().await;
         let mut tx = self.store().begin().await?;
-        let before = self.lock_org(&mut tx, access, false).await?.revision;
+        let org = self.lock_org(&mut tx, access, false).await?;
         let assessment = open_assessment(&mut tx, access).await?;
         let saved = match tx
             .save_answer(&assessment.id, criterion, input, &access.user().id, version)
@@ -253,10 +265,29 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         let after = tx.revision(access.org_id()).await?;
-        tx.commit().await?;
-        self.advance_view(access.org_id(), before, after, &saved)
-            .await;
-        Ok(saved)
+        // The view after the save: the one before it moved forward, after the commit (no
+        // need to hold the writer meanwhile); with none cached, computed from this
+        // transaction's rows, which include the save.
+        let view = match self.cached_view(&org.id, org.revision).await {
+            Some(old) => {
+                tx.commit().await?;
+                advanced(&old, &saved, after)
+            }
+            None => {
+                let org = Organization {
+                    revision: after,
+                    ..org
+                };
+                let view = self.compute_view(&mut tx, &org, assessment).await?;
+                tx.commit().await?;
+                view
+            }
+        };
+        let view = self.keep_view(view).await;
+        Ok(Saved {
+            answer: saved,
+            view,
+        })
     }
 
     /// Opts a sub-practice of another tier in or out of the open assessment. Returns

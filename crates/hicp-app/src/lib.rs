@@ -33,7 +33,9 @@ pub use accounts::{
     MIN_PASSWORD_CHARS, MIN_PASSWORD_CHARS_WITH_MFA, SignedIn, THROTTLE_WINDOW_MINUTES,
     hash_password, password_problem, random_bytes, random_token, throttle_wait, token_digest,
 };
-pub use assessment::{ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, allowed_type};
+pub use assessment::{
+    ALLOWED_UPLOADS, Current as CurrentAssessment, EvidenceUpload, Saved, allowed_type,
+};
 pub use email::{DnsSource, EmailChecked, EmailDomainView, checked_on, report_text};
 pub use error::{Current, Error, Problem, Result, SsoRefusal};
 pub use evidence_import::{

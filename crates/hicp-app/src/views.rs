@@ -17,7 +17,7 @@ use hicp_core::assessment::plan::{PlanItem, plan};
 use hicp_core::assessment::scoring::rescore;
 use hicp_core::assessment::{Answers, Date, Scores, score};
 use hicp_store::{
-    ActionTrack, Answer, Assessment, AssessmentStatus, OffsetDateTime, OrgId, Organization,
+    ActionTrack, Answer, Assessment, AssessmentStatus, Conn, OffsetDateTime, OrgId, Organization,
 };
 use std::sync::{Arc, OnceLock};
 
@@ -84,16 +84,35 @@ impl AssessmentView {
 type Key = (OrgId, i64, Date);
 
 /// The cache of computed views, bounded by their estimated bytes.
-pub(crate) struct ViewCache(moka::future::Cache<Key, Arc<AssessmentView>>);
+pub(crate) struct ViewCache {
+    cache: moka::future::Cache<Key, Arc<AssessmentView>>,
+    /// Saves of one organization take turns here, from before their transaction until
+    /// their view is kept, so each save finds the view of the one before it and moves it
+    /// forward instead of reading everything again. Striped: a few organizations share a
+    /// turn, which bounds the memory whatever the number of tenants.
+    turns: Box<[tokio::sync::Mutex<()>]>,
+}
+
+/// How many turns the saves of all organizations are spread over.
+const TURNS: usize = 64;
 
 impl ViewCache {
     pub(crate) fn new(max_bytes: u64) -> ViewCache {
-        ViewCache(
-            moka::future::Cache::builder()
+        ViewCache {
+            cache: moka::future::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|_, v: &Arc<AssessmentView>| v.weight())
                 .build(),
-        )
+            turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect(),
+        }
+    }
+
+    /// The turn that saves of `org` take.
+    pub(crate) fn turn(&self, org: &OrgId) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, RandomState};
+        static STRIPES: OnceLock<RandomState> = OnceLock::new();
+        let h = STRIPES.get_or_init(RandomState::new).hash_one(org.as_str());
+        &self.turns[(h % TURNS as u64) as usize]
     }
 }
 
@@ -125,16 +144,18 @@ impl App {
         assessment: Assessment,
     ) -> Result<Arc<AssessmentView>> {
         if assessment.status == AssessmentStatus::Closed {
-            return Ok(Arc::new(self.compute_view(org, assessment).await?));
+            let mut c = self.store().conn().await?;
+            return Ok(Arc::new(self.compute_view(&mut c, org, assessment).await?));
         }
         let key = (org.id.clone(), org.revision, today());
-        if let Some(v) = self.views().0.get(&key).await {
+        if let Some(v) = self.views().cache.get(&key).await {
             return Ok(v);
         }
         // Two requests that miss together both compute: simpler than waiting on each
         // other, and it happens only once per change.
-        let v = Arc::new(self.compute_view(org, assessment).await?);
-        self.views().0.insert(key, v.clone()).await;
+        let mut c = self.store().conn().await?;
+        let v = Arc::new(self.compute_view(&mut c, org, assessment).await?);
+        self.views().cache.insert(key, v.clone()).await;
         Ok(v)
     }
 
@@ -142,62 +163,49 @@ impl App {
     /// diagnostics).
     pub fn has_view(&self, org: &OrgId, revision: i64) -> bool {
         self.views()
-            .0
+            .cache
             .contains_key(&(org.clone(), revision, today()))
     }
 
-    /// After a saved answer: the cached view of the revision before the save, with that
-    /// answer changed and re-scored (`rescore`: only what depends on it), becomes the view of
-    /// the revision after it, so the next page does not read and score everything again.
-    /// `before` was read under the organization's lock, so no other change lies between the
-    /// two revisions. Without a cached view nothing happens: the next page computes one.
-    pub(crate) async fn advance_view(&self, org: &OrgId, before: i64, after: i64, saved: &Answer) {
-        let today = today();
-        let Some(old) = self.views().0.get(&(org.clone(), before, today)).await else {
-            return;
-        };
-        let mut v = (*old).clone();
-        let rows = &mut v.current.answers;
-        match rows
-            .iter_mut()
-            .find(|a| a.criterion_id == saved.criterion_id)
-        {
-            Some(row) => *row = saved.clone(),
-            None => rows.push(saved.clone()),
-        }
-        let id = saved.criterion_id.as_str();
-        // Its evidence belongs to the answer now.
-        v.answers.unanswered_evidence.remove(id);
-        v.answers
-            .criteria
-            .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));
-        v.scores = rescore(&v.answers, &v.scores, id);
-        v.plan = OnceLock::new();
-        v.org.revision = after;
-        v.last_change = Some(saved.updated_at);
+    /// The cached view of `org` at `revision`, if there is one.
+    pub(crate) async fn cached_view(
+        &self,
+        org: &OrgId,
+        revision: i64,
+    ) -> Option<Arc<AssessmentView>> {
         self.views()
-            .0
-            .insert((org.clone(), after, today), Arc::new(v))
-            .await;
+            .cache
+            .get(&(org.clone(), revision, today()))
+            .await
     }
 
-    async fn compute_view(
+    /// Keeps the view of a committed change, under its organization's revision.
+    pub(crate) async fn keep_view(&self, view: AssessmentView) -> Arc<AssessmentView> {
+        let view = Arc::new(view);
+        let key = (view.org.id.clone(), view.org.revision, today());
+        self.views().cache.insert(key, view.clone()).await;
+        view
+    }
+
+    /// The view of `assessment` of `org`, read through `c` (a transaction's rows are
+    /// those it has written).
+    pub(crate) async fn compute_view<M>(
         &self,
+        c: &mut Conn<M>,
         org: &Organization,
         assessment: Assessment,
     ) -> Result<AssessmentView> {
         let catalog = self.catalog();
-        let mut c = self.store().conn().await?;
         let tier = if assessment.status == AssessmentStatus::Closed {
             assessment.tier
         } else {
             tier_of(org)
         };
-        let current = read_current(&mut c, assessment).await?;
+        let current = read_current(c, assessment).await?;
         let answers = domain_answers(catalog, org, tier, &current);
         let scores = score(catalog, &answers);
         let tracks = c.actions(&org.id).await?;
-        let findings = self.ranked_findings(&mut c, &org.id).await?;
+        let findings = self.ranked_findings(c, &org.id).await?;
         let last_snapshot = newest_snapshot(c.assessments_for_org(&org.id).await?);
         let has_sites = !c.sites_of(&org.id).await?.is_empty();
         let parent = c.parent_of(&org.id).await?;
@@ -216,6 +224,32 @@ impl App {
             last_change,
         })
     }
+}
+
+/// The view `old` with the answer `saved` changed and re-scored (`rescore`: only what
+/// depends on it), as of revision `after`. `old` must be the view of the revision just
+/// before the save (read under the organization's lock), so no other change lies between.
+pub(crate) fn advanced(old: &AssessmentView, saved: &Answer, after: i64) -> AssessmentView {
+    let mut v = old.clone();
+    let rows = &mut v.current.answers;
+    match rows
+        .iter_mut()
+        .find(|a| a.criterion_id == saved.criterion_id)
+    {
+        Some(row) => *row = saved.clone(),
+        None => rows.push(saved.clone()),
+    }
+    let id = saved.criterion_id.as_str();
+    // Its evidence belongs to the answer now.
+    v.answers.unanswered_evidence.remove(id);
+    v.answers
+        .criteria
+        .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));
+    v.scores = rescore(&v.answers, &v.scores, id);
+    v.plan = OnceLock::new();
+    v.org.revision = after;
+    v.last_change = Some(saved.updated_at);
+    v
 }
 
 /// The newest of the closed assessments (by close, then id).

@@ -274,13 +274,15 @@ async fn a_stale_save_is_refused_across_a_close(backend: Backend) {
     let first = app
         .save_answer(&access, &criterion, &answer("partial"), 0)
         .await
-        .unwrap();
+        .unwrap()
+        .answer;
     // Two people open the form at version 1; the assessment is closed; one saves.
     app.close_assessment(&access, None).await.unwrap();
     let theirs = app
         .save_answer(&access, &criterion, &answer("implemented"), first.version)
         .await
-        .unwrap();
+        .unwrap()
+        .answer;
     assert_eq!(theirs.version, first.version + 1);
     // The other form, still at version 1: an invalid answer is refused as invalid (not
     // applicable needs a reason), a valid one as stale, with the current value.
@@ -1708,7 +1710,8 @@ async fn emailed_links_work_once_and_a_failed_send_leaves_none(backend: Backend)
 
 /// A saved answer moves the cached view to the new revision (re-scoring only what depends on
 /// the answer), and that view is what computing everything afresh gives: another app on the
-/// same database, with an empty cache, computes the same answers, scores and plan.
+/// same database, with an empty cache, computes the same answers, scores and plan. With no
+/// view cached, the save computes one in its transaction.
 async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
     let db = Db::new(backend);
     let app = db.app().await;
@@ -1774,4 +1777,30 @@ async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
         };
         assert_eq!(ids(&moved), ids(&fresh), "round {i}");
     }
+    // A server with nothing cached: the save computes the view of its revision in its
+    // transaction and keeps it, so the next save has one to move forward.
+    let cold = db.app().await;
+    let access = cold.org_access::<Edit>(&who, &org).await.unwrap();
+    assert!(!cold.has_view(access.org_id(), access.org().revision));
+    let saved = cold
+        .save_answer(&access, "1.S.A.c3", &AnswerInput::new(Status::Partial), 0)
+        .await
+        .unwrap();
+    let now = cold
+        .org_access::<Read>(&who, &org)
+        .await
+        .unwrap()
+        .org()
+        .revision;
+    assert_eq!(saved.view.org.revision, now);
+    assert!(
+        cold.has_view(access.org_id(), now),
+        "the cold save kept its view"
+    );
+    let fresh = read(db.app().await).await;
+    assert_eq!(saved.view.answers, fresh.answers);
+    assert_eq!(saved.view.scores, fresh.scores);
+    assert_eq!(saved.view.last_change, fresh.last_change);
+    assert_eq!(saved.view.tracks, fresh.tracks);
+    assert_eq!(cold.plan_of(&saved.view), cold.plan_of(&fresh));
 }

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::session::Auth;
 use hicp_app::{Assessment, AssessmentView, Level, OrgAccess, Organization, Read};
-use hicp_core::assessment::{Answers, Date};
+use hicp_core::assessment::Date;
 use hicp_core::catalog::Tier;
 use std::sync::Arc;
 
@@ -78,17 +78,6 @@ pub async fn access_at<L: Level>(
         Some(read) => read?.0,
         None => state.app.org_access::<L>(auth.principal(), org).await?,
     })
-}
-
-/// The domain's view of the organization's open assessment as it is in the database now,
-/// read afresh and not scored.
-pub async fn answers_now<L: Level>(
-    state: &AppState,
-    access: &OrgAccess<L>,
-) -> Result<Answers, AppError> {
-    let assessment = state.app.current_assessment(access).await?;
-    let cur = state.app.assessment(access, &assessment).await?;
-    Ok(state.app.answers_of(access, &cur))
 }
 
 /// A date typed in a form field: empty is none; a malformed date is an error naming the

@@ -333,7 +333,7 @@ pub async fn save_answer(
         .app
         .save_answer(&access, &criterion, &input, body.version)
         .await?;
-    Ok(axum::Json(AnswerOut::from_stored(&saved)))
+    Ok(axum::Json(AnswerOut::from_stored(&saved.answer)))
 }
 
 /// What an import did.

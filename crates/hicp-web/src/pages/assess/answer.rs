@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use hicp_app::{Answer, AnswerInput, Current, Edit, Error, Read};
+use hicp_app::{Answer, AnswerInput, Current, Edit, Error};
 use hicp_core::assessment::Status;
 use serde::Deserialize;
 
@@ -86,12 +86,13 @@ pub async fn save_answer(
         .await
     {
         Ok(saved) if htmx => {
-            let at = saved.updated_at.time();
+            let at = saved.answer.updated_at.time();
             let iso = saved
+                .answer
                 .updated_at
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default();
-            let mut html = status_html(&dom, "saved", "", Some(saved.version)).replacen(
+            let mut html = status_html(&dom, "saved", "", Some(saved.answer.version)).replacen(
                 "\"></div>",
                 &format!(
                     "\">Saved at <time datetime=\"{iso}\">{:02}:{:02} UTC</time>.</div>",
@@ -105,20 +106,10 @@ pub async fn save_answer(
             html.push_str(&format!(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
             ));
-            // The progress counts: from the view the save moved forward when there is one,
-            // else from the rows (scoring everything again would cost more than the save).
-            let now = state.app.org_access::<Read>(auth.principal(), &org).await?;
-            let counts = |a: &hicp_core::assessment::Answers| {
-                (
-                    a.progress(state.catalog()),
-                    a.practice_progress(state.catalog(), sp.practice),
-                )
-            };
-            let (all, this) = if state.app.has_view(now.org_id(), now.org().revision) {
-                counts(&crate::view::view_for(&state, &now).await?.answers)
-            } else {
-                counts(&crate::view::answers_now(&state, &now).await?)
-            };
+            // The progress counts, from the view the save made.
+            let answers = &saved.view.answers;
+            let all = answers.progress(state.catalog());
+            let this = answers.practice_progress(state.catalog(), sp.practice);
             html.push_str(&format!(
                 "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
                 all.answered, sp.practice, this.answered
