@@ -268,10 +268,10 @@ impl App {
         // The view after the save: the one before it moved forward, after the commit (no
         // need to hold the writer meanwhile); with none cached, computed from this
         // transaction's rows, which include the save.
-        let view = match self.cached_view(&org.id, org.revision).await {
+        let view = match self.take_view(&org.id, org.revision).await {
             Some(old) => {
                 tx.commit().await?;
-                advanced(&old, &saved, after)
+                advanced(old, &saved, after)
             }
             None => {
                 let org = Organization {

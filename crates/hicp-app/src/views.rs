@@ -85,7 +85,7 @@ type Key = (OrgId, i64, Date);
 
 /// The cache of computed views, bounded by their estimated bytes.
 pub(crate) struct ViewCache {
-    cache: moka::future::Cache<Key, Arc<AssessmentView>>,
+    views: Slots<AssessmentView>,
     /// Saves of one organization take turns here, from before their transaction until
     /// their view is kept, so each save finds the view of the one before it and moves it
     /// forward instead of reading everything again. Striped: a few organizations share a
@@ -99,10 +99,7 @@ const TURNS: usize = 64;
 impl ViewCache {
     pub(crate) fn new(max_bytes: u64) -> ViewCache {
         ViewCache {
-            cache: moka::future::Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|_, v: &Arc<AssessmentView>| v.weight())
-                .build(),
+            views: Slots::new(max_bytes, AssessmentView::weight),
             turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
@@ -113,6 +110,65 @@ impl ViewCache {
         static STRIPES: OnceLock<RandomState> = OnceLock::new();
         let h = STRIPES.get_or_init(RandomState::new).hash_one(org.as_str());
         &self.turns[(h % TURNS as u64) as usize]
+    }
+}
+
+/// A bounded cache whose values can be taken out and then held by the taker alone (a save
+/// changes the view it takes in place). moka may still hold a removed entry for a while,
+/// so each value sits in a slot that the taker empties.
+struct Slots<V> {
+    cache: moka::future::Cache<Key, Arc<Slot<V>>>,
+    weigh: fn(&V) -> u32,
+}
+
+struct Slot<V> {
+    value: std::sync::Mutex<Option<Arc<V>>>,
+    weight: u32,
+}
+
+impl<V> Slot<V> {
+    fn value(&self) -> std::sync::MutexGuard<'_, Option<Arc<V>>> {
+        self.value
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<V: Send + Sync + 'static> Slots<V> {
+    fn new(max_weight: u64, weigh: fn(&V) -> u32) -> Slots<V> {
+        Slots {
+            cache: moka::future::Cache::builder()
+                .max_capacity(max_weight)
+                .weigher(|_, slot: &Arc<Slot<V>>| slot.weight)
+                .build(),
+            weigh,
+        }
+    }
+
+    async fn get(&self, key: &Key) -> Option<Arc<V>> {
+        self.cache
+            .get(key)
+            .await
+            .and_then(|slot| slot.value().clone())
+    }
+
+    async fn insert(&self, key: Key, value: Arc<V>) {
+        let slot = Slot {
+            weight: (self.weigh)(&value),
+            value: std::sync::Mutex::new(Some(value)),
+        };
+        self.cache.insert(key, Arc::new(slot)).await;
+    }
+
+    async fn take(&self, key: &Key) -> Option<Arc<V>> {
+        self.cache
+            .remove(key)
+            .await
+            .and_then(|slot| slot.value().take())
+    }
+
+    fn contains(&self, key: &Key) -> bool {
+        self.cache.contains_key(key)
     }
 }
 
@@ -148,14 +204,14 @@ impl App {
             return Ok(Arc::new(self.compute_view(&mut c, org, assessment).await?));
         }
         let key = (org.id.clone(), org.revision, today());
-        if let Some(v) = self.views().cache.get(&key).await {
+        if let Some(v) = self.views().views.get(&key).await {
             return Ok(v);
         }
         // Two requests that miss together both compute: simpler than waiting on each
         // other, and it happens only once per change.
         let mut c = self.store().conn().await?;
         let v = Arc::new(self.compute_view(&mut c, org, assessment).await?);
-        self.views().cache.insert(key, v.clone()).await;
+        self.views().views.insert(key, v.clone()).await;
         Ok(v)
     }
 
@@ -163,19 +219,21 @@ impl App {
     /// diagnostics).
     pub fn has_view(&self, org: &OrgId, revision: i64) -> bool {
         self.views()
-            .cache
-            .contains_key(&(org.clone(), revision, today()))
+            .views
+            .contains(&(org.clone(), revision, today()))
     }
 
-    /// The cached view of `org` at `revision`, if there is one.
-    pub(crate) async fn cached_view(
+    /// Takes the cached view of `org` at `revision` out of the cache, to move it forward: a
+    /// save makes the revision old, and a view no page holds any more is then changed in
+    /// place instead of copied.
+    pub(crate) async fn take_view(
         &self,
         org: &OrgId,
         revision: i64,
     ) -> Option<Arc<AssessmentView>> {
         self.views()
-            .cache
-            .get(&(org.clone(), revision, today()))
+            .views
+            .take(&(org.clone(), revision, today()))
             .await
     }
 
@@ -183,7 +241,7 @@ impl App {
     pub(crate) async fn keep_view(&self, view: AssessmentView) -> Arc<AssessmentView> {
         let view = Arc::new(view);
         let key = (view.org.id.clone(), view.org.revision, today());
-        self.views().cache.insert(key, view.clone()).await;
+        self.views().views.insert(key, view.clone()).await;
         view
     }
 
@@ -229,8 +287,9 @@ impl App {
 /// The view `old` with the answer `saved` changed and re-scored (`rescore`: only what
 /// depends on it), as of revision `after`. `old` must be the view of the revision just
 /// before the save (read under the organization's lock), so no other change lies between.
-pub(crate) fn advanced(old: &AssessmentView, saved: &Answer, after: i64) -> AssessmentView {
-    let mut v = old.clone();
+/// It is copied only if a page still holds it.
+pub(crate) fn advanced(old: Arc<AssessmentView>, saved: &Answer, after: i64) -> AssessmentView {
+    let mut v = Arc::try_unwrap(old).unwrap_or_else(|shared| (*shared).clone());
     let rows = &mut v.current.answers;
     match rows
         .iter_mut()
@@ -257,4 +316,30 @@ pub(crate) fn newest_snapshot(all: Vec<Assessment>) -> Option<Assessment> {
     all.into_iter()
         .filter(|a| a.status == AssessmentStatus::Closed)
         .max_by(|a, b| a.closed_at.cmp(&b.closed_at).then(a.id.cmp(&b.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value taken out of the cache is held by the taker alone (so a save changes the
+    /// view in place), although moka may keep the removed entry a while longer.
+    #[tokio::test]
+    async fn a_taken_value_is_held_by_the_taker_alone() {
+        let slots: Slots<Vec<u8>> = Slots::new(1 << 20, |v| v.len() as u32);
+        for round in 0..100 {
+            let key = (OrgId::new("o"), round, today());
+            slots.insert(key.clone(), Arc::new(vec![0; 100])).await;
+            assert!(slots.contains(&key));
+            let seen = slots.get(&key).await.expect("kept");
+            drop(seen);
+            let taken = slots.take(&key).await.expect("kept");
+            assert_eq!(Arc::strong_count(&taken), 1, "round {round}");
+            assert!(slots.get(&key).await.is_none(), "round {round}: taken");
+            assert!(
+                slots.take(&key).await.is_none(),
+                "round {round}: taken once"
+            );
+        }
+    }
 }

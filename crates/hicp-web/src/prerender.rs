@@ -68,7 +68,11 @@ enum Part {
 /// A page split at its slots.
 pub(crate) struct Prerendered {
     parts: Vec<Part>,
-    bytes: usize,
+    /// The bytes of its text parts, and how many slots of each kind it has: a response's
+    /// size is known before it is joined, so it is written once, never grown and copied.
+    text_bytes: usize,
+    csrf_slots: usize,
+    user_slots: usize,
 }
 
 impl Prerendered {
@@ -93,14 +97,25 @@ impl Prerendered {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
+        let count = |kind: fn(&Part) -> bool| parts.iter().filter(|p| kind(p)).count();
         Prerendered {
+            text_bytes: parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => t.len(),
+                    _ => 0,
+                })
+                .sum(),
+            csrf_slots: count(|p| matches!(p, Part::Csrf)),
+            user_slots: count(|p| matches!(p, Part::User)),
             parts,
-            bytes: html.len(),
         }
     }
 
     fn join(&self, csrf: &str, user: &str) -> String {
-        let mut html = String::with_capacity(self.bytes + 4 * (csrf.len() + user.len()));
+        let mut html = String::with_capacity(
+            self.text_bytes + self.csrf_slots * csrf.len() + self.user_slots * user.len(),
+        );
         for part in &self.parts {
             html.push_str(match part {
                 Part::Text(t) => t,
@@ -117,7 +132,7 @@ impl Prerendered {
     }
 
     fn weight(&self) -> u32 {
-        u32::try_from(self.bytes + 64 * self.parts.len()).unwrap_or(u32::MAX)
+        u32::try_from(self.text_bytes + 64 * self.parts.len()).unwrap_or(u32::MAX)
     }
 }
 
@@ -177,6 +192,16 @@ mod tests {
         );
         assert_eq!(Prerendered::split("no slots").join("x", "y"), "no slots");
         assert_eq!(Prerendered::split(&c).join("x", "y"), "x");
+    }
+
+    #[test]
+    fn a_joined_page_is_allocated_once_at_its_size() {
+        let (c, u) = (csrf_slot(), user_slot());
+        let html = format!("<p>{u}</p>{}", format!("<input value=\"{c}\">").repeat(200));
+        let long_token = "T".repeat(3 * c.len());
+        let joined = Prerendered::split(&html).join(&long_token, "Ann");
+        assert_eq!(joined.len(), joined.capacity());
+        assert_eq!(joined.matches(&long_token).count(), 200);
     }
 
     #[test]
