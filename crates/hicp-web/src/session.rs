@@ -51,25 +51,39 @@ impl Auth {
 /// A token as a page shows it: a fresh random pad and the token XOR the pad, in hex. Every
 /// page then carries different bytes for the same token, so gzip-compressed sizes cannot be
 /// used to guess it (the BREACH attack). [`token_matches`] takes it back.
+///
+/// Tokens are hex (`random_token`): the pad covers the bytes they stand for, so the masked
+/// form is twice the token's length, not four times (a questionnaire page carries one per
+/// form, some sixty).
 pub fn masked(token: &str) -> String {
-    let Ok(pad) = hicp_app::random_bytes(token.len()) else {
+    let raw = hex::decode(token).unwrap_or_else(|_| token.as_bytes().to_vec());
+    let Ok(pad) = hicp_app::random_bytes(raw.len()) else {
         // No randomness at all: the token as it is still works, unmasked.
         tracing::warn!("no random pad for a CSRF token; shown unmasked");
         return token.to_owned();
     };
-    let xored: Vec<u8> = token.bytes().zip(&pad).map(|(t, p)| t ^ p).collect();
+    let xored: Vec<u8> = raw.iter().zip(&pad).map(|(t, p)| t ^ p).collect();
     format!("{}{}", hex::encode(&pad), hex::encode(xored))
 }
 
 /// Whether `given` (masked by [`masked`], or as it is) is the token `expected`, in constant
-/// time.
+/// time. The longer mask of earlier versions (over the token's characters) is still taken,
+/// for pages another server of an older version has shown.
 pub fn token_matches(given: &str, expected: &str) -> bool {
-    if given.len() == 4 * expected.len()
-        && let Ok(bytes) = hex::decode(given)
-    {
+    let unmask = |bytes: Vec<u8>| -> Vec<u8> {
         let (pad, xored) = bytes.split_at(bytes.len() / 2);
-        let token: Vec<u8> = xored.iter().zip(pad).map(|(x, p)| x ^ p).collect();
-        return same_token_bytes(&token, expected.as_bytes());
+        xored.iter().zip(pad).map(|(x, p)| x ^ p).collect()
+    };
+    let decoded = hex::decode(given);
+    if let Ok(bytes) = &decoded
+        && given.len() == 4 * expected.len()
+    {
+        return same_token_bytes(&unmask(bytes.clone()), expected.as_bytes());
+    }
+    if let (Ok(bytes), Ok(want)) = (decoded, hex::decode(expected))
+        && given.len() == 2 * expected.len()
+    {
+        return same_token_bytes(&unmask(bytes), &want);
     }
     same_token(given, expected)
 }
@@ -427,6 +441,29 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_token_is_twice_as_long_differs_each_time_and_matches() {
+        let token = hicp_app::random_token().unwrap();
+        let (a, b) = (masked(&token), masked(&token));
+        assert_eq!(a.len(), 2 * token.len());
+        assert_ne!(a, b);
+        assert!(token_matches(&a, &token) && token_matches(&b, &token));
+        assert!(token_matches(&token, &token), "unmasked still works");
+        let other = hicp_app::random_token().unwrap();
+        assert!(!token_matches(&a, &other));
+        // Flipping one bit of the masked form breaks it.
+        let mut bent = hex::decode(&a).unwrap();
+        bent[40] ^= 1;
+        assert!(!token_matches(&hex::encode(bent), &token));
+        // The mask of earlier versions, over the token's characters, is still taken.
+        let pad = hicp_app::random_bytes(token.len()).unwrap();
+        let old: Vec<u8> = token.bytes().zip(&pad).map(|(t, p)| t ^ p).collect();
+        let old = format!("{}{}", hex::encode(&pad), hex::encode(old));
+        assert_eq!(old.len(), 4 * token.len());
+        assert!(token_matches(&old, &token));
+        assert!(!token_matches(&old, &other));
+    }
 
     #[test]
     fn cookies_and_form_fields_are_found() {
