@@ -208,6 +208,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::assess::download_evidence),
         )
         .route(
+            "/orgs/{org}/criteria/{criterion}/evidence",
+            get(pages::assess::evidence_form),
+        )
+        .route(
             "/orgs/{org}/evidence/{id}/delete",
             post(pages::assess::delete_evidence),
         )

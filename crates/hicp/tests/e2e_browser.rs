@@ -1038,6 +1038,7 @@ async fn every_page_type_passes_axe() {
             .replace("{snapshot}", &snapshot)
             .replace("{format}", "report.html")
             .replace("{id}", &evidence)
+            .replace("{criterion}", "1.S.A.c1")
             // A link nobody sent: the page that says so (the form is checked below).
             .replace("{token}", "no-such-token");
         assert!(

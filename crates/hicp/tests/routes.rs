@@ -391,6 +391,12 @@ fn table() -> Vec<Row> {
             [403, 404, 403, 303, 303, 303],
         ),
         row(
+            get.clone(),
+            "/orgs/{org}/criteria/{criterion}/evidence",
+            None,
+            [303, 404, 403, 200, 200, 200],
+        ),
+        row(
             post.clone(),
             "/orgs/{org}/evidence/{id}/delete",
             Form(&[("criterion", "1.S.A.c1")]),

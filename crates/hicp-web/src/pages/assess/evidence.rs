@@ -226,3 +226,69 @@ pub(crate) fn evidence_download(file: hicp_app::EvidenceFile) -> Response {
     )
         .into_response()
 }
+
+#[derive(Template)]
+#[template(path = "evidence_form.html")]
+struct EvidenceForm {
+    csrf: String,
+    org_id: String,
+    criterion: String,
+    dom: String,
+    max_upload_mb: usize,
+}
+
+#[derive(Template)]
+#[template(path = "evidence_new.html")]
+struct EvidencePage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    nprm: bool,
+    org_name: String,
+    criterion: String,
+    dom: String,
+    max_upload_mb: usize,
+    question: String,
+    practice: u8,
+    sub_practice_dom: String,
+}
+
+/// The form to add evidence to one question: a fragment for htmx (the questionnaire loads
+/// it when its "Add evidence" section opens), a page of its own without script.
+pub async fn evidence_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path((org, criterion)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let access = crate::view::access_at::<Edit>(&state, &auth, &org).await?;
+    let Some(sp) = state.catalog().sub_practice_of_criterion(&criterion) else {
+        return Err(AppError::NotFound);
+    };
+    let Some(c) = sp.criteria.iter().find(|c| c.id.as_str() == criterion) else {
+        return Err(AppError::NotFound);
+    };
+    let max_upload_mb = state.max_upload_bytes() / (1024 * 1024);
+    if headers.contains_key("hx-request") {
+        return render(&EvidenceForm {
+            csrf: auth.csrf(),
+            org_id: org,
+            dom: dom_id(&criterion),
+            criterion,
+            max_upload_mb,
+        });
+    }
+    render(&EvidencePage {
+        csrf: auth.csrf(),
+        user_name: auth.user().display_name.clone(),
+        nprm: crate::pages::readiness::offered(&state),
+        org_name: access.org().name.clone(),
+        org_id: org,
+        dom: dom_id(&criterion),
+        question: c.text.clone(),
+        practice: sp.practice,
+        sub_practice_dom: dom_id(sp.id.as_str()),
+        criterion,
+        max_upload_mb,
+    })
+}

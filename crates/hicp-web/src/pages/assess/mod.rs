@@ -9,7 +9,7 @@ mod views;
 
 pub use answer::save_answer;
 pub(crate) use evidence::evidence_download;
-pub use evidence::{add_evidence, delete_evidence, download_evidence};
+pub use evidence::{add_evidence, delete_evidence, download_evidence, evidence_form};
 pub use practice::{practice, set_sub_practice};
 
 pub(crate) const STATUS_LABELS: [(Status, &str); 5] = [

@@ -43,7 +43,6 @@ struct PracticePage {
     overall_answered: usize,
     overall_total: usize,
     next_practice: Option<u8>,
-    max_upload_mb: usize,
     message: String,
     message_class: String,
 }
@@ -203,7 +202,6 @@ async fn practice_page(
         subs,
         optional,
         can_edit: ctx.can_edit(),
-        max_upload_mb: state.max_upload_bytes() / (1024 * 1024),
         message: String::new(),
         message_class: String::new(),
     })
