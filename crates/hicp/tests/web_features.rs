@@ -1111,12 +1111,19 @@ async fn multipart_forms_carry_the_token_and_work_without_javascript(b: Backend)
     let s = Server::start(&db);
     let a = first_admin(&s).await;
     let org = small_clinic(&a, &s, "Oak Clinic").await;
+    // The questionnaire loads the evidence form of a question when its section opens, and
+    // links to it as a page of its own for browsers without script.
+    let (_, _, questions) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
+    let form_page = format!("/orgs/{org}/criteria/1.S.A.c1/evidence");
+    assert!(
+        questions.contains(&format!(
+            "hx-get=\"{form_page}\" hx-trigger=\"toggle once\""
+        )) && questions.contains(&format!("<a href=\"{form_page}\">")),
+        "{questions}"
+    );
     // Every form that sends a file carries the token as its first field, where a server
     // can read it before the file.
-    for path in [
-        format!("/orgs/{org}/practices/1"),
-        format!("/orgs/{org}/import"),
-    ] {
+    for path in [form_page, format!("/orgs/{org}/import")] {
         let (_, _, page) = get(&a, &s, &path).await;
         let csrf = csrf_of(&page);
         let forms = multipart_forms(&page);
@@ -1131,6 +1138,21 @@ async fn multipart_forms_carry_the_token_and_work_without_javascript(b: Backend)
             );
         }
     }
+
+    // For htmx, the form alone, which adds to the question's list.
+    let fragment = a
+        .get(s.url(&format!("/orgs/{org}/criteria/1.S.A.c1/evidence")))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        fragment.starts_with("<form") && fragment.contains("hx-target=\"#evidence-1-S-A-c1\""),
+        "{fragment}"
+    );
 
     // Without htmx, adding evidence takes the person back to the question, where it shows.
     let (_, _, page) = get(&a, &s, &format!("/orgs/{org}/practices/1")).await;
