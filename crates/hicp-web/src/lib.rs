@@ -88,6 +88,11 @@ impl AppState {
     pub fn max_upload_bytes(&self) -> usize {
         self.app.settings().max_upload_bytes
     }
+
+    /// The same, in whole megabytes, as pages say it.
+    pub fn max_upload_mb(&self) -> usize {
+        self.max_upload_bytes() / (1024 * 1024)
+    }
 }
 
 pub fn router(state: AppState) -> Router {

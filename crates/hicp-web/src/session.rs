@@ -70,20 +70,19 @@ pub fn masked(token: &str) -> String {
 /// time. The longer mask of earlier versions (over the token's characters) is still taken,
 /// for pages another server of an older version has shown.
 pub fn token_matches(given: &str, expected: &str) -> bool {
-    let unmask = |bytes: Vec<u8>| -> Vec<u8> {
+    let unmask = |bytes: &[u8]| -> Vec<u8> {
         let (pad, xored) = bytes.split_at(bytes.len() / 2);
         xored.iter().zip(pad).map(|(x, p)| x ^ p).collect()
     };
-    let decoded = hex::decode(given);
-    if let Ok(bytes) = &decoded
-        && given.len() == 4 * expected.len()
-    {
-        return same_token_bytes(&unmask(bytes.clone()), expected.as_bytes());
-    }
-    if let (Ok(bytes), Ok(want)) = (decoded, hex::decode(expected))
-        && given.len() == 2 * expected.len()
-    {
-        return same_token_bytes(&unmask(bytes), &want);
+    if let Ok(bytes) = hex::decode(given) {
+        if given.len() == 4 * expected.len() {
+            return same_token_bytes(&unmask(&bytes), expected.as_bytes());
+        }
+        if given.len() == 2 * expected.len()
+            && let Ok(want) = hex::decode(expected)
+        {
+            return same_token_bytes(&unmask(&bytes), &want);
+        }
     }
     same_token(given, expected)
 }
@@ -368,10 +367,7 @@ async fn token_of(state: &AppState, req: Request) -> Result<(Request, Option<Str
     let bytes = to_bytes(body, limit).await.map_err(|_| {
         let message = match boundary {
             None => "The form is too large.".to_owned(),
-            Some(_) => format!(
-                "The file is larger than {} MB.",
-                state.max_upload_bytes() / (1024 * 1024)
-            ),
+            Some(_) => format!("The file is larger than {} MB.", state.max_upload_mb()),
         };
         AppError::BadRequest(message).into_response()
     })?;

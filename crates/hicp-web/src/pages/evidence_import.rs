@@ -112,7 +112,7 @@ fn page(
         nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
         can_edit: ctx.can_edit(),
-        max_upload_mb: state.max_upload_bytes() / (1024 * 1024),
+        max_upload_mb: state.max_upload_mb(),
         result,
     })
 }
@@ -352,7 +352,7 @@ pub(crate) async fn read_form(
     let too_big = || {
         AppError::BadRequest(format!(
             "The form could not be read, or the files are larger than {} MB.",
-            state.max_upload_bytes() / (1024 * 1024)
+            state.max_upload_mb()
         ))
     };
     let (mut file, mut kev, mut kind) = (None, None, None);

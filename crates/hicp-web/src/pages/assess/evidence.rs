@@ -45,7 +45,7 @@ pub async fn add_evidence(
     let too_big = || {
         AppError::BadRequest(format!(
             "The file is larger than {} MB.",
-            state.max_upload_bytes() / (1024 * 1024)
+            state.max_upload_mb()
         ))
     };
     while let Some(field) = form.next_field().await.map_err(|_| too_big())? {
@@ -268,7 +268,7 @@ pub async fn evidence_form(
     let Some(c) = sp.criteria.iter().find(|c| c.id.as_str() == criterion) else {
         return Err(AppError::NotFound);
     };
-    let max_upload_mb = state.max_upload_bytes() / (1024 * 1024);
+    let max_upload_mb = state.max_upload_mb();
     if headers.contains_key("hx-request") {
         return render(&EvidenceForm {
             csrf: auth.csrf(),
