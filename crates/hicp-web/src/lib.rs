@@ -225,7 +225,10 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/download/{format}",
             get(pages::reports::download),
         )
-        .route("/orgs/{org}/plan/{action}", post(pages::plan::save_action))
+        .route(
+            "/orgs/{org}/plan/{action}",
+            get(pages::plan::track_form).post(pages::plan::save_action),
+        )
         .route(
             "/orgs/{org}/history",
             get(pages::history::history).post(pages::history::close),

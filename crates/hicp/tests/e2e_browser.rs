@@ -786,10 +786,11 @@ async fn a_failed_save_says_why_and_keeps_the_input() {
         .unwrap()
         .trim_start_matches("action-")
         .to_owned();
+    // Opening the section loads its form; the session ends once it is there.
     b.click(&format!("#action-{dom} details.track > summary"))
         .await;
-    end_sessions_elsewhere(&server, email).await;
     b.fill(&format!("#owner-{dom}"), "Pat").await;
+    end_sessions_elsewhere(&server, email).await;
     b.click(&format!("#action-{dom} form button[type=submit]"))
         .await;
     let said = b
@@ -1039,6 +1040,7 @@ async fn every_page_type_passes_axe() {
             .replace("{format}", "report.html")
             .replace("{id}", &evidence)
             .replace("{criterion}", "1.S.A.c1")
+            .replace("{action}", "1.S.A.a1")
             // A link nobody sent: the page that says so (the form is checked below).
             .replace("{token}", "no-such-token");
         assert!(

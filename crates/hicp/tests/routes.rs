@@ -421,6 +421,12 @@ fn table() -> Vec<Row> {
             [303, 404, 200, 200, 200, 200],
         ),
         row(
+            get.clone(),
+            "/orgs/{org}/plan/{action}",
+            None,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        row(
             post.clone(),
             "/orgs/{org}/plan/{action}",
             Htmx(ACTION),

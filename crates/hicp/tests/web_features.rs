@@ -874,7 +874,7 @@ async fn plan_tracking_reaches_the_report_the_csv_and_the_workbook(b: Backend) {
     let org = small_clinic(&a, &s, "Poplar Clinic").await;
     answer(&a, &s, &org, "1.S.A.c1", "partial", 0).await;
     let (_, _, plan) = get(&a, &s, &format!("/orgs/{org}/plan")).await;
-    let marker = format!("action=\"/orgs/{org}/plan/");
+    let marker = format!("href=\"/orgs/{org}/plan/");
     let actions: Vec<String> = plan
         .split(&marker)
         .skip(1)
@@ -911,6 +911,66 @@ async fn plan_tracking_reaches_the_report_the_csv_and_the_workbook(b: Backend) {
     )
     .await;
     assert!(frag.contains("Saved."), "{frag}");
+
+    // The board links each action's tracking form, which htmx loads when the section opens;
+    // the form itself is not on the board.
+    let (_, _, plan) = get(&a, &s, &format!("/orgs/{org}/plan")).await;
+    assert!(
+        plan.contains(&format!(
+            "hx-get=\"/orgs/{org}/plan/{first}\" hx-trigger=\"toggle once\""
+        )),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains(&format!("action=\"/orgs/{org}/plan/")),
+        "{plan}"
+    );
+    // For htmx, the form alone, with what was saved.
+    let fragment = a
+        .get(s.url(&format!("/orgs/{org}/plan/{first}")))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dom = first.replace('.', "-");
+    assert!(fragment.starts_with("<form"), "{fragment}");
+    for want in [
+        "<input type=\"hidden\" name=\"csrf\" value=\"".to_owned(),
+        format!("id=\"aversion-{dom}\" value=\"1\""),
+        "value=\"Pat Lee\"".to_owned(),
+        "value=\"2027-02-03\"".to_owned(),
+        "<option value=\"in_progress\" selected>".to_owned(),
+    ] {
+        assert!(fragment.contains(&want), "{want} in {fragment}");
+    }
+    assert!(!fragment.contains("disabled"), "{fragment}");
+    // Without script, a page of its own that posts the same form.
+    let (code, _, page) = get(&a, &s, &format!("/orgs/{org}/plan/{second}")).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(page.contains("<h1>Track an action</h1>"), "{page}");
+    assert!(page.contains(&format!("action=\"/orgs/{org}/plan/{second}\"")));
+    assert!(
+        page.contains("value=\"Our vendor runs this for us\""),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "href=\"/orgs/{org}/plan#action-{}\"",
+        second.replace('.', "-")
+    )));
+    let (code, _, _) = get(&a, &s, &format!("/orgs/{org}/plan/9.Z.Z.a9")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    // A viewer reads the tracking but cannot change it.
+    add_member(&a, &s, &org, "viewer@poplar.example", "viewer").await;
+    let (viewer, _, _) = sign_in(&s, "viewer@poplar.example", PASSWORD).await;
+    let (code, _, page) = get(&viewer, &s, &format!("/orgs/{org}/plan/{first}")).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        page.contains("<fieldset disabled>") && page.contains("value=\"Pat Lee\""),
+        "{page}"
+    );
 
     // The plan CSV.
     let csv = String::from_utf8(download(&a, &s, &format!("/orgs/{org}/download/plan.csv")).await)

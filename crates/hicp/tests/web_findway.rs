@@ -138,7 +138,7 @@ async fn the_plan_and_the_audit_log_speak_plain_words(b: Backend) {
         assert_eq!(raw_as_text(&plan, raw), 0, "{raw} in the plan");
     }
     // A plan action saved in progress: the summary line follows (htmx), the log says it in words.
-    let marker = format!("action=\"/orgs/{org}/plan/");
+    let marker = format!("href=\"/orgs/{org}/plan/");
     let i = plan.find(&marker).unwrap();
     let action = plan[i + marker.len()..].split('"').next().unwrap();
     let (code, frag) = htmx(

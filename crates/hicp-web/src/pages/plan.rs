@@ -5,6 +5,7 @@ use super::orgs::Opt;
 use crate::AppState;
 use crate::error::{AppError, escape, problem_words};
 use crate::pages::assess::dom_id;
+use crate::pages::render;
 use crate::session::Auth;
 use crate::view::{OrgCtx, org_ctx, view};
 use askama::Template;
@@ -127,10 +128,7 @@ pub struct ItemView {
     pub detail: String,
     pub owner: String,
     pub due_on: String,
-    pub reason: String,
-    pub version: i64,
     pub status_label: String,
-    pub statuses: Vec<Opt>,
 }
 
 #[derive(Template)]
@@ -142,7 +140,6 @@ struct PlanPage {
     /// The navigation links the proposed-rule readiness page (the catalog has the rule).
     nprm: bool,
     org_name: String,
-    can_edit: bool,
     items: Vec<ItemView>,
     total: usize,
     horizons: Vec<Opt>,
@@ -245,17 +242,7 @@ async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<Plan
                     .and_then(|t| t.due_on)
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
-                reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
-                version: t.map_or(0, |t| t.version),
                 status_label: status_label(status).to_owned(),
-                statuses: STATUS_LABELS
-                    .iter()
-                    .map(|(s, l)| Opt {
-                        value: s.as_str().into(),
-                        label: (*l).into(),
-                        selected: *s == status,
-                    })
-                    .collect(),
             })
         })
         .collect();
@@ -287,12 +274,101 @@ async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<Plan
         org_id: ctx.org.id.to_string(),
         nprm: crate::pages::readiness::offered(state),
         org_name: ctx.org.name.clone(),
-        can_edit: ctx.can_edit(),
         items: views,
         total,
         horizons,
         statuses,
         findings: findings_view(&v.findings),
+    })
+}
+
+/// The tracking form of one action: owner, due date, status, reason (disabled for those
+/// who may only read).
+#[derive(Template)]
+#[template(path = "plan_track_form.html")]
+struct TrackForm {
+    csrf: String,
+    org_id: String,
+    action: String,
+    dom: String,
+    can_edit: bool,
+    owner: String,
+    due_on: String,
+    reason: String,
+    version: i64,
+    statuses: Vec<Opt>,
+}
+
+/// The tracking form as a page of its own, for browsers without script.
+#[derive(Template)]
+#[template(path = "plan_track.html")]
+struct TrackPage {
+    csrf: String,
+    user_name: String,
+    org_id: String,
+    nprm: bool,
+    org_name: String,
+    sub_practice: String,
+    title: String,
+    text: String,
+    form: TrackForm,
+}
+
+/// The form to track one action of the plan: a fragment for htmx (the board loads it when
+/// the action's tracking section opens, which keeps the board small), a page of its own
+/// without script.
+pub async fn track_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path((org, action)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let catalog = state.catalog();
+    let Some((sp, a)) = catalog.action_id(&action).and_then(|id| {
+        let sp = catalog.sub_practice(id.as_str().rsplit_once('.')?.0)?;
+        Some((sp, sp.actions.iter().find(|a| &a.id == id)?))
+    }) else {
+        return Err(AppError::NotFound);
+    };
+    let v = view(&state, &ctx).await?;
+    let t = v.tracks.iter().find(|t| t.action_id == a.id);
+    let status = t.map_or(ActionStatus::Open, |t| t.status);
+    let form = TrackForm {
+        csrf: auth.csrf(),
+        org_id: org,
+        dom: dom_id(&action),
+        action,
+        can_edit: ctx.can_edit(),
+        owner: t.and_then(|t| t.owner.clone()).unwrap_or_default(),
+        due_on: t
+            .and_then(|t| t.due_on)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
+        version: t.map_or(0, |t| t.version),
+        statuses: STATUS_LABELS
+            .iter()
+            .map(|(s, l)| Opt {
+                value: s.as_str().into(),
+                label: (*l).into(),
+                selected: *s == status,
+            })
+            .collect(),
+    };
+    if headers.contains_key("hx-request") {
+        return render(&form);
+    }
+    render(&TrackPage {
+        csrf: form.csrf.clone(),
+        user_name: auth.user().display_name.clone(),
+        org_id: form.org_id.clone(),
+        nprm: crate::pages::readiness::offered(&state),
+        org_name: ctx.org.name.clone(),
+        sub_practice: sp.id.to_string(),
+        title: sp.title.clone(),
+        text: a.text.clone(),
+        form,
     })
 }
 
