@@ -791,6 +791,7 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
     assert!(!o.tier_overridden);
     assert_eq!(s.organization(&o.id).await.unwrap(), Some(o.clone()));
 
+    let before = s.organization(&o.id).await.unwrap().unwrap().revision;
     let updated = s
         .update_organization(
             &o.id,
@@ -826,6 +827,22 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
     assert_eq!(
         (tier.old_value.as_deref(), tier.new_value.as_deref()),
         (Some("small"), Some("medium"))
+    );
+    // All five changed fields are audited, in order, though more than one statement's worth
+    // of records; each entry moved the revision.
+    let update: Vec<&str> = tier_changes
+        .iter()
+        .rev()
+        .filter(|e| e.at == tier.at)
+        .map(|e| e.field.as_str())
+        .collect();
+    assert_eq!(
+        update,
+        ["name", "profile", "tier", "tier_reason", "tier_overridden"]
+    );
+    assert_eq!(
+        s.organization(&o.id).await.unwrap().unwrap().revision,
+        before + 5
     );
     assert!(matches!(
         s.update_organization(

@@ -410,9 +410,30 @@ where
 // Audit records written inside the transaction of the change they describe
 // ---------------------------------------------------------------------------------------
 
-const INSERT_AUDIT: &str = "INSERT INTO audit_log \
-    (at, user_id, org_id, entity, entity_id, field, old_value, new_value) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// The most audit records one statement inserts: an answer's usual change (status and
+/// notes, say) in one; a change of five fields takes two.
+const AUDIT_ROWS_PER_INSERT: usize = 4;
+
+/// `INSERT INTO audit_log` of 1 to [`AUDIT_ROWS_PER_INSERT`] records (index 0: one): a
+/// change's records go in one statement, not one round trip each (saving an answer audits
+/// two or more fields).
+static INSERT_AUDIT: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    (1..=AUDIT_ROWS_PER_INSERT)
+        .map(|n| {
+            let rows: Vec<String> = (0..n)
+                .map(|r| {
+                    let p: Vec<String> = (1..=8).map(|i| format!("${}", r * 8 + i)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            format!(
+                "INSERT INTO audit_log \
+                 (at, user_id, org_id, entity, entity_id, field, old_value, new_value) VALUES {}",
+                rows.join(", ")
+            )
+        })
+        .collect()
+});
 
 /// Collects the audit records of one change.
 struct AuditBatch {
@@ -471,18 +492,20 @@ macro_rules! revision_in {
 macro_rules! write_audit {
     ($tx:ident, $batch:expr) => {{
         let batch: &AuditBatch = &$batch;
-        for (field, old, new) in &batch.records {
-            sqlx::query(INSERT_AUDIT)
-                .bind(batch.at)
-                .bind(batch.user_id.clone())
-                .bind(batch.org_id.clone())
-                .bind(batch.entity)
-                .bind(batch.entity_id.clone())
-                .bind(*field)
-                .bind(old.clone())
-                .bind(new.clone())
-                .execute(&mut *$tx)
-                .await?;
+        for chunk in batch.records.chunks(INSERT_AUDIT.len()) {
+            let mut q = sqlx::query(INSERT_AUDIT[chunk.len() - 1].as_str());
+            for (field, old, new) in chunk {
+                q = q
+                    .bind(batch.at)
+                    .bind(batch.user_id.clone())
+                    .bind(batch.org_id.clone())
+                    .bind(batch.entity)
+                    .bind(batch.entity_id.clone())
+                    .bind(*field)
+                    .bind(old.clone())
+                    .bind(new.clone());
+            }
+            q.execute(&mut *$tx).await?;
         }
     }};
 }
