@@ -9,8 +9,8 @@ use hicp_core::assessment::{Answers, CriterionAnswer, Status, classify};
 use hicp_core::catalog::{Catalog, SubPracticeId, Tier};
 use hicp_store::{
     ActionInput, ActionStatus, ActionTrack, Answer, AnswerInput, Assessment, AssessmentStatus,
-    Evidence, EvidenceContent, EvidenceFile, EvidenceId, NewAssessment, NewEvidence, Organization,
-    StoreError, Tx,
+    Evidence, EvidenceContent, EvidenceFile, EvidenceId, LockedOrganization, NewAssessment,
+    NewEvidence, Organization, StoreError, Tx,
 };
 
 /// Evidence file types we accept: documents, images and plain exports. Executables, HTML
@@ -154,8 +154,9 @@ pub(crate) async fn read_current<M>(
 pub(crate) async fn open_assessment<L: Level>(
     tx: &mut Tx,
     access: &OrgAccess<L>,
+    locked: Option<Assessment>,
 ) -> Result<Assessment> {
-    if let Some(a) = tx.current_assessment(access.org_id()).await? {
+    if let Some(a) = locked {
         return Ok(a);
     }
     Ok(tx
@@ -175,8 +176,8 @@ impl App {
             return Ok(a);
         }
         let mut tx = self.store().begin().await?;
-        self.lock_org(&mut tx, access, false).await?;
-        let a = open_assessment(&mut tx, access).await?;
+        let locked = self.lock_org(&mut tx, access, false).await?;
+        let a = open_assessment(&mut tx, access, locked.open_assessment).await?;
         tx.commit().await?;
         Ok(a)
     }
@@ -251,8 +252,11 @@ impl App {
         // one moves it forward (see `ViewCache::turn`).
         let _turn = self.views().turn(access.org_id()).lock().await;
         let mut tx = self.store().begin().await?;
-        let org = self.lock_org(&mut tx, access, false).await?;
-        let assessment = open_assessment(&mut tx, access).await?;
+        let LockedOrganization {
+            org,
+            open_assessment: open,
+        } = self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access, open).await?;
         let saved = match tx
             .save_answer(&assessment.id, criterion, input, &access.user().id, version)
             .await
@@ -308,8 +312,8 @@ impl App {
             return Err(Error::invalid("sub_practice", Problem::NotOptional));
         }
         let mut tx = self.store().begin().await?;
-        self.lock_org(&mut tx, access, false).await?;
-        let assessment = open_assessment(&mut tx, access).await?;
+        let locked = self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access, locked.open_assessment).await?;
         let changed = tx
             .set_sub_practice(&assessment.id, sp.id.as_str(), opted_in, &access.user().id)
             .await?;
@@ -325,8 +329,8 @@ impl App {
     ) -> Result<Evidence> {
         check_evidence(self, &upload)?;
         let mut tx = self.store().begin().await?;
-        self.lock_org(&mut tx, access, false).await?;
-        let assessment = open_assessment(&mut tx, access).await?;
+        let locked = self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access, locked.open_assessment).await?;
         let e = add_evidence_in(&mut tx, access, &assessment, self.catalog(), upload).await?;
         tx.commit().await?;
         Ok(e)
@@ -395,7 +399,7 @@ impl App {
             return Err(Error::invalid("version", Problem::Malformed));
         }
         let mut tx = self.store().begin().await?;
-        self.lock_org(&mut tx, access, false).await?;
+        let locked = self.lock_org(&mut tx, access, false).await?;
         let saved = match tx
             .save_action(access.org_id(), action, input, &access.user().id, version)
             .await
@@ -418,7 +422,7 @@ impl App {
                     sha256: None,
                 }
             };
-            let assessment = open_assessment(&mut tx, access).await?;
+            let assessment = open_assessment(&mut tx, access, locked.open_assessment).await?;
             add_evidence_in(
                 &mut tx,
                 access,

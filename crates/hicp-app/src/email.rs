@@ -234,15 +234,15 @@ impl App {
 
         let catalog = self.catalog();
         let mut tx = self.store().begin().await?;
-        let org = self.lock_org(&mut tx, access, false).await?;
-        let access = access.with_org(org);
+        let locked = self.lock_org(&mut tx, access, false).await?;
+        let access = access.with_org(locked.org);
         if !tx
             .record_email_check(access.org_id(), &domain, &json, &summary, &access.user().id)
             .await?
         {
             return Err(Error::NotFound);
         }
-        let assessment = open_assessment(&mut tx, &access).await?;
+        let assessment = open_assessment(&mut tx, &access, locked.open_assessment).await?;
         let cur = crate::assessment::read_current(&mut tx, assessment.clone()).await?;
         let answers = domain_answers(catalog, access.org(), access.tier(), &cur);
         let scope: Vec<&str> = answers

@@ -346,8 +346,8 @@ impl App {
         let catalog = self.catalog();
 
         let mut tx = self.store().begin().await?;
-        let org = self.lock_org(&mut tx, access, false).await?;
-        let access = access.with_org(org);
+        let locked = self.lock_org(&mut tx, access, false).await?;
+        let access = access.with_org(locked.org);
         if import.kind == Kind::Kev {
             let Some(list) = &kev_to_keep else {
                 return Err(Error::Internal("a KEV catalog without its list".into()));
@@ -383,7 +383,7 @@ impl App {
                 kev_kept: Some(kept),
             });
         }
-        let assessment = open_assessment(&mut tx, &access).await?;
+        let assessment = open_assessment(&mut tx, &access, locked.open_assessment).await?;
         let cur = crate::assessment::read_current(&mut tx, assessment.clone()).await?;
         let answers = domain_answers(catalog, access.org(), access.tier(), &cur);
         let scope: Vec<&str> = answers
@@ -565,8 +565,8 @@ impl App {
             }
         }
         let mut tx = self.store().begin().await?;
-        self.lock_org(&mut tx, access, false).await?;
-        let assessment = open_assessment(&mut tx, access).await?;
+        let locked = self.lock_org(&mut tx, access, false).await?;
+        let assessment = open_assessment(&mut tx, access, locked.open_assessment).await?;
         let cur = crate::assessment::read_current(&mut tx, assessment.clone()).await?;
         let answers = domain_answers(catalog, access.org(), access.tier(), &cur);
         let in_scope = |id: &str| {

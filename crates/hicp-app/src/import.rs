@@ -54,8 +54,8 @@ impl App {
         let mut out = ImportOutcome::default();
         let mut tx = self.store().begin().await?;
         // Exclusive: an import may change the tier, and must not interleave with a close.
-        let org = self.lock_org(&mut tx, access, true).await?;
-        let access = access.with_org(org);
+        let locked = self.lock_org(&mut tx, access, true).await?;
+        let access = access.with_org(locked.org);
         let by = &access.user().id.clone();
 
         // An admin's import also brings the file's profile (what the tier is decided on).
@@ -118,7 +118,7 @@ impl App {
             }
         }
 
-        let assessment = open_assessment(&mut tx, &access).await?;
+        let assessment = open_assessment(&mut tx, &access, locked.open_assessment).await?;
         let opted: HashSet<String> = tx
             .opted_in_sub_practices(&assessment.id)
             .await?

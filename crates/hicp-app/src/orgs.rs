@@ -6,8 +6,8 @@ use crate::{App, Level};
 use hicp_core::assessment::{OrgType, Profile, classify};
 use hicp_core::catalog::Tier;
 use hicp_store::{
-    AuditEntry, AuditFilter, NewAssessment, NewOrganization, Organization, OrganizationUpdate,
-    Role, Tx,
+    AuditEntry, AuditFilter, LockedOrganization, NewAssessment, NewOrganization, Organization,
+    OrganizationUpdate, Role, Tx,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -153,7 +153,7 @@ impl App {
         source: TierSource,
     ) -> Result<Organization> {
         let mut tx = self.store().begin().await?;
-        let org = self.lock_org(&mut tx, access, true).await?;
+        let org = self.lock_org(&mut tx, access, true).await?.org;
         let org = set_tier_in(&mut tx, &access.with_org(org), tier, source).await?;
         tx.commit().await?;
         Ok(org)
@@ -178,7 +178,7 @@ impl App {
             .map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.store().begin().await?;
         // Exclusive: the tier may change, which must not interleave with a close.
-        let org = self.lock_org(&mut tx, access, true).await?;
+        let org = self.lock_org(&mut tx, access, true).await?.org;
         let org = tx
             .update_organization(
                 &org.id,
@@ -252,13 +252,14 @@ impl App {
             .await?)
     }
 
-    /// Re-reads the organization inside `tx`, locking it (see `Tx::lock_organization`).
+    /// Re-reads the organization inside `tx` with its open assessment, locking it (see
+    /// `Tx::lock_organization`).
     pub(crate) async fn lock_org<L: Level>(
         &self,
         tx: &mut Tx,
         access: &OrgAccess<L>,
         exclusive: bool,
-    ) -> Result<Organization> {
+    ) -> Result<LockedOrganization> {
         tx.lock_organization(access.org_id(), exclusive)
             .await?
             .ok_or(Error::NotFound)

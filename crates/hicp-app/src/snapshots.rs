@@ -122,9 +122,9 @@ impl App {
     ) -> Result<Closed> {
         let mut tx = self.store().begin().await?;
         // Exclusive: no answer, import or evidence may slip in between scoring and closing.
-        let org = self.lock_org(&mut tx, access, true).await?;
-        let access = access.with_org(org);
-        let current = open_assessment(&mut tx, &access).await?;
+        let locked = self.lock_org(&mut tx, access, true).await?;
+        let access = access.with_org(locked.org);
+        let current = open_assessment(&mut tx, &access, locked.open_assessment).await?;
         if seen.is_some_and(|s| s != current.id.as_str()) {
             tx.commit().await?;
             return Ok(Closed {

@@ -358,6 +358,14 @@ pub struct Visit {
     pub org: Option<OrgVisit>,
 }
 
+/// An organization as a write transaction locked it ([`Tx::lock_organization`]).
+#[derive(Debug, Clone)]
+pub struct LockedOrganization {
+    pub org: Organization,
+    /// Its open assessment when the lock was taken, if it had one.
+    pub open_assessment: Option<Assessment>,
+}
+
 /// An organization as a visit reads it.
 #[derive(Debug, Clone)]
 pub struct OrgVisit {

@@ -162,6 +162,7 @@ conformance!(
     evidence_stays_with_the_organization_across_a_close,
     versions_continue_across_a_close,
     a_save_waits_for_a_close_in_progress_and_is_refused,
+    a_lock_reads_the_open_assessment_after_the_close_it_waited_for,
     a_transaction_commits_all_or_nothing,
     api_tokens_are_found_by_hash_and_revoked_by_their_owner,
     single_sign_ons_are_used_once_and_identities_link_accounts,
@@ -1969,6 +1970,50 @@ async fn a_save_waits_for_a_close_in_progress_and_is_refused(ctx: Ctx) {
         "{saved:?}"
     );
     assert!(s.answers(&a.id).await.unwrap().is_empty());
+}
+
+/// Locking an organization reads it with its open assessment. A lock that waited for a
+/// close in progress reads the assessment that close opened, not the one it closed (on
+/// PostgreSQL the read is a statement after the lock; on SQLite writers take turns).
+async fn a_lock_reads_the_open_assessment_after_the_close_it_waited_for(ctx: Ctx) {
+    let s = ctx.store.clone();
+    let (u, o, a) = setup(&s).await;
+    let mut tx = s.begin().await.unwrap();
+    let locked = tx.lock_organization(&o.id, false).await.unwrap().unwrap();
+    assert_eq!(locked.org.id, o.id);
+    assert_eq!(locked.open_assessment.as_ref(), Some(&a));
+    assert!(
+        tx.lock_organization(&OrgId::new("nope"), false)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(tx);
+
+    let mut closing = s.begin().await.unwrap();
+    closing.lock_organization(&o.id, true).await.unwrap();
+    closing.close_assessment(&a.id, "{}", &u.id).await.unwrap();
+    let next = closing
+        .create_assessment(&NewAssessment {
+            org_id: &o.id,
+            name: "2027 assessment",
+            tier: Tier::Small,
+            created_by: &u.id,
+        })
+        .await
+        .unwrap();
+    let locker = {
+        let (s, o) = (s.clone(), o.id.clone());
+        tokio::spawn(async move {
+            let mut tx = s.begin().await.unwrap();
+            let locked = tx.lock_organization(&o, false).await.unwrap().unwrap();
+            locked.open_assessment.map(|a| a.id)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!locker.is_finished(), "the lock must wait for the close");
+    closing.commit().await.unwrap();
+    assert_eq!(locker.await.unwrap(), Some(next.id));
 }
 
 /// Changes made through a transaction are kept together by `commit`, and none of them

@@ -1,33 +1,71 @@
 //! Locks a use case takes before it changes things.
 
-use super::OrgRow;
+use super::{OpenAssessmentCols, OrgRow};
 use crate::db::{Conn, InTx, on_conn};
-use crate::{OrgId, Organization, Result};
+use crate::{LockedOrganization, OrgId, Organization, Result};
+
+/// [`Conn::lock_organization`]'s row.
+#[derive(sqlx::FromRow)]
+struct LockedRow {
+    #[sqlx(flatten)]
+    org: OrgRow,
+    #[sqlx(flatten)]
+    open: OpenAssessmentCols,
+}
 
 impl Conn<InTx> {
-    /// Reads an organization and, on PostgreSQL, locks its row until the transaction ends:
-    /// `exclusive` (`FOR UPDATE`) for a change that must see no concurrent change of the
-    /// organization's assessments (closing one), `FOR NO KEY UPDATE` for the others. The
-    /// second is not shared: every change moves the organization's revision (an UPDATE of
-    /// the row, by the audit trigger of migration 0010), and two shared holders that both
-    /// upgrade would deadlock. So the changes of one organization take turns. On SQLite a
-    /// write transaction already excludes every other writer.
+    /// Reads an organization with its open assessment (on SQLite in one statement) and, on
+    /// PostgreSQL, locks the organization's row until the transaction ends: `exclusive`
+    /// (`FOR UPDATE`) for a change that must see no concurrent change of the organization's
+    /// assessments (closing one), `FOR NO KEY UPDATE` for the others. The second is not
+    /// shared: every change moves the organization's revision (an UPDATE of the row, by the
+    /// audit trigger of migration 0010), and two shared holders that both upgrade would
+    /// deadlock. So the changes of one organization take turns. On SQLite a write
+    /// transaction already excludes every other writer.
+    ///
+    /// The open assessment is the one when the lock was taken: a change that closes or
+    /// creates one in this transaction reads it again.
     pub async fn lock_organization(
         &mut self,
         id: &OrgId,
         exclusive: bool,
-    ) -> Result<Option<Organization>> {
+    ) -> Result<Option<LockedOrganization>> {
         on_conn!(self, tx, pg => {
-            let sql = match (pg, exclusive) {
-                (false, _) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"),
-                (true, true) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR UPDATE"),
-                (true, false) => concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1 FOR NO KEY UPDATE"),
-            };
-            let row: Option<OrgRow> = sqlx::query_as(sql)
-                .bind(id.as_str().to_owned())
-                .fetch_optional(&mut *tx)
-                .await?;
-            row.map(Organization::try_from).transpose()
+            if pg {
+                // Lock first, then read in a statement of its own: in READ COMMITTED a
+                // statement that waited for the lock would re-check the organization's new
+                // row but join the open assessment as it was before the wait (one a close
+                // in between has just replaced).
+                let lock = if exclusive {
+                    "SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE"
+                } else {
+                    "SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE"
+                };
+                let found: Option<(i32,)> = sqlx::query_as(lock)
+                    .bind(id.as_str().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Ok(None);
+                }
+            }
+            let row: Option<LockedRow> = sqlx::query_as(concat!(
+                "SELECT ", org_cols!(), ", ", open_assessment_cols!(),
+                " FROM organizations o \
+                 LEFT JOIN assessments a ON a.org_id = o.id AND a.status = 'open' \
+                 WHERE o.id = $1"
+            ))
+            .bind(id.as_str().to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+            row.map(|r| {
+                let open_assessment = r.open.into_assessment(r.org.id.clone())?;
+                Ok(LockedOrganization {
+                    org: Organization::try_from(r.org)?,
+                    open_assessment,
+                })
+            })
+            .transpose()
         })
     }
 

@@ -186,6 +186,52 @@ struct AssessmentRow {
     snapshot_json: Option<String>,
 }
 
+/// The columns of an organization's open assessment joined to a row as `a` (`LEFT JOIN
+/// assessments a ON a.org_id = o.id AND a.status = 'open'`), named `a_…`.
+macro_rules! open_assessment_cols {
+    () => {
+        "a.id AS a_id, a.name AS a_name, a.tier AS a_tier, a.status AS a_status, \
+         a.created_by AS a_created_by, a.created_at AS a_created_at, a.closed_at AS a_closed_at, \
+         a.closed_by AS a_closed_by"
+    };
+}
+
+/// [`open_assessment_cols!`] as read: all NULL when the organization has no open assessment.
+#[derive(sqlx::FromRow)]
+struct OpenAssessmentCols {
+    a_id: Option<String>,
+    a_name: Option<String>,
+    a_tier: Option<String>,
+    a_status: Option<String>,
+    a_created_by: Option<String>,
+    a_created_at: Option<i64>,
+    a_closed_at: Option<i64>,
+    a_closed_by: Option<String>,
+}
+
+impl OpenAssessmentCols {
+    /// The open assessment of organization `org_id`, if the join found one.
+    fn into_assessment(self, org_id: String) -> Result<Option<Assessment>> {
+        let Some(id) = self.a_id else {
+            return Ok(None);
+        };
+        Assessment::try_from(AssessmentRow {
+            id,
+            org_id,
+            name: self.a_name.unwrap_or_default(),
+            tier: self.a_tier.unwrap_or_default(),
+            status: self.a_status.unwrap_or_default(),
+            created_by: self.a_created_by,
+            created_at: self.a_created_at.unwrap_or_default(),
+            closed_at: self.a_closed_at,
+            closed_by: self.a_closed_by,
+            // An open assessment has no snapshot.
+            snapshot_json: None,
+        })
+        .map(Some)
+    }
+}
+
 impl TryFrom<AssessmentRow> for Assessment {
     type Error = StoreError;
     fn try_from(r: AssessmentRow) -> Result<Assessment> {

@@ -1,10 +1,10 @@
 //! Sessions and login throttling.
 
-use super::{AssessmentRow, OrgRow, SessionRow, UserRow, parse_role};
+use super::{OpenAssessmentCols, OrgRow, SessionRow, UserRow, parse_role};
 use crate::db::{Conn, from_millis, now, on_conn, to_millis};
 use crate::{
-    Assessment, LoginFailures, NewSession, OffsetDateTime, OrgId, OrgVisit, Organization, Result,
-    Session, User, UserId, Visit,
+    LoginFailures, NewSession, OffsetDateTime, OrgId, OrgVisit, Organization, Result, Session,
+    User, UserId, Visit,
 };
 
 /// A visit's one row: the session, its user (`u_`), the role (`m_`), the organization
@@ -36,17 +36,12 @@ struct VisitRow {
     o_created_at: Option<i64>,
     o_updated_at: Option<i64>,
     o_revision: Option<i64>,
-    a_id: Option<String>,
-    a_name: Option<String>,
-    a_tier: Option<String>,
-    a_status: Option<String>,
-    a_created_by: Option<String>,
-    a_created_at: Option<i64>,
-    a_closed_at: Option<i64>,
-    a_closed_by: Option<String>,
+    #[sqlx(flatten)]
+    open: OpenAssessmentCols,
 }
 
-const VISIT_SQL: &str = "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, \
+const VISIT_SQL: &str = concat!(
+    "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, \
     s.expires_at, s.mfa_pending, s.sso_provider, s.idp_mfa, \
     u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, \
     u.password_hash AS u_password_hash, u.is_admin AS u_is_admin, u.created_at AS u_created_at, \
@@ -58,14 +53,15 @@ const VISIT_SQL: &str = "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at
     o.tier_reason AS o_tier_reason, o.tier_overridden AS o_tier_overridden, \
     o.require_mfa AS o_require_mfa, o.threat_weights_json AS o_threat_weights_json, \
     o.created_at AS o_created_at, o.updated_at AS o_updated_at, o.revision AS o_revision, \
-    a.id AS a_id, a.name AS a_name, a.tier AS a_tier, a.status AS a_status, \
-    a.created_by AS a_created_by, a.created_at AS a_created_at, a.closed_at AS a_closed_at, \
-    a.closed_by AS a_closed_by \
+    ",
+    open_assessment_cols!(),
+    " \
     FROM sessions s JOIN users u ON u.id = s.user_id \
     LEFT JOIN organizations o ON o.id = $3 \
     LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = u.id \
     LEFT JOIN assessments a ON a.org_id = o.id AND a.status = 'open' \
-    WHERE s.id_hash = $1 AND s.expires_at > $2";
+    WHERE s.id_hash = $1 AND s.expires_at > $2"
+);
 
 impl VisitRow {
     fn into_visit(self) -> Result<Visit> {
@@ -98,22 +94,7 @@ impl VisitRow {
                     updated_at: self.o_updated_at.unwrap_or_default(),
                     revision: self.o_revision.unwrap_or_default(),
                 })?;
-                let assessment = match self.a_id {
-                    None => None,
-                    Some(a_id) => Some(Assessment::try_from(AssessmentRow {
-                        id: a_id,
-                        org_id: id,
-                        name: self.a_name.unwrap_or_default(),
-                        tier: self.a_tier.unwrap_or_default(),
-                        status: self.a_status.unwrap_or_default(),
-                        created_by: self.a_created_by,
-                        created_at: self.a_created_at.unwrap_or_default(),
-                        closed_at: self.a_closed_at,
-                        closed_by: self.a_closed_by,
-                        // An open assessment has no snapshot.
-                        snapshot_json: None,
-                    })?),
-                };
+                let assessment = self.open.into_assessment(id)?;
                 Some(OrgVisit {
                     org,
                     role: self.m_role.as_deref().map(parse_role).transpose()?,
