@@ -149,8 +149,9 @@ pub(crate) async fn read_current<M>(
     })
 }
 
-/// The open assessment of the organization, opened now if there is none (an organization
-/// made before assessments were opened with it).
+/// The open assessment of the organization: the one its lock read (`locked`, from
+/// `App::lock_org`; nothing in the transaction since has closed or opened one), else one
+/// opened now (an organization made before assessments were opened with it).
 pub(crate) async fn open_assessment<L: Level>(
     tx: &mut Tx,
     access: &OrgAccess<L>,
