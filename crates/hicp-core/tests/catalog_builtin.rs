@@ -210,6 +210,22 @@ fn reference_lists_are_complete() {
 }
 
 #[test]
+fn criteria_and_actions_are_found_by_id_with_their_sub_practice() {
+    let c = builtin();
+    let (sp, a) = c.action("2.M.A.a1").unwrap();
+    assert_eq!((sp.id.as_str(), a.id.as_str()), ("2.M.A", "2.M.A.a1"));
+    assert_eq!(c.action_id("2.M.A.a1"), Some(&a.id));
+    for unknown in ["2.M.A.a99", "9.Z.Z.a1", "2.M.A", "", "."] {
+        assert!(c.action(unknown).is_none(), "{unknown}");
+        assert!(c.action_id(unknown).is_none(), "{unknown}");
+    }
+    let (sp, k) = c.criterion("1.S.A.c1").unwrap();
+    assert_eq!((sp.id.as_str(), k.id.as_str()), ("1.S.A", "1.S.A.c1"));
+    assert_eq!(c.criterion_id("1.S.A.c1"), Some(&k.id));
+    assert!(c.criterion("1.S.A.c99").is_none() && c.criterion_id("1.S.A").is_none());
+}
+
+#[test]
 fn search_and_filters_find_what_they_should() {
     let c = builtin();
     let hits = c.search("phishing simulation");
@@ -269,24 +285,11 @@ fn key_threats_are_the_direct_controls_within_hicps_matrix() {
 // ----- Issue 14: content corrections, each pinned to the corrected fact. -----
 
 fn criterion<'a>(c: &'a Catalog, id: &str) -> &'a hicp_core::catalog::Criterion {
-    let sub = id.rsplit_once('.').unwrap().0;
-    c.sub_practice(sub)
-        .unwrap()
-        .criteria
-        .iter()
-        .find(|k| k.id.as_str() == id)
-        .unwrap_or_else(|| panic!("{id} exists"))
+    c.criterion(id).unwrap_or_else(|| panic!("{id} exists")).1
 }
 
 fn action_text<'a>(c: &'a Catalog, id: &str) -> &'a str {
-    let sub = id.rsplit_once('.').unwrap().0;
-    &c.sub_practice(sub)
-        .unwrap()
-        .actions
-        .iter()
-        .find(|a| a.id.as_str() == id)
-        .unwrap_or_else(|| panic!("{id} exists"))
-        .text
+    &c.action(id).unwrap_or_else(|| panic!("{id} exists")).1.text
 }
 
 #[test]

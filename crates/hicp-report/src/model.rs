@@ -397,9 +397,8 @@ pub fn build(a: &Assessed, previous: Option<(&Answers, &str)>) -> Report {
             then: i.then.iter().map(|(id, t)| format!("{id}: {t}")).collect(),
             why: i.why.clone(),
             numbers: c
-                .sub_practice(i.sub_practice.as_str())
-                .and_then(|sp| sp.actions.iter().find(|x| x.id == i.action))
-                .map_or_else(Vec::new, |x| numbers(&x.numbers)),
+                .action(i.action.as_str())
+                .map_or_else(Vec::new, |(_, x)| numbers(&x.numbers)),
         })
         .collect();
     // The five most important: the first of the plan, which is already in the order to do them.

@@ -926,15 +926,7 @@ async fn plan_tracking_reaches_the_report_the_csv_and_the_workbook(b: Backend) {
         "{plan}"
     );
     // For htmx, the form alone, with what was saved.
-    let fragment = a
-        .get(s.url(&format!("/orgs/{org}/plan/{first}")))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fragment = htmx_get(&a, &s, &format!("/orgs/{org}/plan/{first}")).await;
     let dom = first.replace('.', "-");
     assert!(fragment.starts_with("<form"), "{fragment}");
     for want in [
@@ -1200,15 +1192,7 @@ async fn multipart_forms_carry_the_token_and_work_without_javascript(b: Backend)
     }
 
     // For htmx, the form alone, which adds to the question's list.
-    let fragment = a
-        .get(s.url(&format!("/orgs/{org}/criteria/1.S.A.c1/evidence")))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fragment = htmx_get(&a, &s, &format!("/orgs/{org}/criteria/1.S.A.c1/evidence")).await;
     assert!(
         fragment.starts_with("<form") && fragment.contains("hx-target=\"#evidence-1-S-A-c1\""),
         "{fragment}"

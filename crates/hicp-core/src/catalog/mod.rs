@@ -38,25 +38,27 @@ impl Catalog {
             .map(|&i| &self.sub_practices[i])
     }
 
+    /// A criterion named by text, with the sub-practice it belongs to.
+    pub fn criterion(&self, criterion: &str) -> Option<(&SubPractice, &Criterion)> {
+        let sp = self.sub_practice_of_criterion(criterion)?;
+        Some((sp, sp.criteria.iter().find(|c| c.id.as_str() == criterion)?))
+    }
+
     /// The catalog's id of a criterion named by text.
     pub fn criterion_id(&self, criterion: &str) -> Option<&CriterionId> {
-        self.sub_practice_of_criterion(criterion)?
-            .criteria
-            .iter()
-            .map(|c| &c.id)
-            .find(|id| id.as_str() == criterion)
+        self.criterion(criterion).map(|(_, c)| &c.id)
+    }
+
+    /// A plan action named by text, with the sub-practice it belongs to.
+    pub fn action(&self, action: &str) -> Option<(&SubPractice, &Action)> {
+        let (sub_practice, _) = action.rsplit_once('.')?;
+        let sp = self.sub_practice(sub_practice)?;
+        Some((sp, sp.actions.iter().find(|a| a.id.as_str() == action)?))
     }
 
     /// The catalog's id of a plan action named by text.
     pub fn action_id(&self, action: &str) -> Option<&ActionId> {
-        let (sub_practice, _) = action.rsplit_once('.')?;
-        self.sub_practices
-            .iter()
-            .find(|s| s.id.as_str() == sub_practice)?
-            .actions
-            .iter()
-            .map(|a| &a.id)
-            .find(|id| id.as_str() == action)
+        self.action(action).map(|(_, a)| &a.id)
     }
 
     /// The older edition a verified title or name follows, when it was checked against another

@@ -268,14 +268,9 @@ fn view(state: &AppState, org: &str, out: &EvidenceImported) -> ResultView {
         .iter()
         .map(|sg| {
             let dom = dom_id(&sg.criterion);
-            let practice = catalog
-                .sub_practice_of_criterion(&sg.criterion)
-                .map_or(1, |sp| sp.practice);
-            let question = catalog
-                .sub_practice_of_criterion(&sg.criterion)
-                .and_then(|sp| sp.criteria.iter().find(|c| c.id.as_str() == sg.criterion))
-                .map(|c| c.text.clone())
-                .unwrap_or_default();
+            let (practice, question) = catalog
+                .criterion(&sg.criterion)
+                .map_or((1, String::new()), |(sp, c)| (sp.practice, c.text.clone()));
             let current = sg.current.as_ref().map(|a| a.status);
             SuggestionView {
                 criterion: sg.criterion.clone(),

@@ -111,6 +111,16 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// An action's owner and due date as the board and its form show them (empty: not set).
+fn owner_and_due(t: Option<&ActionTrack>) -> (String, String) {
+    (
+        t.and_then(|t| t.owner.clone()).unwrap_or_default(),
+        t.and_then(|t| t.due_on)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    )
+}
+
 pub struct ItemView {
     pub rank: usize,
     pub dom: String,
@@ -219,6 +229,7 @@ async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<Plan
             if !q.status.is_empty() && status.as_str() != q.status {
                 return None;
             }
+            let (owner, due_on) = owner_and_due(t.copied());
             Some(ItemView {
                 rank: i.rank,
                 dom: dom_id(i.action.as_str()),
@@ -237,11 +248,8 @@ async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<Plan
                 horizon: i.horizon.label().into(),
                 why: plain_why(state.catalog(), i),
                 detail: specialist_why(&i.why),
-                owner: t.and_then(|t| t.owner.clone()).unwrap_or_default(),
-                due_on: t
-                    .and_then(|t| t.due_on)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
+                owner,
+                due_on,
                 status_label: status_label(status).to_owned(),
             })
         })
@@ -324,27 +332,21 @@ pub async fn track_form(
     Path((org, action)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let ctx = org_ctx(&state, &auth, &org).await?;
-    let catalog = state.catalog();
-    let Some((sp, a)) = catalog.action_id(&action).and_then(|id| {
-        let sp = catalog.sub_practice(id.as_str().rsplit_once('.')?.0)?;
-        Some((sp, sp.actions.iter().find(|a| &a.id == id)?))
-    }) else {
+    let Some((sp, a)) = state.catalog().action(&action) else {
         return Err(AppError::NotFound);
     };
     let v = view(&state, &ctx).await?;
     let t = v.tracks.iter().find(|t| t.action_id == a.id);
     let status = t.map_or(ActionStatus::Open, |t| t.status);
+    let (owner, due_on) = owner_and_due(t);
     let form = TrackForm {
         csrf: auth.csrf(),
         org_id: org,
         dom: dom_id(&action),
         action,
         can_edit: ctx.can_edit(),
-        owner: t.and_then(|t| t.owner.clone()).unwrap_or_default(),
-        due_on: t
-            .and_then(|t| t.due_on)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        owner,
+        due_on,
         reason: t.and_then(|t| t.reason.clone()).unwrap_or_default(),
         version: t.map_or(0, |t| t.version),
         statuses: STATUS_LABELS

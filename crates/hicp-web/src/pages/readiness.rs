@@ -98,8 +98,8 @@ pub async fn readiness_page(
                     .criteria
                     .iter()
                     .filter_map(|e| {
-                        let sp = c.sub_practice_of_criterion(e.id.as_str())?;
-                        let text = sp.criteria.iter().find(|x| x.id == e.id)?.text.clone();
+                        let (sp, criterion) = c.criterion(e.id.as_str())?;
+                        let text = criterion.text.clone();
                         Some(CriterionRow {
                             id: e.id.to_string(),
                             href: format!(

@@ -51,6 +51,18 @@ pub async fn post(
 }
 
 /// An htmx request, as the questionnaire page sends it.
+/// A GET as htmx sends it (a fragment, not a page); the body.
+pub async fn htmx_get(c: &Client, s: &Server, path: &str) -> String {
+    let r = c
+        .get(s.url(path))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.unwrap()
+}
+
 pub async fn htmx(
     c: &Client,
     s: &Server,

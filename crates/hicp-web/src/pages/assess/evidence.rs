@@ -74,11 +74,7 @@ pub async fn add_evidence(
             }
         }
     }
-    let Some(c) = state
-        .catalog()
-        .sub_practice_of_criterion(&criterion)
-        .and_then(|s| s.criteria.iter().find(|c| c.id.as_str() == criterion))
-    else {
+    let Some((_, c)) = state.catalog().criterion(&criterion) else {
         return Err(AppError::BadRequest("criterion: unknown criterion.".into()));
     };
     let content = match (file, opt(&url)) {
@@ -262,10 +258,7 @@ pub async fn evidence_form(
     Path((org, criterion)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let access = crate::view::access_at::<Edit>(&state, &auth, &org).await?;
-    let Some(sp) = state.catalog().sub_practice_of_criterion(&criterion) else {
-        return Err(AppError::NotFound);
-    };
-    let Some(c) = sp.criteria.iter().find(|c| c.id.as_str() == criterion) else {
+    let Some((sp, c)) = state.catalog().criterion(&criterion) else {
         return Err(AppError::NotFound);
     };
     let max_upload_mb = state.max_upload_mb();
