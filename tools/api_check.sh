@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 hicp="${1:-target/debug/hicp}"
 
 venv=target/schemathesis-venv
-[ -x "$venv/bin/st" ] || python3 -m venv "$venv"
+# A venv is tied to its path: one made by a clone that is gone (a shared target/) is made again.
+"$venv/bin/pip" --version >/dev/null 2>&1 || { rm -rf "$venv"; python3 -m venv "$venv"; }
 "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
 
 data=$(mktemp -d)
