@@ -229,6 +229,7 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/plan/{action}",
             get(pages::plan::track_form).post(pages::plan::save_action),
         )
+        .route("/orgs/{org}/plan/{action}/rank", get(pages::plan::rank))
         .route(
             "/orgs/{org}/history",
             get(pages::history::history).post(pages::history::close),

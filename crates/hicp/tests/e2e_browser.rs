@@ -786,6 +786,15 @@ async fn a_failed_save_says_why_and_keeps_the_input() {
         .unwrap()
         .trim_start_matches("action-")
         .to_owned();
+    // How the rank is computed is loaded when its section opens.
+    b.click(&format!("#action-{dom} > details:not(.track) > summary"))
+        .await;
+    b.click(&format!("#action-{dom} details[hx-get$='/rank'] > summary"))
+        .await;
+    let rank = b
+        .wait_for_text(&format!("#action-{dom} .rank"), "glossary")
+        .await;
+    assert!(!rank.contains("Open how the rank"), "{rank}");
     // Opening the section loads its form; the session ends once it is there.
     b.click(&format!("#action-{dom} details.track > summary"))
         .await;

@@ -164,7 +164,7 @@ fn example(name: &str) -> String {
 /// The first action of an organization's plan board.
 async fn first_action(c: &Client, s: &Server, org: &str) -> String {
     let (_, _, html) = get(c, s, &format!("/orgs/{org}/plan")).await;
-    let marker = format!("href=\"/orgs/{org}/plan/");
+    let marker = format!("class=\"track\" hx-get=\"/orgs/{org}/plan/");
     let i = html.find(&marker).expect("an action on the plan");
     let rest = &html[i + marker.len()..];
     rest[..rest.find('"').unwrap()].to_owned()

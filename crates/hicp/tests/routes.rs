@@ -434,6 +434,12 @@ fn table() -> Vec<Row> {
         ),
         row(
             get.clone(),
+            "/orgs/{org}/plan/{action}/rank",
+            Htmx(&[]),
+            [403, 404, 200, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/orgs/{org}/history",
             None,
             [303, 404, 200, 200, 200, 200],

@@ -874,7 +874,7 @@ async fn plan_tracking_reaches_the_report_the_csv_and_the_workbook(b: Backend) {
     let org = small_clinic(&a, &s, "Poplar Clinic").await;
     answer(&a, &s, &org, "1.S.A.c1", "partial", 0).await;
     let (_, _, plan) = get(&a, &s, &format!("/orgs/{org}/plan")).await;
-    let marker = format!("href=\"/orgs/{org}/plan/");
+    let marker = format!("class=\"track\" hx-get=\"/orgs/{org}/plan/");
     let actions: Vec<String> = plan
         .split(&marker)
         .skip(1)

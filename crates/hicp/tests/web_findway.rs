@@ -130,15 +130,11 @@ async fn the_plan_and_the_audit_log_speak_plain_words(b: Backend) {
     let (_, _, plan) = get(&a, &s, &format!("/orgs/{org}/plan")).await;
     assert!(plan.contains("It protects you against"), "{plan}");
     assert!(plan.contains("How the rank is computed (for specialists)"));
-    assert!(
-        plan.contains("1.S.A.c1 (not started)"),
-        "the detail in words"
-    );
     for raw in ["not_started", "in_progress", "not_applicable"] {
         assert_eq!(raw_as_text(&plan, raw), 0, "{raw} in the plan");
     }
     // A plan action saved in progress: the summary line follows (htmx), the log says it in words.
-    let marker = format!("href=\"/orgs/{org}/plan/");
+    let marker = format!("class=\"track\" hx-get=\"/orgs/{org}/plan/");
     let i = plan.find(&marker).unwrap();
     let action = plan[i + marker.len()..].split('"').next().unwrap();
     let (code, frag) = htmx(
@@ -160,6 +156,32 @@ async fn the_plan_and_the_audit_log_speak_plain_words(b: Backend) {
         ),
         "{frag}"
     );
+    // How the rank is computed, in words: loaded when its section opens (htmx), and on
+    // the action's own page without script.
+    assert!(
+        plan.contains(&format!(
+            "hx-get=\"/orgs/{org}/plan/{action}/rank\" hx-trigger=\"toggle once\""
+        )),
+        "{plan}"
+    );
+    assert!(plan.contains(&format!("href=\"/orgs/{org}/plan/{action}#rank\"")));
+    let rank = htmx_get(&a, &s, &format!("/orgs/{org}/plan/1.S.A.a1/rank")).await;
+    assert!(rank.contains("1.S.A.c1 (not started)"), "{rank}");
+    assert_eq!(raw_as_text(&rank, "not_started"), 0, "{rank}");
+    let (code, _, page) = get(&a, &s, &format!("/orgs/{org}/plan/1.S.A.a1/rank")).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        page.contains("<h2 id=\"rank-title\">Why it is in the plan</h2>"),
+        "{page}"
+    );
+    assert!(page.contains("It protects you against"), "{page}");
+    assert!(page.contains("1.S.A.c1 (not started)"), "{page}");
+    // An action not in the plan (of the large tier, for a small clinic) says so; an
+    // unknown one is not found.
+    let rank = htmx_get(&a, &s, &format!("/orgs/{org}/plan/1.L.A.a1/rank")).await;
+    assert!(rank.contains("not in the plan now"), "{rank}");
+    let (code, _, _) = get(&a, &s, &format!("/orgs/{org}/plan/9.Z.Z.a9/rank")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
     let (_, _, log) = get(&a, &s, &format!("/orgs/{org}/audit")).await;
     assert!(
         log.contains("<td>not started</td>") && log.contains("<td>in progress</td>"),

@@ -134,8 +134,6 @@ pub struct ItemView {
     pub cost: String,
     pub horizon: String,
     pub why: String,
-    /// The engine's arithmetic, for specialists (folded away).
-    pub detail: String,
     pub owner: String,
     pub due_on: String,
     pub status_label: String,
@@ -247,7 +245,6 @@ async fn plan_page(state: &AppState, ctx: &OrgCtx, q: &PlanQuery) -> Result<Plan
                 cost: i.cost.clone(),
                 horizon: i.horizon.label().into(),
                 why: plain_why(state.catalog(), i),
-                detail: specialist_why(&i.why),
                 owner,
                 due_on,
                 status_label: status_label(status).to_owned(),
@@ -307,7 +304,16 @@ struct TrackForm {
     statuses: Vec<Opt>,
 }
 
-/// The tracking form as a page of its own, for browsers without script.
+/// How an action's rank is computed, for specialists: the engine's arithmetic in words, or
+/// (`None`) that the action is not in the plan now.
+#[derive(Template)]
+#[template(path = "plan_rank.html")]
+struct RankDetail {
+    detail: Option<String>,
+}
+
+/// The tracking form as a page of its own, for browsers without script, with why the
+/// action is in the plan when it is.
 #[derive(Template)]
 #[template(path = "plan_track.html")]
 struct TrackPage {
@@ -320,6 +326,9 @@ struct TrackPage {
     title: String,
     text: String,
     form: TrackForm,
+    /// Why the action is in the plan, in plain words (`None`: it is not in the plan now).
+    why: Option<String>,
+    rank: RankDetail,
 }
 
 /// The form to track one action of the plan: a fragment for htmx (the board loads it when
@@ -361,6 +370,7 @@ pub async fn track_form(
     if headers.contains_key("hx-request") {
         return render(&form);
     }
+    let item = state.app.plan_of(&v).iter().find(|i| i.action == a.id);
     render(&TrackPage {
         csrf: form.csrf.clone(),
         user_name: auth.user().display_name.clone(),
@@ -371,6 +381,32 @@ pub async fn track_form(
         title: sp.title.clone(),
         text: a.text.clone(),
         form,
+        why: item.map(|i| plain_why(state.catalog(), i)),
+        rank: RankDetail {
+            detail: item.map(|i| specialist_why(&i.why)),
+        },
+    })
+}
+
+/// How an action's rank is computed: the board loads it (htmx) when its section opens, as
+/// it is long and for few readers. Without script it is part of the action's own page.
+pub async fn rank(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path((org, action)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let ctx = org_ctx(&state, &auth, &org).await?;
+    let Some((_, a)) = state.catalog().action(&action) else {
+        return Err(AppError::NotFound);
+    };
+    if !headers.contains_key("hx-request") {
+        return Ok(Redirect::to(&format!("/orgs/{org}/plan/{action}#rank")).into_response());
+    }
+    let v = view(&state, &ctx).await?;
+    let item = state.app.plan_of(&v).iter().find(|i| i.action == a.id);
+    render(&RankDetail {
+        detail: item.map(|i| specialist_why(&i.why)),
     })
 }
 
