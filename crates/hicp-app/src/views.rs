@@ -304,7 +304,7 @@ pub(crate) fn advanced(old: Arc<AssessmentView>, saved: &Answer, after: i64) -> 
     v.answers
         .criteria
         .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));
-    v.scores = rescore(&v.answers, &v.scores, id);
+    rescore(&v.answers, &mut v.scores, id);
     v.plan = OnceLock::new();
     v.org.revision = after;
     v.last_change = Some(saved.updated_at);

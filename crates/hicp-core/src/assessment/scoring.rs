@@ -313,20 +313,21 @@ pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
     }
 }
 
-/// The scores of `answers` when they differ from the answers `prev` scored in the answer to
-/// `criterion` only (same scope, tier and weights): what a saved answer changes. Re-scores
-/// that criterion's sub-practice and, when its score moved, what contains it: its practice,
-/// that practice's threats, the overall score, and the CSF, CPG and HIPAA rows that map it.
-/// The result equals [`score`]'s (`tests/assessment_scoring.rs` holds it to that).
-pub fn rescore(answers: &Answers, prev: &Scores, criterion: &str) -> Scores {
-    let mut s = prev.clone();
-    let Some(sp) = s
+/// Moves `scores` to those of `answers`, when they differ from the answers `scores` were
+/// made from in the answer to `criterion` only (same scope, tier and weights): what a saved
+/// answer changes. Re-scores that criterion's sub-practice and, when its score moved, what
+/// contains it: its practice, that practice's threats, the overall score, and the CSF, CPG
+/// and HIPAA rows that map it. In place, as a save's view is changed in place: a copy of
+/// every score, with its names and ids, was most of a save's allocation. The result equals
+/// [`score`]'s (`tests/assessment_scoring.rs` holds it to that).
+pub fn rescore(answers: &Answers, scores: &mut Scores, criterion: &str) {
+    let Some(sp) = scores
         .sub_practices
         .iter_mut()
         .find(|sp| sp.criteria.iter().any(|c| c.id == criterion))
     else {
         // Not in scope: nothing scored depends on it.
-        return s;
+        return;
     };
     let a = answers.answer(criterion);
     if let Some(c) = sp.criteria.iter_mut().find(|c| c.id == criterion) {
@@ -336,7 +337,7 @@ pub fn rescore(answers: &Answers, prev: &Scores, criterion: &str) -> Scores {
     }
     let new = mean(sp.criteria.iter().filter_map(|c| c.score));
     if new == sp.score {
-        return s;
+        return;
     }
     sp.score = new;
     let (id, number) = (sp.id.clone(), sp.practice);
@@ -348,7 +349,7 @@ pub fn rescore(answers: &Answers, prev: &Scores, criterion: &str) -> Scores {
         csf,
         cpg,
         hipaa,
-    } = &mut s;
+    } = scores;
     if let Some(p) = practices.iter_mut().find(|p| p.number == number) {
         for entry in p.sub_practices.iter_mut().filter(|e| e.0 == id) {
             entry.1 = new;
@@ -380,7 +381,6 @@ pub fn rescore(answers: &Answers, prev: &Scores, criterion: &str) -> Scores {
             *m = mapped(&m.id, &m.name, subs);
         }
     }
-    s
 }
 
 /// Sum of weight x score over the scored threats, divided by the sum of their weights.
