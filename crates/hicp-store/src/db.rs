@@ -25,7 +25,15 @@ pub struct Store {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Backend {
-    Sqlite(SqlitePool),
+    /// `pool` for reads and one-statement writes; `writer`, one connection, for write
+    /// transactions. They take turns anyway (one writer at a time), and one connection
+    /// keeps its page cache from one to the next: spread over the pool, each began on a
+    /// connection whose cache another's commit had made stale, and read its pages again
+    /// (48 `pread`s a save).
+    Sqlite {
+        pool: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -35,7 +43,7 @@ pub(crate) enum Backend {
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
-            $crate::db::Backend::Sqlite($pool) => $body,
+            $crate::db::Backend::Sqlite { pool: $pool, .. } => $body,
             $crate::db::Backend::Postgres($pool) => $body,
         }
     };
@@ -209,7 +217,7 @@ impl Store {
     /// A connection whose statements commit one by one (reads, one-statement writes).
     pub async fn conn(&self) -> Result<Conn<Autocommit>> {
         let link = match &self.backend {
-            Backend::Sqlite(pool) => Link::Sqlite(Handle::Pooled(pool.acquire().await?)),
+            Backend::Sqlite { pool, .. } => Link::Sqlite(Handle::Pooled(pool.acquire().await?)),
             Backend::Postgres(pool) => Link::Postgres(Handle::Pooled(pool.acquire().await?)),
         };
         Ok(Conn {
@@ -222,7 +230,7 @@ impl Store {
     /// [`Tx::commit`], or none (when it is dropped).
     pub async fn begin(&self) -> Result<Tx> {
         let link = match &self.backend {
-            Backend::Sqlite(pool) => Link::Sqlite(Handle::Tx(pool.begin_write().await?)),
+            Backend::Sqlite { writer, .. } => Link::Sqlite(Handle::Tx(writer.begin_write().await?)),
             Backend::Postgres(pool) => Link::Postgres(Handle::Tx(pool.begin_write().await?)),
         };
         Ok(Conn {
@@ -245,11 +253,15 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(7)
+                .connect_with(options.clone())
+                .await?;
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
                 .connect_with(options)
                 .await?;
             Ok(Store {
-                backend: Backend::Sqlite(pool),
+                backend: Backend::Sqlite { pool, writer },
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
@@ -269,7 +281,7 @@ impl Store {
     /// servers at once on PostgreSQL (sqlx takes an advisory lock).
     pub async fn migrate(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Backend::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(StoreError::Migrate)
@@ -278,7 +290,7 @@ impl Store {
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         match &self.backend {
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite { .. } => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
     }
@@ -295,7 +307,7 @@ impl Store {
     /// running (`VACUUM INTO`: one read transaction, writers are not blocked in WAL mode).
     /// The file must not exist yet. PostgreSQL is backed up with `pg_dump`: `Invalid`.
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
-        let Backend::Sqlite(pool) = &self.backend else {
+        let Backend::Sqlite { pool, .. } = &self.backend else {
             return Err(StoreError::Invalid(
                 "backup_to is for SQLite; back up PostgreSQL with pg_dump".into(),
             ));
@@ -320,12 +332,12 @@ impl Store {
     /// A database that was never migrated has none applied (not an error).
     pub async fn schema_status(&self) -> Result<SchemaStatus> {
         let known: Vec<i64> = match &self.backend {
-            Backend::Sqlite(_) => SQLITE_MIGRATIONS.iter().map(|m| m.version).collect(),
+            Backend::Sqlite { .. } => SQLITE_MIGRATIONS.iter().map(|m| m.version).collect(),
             Backend::Postgres(_) => POSTGRES_MIGRATIONS.iter().map(|m| m.version).collect(),
         };
         let applied: Vec<i64> = on_pool!(self, pool => {
             let table: Option<i64> = match &self.backend {
-                Backend::Sqlite(_) => sqlx::query_scalar(
+                Backend::Sqlite { .. } => sqlx::query_scalar(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
                 )
                 .fetch_optional(pool)
@@ -353,7 +365,7 @@ impl Store {
     /// SQLite: `PRAGMA quick_check` (a damaged file is `Invalid`). PostgreSQL: a ping.
     pub async fn check_integrity(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite(pool) => {
+            Backend::Sqlite { pool, .. } => {
                 let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
                     .fetch_all(pool)
                     .await?;
@@ -372,7 +384,13 @@ impl Store {
 
     /// Closes every connection of the pool (waits for connections in use).
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match &self.backend {
+            Backend::Sqlite { pool, writer } => {
+                writer.close().await;
+                pool.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
