@@ -382,7 +382,7 @@ impl Store {
         }
     }
 
-    /// Closes every connection of the pool (waits for connections in use).
+    /// Closes every connection of the pools (waits for connections in use).
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite { pool, writer } => {

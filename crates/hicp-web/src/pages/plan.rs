@@ -312,6 +312,23 @@ struct RankDetail {
     detail: Option<String>,
 }
 
+/// The plan's item for `action` in the view `v`, if the action is in the plan now.
+fn plan_item<'v>(
+    state: &AppState,
+    v: &'v hicp_app::AssessmentView,
+    action: &ActionId,
+) -> Option<&'v hicp_core::assessment::plan::PlanItem> {
+    state.app.plan_of(v).iter().find(|i| &i.action == action)
+}
+
+impl RankDetail {
+    fn of(item: Option<&hicp_core::assessment::plan::PlanItem>) -> Self {
+        RankDetail {
+            detail: item.map(|i| specialist_why(&i.why)),
+        }
+    }
+}
+
 /// The tracking form as a page of its own, for browsers without script, with why the
 /// action is in the plan when it is.
 #[derive(Template)]
@@ -370,7 +387,7 @@ pub async fn track_form(
     if headers.contains_key("hx-request") {
         return render(&form);
     }
-    let item = state.app.plan_of(&v).iter().find(|i| i.action == a.id);
+    let item = plan_item(&state, &v, &a.id);
     render(&TrackPage {
         csrf: form.csrf.clone(),
         user_name: auth.user().display_name.clone(),
@@ -382,9 +399,7 @@ pub async fn track_form(
         text: a.text.clone(),
         form,
         why: item.map(|i| plain_why(state.catalog(), i)),
-        rank: RankDetail {
-            detail: item.map(|i| specialist_why(&i.why)),
-        },
+        rank: RankDetail::of(item),
     })
 }
 
@@ -404,10 +419,7 @@ pub async fn rank(
         return Ok(Redirect::to(&format!("/orgs/{org}/plan/{action}#rank")).into_response());
     }
     let v = view(&state, &ctx).await?;
-    let item = state.app.plan_of(&v).iter().find(|i| i.action == a.id);
-    render(&RankDetail {
-        detail: item.map(|i| specialist_why(&i.why)),
-    })
+    render(&RankDetail::of(plan_item(&state, &v, &a.id)))
 }
 
 #[derive(Deserialize)]
