@@ -3,12 +3,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::Date;
+use crate::sql::{Lite, SqliteDb, query, query_as};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Database, Postgres, Sqlite, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 
 use crate::{Result, StoreError};
@@ -16,8 +17,7 @@ use crate::{Result, StoreError};
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// The store: a connection pool to SQLite or PostgreSQL. Cheap to clone (the pool is
-/// shared).
+/// The store: SQLite or PostgreSQL connections. Cheap to clone (they are shared).
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
@@ -25,40 +25,26 @@ pub struct Store {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Backend {
-    /// `pool` for reads and one-statement writes; `writer`, one connection, for write
-    /// transactions. They take turns anyway (one writer at a time), and one connection
-    /// keeps its page cache from one to the next: spread over the pool, each began on a
-    /// connection whose cache another's commit had made stale, and read its pages again
-    /// (48 `pread`s a save).
+    /// Read connections and one write connection, through rusqlite (see `sql.rs`). sqlx
+    /// connects only to migrate, with `options`, so that `_sqlx_migrations` stays sqlx's.
     Sqlite {
-        pool: SqlitePool,
-        writer: SqlitePool,
+        db: Arc<SqliteDb>,
+        options: Box<SqliteConnectOptions>,
     },
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the backend's pool. The body is compiled once per
-/// backend, so the same SQL text (with `$1` placeholders, which sqlx-sqlite supports)
-/// serves both.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.backend {
-            $crate::db::Backend::Sqlite { pool: $pool, .. } => $body,
-            $crate::db::Backend::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Runs `$body` with `$c` bound to the connection of a [`Conn`] (`&mut SqliteConnection`
-/// or `&mut PgConnection`) and `$pg` to whether it is PostgreSQL, for the few statements
-/// whose SQL differs (row locks). Like `on_pool!`, the body is compiled once per backend.
+/// Runs `$body` with `$c` bound to the connection of a [`Conn`] (`&mut Lite` or
+/// `&mut PgConnection`) and `$pg` to whether it is PostgreSQL, for the few statements
+/// whose SQL differs (row locks). The body is compiled once per backend, so the same SQL
+/// text (`$1` placeholders) serves both.
 macro_rules! on_conn {
     ($conn:expr, $c:ident, $pg:ident => $body:expr) => {
         match &mut $conn.link {
             $crate::db::Link::Sqlite(link) => {
                 #[allow(unused_variables)]
                 let $pg = false;
-                let $c: &mut sqlx::SqliteConnection = &mut *link;
+                let $c: &mut $crate::sql::Lite = link;
                 $body
             }
             $crate::db::Link::Postgres(link) => {
@@ -75,7 +61,7 @@ macro_rules! on_conn {
 }
 pub(crate) use on_conn;
 
-/// A connection of the store's pool. Every query of the store is a method of `Conn`.
+/// A connection of the store. Every query of the store is a method of `Conn`.
 ///
 /// - `Conn<Autocommit>` ([`Store::conn`]): each statement commits by itself. It has the
 ///   reads and the writes that are one statement.
@@ -83,9 +69,10 @@ pub(crate) use on_conn;
 ///   [`Tx::commit`] and rolled back when dropped. It also has the writes that take several
 ///   statements, so a use case that makes several changes makes them all or none.
 ///
-/// On SQLite a transaction is `BEGIN IMMEDIATE` and holds this process's writer turn, so
-/// transactions of one database run one at a time. On PostgreSQL transactions are READ
-/// COMMITTED; the methods that need more take row locks ([`Tx::lock_organization`]).
+/// On SQLite a transaction is `BEGIN IMMEDIATE` on the one write connection and holds this
+/// process's writer turn, so transactions of one database run one at a time; statements
+/// run inline on the task's thread. On PostgreSQL transactions are READ COMMITTED; the
+/// methods that need more take row locks ([`Tx::lock_organization`]).
 pub struct Conn<M> {
     pub(crate) link: Link,
     _mode: std::marker::PhantomData<M>,
@@ -99,31 +86,31 @@ pub enum InTx {}
 pub type Tx = Conn<InTx>;
 
 pub(crate) enum Link {
-    Sqlite(Handle<Sqlite>),
-    Postgres(Handle<Postgres>),
+    Sqlite(Lite),
+    Postgres(PgLink),
 }
 
-/// A pooled connection, or a transaction on one.
-pub(crate) enum Handle<DB: Database> {
-    Pooled(sqlx::pool::PoolConnection<DB>),
-    Tx(WriteTx<DB>),
+/// A pooled PostgreSQL connection, or a transaction on one.
+pub(crate) enum PgLink {
+    Pooled(sqlx::pool::PoolConnection<Postgres>),
+    Tx(Transaction<'static, Postgres>),
 }
 
-impl<DB: Database> std::ops::Deref for Handle<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &DB::Connection {
+impl std::ops::Deref for PgLink {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &sqlx::PgConnection {
         match self {
-            Handle::Pooled(c) => c,
-            Handle::Tx(t) => t,
+            PgLink::Pooled(c) => c,
+            PgLink::Tx(t) => t,
         }
     }
 }
 
-impl<DB: Database> std::ops::DerefMut for Handle<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
+impl std::ops::DerefMut for PgLink {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
         match self {
-            Handle::Pooled(c) => c,
-            Handle::Tx(t) => t,
+            PgLink::Pooled(c) => c,
+            PgLink::Tx(t) => t,
         }
     }
 }
@@ -132,84 +119,11 @@ impl Conn<InTx> {
     /// Commits every change made in this transaction.
     pub async fn commit(self) -> Result<()> {
         match self.link {
-            Link::Sqlite(Handle::Tx(t)) => t.commit().await,
-            Link::Postgres(Handle::Tx(t)) => t.commit().await,
+            Link::Sqlite(lite) => lite.commit(),
+            Link::Postgres(PgLink::Tx(t)) => Ok(t.commit().await?),
             // A `Conn<InTx>` is only made by `Store::begin`.
-            _ => unreachable!("a Conn<InTx> holds a transaction"),
+            Link::Postgres(PgLink::Pooled(_)) => unreachable!("a Conn<InTx> holds a transaction"),
         }
-    }
-}
-
-/// Starting a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction
-/// that later upgrades to a writer fails with SQLITE_BUSY whatever the busy timeout.
-trait BeginWrite {
-    type Db: Database;
-    async fn begin_write(&self) -> Result<WriteTx<Self::Db>>;
-}
-
-/// A write transaction. Derefs to the connection; on SQLite it also holds this process's
-/// writer turn until `commit` (or drop, which rolls back).
-pub(crate) struct WriteTx<DB: Database> {
-    tx: Transaction<'static, DB>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl<DB: Database> WriteTx<DB> {
-    async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl<DB: Database> std::ops::Deref for WriteTx<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &DB::Connection {
-        &self.tx
-    }
-}
-
-impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
-    }
-}
-
-/// SQLite has one writer at a time. Writers of one process take turns on an async mutex
-/// per database file, so they queue here instead of sleeping in SQLite's busy handler
-/// (which sleeps in steps of up to 100 ms and made the p99 of saves 0.2-0.3 s under load).
-/// Other processes on the same file still meet the busy timeout.
-fn sqlite_writer_turn(pool: &SqlitePool) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static TURNS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-        OnceLock::new();
-    let file = pool.connect_options().get_filename().to_path_buf();
-    let mut turns = TURNS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    turns.entry(file).or_default().clone()
-}
-
-impl BeginWrite for SqlitePool {
-    type Db = Sqlite;
-    async fn begin_write(&self) -> Result<WriteTx<Sqlite>> {
-        let turn = sqlite_writer_turn(self).lock_owned().await;
-        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx {
-            tx,
-            _turn: Some(turn),
-        })
-    }
-}
-
-impl BeginWrite for PgPool {
-    type Db = Postgres;
-    async fn begin_write(&self) -> Result<WriteTx<Postgres>> {
-        Ok(WriteTx {
-            tx: self.begin().await?,
-            _turn: None,
-        })
     }
 }
 
@@ -217,8 +131,8 @@ impl Store {
     /// A connection whose statements commit one by one (reads, one-statement writes).
     pub async fn conn(&self) -> Result<Conn<Autocommit>> {
         let link = match &self.backend {
-            Backend::Sqlite { pool, .. } => Link::Sqlite(Handle::Pooled(pool.acquire().await?)),
-            Backend::Postgres(pool) => Link::Postgres(Handle::Pooled(pool.acquire().await?)),
+            Backend::Sqlite { db, .. } => Link::Sqlite(Lite::autocommit(db)?),
+            Backend::Postgres(pool) => Link::Postgres(PgLink::Pooled(pool.acquire().await?)),
         };
         Ok(Conn {
             link,
@@ -230,8 +144,8 @@ impl Store {
     /// [`Tx::commit`], or none (when it is dropped).
     pub async fn begin(&self) -> Result<Tx> {
         let link = match &self.backend {
-            Backend::Sqlite { writer, .. } => Link::Sqlite(Handle::Tx(writer.begin_write().await?)),
-            Backend::Postgres(pool) => Link::Postgres(Handle::Tx(pool.begin_write().await?)),
+            Backend::Sqlite { db, .. } => Link::Sqlite(Lite::begin(db).await?),
+            Backend::Postgres(pool) => Link::Postgres(PgLink::Tx(pool.begin().await?)),
         };
         Ok(Conn {
             link,
@@ -252,16 +166,23 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(7)
-                .connect_with(options.clone())
-                .await?;
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options)
-                .await?;
+            let path = options.get_filename().to_path_buf();
+            let mode = url
+                .split_once('?')
+                .and_then(|(_, query)| query.split('&').find_map(|pair| pair.strip_prefix("mode=")))
+                .unwrap_or("rw");
+            if mode == "memory" || path.as_os_str() == ":memory:" {
+                return Err(StoreError::UnsupportedUrl(format!(
+                    "{} (an in-memory database is not shared by connections; use a file)",
+                    redact(url)
+                )));
+            }
+            let db = SqliteDb::open(path, mode == "rwc", mode == "ro")?;
             Ok(Store {
-                backend: Backend::Sqlite { pool, writer },
+                backend: Backend::Sqlite {
+                    db: Arc::new(db),
+                    options: Box::new(options),
+                },
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
@@ -281,7 +202,17 @@ impl Store {
     /// servers at once on PostgreSQL (sqlx takes an advisory lock).
     pub async fn migrate(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
+            Backend::Sqlite { options, .. } => {
+                // A pool of one, closed after: sqlx's migrator future is `Send` with a
+                // pool, not with a bare connection.
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with((**options).clone())
+                    .await?;
+                let applied = SQLITE_MIGRATIONS.run(&pool).await;
+                pool.close().await;
+                applied
+            }
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(StoreError::Migrate)
@@ -297,8 +228,9 @@ impl Store {
 
     /// Checks that the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, pool => {
-            sqlx::query("SELECT 1").execute(pool).await?;
+        let mut c = self.conn().await?;
+        on_conn!(c, c => {
+            query("SELECT 1").execute(&mut *c).await?;
         });
         Ok(())
     }
@@ -307,54 +239,57 @@ impl Store {
     /// running (`VACUUM INTO`: one read transaction, writers are not blocked in WAL mode).
     /// The file must not exist yet. PostgreSQL is backed up with `pg_dump`: `Invalid`.
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
-        let Backend::Sqlite { pool, .. } = &self.backend else {
+        let Backend::Sqlite { db, .. } = &self.backend else {
             return Err(StoreError::Invalid(
                 "backup_to is for SQLite; back up PostgreSQL with pg_dump".into(),
             ));
         };
-        let target = path.to_str().ok_or_else(|| {
-            StoreError::Invalid(format!("backup path is not UTF-8: {}", path.display()))
-        })?;
+        let target = path
+            .to_str()
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("backup path is not UTF-8: {}", path.display()))
+            })?
+            .to_owned();
         if path.exists() {
             return Err(StoreError::Invalid(format!(
                 "{} already exists",
                 path.display()
             )));
         }
-        sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(pool)
-            .await?;
-        Ok(())
+        // A copy takes as long as the file is big: on a thread that may block.
+        let db = db.clone();
+        blocking(move || {
+            let c = db.connect_again()?;
+            c.execute("VACUUM INTO ?1", [target])?;
+            Ok(())
+        })
+        .await
     }
 
     /// Which migrations this database has applied, compared with the ones this build knows.
     /// A database that was never migrated has none applied (not an error).
     pub async fn schema_status(&self) -> Result<SchemaStatus> {
-        let known: Vec<i64> = match &self.backend {
-            Backend::Sqlite { .. } => SQLITE_MIGRATIONS.iter().map(|m| m.version).collect(),
-            Backend::Postgres(_) => POSTGRES_MIGRATIONS.iter().map(|m| m.version).collect(),
+        let (known, table_sql): (Vec<i64>, &'static str) = match &self.backend {
+            Backend::Sqlite { .. } => (
+                SQLITE_MIGRATIONS.iter().map(|m| m.version).collect(),
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            ),
+            Backend::Postgres(_) => (
+                POSTGRES_MIGRATIONS.iter().map(|m| m.version).collect(),
+                "SELECT 1::BIGINT FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+            ),
         };
-        let applied: Vec<i64> = on_pool!(self, pool => {
-            let table: Option<i64> = match &self.backend {
-                Backend::Sqlite { .. } => sqlx::query_scalar(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-                )
-                .fetch_optional(pool)
-                .await?,
-                Backend::Postgres(_) => sqlx::query_scalar(
-                    "SELECT 1::BIGINT FROM information_schema.tables \
-                     WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
-                )
-                .fetch_optional(pool)
-                .await?,
-            };
+        let mut c = self.conn().await?;
+        let applied: Vec<i64> = on_conn!(c, c => {
+            let table: Option<(i64,)> = query_as(table_sql).fetch_optional(&mut *c).await?;
             if table.is_some() {
-                sqlx::query_scalar(
+                let rows: Vec<(i64,)> = query_as(
                     "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
                 )
-                .fetch_all(pool)
-                .await?
+                .fetch_all(&mut *c)
+                .await?;
+                rows.into_iter().map(|(v,)| v).collect()
             } else {
                 Vec::new()
             }
@@ -365,10 +300,18 @@ impl Store {
     /// SQLite: `PRAGMA quick_check` (a damaged file is `Invalid`). PostgreSQL: a ping.
     pub async fn check_integrity(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite { pool, .. } => {
-                let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
-                    .fetch_all(pool)
-                    .await?;
+            Backend::Sqlite { db, .. } => {
+                let db = db.clone();
+                // Reads the whole file: on a thread that may block.
+                let rows = blocking(move || {
+                    let c = db.connect_again()?;
+                    let mut stmt = c.prepare("PRAGMA quick_check")?;
+                    let rows = stmt
+                        .query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<Vec<String>>>()?;
+                    Ok(rows)
+                })
+                .await?;
                 if rows.len() == 1 && rows[0] == "ok" {
                     Ok(())
                 } else {
@@ -382,16 +325,20 @@ impl Store {
         }
     }
 
-    /// Closes every connection of the pools (waits for connections in use).
+    /// Closes every connection (on PostgreSQL, waits for connections in use).
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { pool, writer } => {
-                writer.close().await;
-                pool.close().await;
-            }
+            Backend::Sqlite { db, .. } => db.close().await,
             Backend::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Runs `f` on a thread that may block.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Invalid(format!("a database task failed: {e}")))?
 }
 
 /// The migrations a database has applied and the ones this build knows (by version).

@@ -28,6 +28,7 @@
 mod db;
 mod one_shot;
 mod ops;
+mod sql;
 
 use std::fmt;
 
@@ -135,6 +136,8 @@ pub enum StoreError {
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    #[error("database error")]
+    Sqlite(#[source] rusqlite::Error),
 }
 
 /// The current row, when an optimistic save lost the race.

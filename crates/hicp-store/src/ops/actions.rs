@@ -11,7 +11,7 @@ impl<M> Conn<M> {
         action_id: &ActionId,
     ) -> Result<Option<ActionTrack>> {
         on_conn!(self, c => {
-            let row: Option<ActionRow> = sqlx::query_as(concat!(
+            let row: Option<ActionRow> = crate::sql::query_as(concat!(
                 "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
             ))
             .bind(org.as_str().to_owned())
@@ -25,7 +25,7 @@ impl<M> Conn<M> {
     /// Every tracked action of `org`, by action id.
     pub async fn actions(&mut self, org: &OrgId) -> Result<Vec<ActionTrack>> {
         on_conn!(self, c => {
-            let rows: Vec<ActionRow> = sqlx::query_as(concat!(
+            let rows: Vec<ActionRow> = crate::sql::query_as(concat!(
                 "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 ORDER BY action_id"
             ))
             .bind(org.as_str().to_owned())

@@ -11,7 +11,7 @@ impl<M> Conn<M> {
         criterion_id: &CriterionId,
     ) -> Result<Option<Answer>> {
         on_conn!(self, c => {
-            let row: Option<AnswerRow> = sqlx::query_as(concat!(
+            let row: Option<AnswerRow> = crate::sql::query_as(concat!(
                 "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
             ))
             .bind(assessment.as_str().to_owned())
@@ -25,7 +25,7 @@ impl<M> Conn<M> {
     /// Every answer of an assessment, by criterion id.
     pub async fn answers(&mut self, assessment: &AssessmentId) -> Result<Vec<Answer>> {
         on_conn!(self, c => {
-            let rows: Vec<AnswerRow> = sqlx::query_as(concat!(
+            let rows: Vec<AnswerRow> = crate::sql::query_as(concat!(
                 "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 ORDER BY criterion_id"
             ))
             .bind(assessment.as_str().to_owned())

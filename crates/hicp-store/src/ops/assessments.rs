@@ -8,7 +8,7 @@ impl<M> Conn<M> {
     pub async fn assessment(&mut self, id: &AssessmentId) -> Result<Option<Assessment>> {
         on_conn!(self, c => {
             let row: Option<AssessmentRow> =
-                sqlx::query_as(concat!("SELECT ", assessment_cols!(), " FROM assessments WHERE id = $1"))
+                crate::sql::query_as(concat!("SELECT ", assessment_cols!(), " FROM assessments WHERE id = $1"))
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *c)
                     .await?;
@@ -19,7 +19,7 @@ impl<M> Conn<M> {
     /// The assessments of `org`, newest first.
     pub async fn assessments_for_org(&mut self, org: &OrgId) -> Result<Vec<Assessment>> {
         on_conn!(self, c => {
-            let rows: Vec<AssessmentRow> = sqlx::query_as(concat!(
+            let rows: Vec<AssessmentRow> = crate::sql::query_as(concat!(
                 "SELECT ", assessment_cols!(),
                 " FROM assessments WHERE org_id = $1 ORDER BY created_at DESC, id DESC"
             ))
@@ -33,7 +33,7 @@ impl<M> Conn<M> {
     /// The open assessment of `org`, if any.
     pub async fn current_assessment(&mut self, org: &OrgId) -> Result<Option<Assessment>> {
         on_conn!(self, c => {
-            let row: Option<AssessmentRow> = sqlx::query_as(concat!(
+            let row: Option<AssessmentRow> = crate::sql::query_as(concat!(
                 "SELECT ", assessment_cols!(),
                 " FROM assessments WHERE org_id = $1 AND status = 'open'"
             ))
@@ -50,7 +50,7 @@ impl<M> Conn<M> {
         assessment: &AssessmentId,
     ) -> Result<Vec<String>> {
         on_conn!(self, c => {
-            let rows: Vec<(String,)> = sqlx::query_as(
+            let rows: Vec<(String,)> = crate::sql::query_as(
                 "SELECT sub_practice_id FROM assessment_sub_practices WHERE assessment_id = $1 ORDER BY sub_practice_id",
             )
             .bind(assessment.as_str().to_owned())
@@ -77,7 +77,7 @@ impl Conn<InTx> {
         audit.event("created", None, Some(new.name.to_owned()));
         audit.event("tier", None, Some(new.tier.name().to_owned()));
         on_conn!(self, tx, pg => {
-            let row: AssessmentRow = sqlx::query_as(concat!(
+            let row: AssessmentRow = crate::sql::query_as(concat!(
                 "INSERT INTO assessments (id, org_id, name, tier, status, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING ",
                 assessment_cols!()
@@ -99,7 +99,7 @@ impl Conn<InTx> {
     /// open, and the assessment is scored (and closed) at the new tier.
     pub async fn set_assessment_tier(&mut self, id: &AssessmentId, tier: Tier) -> Result<()> {
         on_conn!(self, c => {
-            sqlx::query("UPDATE assessments SET tier = $2 WHERE id = $1 AND status = 'open'")
+            crate::sql::query("UPDATE assessments SET tier = $2 WHERE id = $1 AND status = 'open'")
                 .bind(id.as_str().to_owned())
                 .bind(tier.name())
                 .execute(&mut *c)
@@ -120,7 +120,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
             let org = open_assessment_org!(tx, pg, id);
-            let row: Option<AssessmentRow> = sqlx::query_as(concat!(
+            let row: Option<AssessmentRow> = crate::sql::query_as(concat!(
                 "UPDATE assessments SET status = 'closed', closed_at = $2, closed_by = $3, snapshot_json = $4 \
                  WHERE id = $1 AND status = 'open' RETURNING ",
                 assessment_cols!()
@@ -136,7 +136,7 @@ impl Conn<InTx> {
             };
             let mut audit = AuditBatch::new(at, Some(by), Some(&org), "assessment", id.to_string());
             audit.event("status", Some("open".into()), Some("closed".into()));
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO snapshot_evidence (assessment_id, evidence_id) \
                  SELECT $1, id FROM evidence WHERE org_id = $2",
             )
@@ -162,7 +162,7 @@ impl Conn<InTx> {
         on_conn!(self, tx, pg => {
             let org = open_assessment_org!(tx, pg, assessment);
             let done = if opted_in {
-                sqlx::query(
+                crate::sql::query(
                     "INSERT INTO assessment_sub_practices (assessment_id, sub_practice_id, opted_in_by, opted_in_at) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (assessment_id, sub_practice_id) DO NOTHING",
                 )
@@ -173,7 +173,7 @@ impl Conn<InTx> {
                 .execute(&mut *tx)
                 .await?
             } else {
-                sqlx::query(
+                crate::sql::query(
                     "DELETE FROM assessment_sub_practices WHERE assessment_id = $1 AND sub_practice_id = $2",
                 )
                 .bind(assessment.as_str().to_owned())
@@ -217,7 +217,7 @@ impl Conn<InTx> {
         on_conn!(self, tx, pg => {
             let org = open_assessment_org!(tx, pg, to);
             let source: Option<(String,)> =
-                sqlx::query_as("SELECT org_id FROM assessments WHERE id = $1")
+                crate::sql::query_as("SELECT org_id FROM assessments WHERE id = $1")
                     .bind(from.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -230,7 +230,7 @@ impl Conn<InTx> {
                 }
                 Some(_) => {}
             }
-            let copied = sqlx::query(
+            let copied = crate::sql::query(
                 "INSERT INTO answers (assessment_id, criterion_id, status, na_reason, notes, owner, \
                  in_place_since, updated_by, updated_at, version) \
                  SELECT $2, criterion_id, status, na_reason, notes, owner, in_place_since, $3, $4, version \
@@ -244,7 +244,7 @@ impl Conn<InTx> {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO assessment_sub_practices (assessment_id, sub_practice_id, opted_in_by, opted_in_at) \
                  SELECT $2, sub_practice_id, $3, $4 FROM assessment_sub_practices WHERE assessment_id = $1 \
                  ON CONFLICT (assessment_id, sub_practice_id) DO NOTHING",

@@ -2,6 +2,7 @@
 
 use super::AuditRow;
 use crate::db::{Conn, now, on_conn, to_millis};
+use crate::sql::Value;
 use crate::{AuditEntry, AuditFilter, NewAuditEntry, Result};
 
 impl<M> Conn<M> {
@@ -10,7 +11,7 @@ impl<M> Conn<M> {
     pub async fn record_audit(&mut self, entry: &NewAuditEntry<'_>) -> Result<AuditEntry> {
         let at = to_millis(now());
         on_conn!(self, c => {
-            let row: AuditRow = sqlx::query_as(concat!(
+            let row: AuditRow = crate::sql::query_as(concat!(
                 "INSERT INTO audit_log (at, user_id, org_id, entity, entity_id, field, old_value, new_value) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
                 audit_cols!()
@@ -34,34 +35,35 @@ impl<M> Conn<M> {
         let limit = i64::from(filter.limit.unwrap_or(100).clamp(1, 1000));
         // Only the filters given become SQL, so that each can use its index.
         on_conn!(self, c => {
-            let mut q = query_builder(&*c, concat!("SELECT ", audit_cols!(), " FROM audit_log WHERE 1 = 1"));
+            let mut sql = String::from(concat!("SELECT ", audit_cols!(), " FROM audit_log WHERE 1 = 1"));
+            let mut args: Vec<Value> = Vec::new();
+            let mut filter_on = |column: &str, v: Value| {
+                args.push(v);
+                sql.push_str(&format!(" AND {column} ${}", args.len()));
+            };
             if let Some(org) = filter.org_id {
-                q.push(" AND org_id = ").push_bind(org.as_str().to_owned());
+                filter_on("org_id =", org.as_str().into());
             }
             if let Some(user) = filter.user_id {
-                q.push(" AND user_id = ").push_bind(user.as_str().to_owned());
+                filter_on("user_id =", user.as_str().into());
             }
             if let Some(entity) = filter.entity {
-                q.push(" AND entity = ").push_bind(entity.to_owned());
+                filter_on("entity =", entity.into());
             }
             if let Some(entity_id) = filter.entity_id {
-                q.push(" AND entity_id = ").push_bind(entity_id.to_owned());
+                filter_on("entity_id =", entity_id.into());
             }
             if let Some(before) = filter.before_seq {
-                q.push(" AND seq < ").push_bind(before);
+                filter_on("seq <", before.into());
             }
-            q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
-            let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&mut *c).await?;
+            args.push(limit.into());
+            sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
+            let mut q = crate::sql::query_as::<AuditRow>(sql);
+            for v in args {
+                q = q.bind(v);
+            }
+            let rows = q.fetch_all(&mut *c).await?;
             Ok(rows.into_iter().map(AuditEntry::from).collect())
         })
     }
-}
-
-/// A query builder for the backend of connection `_c` (its only use is to name the type).
-fn query_builder<C>(_c: &C, init: &str) -> sqlx::QueryBuilder<C::Database>
-where
-    C: sqlx::Connection,
-    <C::Database as sqlx::Database>::Arguments: Default,
-{
-    sqlx::QueryBuilder::new(init)
 }

@@ -21,7 +21,7 @@ impl<M> Conn<M> {
     /// The email domains of `org`, by name.
     pub async fn email_domains(&mut self, org: &OrgId) -> Result<Vec<EmailDomain>> {
         on_conn!(self, c => {
-            let rows: Vec<EmailDomainRow> = sqlx::query_as(
+            let rows: Vec<EmailDomainRow> = crate::sql::query_as(
                 "SELECT org_id, domain, dkim_selectors, added_at, checked_at, check_json \
                  FROM email_domains WHERE org_id = $1 ORDER BY domain",
             )
@@ -46,7 +46,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         let selectors = dkim_selectors.join(" ");
         on_conn!(self, tx, pg => {
-            let old: Option<(String,)> = sqlx::query_as(
+            let old: Option<(String,)> = crate::sql::query_as(
                 "SELECT dkim_selectors FROM email_domains WHERE org_id = $1 AND domain = $2",
             )
             .bind(org.as_str().to_owned())
@@ -57,7 +57,7 @@ impl Conn<InTx> {
             match &old {
                 Some((s,)) if *s == selectors => return Ok(false),
                 Some(_) => {
-                    sqlx::query(
+                    crate::sql::query(
                         "UPDATE email_domains SET dkim_selectors = $3 WHERE org_id = $1 AND domain = $2",
                     )
                     .bind(org.as_str().to_owned())
@@ -67,7 +67,7 @@ impl Conn<InTx> {
                     .await?;
                 }
                 None => {
-                    sqlx::query(
+                    crate::sql::query(
                         "INSERT INTO email_domains (org_id, domain, dkim_selectors, added_by, added_at) \
                          VALUES ($1, $2, $3, $4, $5)",
                     )
@@ -96,7 +96,7 @@ impl Conn<InTx> {
     ) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
-            let done = sqlx::query("DELETE FROM email_domains WHERE org_id = $1 AND domain = $2")
+            let done = crate::sql::query("DELETE FROM email_domains WHERE org_id = $1 AND domain = $2")
                 .bind(org.as_str().to_owned())
                 .bind(domain.to_owned())
                 .execute(&mut *tx)
@@ -123,7 +123,7 @@ impl Conn<InTx> {
     ) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE email_domains SET checked_at = $3, check_json = $4 WHERE org_id = $1 AND domain = $2",
             )
             .bind(org.as_str().to_owned())

@@ -18,7 +18,7 @@ impl<M> Conn<M> {
     pub async fn evidence(&mut self, id: &EvidenceId) -> Result<Option<Evidence>> {
         on_conn!(self, c => {
             let row: Option<EvidenceRow> =
-                sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
+                crate::sql::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *c)
                     .await?;
@@ -33,7 +33,7 @@ impl<M> Conn<M> {
         assessment: &AssessmentId,
     ) -> Result<Vec<Evidence>> {
         on_conn!(self, c => {
-            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
+            let rows: Vec<EvidenceRow> = crate::sql::query_as(concat!(
                 "SELECT ", evidence_cols!(), " FROM evidence WHERE ", evidence_of_assessment!(), " ORDER BY added_at, id"
             ))
             .bind(assessment.as_str().to_owned())
@@ -51,7 +51,7 @@ impl<M> Conn<M> {
         criterion_id: &CriterionId,
     ) -> Result<Vec<Evidence>> {
         on_conn!(self, c => {
-            let rows: Vec<EvidenceRow> = sqlx::query_as(concat!(
+            let rows: Vec<EvidenceRow> = crate::sql::query_as(concat!(
                 "SELECT ", evidence_cols!(),
                 " FROM evidence WHERE criterion_id = $2 AND ", evidence_of_assessment!(), " ORDER BY added_at, id"
             ))
@@ -66,7 +66,7 @@ impl<M> Conn<M> {
     /// The bytes of a file evidence (`None` for a link or an unknown id).
     pub async fn evidence_file(&mut self, id: &EvidenceId) -> Result<Option<EvidenceFile>> {
         on_conn!(self, c => {
-            let row: Option<EvidenceFileRow> = sqlx::query_as(
+            let row: Option<EvidenceFileRow> = crate::sql::query_as(
                 "SELECT e.file_name, e.content_type, e.sha256, b.bytes FROM evidence e \
                  JOIN evidence_blobs b ON b.evidence_id = e.id WHERE e.id = $1",
             )
@@ -121,7 +121,7 @@ impl Conn<InTx> {
         };
         on_conn!(self, tx, pg => {
             let org = open_assessment_org!(tx, pg, new.assessment_id);
-            let row: EvidenceRow = sqlx::query_as(concat!(
+            let row: EvidenceRow = crate::sql::query_as(concat!(
                 "INSERT INTO evidence (id, assessment_id, criterion_id, action_id, title, kind, file_name, \
                  content_type, size, sha256, url, collected_on, valid_until, added_by, added_at, org_id) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ",
@@ -146,7 +146,7 @@ impl Conn<InTx> {
             .fetch_one(&mut *tx)
             .await?;
             if let Some(bytes) = &bytes {
-                sqlx::query("INSERT INTO evidence_blobs (evidence_id, bytes) VALUES ($1, $2)")
+                crate::sql::query("INSERT INTO evidence_blobs (evidence_id, bytes) VALUES ($1, $2)")
                     .bind(id.as_str().to_owned())
                     .bind(bytes.clone())
                     .execute(&mut *tx)
@@ -177,7 +177,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
             let row: Option<EvidenceRow> =
-                sqlx::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
+                crate::sql::query_as(concat!("SELECT ", evidence_cols!(), " FROM evidence WHERE id = $1"))
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -185,7 +185,7 @@ impl Conn<InTx> {
                 return Ok(false);
             };
             let org = row.org_id.clone();
-            sqlx::query("DELETE FROM evidence WHERE id = $1")
+            crate::sql::query("DELETE FROM evidence WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .execute(&mut *tx)
                 .await?;

@@ -53,7 +53,7 @@ impl<M> Conn<M> {
     /// order of their file.
     pub async fn scan_findings(&mut self, org: &OrgId) -> Result<Vec<Finding>> {
         on_conn!(self, c => {
-            let rows: Vec<FindingRow> = sqlx::query_as(
+            let rows: Vec<FindingRow> = crate::sql::query_as(
                 "SELECT host, port, protocol, title, severity, cves, first_seen, last_seen, \
                  fix_published, kev, source FROM scan_findings WHERE org_id = $1 \
                  ORDER BY kev DESC, host, scanner_kind, seq",
@@ -68,7 +68,7 @@ impl<M> Conn<M> {
     /// The KEV catalog `org` imported last, if any.
     pub async fn kev_list(&mut self, org: &OrgId) -> Result<Option<KevList>> {
         on_conn!(self, c => {
-            let row: Option<(Option<String>, String, String)> = sqlx::query_as(
+            let row: Option<(Option<String>, String, String)> = crate::sql::query_as(
                 "SELECT version, source_sha256, cves FROM kev_catalogs WHERE org_id = $1",
             )
             .bind(org.as_str().to_owned())
@@ -86,7 +86,7 @@ impl<M> Conn<M> {
     /// of scanner.
     pub async fn scanned_hosts(&mut self, org: &OrgId) -> Result<Vec<ScannedHost>> {
         on_conn!(self, c => {
-            let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            let rows: Vec<(String, String, String, String)> = crate::sql::query_as(
                 "SELECT scanner_kind, host, scanned_on, source_sha256 FROM scanned_hosts \
                  WHERE org_id = $1 ORDER BY scanner_kind, host",
             )
@@ -121,7 +121,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         let key = host_key(&host.host);
         on_conn!(self, tx, pg => {
-            let removed = sqlx::query(
+            let removed = crate::sql::query(
                 "DELETE FROM scan_findings WHERE org_id = $1 AND scanner_kind = $2 AND host IN \
                  (SELECT host FROM scanned_hosts WHERE org_id = $1 AND scanner_kind = $2 AND host_key = $3)",
             )
@@ -131,7 +131,7 @@ impl Conn<InTx> {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query(
+            crate::sql::query(
                 "DELETE FROM scanned_hosts WHERE org_id = $1 AND scanner_kind = $2 AND host_key = $3",
             )
             .bind(org.as_str().to_owned())
@@ -139,7 +139,7 @@ impl Conn<InTx> {
             .bind(key.clone())
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO scanned_hosts (org_id, scanner_kind, host, host_key, scanned_on, source_sha256, imported_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
@@ -153,7 +153,7 @@ impl Conn<InTx> {
             .execute(&mut *tx)
             .await?;
             for (seq, f) in findings.iter().enumerate() {
-                sqlx::query(
+                crate::sql::query(
                     "INSERT INTO scan_findings (org_id, scanner_kind, host, seq, port, protocol, \
                      title, severity, cves, first_seen, last_seen, fix_published, kev, source) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -187,7 +187,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         let listed: BTreeSet<&str> = list.cves.iter().map(String::as_str).collect();
         on_conn!(self, tx, pg => {
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO kev_catalogs (org_id, version, source_sha256, cves, imported_at) \
                  VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (org_id) DO UPDATE SET version = excluded.version, \
@@ -201,7 +201,7 @@ impl Conn<InTx> {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            let rows: Vec<(String, String, i64, String, bool)> = sqlx::query_as(
+            let rows: Vec<(String, String, i64, String, bool)> = crate::sql::query_as(
                 "SELECT scanner_kind, host, seq, cves, kev FROM scan_findings WHERE org_id = $1",
             )
             .bind(org.as_str().to_owned())
@@ -214,7 +214,7 @@ impl Conn<InTx> {
                 if now_kev == kev {
                     continue;
                 }
-                sqlx::query(
+                crate::sql::query(
                     "UPDATE scan_findings SET kev = $1 WHERE org_id = $2 AND scanner_kind = $3 \
                      AND host = $4 AND seq = $5",
                 )

@@ -10,19 +10,20 @@ macro_rules! link_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct LinkRow {
-    token_hash: String,
-    purpose: String,
-    email: String,
-    user_id: Option<String>,
-    org_id: Option<String>,
-    display_name: Option<String>,
-    created_by: Option<String>,
-    created_at: i64,
-    expires_at: i64,
-    used_at: Option<i64>,
-    withdrawn_at: Option<i64>,
+crate::sql::row! {
+    struct LinkRow {
+        token_hash: String,
+        purpose: String,
+        email: String,
+        user_id: Option<String>,
+        org_id: Option<String>,
+        display_name: Option<String>,
+        created_by: Option<String>,
+        created_at: i64,
+        expires_at: i64,
+        used_at: Option<i64>,
+        withdrawn_at: Option<i64>,
+    }
 }
 
 impl TryFrom<LinkRow> for OneTimeLink {
@@ -57,7 +58,7 @@ impl<M> Conn<M> {
     /// The link whose secret has SHA-256 `token_hash`, used or not.
     pub async fn one_time_link(&mut self, token_hash: &str) -> Result<Option<OneTimeLink>> {
         on_conn!(self, c => {
-            let row: Option<LinkRow> = sqlx::query_as(concat!(
+            let row: Option<LinkRow> = crate::sql::query_as(concat!(
                 "SELECT ", link_cols!(), " FROM one_time_links WHERE token_hash = $1"
             ))
             .bind(token_hash.to_owned())
@@ -70,7 +71,7 @@ impl<M> Conn<M> {
     /// Deletes a link (one whose email could not be sent). Returns whether it existed.
     pub async fn delete_one_time_link(&mut self, token_hash: &str) -> Result<bool> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM one_time_links WHERE token_hash = $1")
+            let done = crate::sql::query("DELETE FROM one_time_links WHERE token_hash = $1")
                 .bind(token_hash.to_owned())
                 .execute(&mut *c)
                 .await?;
@@ -81,7 +82,7 @@ impl<M> Conn<M> {
     /// Forgets links that expired before `before` (used or not). Returns how many.
     pub async fn prune_one_time_links(&mut self, before: OffsetDateTime) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM one_time_links WHERE expires_at <= $1")
+            let done = crate::sql::query("DELETE FROM one_time_links WHERE expires_at <= $1")
                 .bind(to_millis(before))
                 .execute(&mut *c)
                 .await?;
@@ -95,7 +96,7 @@ impl Conn<InTx> {
     /// joining, the same organization) is withdrawn: only the newest one works.
     pub async fn create_one_time_link(&mut self, link: &OneTimeLink) -> Result<()> {
         on_conn!(self, tx, pg => {
-            sqlx::query(
+            crate::sql::query(
                 "DELETE FROM one_time_links WHERE purpose = $1 AND email = $2 \
                  AND used_at IS NULL AND (org_id = $3 OR (org_id IS NULL AND $3 IS NULL))",
             )
@@ -104,7 +105,7 @@ impl Conn<InTx> {
             .bind(link.org_id.as_ref().map(|o| o.as_str().to_owned()))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO one_time_links (token_hash, purpose, email, user_id, org_id, \
                  display_name, created_by, created_at, expires_at, used_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
@@ -133,7 +134,7 @@ impl Conn<InTx> {
         now: OffsetDateTime,
     ) -> Result<Option<OneTimeLink>> {
         on_conn!(self, tx, pg => {
-            let row: Option<LinkRow> = sqlx::query_as(concat!(
+            let row: Option<LinkRow> = crate::sql::query_as(concat!(
                 "UPDATE one_time_links SET used_at = $2 \
                  WHERE token_hash = $1 AND used_at IS NULL AND withdrawn_at IS NULL \
                  AND expires_at > $2 \
@@ -158,7 +159,7 @@ impl Conn<InTx> {
     ) -> Result<u64> {
         let email = email.trim().to_lowercase();
         on_conn!(self, tx, pg => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE one_time_links SET withdrawn_at = $3, display_name = NULL \
                  WHERE purpose = 'join' AND org_id = $1 AND email = $2 \
                  AND used_at IS NULL AND withdrawn_at IS NULL",

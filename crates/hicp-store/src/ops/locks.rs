@@ -4,13 +4,14 @@ use super::{OpenAssessmentCols, OrgRow};
 use crate::db::{Conn, InTx, on_conn};
 use crate::{LockedOrganization, OrgId, Organization, Result};
 
-/// [`Conn::lock_organization`]'s row.
-#[derive(sqlx::FromRow)]
-struct LockedRow {
-    #[sqlx(flatten)]
-    org: OrgRow,
-    #[sqlx(flatten)]
-    open: OpenAssessmentCols,
+crate::sql::row! {
+    /// [`Conn::lock_organization`]'s row.
+    struct LockedRow {
+        #[sqlx(flatten)]
+        org: OrgRow,
+        #[sqlx(flatten)]
+        open: OpenAssessmentCols,
+    }
 }
 
 impl Conn<InTx> {
@@ -41,7 +42,7 @@ impl Conn<InTx> {
                 } else {
                     "SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE"
                 };
-                let found: Option<(i32,)> = sqlx::query_as(lock)
+                let found: Option<(i32,)> = crate::sql::query_as(lock)
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -49,7 +50,7 @@ impl Conn<InTx> {
                     return Ok(None);
                 }
             }
-            let row: Option<LockedRow> = sqlx::query_as(concat!(
+            let row: Option<LockedRow> = crate::sql::query_as(concat!(
                 "SELECT ", org_cols!(), ", ", open_assessment_cols!(),
                 " FROM organizations o \
                  LEFT JOIN assessments a ON a.org_id = o.id AND a.status = 'open' \
@@ -75,7 +76,7 @@ impl Conn<InTx> {
     pub async fn lock_installation(&mut self) -> Result<()> {
         on_conn!(self, tx, pg => {
             if pg {
-                sqlx::query("SELECT pg_advisory_xact_lock(405405405)")
+                crate::sql::query("SELECT pg_advisory_xact_lock(405405405)")
                     .execute(&mut *tx)
                     .await?;
             }
@@ -88,14 +89,14 @@ impl Conn<InTx> {
     pub async fn lock_sign_in(&mut self) -> Result<()> {
         on_conn!(self, tx, pg => {
             if pg {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                crate::sql::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(405_405_406_i64)
                     .execute(&mut *tx)
                     .await?;
             } else {
                 // A write statement, even one that changes nothing, takes SQLite's write
                 // lock now: a read first would let two attempts count the same failures.
-                sqlx::query("DELETE FROM login_failures WHERE 1 = 0")
+                crate::sql::query("DELETE FROM login_failures WHERE 1 = 0")
                     .execute(&mut *tx)
                     .await?;
             }

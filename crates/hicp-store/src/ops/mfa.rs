@@ -8,7 +8,7 @@ impl<M> Conn<M> {
     /// Sets (or clears) the TOTP secret being enrolled.
     pub async fn set_totp_pending(&mut self, id: &UserId, secret: Option<&str>) -> Result<()> {
         on_conn!(self, c => {
-            let done = sqlx::query("UPDATE users SET totp_pending = $2 WHERE id = $1")
+            let done = crate::sql::query("UPDATE users SET totp_pending = $2 WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .bind(secret.map(str::to_owned))
                 .execute(&mut *c)
@@ -24,7 +24,7 @@ impl<M> Conn<M> {
     /// step accepted before (a code cannot be replayed), and records it.
     pub async fn use_totp_step(&mut self, id: &UserId, step: i64) -> Result<bool> {
         on_conn!(self, c => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE users SET totp_last_step = $2 \
                  WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
             )
@@ -40,7 +40,7 @@ impl<M> Conn<M> {
     pub async fn use_recovery_code(&mut self, id: &UserId, code_hash: &str) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, c => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE recovery_codes SET used_at = $3 \
                  WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
             )
@@ -56,7 +56,7 @@ impl<M> Conn<M> {
     /// How many unused recovery codes the user has.
     pub async fn recovery_codes_left(&mut self, id: &UserId) -> Result<u64> {
         on_conn!(self, c => {
-            let (n,): (i64,) = sqlx::query_as(
+            let (n,): (i64,) = crate::sql::query_as(
                 "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
             )
             .bind(id.as_str().to_owned())
@@ -69,7 +69,7 @@ impl<M> Conn<M> {
     /// The second factor of a session is done.
     pub async fn complete_mfa(&mut self, id_hash: &str) -> Result<()> {
         on_conn!(self, c => {
-            sqlx::query("UPDATE sessions SET mfa_pending = FALSE WHERE id_hash = $1")
+            crate::sql::query("UPDATE sessions SET mfa_pending = FALSE WHERE id_hash = $1")
                 .bind(id_hash.to_owned())
                 .execute(&mut *c)
                 .await?;
@@ -92,7 +92,7 @@ impl Conn<InTx> {
         let mut audit = AuditBatch::new(at, Some(id), None, "user", id.to_string());
         audit.event("mfa", None, Some("TOTP turned on".to_owned()));
         on_conn!(self, tx, pg => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3 WHERE id = $1",
             )
             .bind(id.as_str().to_owned())
@@ -103,12 +103,12 @@ impl Conn<InTx> {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            crate::sql::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(id.as_str().to_owned())
                 .execute(&mut *tx)
                 .await?;
             for h in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                crate::sql::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
                     .bind(id.as_str().to_owned())
                     .bind(h.clone())
                     .execute(&mut *tx)
@@ -130,7 +130,7 @@ impl Conn<InTx> {
             Some("TOTP turned off".to_owned()),
         );
         on_conn!(self, tx, pg => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1",
             )
             .bind(id.as_str().to_owned())
@@ -139,7 +139,7 @@ impl Conn<InTx> {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            crate::sql::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(id.as_str().to_owned())
                 .execute(&mut *tx)
                 .await?;
@@ -165,7 +165,7 @@ impl Conn<InTx> {
         );
         audit.event("require_mfa", None, Some(required.to_string()));
         on_conn!(self, tx, pg => {
-            let done = sqlx::query("UPDATE organizations SET require_mfa = $2 WHERE id = $1")
+            let done = crate::sql::query("UPDATE organizations SET require_mfa = $2 WHERE id = $1")
                 .bind(org.as_str().to_owned())
                 .bind(required)
                 .execute(&mut *tx)

@@ -23,19 +23,20 @@ macro_rules! user_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: String,
-    email: String,
-    display_name: String,
-    password_hash: String,
-    is_admin: bool,
-    created_at: i64,
-    disabled_at: Option<i64>,
-    must_change_password: bool,
-    totp_secret: Option<String>,
-    totp_pending: Option<String>,
-    totp_last_step: Option<i64>,
+crate::sql::row! {
+    struct UserRow {
+        id: String,
+        email: String,
+        display_name: String,
+        password_hash: String,
+        is_admin: bool,
+        created_at: i64,
+        disabled_at: Option<i64>,
+        must_change_password: bool,
+        totp_secret: Option<String>,
+        totp_pending: Option<String>,
+        totp_last_step: Option<i64>,
+    }
 }
 
 impl From<UserRow> for User {
@@ -78,19 +79,20 @@ macro_rules! org_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct OrgRow {
-    id: String,
-    name: String,
-    profile_json: Option<String>,
-    tier: Option<String>,
-    tier_reason: Option<String>,
-    tier_overridden: bool,
-    require_mfa: bool,
-    threat_weights_json: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-    revision: i64,
+crate::sql::row! {
+    struct OrgRow {
+        id: String,
+        name: String,
+        profile_json: Option<String>,
+        tier: Option<String>,
+        tier_reason: Option<String>,
+        tier_overridden: bool,
+        require_mfa: bool,
+        threat_weights_json: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+        revision: i64,
+    }
 }
 
 impl TryFrom<OrgRow> for Organization {
@@ -112,19 +114,21 @@ impl TryFrom<OrgRow> for Organization {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct OrgRoleRow {
-    #[sqlx(flatten)]
-    org: OrgRow,
-    role: String,
+crate::sql::row! {
+    struct OrgRoleRow {
+        #[sqlx(flatten)]
+        org: OrgRow,
+        role: String,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct MemberRow {
-    user_id: String,
-    email: String,
-    display_name: String,
-    role: String,
+crate::sql::row! {
+    struct MemberRow {
+        user_id: String,
+        email: String,
+        display_name: String,
+        role: String,
+    }
 }
 
 fn parse_role(s: &str) -> Result<Role> {
@@ -137,17 +141,18 @@ macro_rules! session_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    id_hash: String,
-    user_id: String,
-    csrf_token: String,
-    created_at: i64,
-    last_seen_at: i64,
-    expires_at: i64,
-    mfa_pending: bool,
-    sso_provider: Option<String>,
-    idp_mfa: bool,
+crate::sql::row! {
+    struct SessionRow {
+        id_hash: String,
+        user_id: String,
+        csrf_token: String,
+        created_at: i64,
+        last_seen_at: i64,
+        expires_at: i64,
+        mfa_pending: bool,
+        sso_provider: Option<String>,
+        idp_mfa: bool,
+    }
 }
 
 impl From<SessionRow> for Session {
@@ -172,18 +177,19 @@ macro_rules! assessment_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct AssessmentRow {
-    id: String,
-    org_id: String,
-    name: String,
-    tier: String,
-    status: String,
-    created_by: Option<String>,
-    created_at: i64,
-    closed_at: Option<i64>,
-    closed_by: Option<String>,
-    snapshot_json: Option<String>,
+crate::sql::row! {
+    struct AssessmentRow {
+        id: String,
+        org_id: String,
+        name: String,
+        tier: String,
+        status: String,
+        created_by: Option<String>,
+        created_at: i64,
+        closed_at: Option<i64>,
+        closed_by: Option<String>,
+        snapshot_json: Option<String>,
+    }
 }
 
 /// The columns of an organization's open assessment joined to a row as `a` (`LEFT JOIN
@@ -196,17 +202,18 @@ macro_rules! open_assessment_cols {
     };
 }
 
-/// [`open_assessment_cols!`] as read: all NULL when the organization has no open assessment.
-#[derive(sqlx::FromRow)]
-struct OpenAssessmentCols {
-    a_id: Option<String>,
-    a_name: Option<String>,
-    a_tier: Option<String>,
-    a_status: Option<String>,
-    a_created_by: Option<String>,
-    a_created_at: Option<i64>,
-    a_closed_at: Option<i64>,
-    a_closed_by: Option<String>,
+crate::sql::row! {
+    /// [`open_assessment_cols!`] as read: all NULL when the organization has no open assessment.
+    struct OpenAssessmentCols {
+        a_id: Option<String>,
+        a_name: Option<String>,
+        a_tier: Option<String>,
+        a_status: Option<String>,
+        a_created_by: Option<String>,
+        a_created_at: Option<i64>,
+        a_closed_at: Option<i64>,
+        a_closed_by: Option<String>,
+    }
 }
 
 impl OpenAssessmentCols {
@@ -265,18 +272,19 @@ macro_rules! answer_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct AnswerRow {
-    assessment_id: String,
-    criterion_id: String,
-    status: String,
-    na_reason: Option<String>,
-    notes: Option<String>,
-    owner: Option<String>,
-    in_place_since: Option<String>,
-    updated_by: Option<String>,
-    updated_at: i64,
-    version: i64,
+crate::sql::row! {
+    struct AnswerRow {
+        assessment_id: String,
+        criterion_id: String,
+        status: String,
+        na_reason: Option<String>,
+        notes: Option<String>,
+        owner: Option<String>,
+        in_place_since: Option<String>,
+        updated_by: Option<String>,
+        updated_at: i64,
+        version: i64,
+    }
 }
 
 impl TryFrom<AnswerRow> for Answer {
@@ -303,24 +311,25 @@ macro_rules! evidence_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct EvidenceRow {
-    id: String,
-    org_id: String,
-    assessment_id: String,
-    criterion_id: Option<String>,
-    action_id: Option<String>,
-    title: String,
-    kind: String,
-    file_name: Option<String>,
-    content_type: Option<String>,
-    size: i64,
-    sha256: Option<String>,
-    url: Option<String>,
-    collected_on: Option<String>,
-    valid_until: Option<String>,
-    added_by: Option<String>,
-    added_at: i64,
+crate::sql::row! {
+    struct EvidenceRow {
+        id: String,
+        org_id: String,
+        assessment_id: String,
+        criterion_id: Option<String>,
+        action_id: Option<String>,
+        title: String,
+        kind: String,
+        file_name: Option<String>,
+        content_type: Option<String>,
+        size: i64,
+        sha256: Option<String>,
+        url: Option<String>,
+        collected_on: Option<String>,
+        valid_until: Option<String>,
+        added_by: Option<String>,
+        added_at: i64,
+    }
 }
 
 impl TryFrom<EvidenceRow> for Evidence {
@@ -364,12 +373,13 @@ macro_rules! evidence_of_assessment {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct EvidenceFileRow {
-    file_name: Option<String>,
-    content_type: Option<String>,
-    sha256: Option<String>,
-    bytes: Vec<u8>,
+crate::sql::row! {
+    struct EvidenceFileRow {
+        file_name: Option<String>,
+        content_type: Option<String>,
+        sha256: Option<String>,
+        bytes: Vec<u8>,
+    }
 }
 
 macro_rules! action_cols {
@@ -378,17 +388,18 @@ macro_rules! action_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct ActionRow {
-    org_id: String,
-    action_id: String,
-    owner: Option<String>,
-    due_on: Option<String>,
-    status: String,
-    reason: Option<String>,
-    updated_by: Option<String>,
-    updated_at: i64,
-    version: i64,
+crate::sql::row! {
+    struct ActionRow {
+        org_id: String,
+        action_id: String,
+        owner: Option<String>,
+        due_on: Option<String>,
+        status: String,
+        reason: Option<String>,
+        updated_by: Option<String>,
+        updated_at: i64,
+        version: i64,
+    }
 }
 
 impl TryFrom<ActionRow> for ActionTrack {
@@ -416,17 +427,18 @@ macro_rules! audit_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    seq: i64,
-    at: i64,
-    user_id: Option<String>,
-    org_id: Option<String>,
-    entity: String,
-    entity_id: String,
-    field: String,
-    old_value: Option<String>,
-    new_value: Option<String>,
+crate::sql::row! {
+    struct AuditRow {
+        seq: i64,
+        at: i64,
+        user_id: Option<String>,
+        org_id: Option<String>,
+        entity: String,
+        entity_id: String,
+        field: String,
+        old_value: Option<String>,
+        new_value: Option<String>,
+    }
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -526,7 +538,7 @@ impl AuditBatch {
 /// it wrote (which move it): what a change returns.
 macro_rules! revision_in {
     ($tx:ident, $org:expr) => {{
-        let (r,): (i64,) = sqlx::query_as("SELECT revision FROM organizations WHERE id = $1")
+        let (r,): (i64,) = crate::sql::query_as("SELECT revision FROM organizations WHERE id = $1")
             .bind($org.to_owned())
             .fetch_one(&mut *$tx)
             .await?;
@@ -539,7 +551,7 @@ macro_rules! write_audit {
     ($tx:ident, $batch:expr) => {{
         let batch: &AuditBatch = &$batch;
         for chunk in batch.records.chunks(INSERT_AUDIT.len()) {
-            let mut q = sqlx::query(INSERT_AUDIT[chunk.len() - 1].as_str());
+            let mut q = crate::sql::query(INSERT_AUDIT[chunk.len() - 1].as_str());
             for (field, old, new) in chunk {
                 q = q
                     .bind(batch.at)
@@ -568,7 +580,7 @@ macro_rules! open_assessment_org {
         } else {
             "SELECT org_id, status FROM assessments WHERE id = $1"
         };
-        let row: Option<(String, String)> = sqlx::query_as(sql)
+        let row: Option<(String, String)> = crate::sql::query_as(sql)
             .bind($id.as_str().to_owned())
             .fetch_optional(&mut *$tx)
             .await?;
@@ -598,7 +610,7 @@ macro_rules! save_versioned {
         update: $update:expr,
         values: [$($value:expr),* $(,)?] $(,)?
     ) => {{
-        let old: Option<$row> = sqlx::query_as($select)
+        let old: Option<$row> = crate::sql::query_as($select)
             $(.bind($key))*
             .fetch_optional(&mut *$tx)
             .await?;
@@ -611,13 +623,13 @@ macro_rules! save_versioned {
             _ => {}
         }
         let saved: Option<$row> = if $expected == 0 {
-            sqlx::query_as($insert)
+            crate::sql::query_as($insert)
                 $(.bind($key))*
                 $(.bind($value))*
                 .fetch_optional(&mut *$tx)
                 .await?
         } else {
-            sqlx::query_as($update)
+            crate::sql::query_as($update)
                 $(.bind($key))*
                 $(.bind($value))*
                 .bind($expected)
@@ -626,7 +638,7 @@ macro_rules! save_versioned {
         };
         let Some(saved) = saved else {
             // PostgreSQL: another writer committed between our read and our write.
-            let current: $row = sqlx::query_as($select)
+            let current: $row = crate::sql::query_as($select)
                 $(.bind($key))*
                 .fetch_one(&mut *$tx)
                 .await?;

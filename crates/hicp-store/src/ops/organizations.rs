@@ -11,7 +11,7 @@ impl<M> Conn<M> {
     pub async fn organization(&mut self, id: &OrgId) -> Result<Option<Organization>> {
         on_conn!(self, c => {
             let row: Option<OrgRow> =
-                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
+                crate::sql::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *c)
                     .await?;
@@ -23,7 +23,7 @@ impl<M> Conn<M> {
     pub async fn list_organizations(&mut self) -> Result<Vec<Organization>> {
         on_conn!(self, c => {
             let rows: Vec<OrgRow> =
-                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o ORDER BY o.name, o.id"))
+                crate::sql::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o ORDER BY o.name, o.id"))
                     .fetch_all(&mut *c)
                     .await?;
             rows.into_iter().map(Organization::try_from).collect()
@@ -36,7 +36,7 @@ impl<M> Conn<M> {
         user: &UserId,
     ) -> Result<Vec<(Organization, Role)>> {
         on_conn!(self, c => {
-            let rows: Vec<OrgRoleRow> = sqlx::query_as(concat!(
+            let rows: Vec<OrgRoleRow> = crate::sql::query_as(concat!(
                 "SELECT ", org_cols!(), ", m.role FROM organizations o \
                  JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id"
             ))
@@ -53,7 +53,7 @@ impl<M> Conn<M> {
     pub async fn role_of(&mut self, user: &UserId, org: &OrgId) -> Result<Option<Role>> {
         on_conn!(self, c => {
             let row: Option<(String,)> =
-                sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                crate::sql::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
                     .bind(org.as_str().to_owned())
                     .bind(user.as_str().to_owned())
                     .fetch_optional(&mut *c)
@@ -65,7 +65,7 @@ impl<M> Conn<M> {
     /// The members of `org`, by email.
     pub async fn members(&mut self, org: &OrgId) -> Result<Vec<Member>> {
         on_conn!(self, c => {
-            let rows: Vec<MemberRow> = sqlx::query_as(
+            let rows: Vec<MemberRow> = crate::sql::query_as(
                 "SELECT u.id AS user_id, u.email, u.display_name, m.role FROM memberships m \
                  JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
             )
@@ -90,7 +90,7 @@ impl<M> Conn<M> {
     /// The invitations to `org` nobody has answered yet, by email.
     pub async fn invitations_for_org(&mut self, org: &OrgId) -> Result<Vec<Invitation>> {
         on_conn!(self, c => {
-            let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+            let rows: Vec<(String, String, String, Option<String>, i64)> = crate::sql::query_as(
                 "SELECT org_id, email, role, invited_by, created_at FROM invitations \
                  WHERE org_id = $1 ORDER BY email",
             )
@@ -108,7 +108,7 @@ impl<M> Conn<M> {
     ) -> Result<Vec<(Invitation, String)>> {
         let email = email.trim().to_lowercase();
         on_conn!(self, c => {
-            let rows: Vec<(String, String, String, Option<String>, i64, String)> = sqlx::query_as(
+            let rows: Vec<(String, String, String, Option<String>, i64, String)> = crate::sql::query_as(
                 "SELECT i.org_id, i.email, i.role, i.invited_by, i.created_at, o.name \
                  FROM invitations i JOIN organizations o ON o.id = i.org_id \
                  WHERE i.email = $1 ORDER BY o.name",
@@ -162,7 +162,7 @@ impl Conn<InTx> {
         );
         member_audit.event("role", None, Some(Role::Admin.as_str().to_owned()));
         on_conn!(self, tx, pg => {
-            let row: OrgRow = sqlx::query_as(
+            let row: OrgRow = crate::sql::query_as(
                 "INSERT INTO organizations \
                  (id, name, profile_json, tier, tier_reason, tier_overridden, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
@@ -177,7 +177,7 @@ impl Conn<InTx> {
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO memberships (org_id, user_id, role, granted_at) VALUES ($1, $2, 'admin', $3)",
             )
             .bind(id.as_str().to_owned())
@@ -203,14 +203,14 @@ impl Conn<InTx> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
             let old: Option<OrgRow> =
-                sqlx::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
+                crate::sql::query_as(concat!("SELECT ", org_cols!(), " FROM organizations o WHERE o.id = $1"))
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some(old) = old else {
                 return Err(StoreError::NotFound);
             };
-            let row: OrgRow = sqlx::query_as(
+            let row: OrgRow = crate::sql::query_as(
                 "UPDATE organizations SET name = $2, profile_json = $3, tier = $4, \
                  tier_reason = $5, tier_overridden = $6, updated_at = $7 WHERE id = $1 \
                  RETURNING id, name, profile_json, tier, tier_reason, tier_overridden, require_mfa, threat_weights_json, created_at, updated_at, revision",
@@ -257,12 +257,12 @@ impl Conn<InTx> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
             let old: Option<(String,)> =
-                sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                crate::sql::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
                     .bind(org.as_str().to_owned())
                     .bind(user.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO memberships (org_id, user_id, role, granted_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role, granted_at = excluded.granted_at",
             )
@@ -290,7 +290,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         let email = email.trim().to_lowercase();
         on_conn!(self, tx, pg => {
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO invitations (org_id, email, role, invited_by, created_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (org_id, email) DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at",
             )
@@ -316,7 +316,7 @@ impl Conn<InTx> {
     ) -> Result<Option<Invitation>> {
         let email = email.trim().to_lowercase();
         on_conn!(self, tx, pg => {
-            let row: Option<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+            let row: Option<(String, String, String, Option<String>, i64)> = crate::sql::query_as(
                 "DELETE FROM invitations WHERE org_id = $1 AND email = $2 \
                  RETURNING org_id, email, role, invited_by, created_at",
             )
@@ -354,7 +354,7 @@ impl Conn<InTx> {
     pub async fn revoke_role(&mut self, org: &OrgId, user: &UserId, by: &UserId) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
-            let old: Option<(String,)> = sqlx::query_as(
+            let old: Option<(String,)> = crate::sql::query_as(
                 "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2 RETURNING role",
             )
             .bind(org.as_str().to_owned())
@@ -381,14 +381,14 @@ impl Conn<InTx> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
             let old: Option<(Option<String>,)> =
-                sqlx::query_as("SELECT threat_weights_json FROM organizations WHERE id = $1")
+                crate::sql::query_as("SELECT threat_weights_json FROM organizations WHERE id = $1")
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some((old,)) = old else {
                 return Err(StoreError::NotFound);
             };
-            sqlx::query("UPDATE organizations SET threat_weights_json = $2, updated_at = $3 WHERE id = $1")
+            crate::sql::query("UPDATE organizations SET threat_weights_json = $2, updated_at = $3 WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .bind(weights_json.map(str::to_owned))
                 .bind(at)

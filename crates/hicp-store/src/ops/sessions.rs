@@ -7,37 +7,38 @@ use crate::{
     User, UserId, Visit,
 };
 
-/// A visit's one row: the session, its user (`u_`), the role (`m_`), the organization
-/// (`o_`) and its open assessment (`a_`); the last three are NULL when absent.
-#[derive(sqlx::FromRow)]
-struct VisitRow {
-    #[sqlx(flatten)]
-    session: SessionRow,
-    u_id: String,
-    u_email: String,
-    u_display_name: String,
-    u_password_hash: String,
-    u_is_admin: bool,
-    u_created_at: i64,
-    u_disabled_at: Option<i64>,
-    u_must_change_password: bool,
-    u_totp_secret: Option<String>,
-    u_totp_pending: Option<String>,
-    u_totp_last_step: Option<i64>,
-    m_role: Option<String>,
-    o_id: Option<String>,
-    o_name: Option<String>,
-    o_profile_json: Option<String>,
-    o_tier: Option<String>,
-    o_tier_reason: Option<String>,
-    o_tier_overridden: Option<bool>,
-    o_require_mfa: Option<bool>,
-    o_threat_weights_json: Option<String>,
-    o_created_at: Option<i64>,
-    o_updated_at: Option<i64>,
-    o_revision: Option<i64>,
-    #[sqlx(flatten)]
-    open: OpenAssessmentCols,
+crate::sql::row! {
+    /// A visit's one row: the session, its user (`u_`), the role (`m_`), the organization
+    /// (`o_`) and its open assessment (`a_`); the last three are NULL when absent.
+    struct VisitRow {
+        #[sqlx(flatten)]
+        session: SessionRow,
+        u_id: String,
+        u_email: String,
+        u_display_name: String,
+        u_password_hash: String,
+        u_is_admin: bool,
+        u_created_at: i64,
+        u_disabled_at: Option<i64>,
+        u_must_change_password: bool,
+        u_totp_secret: Option<String>,
+        u_totp_pending: Option<String>,
+        u_totp_last_step: Option<i64>,
+        m_role: Option<String>,
+        o_id: Option<String>,
+        o_name: Option<String>,
+        o_profile_json: Option<String>,
+        o_tier: Option<String>,
+        o_tier_reason: Option<String>,
+        o_tier_overridden: Option<bool>,
+        o_require_mfa: Option<bool>,
+        o_threat_weights_json: Option<String>,
+        o_created_at: Option<i64>,
+        o_updated_at: Option<i64>,
+        o_revision: Option<i64>,
+        #[sqlx(flatten)]
+        open: OpenAssessmentCols,
+    }
 }
 
 const VISIT_SQL: &str = concat!(
@@ -114,7 +115,7 @@ impl<M> Conn<M> {
     pub async fn create_session(&mut self, new: &NewSession<'_>) -> Result<Session> {
         let at = to_millis(now());
         on_conn!(self, c => {
-            let row: SessionRow = sqlx::query_as(concat!(
+            let row: SessionRow = crate::sql::query_as(concat!(
                 "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, mfa_pending, sso_provider, idp_mfa) \
                  VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) RETURNING ",
                 session_cols!()
@@ -136,7 +137,7 @@ impl<M> Conn<M> {
     /// The session with this id hash if it has not expired at `now`.
     pub async fn session(&mut self, id_hash: &str, now: OffsetDateTime) -> Result<Option<Session>> {
         on_conn!(self, c => {
-            let row: Option<SessionRow> = sqlx::query_as(concat!(
+            let row: Option<SessionRow> = crate::sql::query_as(concat!(
                 "SELECT ", session_cols!(), " FROM sessions WHERE id_hash = $1 AND expires_at > $2"
             ))
             .bind(id_hash.to_owned())
@@ -156,7 +157,7 @@ impl<M> Conn<M> {
         org: Option<&OrgId>,
     ) -> Result<Option<Visit>> {
         on_conn!(self, c => {
-            let row: Option<VisitRow> = sqlx::query_as(VISIT_SQL)
+            let row: Option<VisitRow> = crate::sql::query_as(VISIT_SQL)
                 .bind(id_hash.to_owned())
                 .bind(to_millis(now))
                 .bind(org.map(|o| o.as_str().to_owned()))
@@ -175,7 +176,7 @@ impl<M> Conn<M> {
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
         on_conn!(self, c => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1 AND expires_at > $2",
             )
             .bind(id_hash.to_owned())
@@ -190,7 +191,7 @@ impl<M> Conn<M> {
     /// Logs a session out. Returns whether it existed.
     pub async fn delete_session(&mut self, id_hash: &str) -> Result<bool> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            let done = crate::sql::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(id_hash.to_owned())
                 .execute(&mut *c)
                 .await?;
@@ -205,7 +206,7 @@ impl<M> Conn<M> {
         except: Option<&str>,
     ) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            let done = crate::sql::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
                 .bind(user.as_str().to_owned())
                 .bind(except.unwrap_or("").to_owned())
                 .execute(&mut *c)
@@ -217,7 +218,7 @@ impl<M> Conn<M> {
     /// Removes sessions expired at `now`. Returns how many.
     pub async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            let done = crate::sql::query("DELETE FROM sessions WHERE expires_at <= $1")
                 .bind(to_millis(now))
                 .execute(&mut *c)
                 .await?;
@@ -229,7 +230,7 @@ impl<M> Conn<M> {
     pub async fn record_login_failure(&mut self, key: &str, at: OffsetDateTime) -> Result<i64> {
         on_conn!(self, c => {
             let (id,): (i64,) =
-                sqlx::query_as("INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id")
+                crate::sql::query_as("INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id")
                     .bind(key.to_owned())
                     .bind(to_millis(at))
                     .fetch_one(&mut *c)
@@ -241,7 +242,7 @@ impl<M> Conn<M> {
     /// Forgets one failed login (a reserved attempt that turned out right).
     pub async fn delete_login_failure(&mut self, id: i64) -> Result<()> {
         on_conn!(self, c => {
-            sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            crate::sql::query("DELETE FROM login_failures WHERE id = $1")
                 .bind(id)
                 .execute(&mut *c)
                 .await?;
@@ -256,7 +257,7 @@ impl<M> Conn<M> {
         since: OffsetDateTime,
     ) -> Result<LoginFailures> {
         on_conn!(self, c => {
-            let (count, first, last): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+            let (count, first, last): (i64, Option<i64>, Option<i64>) = crate::sql::query_as(
                 "SELECT COUNT(*), MIN(at), MAX(at) FROM login_failures WHERE key = $1 AND at >= $2",
             )
             .bind(key.to_owned())
@@ -274,7 +275,7 @@ impl<M> Conn<M> {
     /// Forgets the failed logins of `key` (after a successful login).
     pub async fn clear_login_failures(&mut self, key: &str) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            let done = crate::sql::query("DELETE FROM login_failures WHERE key = $1")
                 .bind(key.to_owned())
                 .execute(&mut *c)
                 .await?;
@@ -285,7 +286,7 @@ impl<M> Conn<M> {
     /// Forgets failed logins older than `before` (housekeeping).
     pub async fn prune_login_failures(&mut self, before: OffsetDateTime) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            let done = crate::sql::query("DELETE FROM login_failures WHERE at < $1")
                 .bind(to_millis(before))
                 .execute(&mut *c)
                 .await?;

@@ -8,7 +8,7 @@ impl<M> Conn<M> {
     /// The health system `site` belongs to, if any.
     pub async fn parent_of(&mut self, site: &OrgId) -> Result<Option<Organization>> {
         on_conn!(self, c => {
-            let row: Option<OrgRow> = sqlx::query_as(concat!(
+            let row: Option<OrgRow> = crate::sql::query_as(concat!(
                 "SELECT ", org_cols!(), " FROM org_sites s JOIN organizations o ON o.id = s.parent_id \
                  WHERE s.site_id = $1"
             ))
@@ -22,7 +22,7 @@ impl<M> Conn<M> {
     /// The member sites of the health system `parent`, by name.
     pub async fn sites_of(&mut self, parent: &OrgId) -> Result<Vec<Organization>> {
         on_conn!(self, c => {
-            let rows: Vec<OrgRow> = sqlx::query_as(concat!(
+            let rows: Vec<OrgRow> = crate::sql::query_as(concat!(
                 "SELECT ", org_cols!(), " FROM org_sites s JOIN organizations o ON o.id = s.site_id \
                  WHERE s.parent_id = $1 ORDER BY o.name, o.id"
             ))
@@ -37,7 +37,7 @@ impl<M> Conn<M> {
     pub async fn last_change(&mut self, org: &OrgId) -> Result<Option<OffsetDateTime>> {
         on_conn!(self, c => {
             let row: (Option<i64>,) =
-                sqlx::query_as("SELECT MAX(at) FROM audit_log WHERE org_id = $1")
+                crate::sql::query_as("SELECT MAX(at) FROM audit_log WHERE org_id = $1")
                     .bind(org.as_str().to_owned())
                     .fetch_one(&mut *c)
                     .await?;
@@ -58,16 +58,16 @@ impl Conn<InTx> {
         let at = to_millis(now());
         on_conn!(self, tx => {
             let old: Option<(String,)> =
-                sqlx::query_as("SELECT parent_id FROM org_sites WHERE site_id = $1")
+                crate::sql::query_as("SELECT parent_id FROM org_sites WHERE site_id = $1")
                     .bind(site.as_str().to_owned())
                     .fetch_optional(&mut *tx)
                     .await?;
-            sqlx::query("DELETE FROM org_sites WHERE site_id = $1")
+            crate::sql::query("DELETE FROM org_sites WHERE site_id = $1")
                 .bind(site.as_str().to_owned())
                 .execute(&mut *tx)
                 .await?;
             if let Some(p) = parent {
-                sqlx::query("INSERT INTO org_sites (site_id, parent_id) VALUES ($1, $2)")
+                crate::sql::query("INSERT INTO org_sites (site_id, parent_id) VALUES ($1, $2)")
                     .bind(site.as_str().to_owned())
                     .bind(p.as_str().to_owned())
                     .execute(&mut *tx)

@@ -8,7 +8,7 @@ impl<M> Conn<M> {
     /// Keeps a single sign-on under way until the provider sends the browser back.
     pub async fn create_sso_login(&mut self, new: &SsoLogin) -> Result<()> {
         on_conn!(self, c => {
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO sso_logins (state_hash, provider, nonce, pkce_verifier, expires_at) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
@@ -27,7 +27,7 @@ impl<M> Conn<M> {
     /// at most once. Expired ones are returned too; the caller refuses them.
     pub async fn take_sso_login(&mut self, state_hash: &str) -> Result<Option<SsoLogin>> {
         on_conn!(self, c => {
-            let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
+            let row: Option<(String, String, String, String, i64)> = crate::sql::query_as(
                 "DELETE FROM sso_logins WHERE state_hash = $1 \
                  RETURNING state_hash, provider, nonce, pkce_verifier, expires_at",
             )
@@ -47,7 +47,7 @@ impl<M> Conn<M> {
     /// Deletes sign-ins under way that expired before `now`. Returns how many.
     pub async fn prune_sso_logins(&mut self, now: OffsetDateTime) -> Result<u64> {
         on_conn!(self, c => {
-            let done = sqlx::query("DELETE FROM sso_logins WHERE expires_at <= $1")
+            let done = crate::sql::query("DELETE FROM sso_logins WHERE expires_at <= $1")
                 .bind(to_millis(now))
                 .execute(&mut *c)
                 .await?;
@@ -62,7 +62,7 @@ impl<M> Conn<M> {
         subject: &str,
     ) -> Result<Option<User>> {
         on_conn!(self, c => {
-            let row: Option<UserRow> = sqlx::query_as(concat!(
+            let row: Option<UserRow> = crate::sql::query_as(concat!(
                 "SELECT ", user_cols!(), " FROM users WHERE id = \
                  (SELECT user_id FROM user_identities WHERE provider = $1 AND subject = $2)"
             ))
@@ -82,7 +82,7 @@ impl<M> Conn<M> {
         user: &UserId,
     ) -> Result<()> {
         on_conn!(self, c => {
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO user_identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)",
             )
             .bind(provider.to_owned())
@@ -98,7 +98,7 @@ impl<M> Conn<M> {
     /// The providers an account is linked to, by name.
     pub async fn identities_of(&mut self, user: &UserId) -> Result<Vec<String>> {
         on_conn!(self, c => {
-            let rows: Vec<(String,)> = sqlx::query_as(
+            let rows: Vec<(String,)> = crate::sql::query_as(
                 "SELECT provider FROM user_identities WHERE user_id = $1 ORDER BY provider",
             )
             .bind(user.as_str().to_owned())

@@ -4,14 +4,15 @@ use super::{AuditBatch, INSERT_AUDIT, UserRow};
 use crate::db::{Conn, InTx, from_millis, now, on_conn, to_millis};
 use crate::{ApiToken, NewApiToken, OffsetDateTime, Result, TokenId, User, UserId};
 
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    id: String,
-    user_id: String,
-    name: String,
-    read_only: bool,
-    created_at: i64,
-    last_used_at: Option<i64>,
+crate::sql::row! {
+    struct TokenRow {
+        id: String,
+        user_id: String,
+        name: String,
+        read_only: bool,
+        created_at: i64,
+        last_used_at: Option<i64>,
+    }
 }
 
 impl From<TokenRow> for ApiToken {
@@ -31,7 +32,7 @@ impl<M> Conn<M> {
     /// The tokens of a user, newest first.
     pub async fn api_tokens(&mut self, user: &UserId) -> Result<Vec<ApiToken>> {
         on_conn!(self, c => {
-            let rows: Vec<TokenRow> = sqlx::query_as(
+            let rows: Vec<TokenRow> = crate::sql::query_as(
                 "SELECT id, user_id, name, read_only, created_at, last_used_at FROM api_tokens \
                  WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
             )
@@ -48,7 +49,7 @@ impl<M> Conn<M> {
         token_hash: &str,
     ) -> Result<Option<(ApiToken, User)>> {
         on_conn!(self, c => {
-            let row: Option<TokenRow> = sqlx::query_as(
+            let row: Option<TokenRow> = crate::sql::query_as(
                 "SELECT id, user_id, name, read_only, created_at, last_used_at FROM api_tokens \
                  WHERE token_hash = $1",
             )
@@ -59,7 +60,7 @@ impl<M> Conn<M> {
                 return Ok(None);
             };
             let user: Option<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+                crate::sql::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
                     .bind(row.user_id.clone())
                     .fetch_optional(&mut *c)
                     .await?;
@@ -70,7 +71,7 @@ impl<M> Conn<M> {
     /// Records that a token was used at `at`.
     pub async fn touch_api_token(&mut self, id: &TokenId, at: OffsetDateTime) -> Result<()> {
         on_conn!(self, c => {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+            crate::sql::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .bind(to_millis(at))
                 .execute(&mut *c)
@@ -110,7 +111,7 @@ impl Conn<InTx> {
             )),
         );
         on_conn!(self, tx, pg => {
-            let row: TokenRow = sqlx::query_as(
+            let row: TokenRow = crate::sql::query_as(
                 "INSERT INTO api_tokens (id, user_id, name, token_hash, read_only, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) \
                  RETURNING id, user_id, name, read_only, created_at, last_used_at",
@@ -132,7 +133,7 @@ impl Conn<InTx> {
     pub async fn delete_api_token(&mut self, user: &UserId, id: &TokenId) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
-            let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+            let done = crate::sql::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
                 .bind(id.as_str().to_owned())
                 .bind(user.as_str().to_owned())
                 .execute(&mut *tx)

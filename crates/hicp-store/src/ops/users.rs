@@ -8,7 +8,7 @@ impl<M> Conn<M> {
     pub async fn user(&mut self, id: &UserId) -> Result<Option<User>> {
         on_conn!(self, c => {
             let row: Option<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+                crate::sql::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
                     .bind(id.as_str().to_owned())
                     .fetch_optional(&mut *c)
                     .await?;
@@ -21,7 +21,7 @@ impl<M> Conn<M> {
         let email = email.trim().to_lowercase();
         on_conn!(self, c => {
             let row: Option<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE email = $1"))
+                crate::sql::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE email = $1"))
                     .bind(email)
                     .fetch_optional(&mut *c)
                     .await?;
@@ -32,7 +32,7 @@ impl<M> Conn<M> {
     /// How many users exist (0 means the first-run setup page is due).
     pub async fn count_users(&mut self) -> Result<u64> {
         on_conn!(self, c => {
-            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            let (n,): (i64,) = crate::sql::query_as("SELECT COUNT(*) FROM users")
                 .fetch_one(&mut *c)
                 .await?;
             Ok(n.max(0) as u64)
@@ -43,7 +43,7 @@ impl<M> Conn<M> {
     pub async fn list_users(&mut self) -> Result<Vec<User>> {
         on_conn!(self, c => {
             let rows: Vec<UserRow> =
-                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users ORDER BY email"))
+                crate::sql::query_as(concat!("SELECT ", user_cols!(), " FROM users ORDER BY email"))
                     .fetch_all(&mut *c)
                     .await?;
             Ok(rows.into_iter().map(User::from).collect())
@@ -63,7 +63,7 @@ impl Conn<InTx> {
             audit.event("is_admin", None, Some("true".into()));
         }
         on_conn!(self, tx, pg => {
-            let row: UserRow = sqlx::query_as(concat!(
+            let row: UserRow = crate::sql::query_as(concat!(
                 "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at, must_change_password) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
                 user_cols!()
@@ -102,7 +102,7 @@ impl Conn<InTx> {
             None,
         );
         on_conn!(self, tx, pg => {
-            let done = sqlx::query(
+            let done = crate::sql::query(
                 "UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1",
             )
                 .bind(id.as_str().to_owned())
@@ -129,7 +129,7 @@ impl Conn<InTx> {
         let mut audit = AuditBatch::new(at, Some(by), None, "user", id.to_string());
         audit.event(if disabled { "disabled" } else { "enabled" }, None, None);
         on_conn!(self, tx, pg => {
-            let done = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
+            let done = crate::sql::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
                 .bind(id.as_str().to_owned())
                 .bind(disabled.then_some(at))
                 .execute(&mut *tx)
