@@ -291,6 +291,75 @@ async fn backup_copies_a_running_database(ctx: Ctx) {
     copy.close().await;
 }
 
+/// Another process (the CLI, say) may hold SQLite's write lock. The store's writes, in a
+/// transaction or of one statement, wait for it asleep: on a runtime of one thread, the
+/// task that ends the other write must still get to run, and the writes then land.
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_writes_wait_for_another_writer_without_blocking_the_runtime() {
+    use sqlx::Connection;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("hicp.db").display());
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let (u, org, a) = setup(&store).await;
+
+    // Holds the write lock on a connection of its own until the store has had to wait.
+    let hold_write_lock = || async {
+        let mut other = sqlx::SqliteConnection::connect(&url).await.expect("other");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .expect("other writer begins");
+        let released = Arc::new(AtomicBool::new(false));
+        let flag = released.clone();
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            sqlx::query("COMMIT")
+                .execute(&mut other)
+                .await
+                .expect("commit");
+            flag.store(true, Ordering::SeqCst);
+            other.close().await.expect("close");
+        });
+        (released, release)
+    };
+
+    let (released, release) = hold_write_lock().await;
+    let saved = store
+        .save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
+        .await
+        .expect("the transaction lands once the other writer is done");
+    assert!(
+        released.load(Ordering::SeqCst),
+        "it waited for the other writer"
+    );
+    assert_eq!(saved.version, 1);
+    release.await.expect("release task");
+
+    let (released, release) = hold_write_lock().await;
+    store
+        .record_audit(&NewAuditEntry {
+            user_id: Some(&u.id),
+            org_id: Some(&org.id),
+            entity: "test",
+            entity_id: "waiting",
+            field: "event",
+            old_value: None,
+            new_value: Some("landed"),
+        })
+        .await
+        .expect("the one-statement write lands once the other writer is done");
+    assert!(
+        released.load(Ordering::SeqCst),
+        "it waited for the other writer"
+    );
+    release.await.expect("release task");
+    store.close().await;
+}
+
 #[tokio::test]
 async fn other_urls_are_refused() {
     for url in ["mysql://root@localhost/db", "hicp.db", ""] {
