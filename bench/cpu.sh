@@ -2,6 +2,7 @@
 # CPU per request: the server's, PostgreSQL's (every `postgres` process) and the machine's,
 # from /proc around one bounded wrk run per path, on the database bench/run.sh seeded.
 #   bash bench/cpu.sh sqlite|postgres [PATH ...]     (default: /healthz /orgs/ORG)
+# The path `save` saves answers with bench/save.lua and the state bench/run.sh wrote.
 # Environment: BENCH_OUT (default /tmp/hicp-bench), BENCH_CONNECTIONS (10), BENCH_DURATION (10s).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,22 +22,28 @@ base=http://127.0.0.1:18092
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 until curl -sf -o /dev/null "$base/healthz"; do sleep 0.01; done
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 jar=$(mktemp)
-csrf=$(curl -s -c "$jar" -b "$jar" "$base/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
-curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
-  --data-urlencode "email=bench@hicp.example" --data-urlencode "password=bench passphrase 2026" "$base/login"
-cookie=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
+cookie=$(sign_in "$base" "$jar")
 rm -f "$jar"
 # Clock ticks (user + system) of the given processes; the machine's busy ticks.
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; }
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 hz=$(getconf CLK_TCK)
+threads=$(( CONNS < 2 ? CONNS : 2 ))
 for p in "${paths[@]}"; do
   u="$base${p//ORG/$org}"
-  bytes=$(curl -s -H "Cookie: $cookie" "$u" | wc -c)
+  if [ "$p" = save ]; then
+    run() { wrk -t"$threads" -c"$CONNS" -d"$DURATION" -s "$ROOT/bench/save.lua" "$base/" "$DIR/bench-state.lua" "$threads"; }
+    bytes=0
+  else
+    run() { wrk -t"$threads" -c"$CONNS" -d"$DURATION" -H "Cookie: $cookie" "$u"; }
+    bytes=$(curl -s -H "Cookie: $cookie" "$u" | wc -c)
+  fi
   # shellcheck disable=SC2046
   s0=$(ticks "$pid"); g0=$(ticks $(pgrep postgres || true)); b0=$(busy)
-  n=$(wrk -t2 -c"$CONNS" -d"$DURATION" -H "Cookie: $cookie" "$u" | awk '/requests in/ { print $1 }')
+  n=$(run | awk '/requests in/ { print $1 }')
   # shellcheck disable=SC2046
   s1=$(ticks "$pid"); g1=$(ticks $(pgrep postgres || true)); b1=$(busy)
   us() { echo $(( ($1) * 1000000 / hz / n )); }

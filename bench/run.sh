@@ -27,6 +27,8 @@ SMALL="${BENCH_SMALL:-9000}"
 PG_ADMIN="${HICP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 BIN="$ROOT/target/release/hicp"
 SEED="$ROOT/target/release/examples/seed"
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 TAG="c${CONNS}-${DURATION}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -107,13 +109,8 @@ bench_backend() {
   local cold_ms=$(( (t1 - t0) / 1000000 ))
 
   # Sign in as the seeded user; the CSRF token is in every page's meta tag.
-  local jar="$DIR/cookies.txt"; rm -f "$jar"
-  local csrf
-  csrf=$(curl -s -c "$jar" -b "$jar" "$base/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
-  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
-    --data-urlencode "email=bench@hicp.example" --data-urlencode "password=bench passphrase 2026" "$base/login"
-  local cookie
-  cookie=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
+  local cookie csrf
+  cookie=$(sign_in "$base" "$DIR/cookies.txt")
   local page; page=$(curl -s -H "Cookie: $cookie" "$base/orgs/$org/practices/1")
   csrf=$(sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' <<<"$page" | head -1)
   [ -n "$csrf" ] || { echo "sign-in failed (no CSRF token on the questionnaire page)" >&2; exit 1; }
