@@ -24,13 +24,13 @@ use crate::{Result, StoreError};
 // ---------------------------------------------------------------------------------------
 
 /// A value bound to a `$n` placeholder. The variant keeps the Rust type, which PostgreSQL
-/// needs for a NULL.
+/// needs for a NULL (the store binds NULL only as an integer or a text).
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
     Int(Option<i64>),
     Text(Option<String>),
-    Bool(Option<bool>),
-    Bytes(Option<Vec<u8>>),
+    Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 macro_rules! value_from {
@@ -44,13 +44,12 @@ macro_rules! value_from {
 }
 
 value_from!(Int: i64 => |v| Some(v), Option<i64> => |v| v);
-value_from!(Bool: bool => |v| Some(v), Option<bool> => |v| v);
-value_from!(Bytes: Vec<u8> => |v| Some(v), Option<Vec<u8>> => |v| v, &[u8] => |v| Some(v.to_vec()));
+value_from!(Bool: bool => |v| v);
+value_from!(Bytes: Vec<u8> => |v| v);
 value_from!(Text:
     String => |v| Some(v),
     Option<String> => |v| v,
     &str => |v| Some(v.to_owned()),
-    &String => |v| Some(v.clone()),
     Option<&str> => |v| v.map(str::to_owned),
 );
 
@@ -58,12 +57,10 @@ impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match self {
             Value::Int(Some(v)) => ValueRef::Integer(*v),
-            Value::Bool(Some(v)) => ValueRef::Integer(i64::from(*v)),
+            Value::Bool(v) => ValueRef::Integer(i64::from(*v)),
             Value::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
-            Value::Bytes(Some(v)) => ValueRef::Blob(v),
-            Value::Int(None) | Value::Bool(None) | Value::Text(None) | Value::Bytes(None) => {
-                ValueRef::Null
-            }
+            Value::Bytes(v) => ValueRef::Blob(v),
+            Value::Int(None) | Value::Text(None) => ValueRef::Null,
         }))
     }
 }
@@ -338,6 +335,8 @@ pub(crate) struct SqliteDb {
     path: PathBuf,
     flags: rusqlite::OpenFlags,
     readers: Mutex<Vec<rusqlite::Connection>>,
+    /// Set by `close`: no read connection is opened or kept after it.
+    closed: std::sync::atomic::AtomicBool,
     /// `None` once the store is closed.
     writer: Arc<tokio::sync::Mutex<Option<rusqlite::Connection>>>,
     /// Shared by every store of this process on the same file (see [`writer_turn`]).
@@ -413,6 +412,7 @@ impl SqliteDb {
             path,
             flags,
             readers: Mutex::new(Vec::new()),
+            closed: Default::default(),
             writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
             turn,
         })
@@ -424,6 +424,9 @@ impl SqliteDb {
     }
 
     fn take_reader(&self) -> Result<rusqlite::Connection> {
+        if self.is_closed() {
+            return Err(StoreError::Invalid("the store is closed".into()));
+        }
         let idle = self
             .readers
             .lock()
@@ -443,7 +446,7 @@ impl SqliteDb {
     }
 
     fn is_closed(&self) -> bool {
-        self.writer.try_lock().is_ok_and(|w| w.is_none())
+        self.closed.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Takes the writer turn and runs `start` on the write connection (`BEGIN IMMEDIATE`,
@@ -477,6 +480,8 @@ impl SqliteDb {
 
     /// Closes every connection; the store answers no more.
     pub(crate) async fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
         self.writer.lock().await.take();
         self.readers
             .lock()

@@ -358,6 +358,10 @@ async fn sqlite_writes_wait_for_another_writer_without_blocking_the_runtime() {
     );
     release.await.expect("release task");
     store.close().await;
+    assert!(
+        store.user(&u.id).await.is_err(),
+        "a closed store opens no new connection"
+    );
 }
 
 #[tokio::test]
