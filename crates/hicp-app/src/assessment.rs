@@ -276,7 +276,7 @@ impl App {
         let view = match self.take_view(&org.id, org.revision).await {
             Some(old) => {
                 tx.commit().await?;
-                advanced(old, &saved, after)
+                advanced(self.catalog(), old, &saved, after)
             }
             None => {
                 let org = Organization {

@@ -121,7 +121,7 @@ impl App {
             tier,
             overall: view.scores.overall,
             threats: threat_lines(&view.scores),
-            progress: view.answers.progress(catalog),
+            progress: view.progress.all(),
             overdue,
             last_change: view.last_change,
             weight: size_weight(&org),

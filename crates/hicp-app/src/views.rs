@@ -15,7 +15,8 @@ use crate::{App, Level, today};
 use hicp_core::assessment::findings::FindingsPlan;
 use hicp_core::assessment::plan::{PlanItem, plan};
 use hicp_core::assessment::scoring::rescore;
-use hicp_core::assessment::{Answers, Date, Scores, score};
+use hicp_core::assessment::{Answers, Date, PracticeProgress, Scores, score};
+use hicp_core::catalog::Catalog;
 use hicp_store::{
     ActionTrack, Answer, Assessment, AssessmentStatus, Conn, OffsetDateTime, OrgId, Organization,
 };
@@ -28,6 +29,8 @@ pub struct AssessmentView {
     pub org: Organization,
     pub current: Current,
     pub answers: Answers,
+    /// How many questions are answered, by practice.
+    pub progress: PracticeProgress,
     pub scores: Scores,
     /// The plan, made on first use ([`App::plan_of`]): a save that moves the view forward
     /// does not plan, the next page that shows the plan does.
@@ -262,6 +265,7 @@ impl App {
         let current = read_current(c, assessment).await?;
         let answers = domain_answers(catalog, org, tier, &current);
         let scores = score(catalog, &answers);
+        let progress = answers.progress_by_practice(catalog);
         let tracks = c.actions(&org.id).await?;
         let findings = self.ranked_findings(c, &org.id).await?;
         let last_snapshot = newest_snapshot(c.assessments_for_org(&org.id).await?);
@@ -272,6 +276,7 @@ impl App {
             org: org.clone(),
             current,
             answers,
+            progress,
             scores,
             plan: OnceLock::new(),
             tracks,
@@ -288,7 +293,12 @@ impl App {
 /// depends on it), as of revision `after`. `old` must be the view of the revision just
 /// before the save (read under the organization's lock), so no other change lies between.
 /// It is copied only if a page still holds it.
-pub(crate) fn advanced(old: Arc<AssessmentView>, saved: &Answer, after: i64) -> AssessmentView {
+pub(crate) fn advanced(
+    catalog: &Catalog,
+    old: Arc<AssessmentView>,
+    saved: &Answer,
+    after: i64,
+) -> AssessmentView {
     let mut v = Arc::try_unwrap(old).unwrap_or_else(|shared| (*shared).clone());
     let rows = &mut v.current.answers;
     match rows
@@ -301,9 +311,17 @@ pub(crate) fn advanced(old: Arc<AssessmentView>, saved: &Answer, after: i64) -> 
     let id = saved.criterion_id.as_str();
     // Its evidence belongs to the answer now.
     v.answers.unanswered_evidence.remove(id);
-    v.answers
+    let first = v
+        .answers
         .criteria
-        .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence));
+        .insert(id.to_owned(), criterion_answer(saved, &v.current.evidence))
+        .is_none();
+    if first
+        && let Some(sp) = catalog.sub_practice_of_criterion(id)
+        && v.answers.in_scope(catalog, sp)
+    {
+        v.progress.add_answered(sp.practice);
+    }
     rescore(&v.answers, &mut v.scores, id);
     v.plan = OnceLock::new();
     v.org.revision = after;

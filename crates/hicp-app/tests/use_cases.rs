@@ -1769,6 +1769,13 @@ async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
         assert_eq!(moved.org.revision, fresh.org.revision, "round {i}");
         assert_eq!(moved.answers, fresh.answers, "round {i}");
         assert_eq!(moved.scores, fresh.scores, "round {i}");
+        // The progress counts move with it: a question answered for the first time counts.
+        assert_eq!(moved.progress, fresh.progress, "round {i}");
+        assert_eq!(
+            moved.progress.all().answered,
+            [1, 2, 2, 3][i],
+            "round {i}: questions answered"
+        );
         assert_eq!(app.plan_of(&moved), app.plan_of(&fresh), "round {i}");
         let ids = |v: &hicp_app::AssessmentView| {
             let mut rows: Vec<_> = v.current.answers.clone();
@@ -1800,6 +1807,7 @@ async fn a_saved_answer_moves_the_cached_view_forward(backend: Backend) {
     let fresh = read(db.app().await).await;
     assert_eq!(saved.view.answers, fresh.answers);
     assert_eq!(saved.view.scores, fresh.scores);
+    assert_eq!(saved.view.progress, fresh.progress);
     assert_eq!(saved.view.last_change, fresh.last_change);
     assert_eq!(saved.view.tracks, fresh.tracks);
     assert_eq!(cold.plan_of(&saved.view), cold.plan_of(&fresh));

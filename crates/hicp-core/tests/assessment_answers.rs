@@ -155,11 +155,13 @@ answers:
     let total: usize = a.scope(catalog()).iter().map(|s| s.criteria.len()).sum();
     let p = a.progress(catalog());
     assert_eq!((p.answered, p.total, p.unanswered()), (2, total, total - 2));
+    let by = a.progress_by_practice(catalog());
+    assert_eq!(by.all(), p);
     // Practice 1 holds both answers; practice 2 none.
-    let p1 = a.practice_progress(catalog(), 1);
+    let p1 = by.practice(1);
     assert_eq!(p1.answered, 2);
     assert!(p1.total < total);
-    assert_eq!(a.practice_progress(catalog(), 2).answered, 0);
+    assert_eq!(by.practice(2).answered, 0);
     // A threat counts the questions of the practices that mitigate it.
     for t in &catalog().threats {
         let practices: Vec<u8> = catalog()
@@ -168,11 +170,8 @@ answers:
             .filter(|p| p.threats.contains(&t.id))
             .map(|p| p.number)
             .collect();
-        let expected: usize = practices
-            .iter()
-            .map(|n| a.practice_progress(catalog(), *n).total)
-            .sum();
-        let tp = a.threat_progress(catalog(), t.id.as_str());
+        let expected: usize = practices.iter().map(|n| by.practice(*n).total).sum();
+        let tp = by.threat(catalog(), t.id.as_str());
         assert_eq!(tp.total, expected, "{}", t.id);
         assert_eq!(tp.answered, if practices.contains(&1) { 2 } else { 0 });
     }

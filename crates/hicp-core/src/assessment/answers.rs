@@ -156,34 +156,15 @@ impl Answers {
 
     /// How many questions of the assessed sub-practices are answered, out of how many.
     pub fn progress(&self, catalog: &Catalog) -> Progress {
-        self.progress_where(catalog, |_| true)
+        self.progress_by_practice(catalog).all()
     }
 
-    /// [`Answers::progress`] of the questions of one practice.
-    pub fn practice_progress(&self, catalog: &Catalog, practice: u8) -> Progress {
-        self.progress_where(catalog, |sp| sp.practice == practice)
-    }
-
-    /// [`Answers::progress`] of the questions of the practices that mitigate a threat (the
-    /// practices its score is the mean of).
-    pub fn threat_progress(&self, catalog: &Catalog, threat: &str) -> Progress {
-        let practices: Vec<u8> = catalog
-            .practices
-            .iter()
-            .filter(|p| p.threats.iter().any(|t| t.as_str() == threat))
-            .map(|p| p.number)
-            .collect();
-        self.progress_where(catalog, |sp| practices.contains(&sp.practice))
-    }
-
-    /// [`Answers::progress`] of the assessed sub-practices that `keep` keeps.
-    pub fn progress_where(
-        &self,
-        catalog: &Catalog,
-        keep: impl Fn(&SubPractice) -> bool,
-    ) -> Progress {
-        let mut p = Progress::default();
-        for sp in self.scope(catalog).into_iter().filter(|sp| keep(sp)) {
+    /// [`Answers::progress`] of each practice, counted in one pass over the scope (a page
+    /// showing several counts asks once).
+    pub fn progress_by_practice(&self, catalog: &Catalog) -> PracticeProgress {
+        let mut by = BTreeMap::<u8, Progress>::new();
+        for sp in self.scope(catalog) {
+            let p = by.entry(sp.practice).or_default();
             p.total += sp.criteria.len();
             p.answered += sp
                 .criteria
@@ -191,7 +172,7 @@ impl Answers {
                 .filter(|c| self.is_answered(c.id.as_str()))
                 .count();
         }
-        p
+        PracticeProgress(by)
     }
 
     pub fn status(&self, criterion: &str) -> Status {
@@ -251,6 +232,48 @@ pub struct Progress {
 impl Progress {
     pub fn unanswered(self) -> usize {
         self.total - self.answered
+    }
+}
+
+/// The [`Progress`] of each practice's assessed questions ([`Answers::progress_by_practice`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PracticeProgress(BTreeMap<u8, Progress>);
+
+impl PracticeProgress {
+    /// Of every assessed question.
+    pub fn all(&self) -> Progress {
+        self.sum(|_| true)
+    }
+
+    /// Of the questions of one practice.
+    pub fn practice(&self, number: u8) -> Progress {
+        self.0.get(&number).copied().unwrap_or_default()
+    }
+
+    /// Of the questions of the practices that mitigate a threat (the practices its score
+    /// is the mean of).
+    pub fn threat(&self, catalog: &Catalog, threat: &str) -> Progress {
+        self.sum(|n| {
+            catalog
+                .practices
+                .iter()
+                .any(|p| p.number == n && p.threats.iter().any(|t| t.as_str() == threat))
+        })
+    }
+
+    /// Counts one more answered question of `practice` (a question that had no answer got
+    /// one), so a view moves forward without counting again.
+    pub fn add_answered(&mut self, practice: u8) {
+        self.0.entry(practice).or_default().answered += 1;
+    }
+
+    fn sum(&self, keep: impl Fn(u8) -> bool) -> Progress {
+        let mut all = Progress::default();
+        for (_, p) in self.0.iter().filter(|(n, _)| keep(**n)) {
+            all.answered += p.answered;
+            all.total += p.total;
+        }
+        all
     }
 }
 

@@ -27,7 +27,8 @@ pub mod sizing;
 pub mod template;
 
 pub use answers::{
-    Answers, AnswersError, CriterionAnswer, Evidence, Progress, Status, parse, weight_allowed,
+    Answers, AnswersError, CriterionAnswer, Evidence, PracticeProgress, Progress, Status, parse,
+    weight_allowed,
 };
 pub use date::Date;
 pub use export::to_yaml;

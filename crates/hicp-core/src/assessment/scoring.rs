@@ -5,6 +5,7 @@
 
 use super::answers::{Answers, Status};
 use crate::catalog::{Catalog, CpgTier, HipaaKind, SubPracticeId};
+use std::collections::HashMap;
 
 /// A score rounded to one decimal, for display.
 pub fn round1(x: f64) -> f64 {
@@ -181,12 +182,13 @@ pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
                 .criteria
                 .iter()
                 .map(|c| {
-                    let a = answers.answer(c.id.as_str());
+                    let a = answers.criteria.get(c.id.as_str());
+                    let status = a.map_or(Status::NotStarted, |a| a.status);
                     CriterionScore {
                         id: c.id.to_string(),
-                        status: a.status,
-                        score: a.status.credit().map(|x| x * 100.0),
-                        reason: a.reason,
+                        status,
+                        score: status.credit().map(|x| x * 100.0),
+                        reason: a.and_then(|a| a.reason.clone()),
                     }
                 })
                 .collect();
@@ -321,19 +323,25 @@ pub fn score(catalog: &Catalog, answers: &Answers) -> Scores {
 /// every score, with its names and ids, was most of a save's allocation. The result equals
 /// [`score`]'s (`tests/assessment_scoring.rs` holds it to that).
 pub fn rescore(answers: &Answers, scores: &mut Scores, criterion: &str) {
+    // A criterion's id is its sub-practice's id and `.c<n>` (the catalog loader checks it):
+    // no search through every criterion.
+    let Some((sub_practice, _)) = criterion.rsplit_once('.') else {
+        return;
+    };
     let Some(sp) = scores
         .sub_practices
         .iter_mut()
-        .find(|sp| sp.criteria.iter().any(|c| c.id == criterion))
+        .find(|sp| sp.id.as_str() == sub_practice)
     else {
         // Not in scope: nothing scored depends on it.
         return;
     };
-    let a = answers.answer(criterion);
+    let a = answers.criteria.get(criterion);
+    let status = a.map_or(Status::NotStarted, |a| a.status);
     if let Some(c) = sp.criteria.iter_mut().find(|c| c.id == criterion) {
-        c.status = a.status;
-        c.score = a.status.credit().map(|x| x * 100.0);
-        c.reason = a.reason;
+        c.status = status;
+        c.score = status.credit().map(|x| x * 100.0);
+        c.reason = a.and_then(|a| a.reason.clone());
     }
     let new = mean(sp.criteria.iter().filter_map(|c| c.score));
     if new == sp.score {
@@ -363,12 +371,12 @@ pub fn rescore(answers: &Answers, scores: &mut Scores, criterion: &str) {
         }
     }
     *overall = weighted_overall(threats);
-    let score_of = |sub: &SubPracticeId| {
-        sub_practices
-            .iter()
-            .find(|x| &x.id == sub)
-            .and_then(|x| x.score)
-    };
+    // A CSF row holds ids only: its mean needs each member's score, looked up by id.
+    let by_id: HashMap<&str, Option<f64>> = sub_practices
+        .iter()
+        .map(|x| (x.id.as_str(), x.score))
+        .collect();
+    let score_of = |sub: &SubPracticeId| by_id.get(sub.as_str()).copied().flatten();
     for c in csf.iter_mut().filter(|c| c.sub_practices.contains(&id)) {
         c.score = mean(c.sub_practices.iter().filter_map(score_of));
     }

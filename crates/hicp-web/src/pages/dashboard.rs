@@ -99,7 +99,8 @@ async fn dashboard_page(
     let v = view(state, ctx).await?;
     let (a, scores, items) = (&v.answers, &v.scores, state.app.plan_of(&v));
     // Every answer counts as answered, "not started" included.
-    let progress = a.progress(state.catalog());
+    let by_practice = &v.progress;
+    let progress = by_practice.all();
     let threat_bars: Vec<(Bar, Progress)> = scores
         .threats
         .iter()
@@ -109,7 +110,7 @@ async fn dashboard_page(
                     label: t.name.clone(),
                     score: t.score,
                 },
-                a.threat_progress(state.catalog(), &t.id),
+                by_practice.threat(state.catalog(), &t.id),
             )
         })
         .collect();
@@ -123,7 +124,7 @@ async fn dashboard_page(
                     label: format!("{}. {}", p.number, p.name),
                     score: p.score,
                 },
-                a.practice_progress(state.catalog(), p.number),
+                by_practice.practice(p.number),
             )
         })
         .collect();

@@ -107,9 +107,8 @@ pub async fn save_answer(
                 "<span id=\"unanswered-{dom}\" hx-swap-oob=\"true\"></span>"
             ));
             // The progress counts, from the view the save made.
-            let answers = &saved.view.answers;
-            let all = answers.progress(state.catalog());
-            let this = answers.practice_progress(state.catalog(), sp.practice);
+            let progress = &saved.view.progress;
+            let (all, this) = (progress.all(), progress.practice(sp.practice));
             html.push_str(&format!(
                 "<span id=\"progress-all\" hx-swap-oob=\"true\">{}</span><span id=\"progress-p{}\" hx-swap-oob=\"true\">{}</span>",
                 all.answered, sp.practice, this.answered

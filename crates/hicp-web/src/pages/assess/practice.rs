@@ -11,7 +11,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use hicp_app::{Answer, Edit, Error, Problem};
-use hicp_core::catalog::{Provenance, SubPractice};
+use hicp_core::catalog::Provenance;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -47,17 +47,6 @@ struct PracticePage {
     message_class: String,
 }
 
-fn in_scope<'c>(state: &'c AppState, ctx: &OrgCtx, opted: &[String]) -> Vec<&'c SubPractice> {
-    state
-        .catalog()
-        .sub_practices
-        .iter()
-        .filter(|s| {
-            state.catalog().applies(ctx.tier, s) || opted.iter().any(|o| o == s.id.as_str())
-        })
-        .collect()
-}
-
 pub async fn practice(
     State(state): State<AppState>,
     auth: Auth,
@@ -90,31 +79,20 @@ async fn practice_page(
         .collect();
     let evidence = &cur.evidence;
     let opted = &cur.opted_in;
-    let scope = in_scope(state, ctx, opted);
+    let scope = v.answers.scope(state.catalog());
 
     // Any stored answer counts, "not started" included.
-    let answered = |s: &SubPractice| {
-        s.criteria
-            .iter()
-            .filter(|c| by_criterion.contains_key(c.id.as_str()))
-            .count()
-    };
     let tabs: Vec<Tab> = state
         .catalog()
         .practices
         .iter()
         .map(|p| {
-            let subs = scope.iter().filter(|s| s.practice == p.number);
-            let (mut a, mut t) = (0, 0);
-            for s in subs {
-                a += answered(s);
-                t += s.criteria.len();
-            }
+            let progress = v.progress.practice(p.number);
             Tab {
                 number: p.number,
                 name: p.name.clone(),
-                answered: a,
-                total: t,
+                answered: progress.answered,
+                total: progress.total,
             }
         })
         .collect();
