@@ -66,7 +66,8 @@ impl ToSql for Value {
 }
 
 /// A row type. On PostgreSQL it is read by column name (sqlx's `FromRow`); on SQLite by
-/// position, from `pos`, checking each column's name (a column out of place is found by
+/// position, from `pos`, checking each column's name until a statement's columns were once
+/// found in order (see [`RowReader`]; a column out of place is found by
 /// name), so the order of a `SELECT` is not a contract.
 pub(crate) trait FromRow: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {
     fn from_sqlite(row: &rusqlite::Row<'_>, pos: &mut usize) -> rusqlite::Result<Self>;
@@ -78,14 +79,84 @@ pub(crate) fn column<T: FromSql>(
     pos: &mut usize,
     name: &str,
 ) -> rusqlite::Result<T> {
-    let stmt = row.as_ref();
-    let at = if stmt.column_name(*pos).is_ok_and(|n| n == name) {
-        *pos
-    } else {
-        stmt.column_index(name)?
+    let at = match ROW_READ.get() {
+        RowRead::ByPosition => *pos,
+        RowRead::Checked { .. } => {
+            let stmt = row.as_ref();
+            if stmt.column_name(*pos).is_ok_and(|n| n == name) {
+                *pos
+            } else {
+                ROW_READ.set(RowRead::Checked { misplaced: true });
+                stmt.column_index(name)?
+            }
+        }
     };
     *pos = at + 1;
     row.get(at)
+}
+
+/// How [`column`] finds a row's columns.
+#[derive(Clone, Copy)]
+enum RowRead {
+    /// Each by its name, recording whether one was not where the row type expects it.
+    Checked { misplaced: bool },
+    /// At the positions of the row type, unchecked: the statement's columns were found in
+    /// that order before.
+    ByPosition,
+}
+
+thread_local! {
+    static ROW_READ: std::cell::Cell<RowRead> =
+        const { std::cell::Cell::new(RowRead::Checked { misplaced: false }) };
+    /// Statements, by the address of their SQL text (static, so one address is one text),
+    /// whose columns a row type found in its own order. The columns of a statement follow
+    /// from its text and the schema, which only migrations change, before serving. Checking
+    /// every column's name on every row was a tenth of a page request.
+    static IN_ORDER: std::cell::RefCell<std::collections::HashSet<(usize, std::any::TypeId)>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// Reads rows of one statement as `R`: by position once a row of the same statement and
+/// type was found in order, else checking names (and remembering when they were in order).
+struct RowReader {
+    key: Option<(usize, std::any::TypeId)>,
+    trusted: bool,
+    in_order: bool,
+}
+
+impl RowReader {
+    /// `sql` is the statement's text when it is static: text made at run time has no
+    /// lasting address to remember it by.
+    fn new<R: 'static>(sql: Option<&'static str>) -> RowReader {
+        let key = sql.map(|text| (text.as_ptr() as usize, std::any::TypeId::of::<R>()));
+        let trusted = key.is_some_and(|k| IN_ORDER.with(|s| s.borrow().contains(&k)));
+        RowReader {
+            key,
+            trusted,
+            in_order: false,
+        }
+    }
+
+    fn read<R: FromRow>(&mut self, row: &rusqlite::Row<'_>) -> rusqlite::Result<R> {
+        ROW_READ.set(if self.trusted {
+            RowRead::ByPosition
+        } else {
+            RowRead::Checked { misplaced: false }
+        });
+        let read = R::from_sqlite(row, &mut 0);
+        let how = ROW_READ.replace(RowRead::Checked { misplaced: false });
+        if matches!(how, RowRead::Checked { misplaced: false }) && read.is_ok() {
+            self.in_order = true;
+        }
+        read
+    }
+
+    /// Remembers a statement whose row was read in order.
+    fn done(self) {
+        if let (Some(key), false, true) = (self.key, self.trusted, self.in_order) {
+            IN_ORDER.with(|s| s.borrow_mut().insert(key));
+        }
+    }
 }
 
 /// Declares a row struct (fields named as the columns) readable from both backends. A
@@ -268,7 +339,15 @@ impl<R> Query<R> {
     }
 }
 
-impl<R: FromRow> Query<R> {
+impl<R: FromRow + 'static> Query<R> {
+    /// The statement's text if it is static.
+    fn static_sql(&self) -> Option<&'static str> {
+        match self.sql {
+            Cow::Borrowed(text) => Some(text),
+            Cow::Owned(_) => None,
+        }
+    }
+
     /// Every row.
     pub(crate) async fn fetch_all<'c>(self, c: impl Into<Target<'c>>) -> Result<Vec<R>> {
         match c.into() {
@@ -278,11 +357,13 @@ impl<R: FromRow> Query<R> {
             }
             Target::Lite(c) => {
                 let mut out = Vec::new();
+                let mut reader = RowReader::new::<R>(self.static_sql());
                 c.run(&self.sql, &self.args, |row| {
-                    out.push(R::from_sqlite(row, &mut 0)?);
+                    out.push(reader.read(row)?);
                     Ok(())
                 })
                 .await?;
+                reader.done();
                 Ok(out)
             }
         }
@@ -297,13 +378,15 @@ impl<R: FromRow> Query<R> {
             }
             Target::Lite(c) => {
                 let mut out = None;
+                let mut reader = RowReader::new::<R>(self.static_sql());
                 c.run(&self.sql, &self.args, |row| {
                     if out.is_none() {
-                        out = Some(R::from_sqlite(row, &mut 0)?);
+                        out = Some(reader.read(row)?);
                     }
                     Ok(())
                 })
                 .await?;
+                reader.done();
                 Ok(out)
             }
         }
@@ -642,6 +725,50 @@ impl From<rusqlite::Error> for StoreError {
                 }
             }
             _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    row! {
+        struct Pair {
+            a: i64,
+            b: String,
+        }
+    }
+
+    fn read(c: &rusqlite::Connection, sql: &'static str) -> Pair {
+        let mut reader = RowReader::new::<Pair>(Some(sql));
+        let mut stmt = c.prepare(sql).unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let pair = reader.read::<Pair>(rows.next().unwrap().unwrap()).unwrap();
+        drop(rows);
+        reader.done();
+        pair
+    }
+
+    fn remembered(sql: &'static str) -> bool {
+        let key = (sql.as_ptr() as usize, std::any::TypeId::of::<Pair>());
+        IN_ORDER.with(|s| s.borrow().contains(&key))
+    }
+
+    /// A statement whose columns come in the row type's order is read by position after
+    /// its first row; one whose columns do not is read by name every time.
+    #[test]
+    fn columns_in_order_are_read_by_position_and_the_others_by_name() {
+        static IN_ORDER_SQL: &str = "SELECT 1 AS a, 'x' AS b";
+        static OUT_OF_ORDER_SQL: &str = "SELECT 'y' AS b, 2 AS a";
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        for round in 0..3 {
+            let p = read(&c, IN_ORDER_SQL);
+            assert_eq!((p.a, p.b.as_str()), (1, "x"), "round {round}");
+            assert!(remembered(IN_ORDER_SQL), "round {round}");
+            let p = read(&c, OUT_OF_ORDER_SQL);
+            assert_eq!((p.a, p.b.as_str()), (2, "y"), "round {round}");
+            assert!(!remembered(OUT_OF_ORDER_SQL), "round {round}");
         }
     }
 }
