@@ -170,8 +170,11 @@ bench_backend() {
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   trap - EXIT
 
-  # Each page as a share of /healthz in the same run.
-  awk '$1 == "healthz" { h = $2 } NF == 5 && h > 0 { printf "  %-14s %6.1f %% of /healthz\n", $1, 100 * $2 / h }' "$RESULTS"
+  # Each page as a share of /healthz in the same run: of the /healthz run first, and of the
+  # mean of the first and the last (the machine's speed can drift within a run).
+  awk '$1 == "healthz" { h = $2 } $1 == "healthz-end" { e = $2 } NF == 5 { n[++k] = $1; r[k] = $2 }
+    END { m = (h + e) / 2; for (i = 1; i <= k; i++) if (h > 0 && m > 0)
+      printf "  %-14s %6.1f %% of /healthz, %6.1f %% of its mean with the last\n", n[i], 100 * r[i] / h, 100 * r[i] / m }' "$RESULTS"
 }
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
