@@ -10,3 +10,21 @@ sign_in() {
     --data-urlencode "email=bench@hicp.example" --data-urlencode "password=bench passphrase 2026" "$base/login"
   awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar"
 }
+
+# bench_database BACKEND: sets DIR (the backend's folder under $OUT) and url (its benchmark
+# database: a SQLite file there, or the database hicp_bench on HICP_TEST_POSTGRES_URL's server).
+bench_database() {
+  DIR="$OUT/$1"
+  case $1 in
+    sqlite) url="sqlite://$DIR/hicp.db?mode=rwc" ;;
+    postgres) url="${HICP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"; url="${url%/*}/hicp_bench" ;;
+    *) echo "unknown backend $1" >&2; exit 2 ;;
+  esac
+}
+
+# seeded_org BACKEND: the organization bench/run.sh seeded in $DIR; stops when there is none.
+seeded_org() {
+  local org; org=$(sed -n 's/^org=//p' "$DIR/seed.out" 2>/dev/null)
+  [ -n "$org" ] || { echo "seed first: bash bench/run.sh $1" >&2; exit 1; }
+  echo "$org"
+}

@@ -8,22 +8,16 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${BENCH_OUT:-/tmp/hicp-bench}"; CONNS="${BENCH_CONNECTIONS:-10}"; DURATION="${BENCH_DURATION:-10s}"
 backend=${1:?sqlite or postgres}; shift
-DIR="$OUT/$backend"
-case $backend in
-  sqlite) url="sqlite://$DIR/hicp.db?mode=rwc" ;;
-  postgres) url="${HICP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"; url="${url%/*}/hicp_bench" ;;
-  *) echo "unknown backend $backend" >&2; exit 2 ;;
-esac
-org=$(sed -n 's/^org=//p' "$DIR/seed.out")
-[ -n "$org" ] || { echo "seed first: bash bench/run.sh $backend" >&2; exit 1; }
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+bench_database "$backend"
+org=$(seeded_org "$backend")
 paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/healthz /orgs/ORG)
 base=http://127.0.0.1:18092
 "$ROOT/target/release/hicp" serve --listen 127.0.0.1:18092 --database "$url" > /dev/null 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 until curl -sf -o /dev/null "$base/healthz"; do sleep 0.01; done
-# shellcheck source=bench/common.sh
-. "$ROOT/bench/common.sh"
 jar=$(mktemp)
 cookie=$(sign_in "$base" "$jar")
 rm -f "$jar"

@@ -81,13 +81,9 @@ wrk_run() {
 
 bench_backend() {
   local backend=$1 url port
-  DIR="$OUT/$backend"
+  bench_database "$backend"
   mkdir -p "$DIR"
-  case $backend in
-    sqlite) url="sqlite://$DIR/hicp.db?mode=rwc"; port=18080 ;;
-    postgres) url="${PG_ADMIN%/*}/hicp_bench"; port=18081 ;;
-    *) echo "unknown backend $backend" >&2; exit 2 ;;
-  esac
+  port=18080; [ "$backend" = postgres ] && port=18081
   local org; org=$(seed "$backend" "$url" "$DIR")
   local base="http://127.0.0.1:$port"
   RESULTS="$DIR/results-$TAG.txt"; : > "$RESULTS"
