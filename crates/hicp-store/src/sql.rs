@@ -108,18 +108,22 @@ enum RowRead {
 thread_local! {
     static ROW_READ: std::cell::Cell<RowRead> =
         const { std::cell::Cell::new(RowRead::Checked { misplaced: false }) };
-    /// Statements, by the address of their SQL text (static, so one address is one text),
-    /// whose columns a row type found in its own order. The columns of a statement follow
+    /// Statements, by the address and length of their SQL text (static, so they name one
+    /// text, even where the linker lets one text begin another), whose columns a row type
+    /// found in its own order. The columns of a statement follow
     /// from its text and the schema, which only migrations change, before serving. Checking
     /// every column's name on every row was a tenth of a page request.
-    static IN_ORDER: std::cell::RefCell<std::collections::HashSet<(usize, std::any::TypeId)>> =
+    static IN_ORDER: std::cell::RefCell<std::collections::HashSet<StatementKey>> =
         std::cell::RefCell::new(std::collections::HashSet::new());
 }
+
+/// A static SQL text (address, length) and the row type that reads it.
+type StatementKey = (usize, usize, std::any::TypeId);
 
 /// Reads rows of one statement as `R`: by position once a row of the same statement and
 /// type was found in order, else checking names (and remembering when they were in order).
 struct RowReader {
-    key: Option<(usize, std::any::TypeId)>,
+    key: Option<StatementKey>,
     trusted: bool,
     in_order: bool,
 }
@@ -128,7 +132,13 @@ impl RowReader {
     /// `sql` is the statement's text when it is static: text made at run time has no
     /// lasting address to remember it by.
     fn new<R: 'static>(sql: Option<&'static str>) -> RowReader {
-        let key = sql.map(|text| (text.as_ptr() as usize, std::any::TypeId::of::<R>()));
+        let key = sql.map(|text| {
+            (
+                text.as_ptr() as usize,
+                text.len(),
+                std::any::TypeId::of::<R>(),
+            )
+        });
         let trusted = key.is_some_and(|k| IN_ORDER.with(|s| s.borrow().contains(&k)));
         RowReader {
             key,
@@ -751,7 +761,11 @@ mod tests {
     }
 
     fn remembered(sql: &'static str) -> bool {
-        let key = (sql.as_ptr() as usize, std::any::TypeId::of::<Pair>());
+        let key = (
+            sql.as_ptr() as usize,
+            sql.len(),
+            std::any::TypeId::of::<Pair>(),
+        );
         IN_ORDER.with(|s| s.borrow().contains(&key))
     }
 

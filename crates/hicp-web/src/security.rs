@@ -24,9 +24,9 @@ pub async fn headers(mut response: Response) -> Response {
     ];
     let headers = response.headers_mut();
     for (name, value) in every {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
     }
     response
 }
