@@ -451,6 +451,88 @@ mod tests {
         assert_eq!(from_millis(to_millis(t)), t);
     }
 
+    /// 0015 copies the audit log into a table without AUTOINCREMENT: every row keeps its
+    /// seq and values, the append-only and revision triggers and the indexes are there
+    /// again, and new rows still follow the last one.
+    #[tokio::test]
+    async fn audit_log_loses_autoincrement_and_keeps_every_row() {
+        use sqlx::{Connection, Executor, Row};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        SQLITE_MIGRATIONS.run_to(14, &mut c).await.unwrap();
+        c.execute(
+            "INSERT INTO organizations (id, name, created_at, updated_at) VALUES ('o', 'Clinic', 1, 1); \
+             INSERT INTO audit_log (at, user_id, org_id, entity, entity_id, field, old_value, new_value) \
+             VALUES (5, 'u', 'o', 'answer', 'a/1.S.A.c1', 'status', NULL, 'partial'), \
+                    (6, NULL, NULL, 'user', 'u', 'email', 'x', 'y'), \
+                    (7, 'u', 'o', 'answer', 'a/1.S.A.c1', 'status', 'partial', 'implemented');",
+        )
+        .await
+        .unwrap();
+        // Each row as one text, NULLs told apart from text by quote().
+        let rows = "SELECT printf('%d|%d|%s|%s|%s|%s|%s|%s|%s', seq, at, quote(user_id), \
+                    quote(org_id), quote(entity), quote(entity_id), quote(field), \
+                    quote(old_value), quote(new_value)) FROM audit_log ORDER BY seq";
+        let dump = |rows: Vec<sqlx::sqlite::SqliteRow>| -> Vec<String> {
+            rows.iter().map(|r| r.get(0)).collect()
+        };
+        let before = dump(c.fetch_all(rows).await.unwrap());
+        assert_eq!(before.len(), 3);
+
+        SQLITE_MIGRATIONS.run(&mut c).await.unwrap();
+        assert_eq!(dump(c.fetch_all(rows).await.unwrap()), before);
+        let table: String = c
+            .fetch_one("SELECT sql FROM sqlite_master WHERE name = 'audit_log'")
+            .await
+            .unwrap()
+            .get(0);
+        assert!(!table.contains("AUTOINCREMENT"), "{table}");
+        let kept: Vec<String> = c
+            .fetch_all("SELECT name FROM sqlite_master WHERE tbl_name = 'audit_log' AND type IN ('index', 'trigger') ORDER BY name")
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "audit_log_entity",
+                "audit_log_moves_revision",
+                "audit_log_no_delete",
+                "audit_log_no_update",
+                "audit_log_org",
+                "audit_log_user"
+            ]
+        );
+        assert!(
+            c.execute("DELETE FROM audit_log WHERE seq = 1")
+                .await
+                .is_err()
+        );
+        assert!(c.execute("UPDATE audit_log SET field = 'x'").await.is_err());
+        let revision = "SELECT revision FROM organizations WHERE id = 'o'";
+        let r0: i64 = c.fetch_one(revision).await.unwrap().get(0);
+        let seq: i64 = c
+            .fetch_one(
+                "INSERT INTO audit_log (at, org_id, entity, entity_id, field) \
+                 VALUES (8, 'o', 'organization', 'o', 'name') RETURNING seq",
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(seq, 4);
+        let r1: i64 = c.fetch_one(revision).await.unwrap().get(0);
+        assert_eq!(r1, r0 + 1);
+        let sequences: i64 = c
+            .fetch_one("SELECT count(*) FROM sqlite_sequence WHERE name = 'audit_log'")
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(sequences, 0);
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");

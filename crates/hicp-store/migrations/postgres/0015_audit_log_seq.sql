@@ -1,0 +1,3 @@
+-- SQLite's 0015 drops AUTOINCREMENT from the audit log's seq, a page written per change.
+-- PostgreSQL's identity column draws from a sequence, which logs a batch of values at a
+-- time: nothing to change. The file keeps both directories numbered alike.
