@@ -13,6 +13,7 @@
 #   BENCH_OUT          work folder (default /tmp/hicp-bench): databases, logs, results
 #   BENCH_RESEED=1     seed again even if the work folder has a seeded database
 #   BENCH_NO_BUILD=1   do not run cargo build (use the binaries already built)
+#   BENCH_BIN          the server binary to measure (default target/release/hicp; for A/B)
 #   BENCH_PATHS        extra "name=/path" entries to measure (ORG is replaced by the org id)
 #   HICP_TEST_POSTGRES_URL  PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/test)
 set -euo pipefail
@@ -25,7 +26,7 @@ THREADS="${BENCH_THREADS:-2}"
 ORGS="${BENCH_ORGS:-1000}"
 SMALL="${BENCH_SMALL:-9000}"
 PG_ADMIN="${HICP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-BIN="$ROOT/target/release/hicp"
+BIN="${BENCH_BIN:-$ROOT/target/release/hicp}"
 SEED="$ROOT/target/release/examples/seed"
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"

@@ -14,6 +14,9 @@ use time::OffsetDateTime;
 
 use crate::{Result, StoreError};
 
+/// A pooled PostgreSQL connection idle this long is checked before it is used.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -188,6 +191,18 @@ impl Store {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                // sqlx pings every connection it hands out: one more round trip per
+                // request. A busy connection was just used; only one idle for a while
+                // (the server may have restarted meanwhile) is pinged first.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(options)
                 .await?;
             Ok(Store {

@@ -205,6 +205,32 @@ macro_rules! row {
 }
 pub(crate) use row;
 
+/// A row of `R` with a leading `is_new` column: which of two unioned row sets it came
+/// from (the row before a write and the row the write returned, read in one statement).
+pub(crate) struct Tagged<R> {
+    pub(crate) is_new: bool,
+    pub(crate) row: R,
+}
+
+impl<'r, R: sqlx::FromRow<'r, PgRow>> sqlx::FromRow<'r, PgRow> for Tagged<R> {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(Tagged {
+            is_new: row.try_get("is_new")?,
+            row: R::from_row(row)?,
+        })
+    }
+}
+
+impl<R: FromRow> FromRow for Tagged<R> {
+    fn from_sqlite(row: &rusqlite::Row<'_>, pos: &mut usize) -> rusqlite::Result<Self> {
+        Ok(Tagged {
+            is_new: column(row, pos, "is_new")?,
+            row: R::from_sqlite(row, pos)?,
+        })
+    }
+}
+
 macro_rules! tuple_row {
     ($($t:ident),+) => {
         impl<$($t),+> FromRow for ($($t,)+)

@@ -51,7 +51,7 @@ impl Conn<InTx> {
         let due = opt_date_text(input.due_on);
         on_conn!(self, tx, pg => {
             let (old, saved) = save_versioned!(
-                tx, expected_version, ActionRow => ActionTrack, Conflict::Action,
+                tx, pg, expected_version, ActionRow => ActionTrack, Conflict::Action,
                 select: concat!(
                     "SELECT ", action_cols!(), " FROM action_tracking WHERE org_id = $1 AND action_id = $2"
                 ),

@@ -55,7 +55,7 @@ impl Conn<InTx> {
         on_conn!(self, tx, pg => {
             let org = open_assessment_org!(tx, pg, assessment);
             let (old, saved) = save_versioned!(
-                tx, expected_version, AnswerRow => Answer, Conflict::Answer,
+                tx, pg, expected_version, AnswerRow => Answer, Conflict::Answer,
                 select: concat!(
                     "SELECT ", answer_cols!(), " FROM answers WHERE assessment_id = $1 AND criterion_id = $2"
                 ),

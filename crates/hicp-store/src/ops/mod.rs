@@ -601,51 +601,85 @@ macro_rules! open_assessment_org {
 /// `values`; `update` gets `$expected` last. A row at another version is
 /// `Conflict($conflict(current))`, where `current` is the row as `$domain`; an
 /// `$expected` above 0 for a row that does not exist is `NotFound`.
+///
+/// On PostgreSQL the read and the write are one statement (one round trip): the write in a
+/// `WITH` beside the read, which sees the row as it was before; the write's own guard
+/// (version, `ON CONFLICT`) keeps it from changing a row at another version.
 macro_rules! save_versioned {
     (
-        $tx:ident, $expected:expr, $row:ty => $domain:ty, $conflict:path,
+        $tx:ident, $pg:ident, $expected:expr, $row:ty => $domain:ty, $conflict:path,
         select: $select:expr,
         key: [$($key:expr),* $(,)?],
         insert: $insert:expr,
         update: $update:expr,
         values: [$($value:expr),* $(,)?] $(,)?
     ) => {{
-        let old: Option<$row> = crate::sql::query_as($select)
-            $(.bind($key))*
-            .fetch_optional(&mut *$tx)
-            .await?;
-        match &old {
-            Some(row) if row.version != $expected => {
-                let current = <$domain>::try_from(old.expect("matched Some"))?;
-                return Err(StoreError::Conflict($conflict(Box::new(current))));
-            }
-            None if $expected != 0 => return Err(StoreError::NotFound),
-            _ => {}
-        }
-        let saved: Option<$row> = if $expected == 0 {
-            crate::sql::query_as($insert)
+        let (old, saved): (Option<$row>, Option<$row>) = if $pg {
+            let q = if $expected == 0 {
+                crate::sql::query_as::<crate::sql::Tagged<$row>>(concat!(
+                    "WITH old AS (", $select, "), new AS (", $insert, ")",
+                    " SELECT false AS is_new, old.* FROM old UNION ALL SELECT true AS is_new, new.* FROM new"
+                ))
                 $(.bind($key))*
                 $(.bind($value))*
-                .fetch_optional(&mut *$tx)
-                .await?
-        } else {
-            crate::sql::query_as($update)
+            } else {
+                crate::sql::query_as::<crate::sql::Tagged<$row>>(concat!(
+                    "WITH old AS (", $select, "), new AS (", $update, ")",
+                    " SELECT false AS is_new, old.* FROM old UNION ALL SELECT true AS is_new, new.* FROM new"
+                ))
                 $(.bind($key))*
                 $(.bind($value))*
                 .bind($expected)
-                .fetch_optional(&mut *$tx)
-                .await?
-        };
-        let Some(saved) = saved else {
-            // PostgreSQL: another writer committed between our read and our write.
-            let current: $row = crate::sql::query_as($select)
+            };
+            let (mut old, mut saved) = (None, None);
+            for t in q.fetch_all(&mut *$tx).await? {
+                if t.is_new { saved = Some(t.row) } else { old = Some(t.row) }
+            }
+            (old, saved)
+        } else {
+            let old: Option<$row> = crate::sql::query_as($select)
                 $(.bind($key))*
-                .fetch_one(&mut *$tx)
+                .fetch_optional(&mut *$tx)
                 .await?;
-            let current = <$domain>::try_from(current)?;
-            return Err(StoreError::Conflict($conflict(Box::new(current))));
+            let writes = match &old {
+                Some(row) => row.version == $expected,
+                None => $expected == 0,
+            };
+            let saved: Option<$row> = if !writes {
+                None
+            } else if $expected == 0 {
+                crate::sql::query_as($insert)
+                    $(.bind($key))*
+                    $(.bind($value))*
+                    .fetch_optional(&mut *$tx)
+                    .await?
+            } else {
+                crate::sql::query_as($update)
+                    $(.bind($key))*
+                    $(.bind($value))*
+                    .bind($expected)
+                    .fetch_optional(&mut *$tx)
+                    .await?
+            };
+            (old, saved)
         };
-        (old, saved)
+        match (old, saved) {
+            (Some(row), _) if row.version != $expected => {
+                let current = <$domain>::try_from(row)?;
+                return Err(StoreError::Conflict($conflict(Box::new(current))));
+            }
+            (None, _) if $expected != 0 => return Err(StoreError::NotFound),
+            (old, Some(saved)) => (old, saved),
+            (_, None) => {
+                // PostgreSQL: another writer committed between our read and our write.
+                let current: $row = crate::sql::query_as($select)
+                    $(.bind($key))*
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                let current = <$domain>::try_from(current)?;
+                return Err(StoreError::Conflict($conflict(Box::new(current))));
+            }
+        }
     }};
 }
 
