@@ -78,6 +78,11 @@ pub(crate) use on_conn;
 /// methods that need more take row locks ([`Tx::lock_organization`]).
 pub struct Conn<M> {
     pub(crate) link: Link,
+    /// `(assessment, organization)`: an assessment this transaction knows stays open until
+    /// it ends, so a change to it need not read it again. It is the open assessment of the
+    /// organization the transaction locked (closing one takes that organization's lock
+    /// exclusively first, see `close_assessment`) or the one it created, until it closes it.
+    pub(crate) open_held: Option<(String, String)>,
     _mode: std::marker::PhantomData<M>,
 }
 
@@ -139,6 +144,7 @@ impl Store {
         };
         Ok(Conn {
             link,
+            open_held: None,
             _mode: std::marker::PhantomData,
         })
     }
@@ -152,6 +158,7 @@ impl Store {
         };
         Ok(Conn {
             link,
+            open_held: None,
             _mode: std::marker::PhantomData,
         })
     }

@@ -162,6 +162,7 @@ conformance!(
     evidence_stays_with_the_organization_across_a_close,
     versions_continue_across_a_close,
     a_save_waits_for_a_close_in_progress_and_is_refused,
+    a_locked_open_assessment_stays_open_until_the_transaction_closes_it,
     a_lock_reads_the_open_assessment_after_the_close_it_waited_for,
     a_transaction_commits_all_or_nothing,
     api_tokens_are_found_by_hash_and_revoked_by_their_owner,
@@ -2043,6 +2044,44 @@ async fn a_save_waits_for_a_close_in_progress_and_is_refused(ctx: Ctx) {
         "{saved:?}"
     );
     assert!(s.answers(&a.id).await.unwrap().is_empty());
+}
+
+/// A transaction that locked its organization changes the open assessment without reading
+/// it again (`open_held`), so nothing else may close it meanwhile: a close from another
+/// transaction waits for the lock (on PostgreSQL the close takes the organization's row
+/// first; on SQLite writers take turns). Once the transaction closes it itself, its next
+/// change to it is refused.
+async fn a_locked_open_assessment_stays_open_until_the_transaction_closes_it(ctx: Ctx) {
+    let s = ctx.store.clone();
+    let (u, o, a) = setup(&s).await;
+    let mut tx = s.begin().await.unwrap();
+    tx.lock_organization(&o.id, false).await.unwrap().unwrap();
+    let closer = {
+        let (s, a, u) = (s.clone(), a.id.clone(), u.id.clone());
+        tokio::spawn(async move { s.close_assessment(&a, "{}", &u).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!closer.is_finished(), "a close must wait for the lock");
+    tx.save_answer(&a.id, &cid("1.S.A.c1"), &answer("implemented"), &u.id, 0)
+        .await
+        .unwrap();
+    tx.close_assessment(&a.id, "{}", &u.id).await.unwrap();
+    let after = tx
+        .save_answer(&a.id, &cid("1.S.A.c2"), &answer("implemented"), &u.id, 0)
+        .await;
+    assert!(
+        matches!(after, Err(StoreError::AssessmentClosed)),
+        "{after:?}"
+    );
+    tx.commit().await.unwrap();
+    let closed = closer.await.unwrap();
+    assert!(
+        matches!(closed, Err(StoreError::AssessmentClosed)),
+        "{closed:?}"
+    );
+    let answers = s.answers(&a.id).await.unwrap();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].criterion_id.as_str(), "1.S.A.c1");
 }
 
 /// Locking an organization reads it with its open assessment. A lock that waited for a

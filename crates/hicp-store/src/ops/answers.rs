@@ -53,7 +53,7 @@ impl Conn<InTx> {
         let at = to_millis(now());
         let since = opt_date_text(input.in_place_since);
         on_conn!(self, tx, pg => {
-            let org = open_assessment_org!(tx, pg, assessment);
+            let org = open_assessment_org!(tx, pg, assessment, &self.open_held);
             let (old, saved) = save_versioned!(
                 tx, pg, expected_version, AnswerRow => Answer, Conflict::Answer,
                 select: concat!(

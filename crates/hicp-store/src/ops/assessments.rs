@@ -76,7 +76,7 @@ impl Conn<InTx> {
         );
         audit.event("created", None, Some(new.name.to_owned()));
         audit.event("tier", None, Some(new.tier.name().to_owned()));
-        on_conn!(self, tx, pg => {
+        let created = on_conn!(self, tx, pg => {
             let row: AssessmentRow = crate::sql::query_as(concat!(
                 "INSERT INTO assessments (id, org_id, name, tier, status, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING ",
@@ -92,7 +92,9 @@ impl Conn<InTx> {
             .await?;
             write_audit!(tx, audit);
             Assessment::try_from(row)
-        })
+        })?;
+        self.open_held = Some((created.id.to_string(), new.org_id.as_str().to_owned()));
+        Ok(created)
     }
 
     /// Sets the tier of an open assessment: the organization was resized while it was
@@ -118,8 +120,19 @@ impl Conn<InTx> {
         by: &UserId,
     ) -> Result<Assessment> {
         let at = to_millis(now());
-        on_conn!(self, tx, pg => {
-            let org = open_assessment_org!(tx, pg, id);
+        let closed = on_conn!(self, tx, pg => {
+            if pg {
+                // The organization's lock first, exclusively: a transaction that locked the
+                // organization counts on its open assessment staying open (`open_held`).
+                crate::sql::query(
+                    "SELECT 1 FROM organizations \
+                     WHERE id = (SELECT org_id FROM assessments WHERE id = $1) FOR UPDATE",
+                )
+                .bind(id.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            }
+            let org = open_assessment_org!(tx, pg, id, &self.open_held);
             let row: Option<AssessmentRow> = crate::sql::query_as(concat!(
                 "UPDATE assessments SET status = 'closed', closed_at = $2, closed_by = $3, snapshot_json = $4 \
                  WHERE id = $1 AND status = 'open' RETURNING ",
@@ -146,7 +159,15 @@ impl Conn<InTx> {
             .await?;
             write_audit!(tx, audit);
             Assessment::try_from(row)
-        })
+        })?;
+        if self
+            .open_held
+            .as_ref()
+            .is_some_and(|(held, _)| held.as_str() == id.as_str())
+        {
+            self.open_held = None;
+        }
+        Ok(closed)
     }
 
     /// Opts a sub-practice in (`true`) or out (`false`) of an open assessment. Returns
@@ -160,7 +181,7 @@ impl Conn<InTx> {
     ) -> Result<bool> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
-            let org = open_assessment_org!(tx, pg, assessment);
+            let org = open_assessment_org!(tx, pg, assessment, &self.open_held);
             let done = if opted_in {
                 crate::sql::query(
                     "INSERT INTO assessment_sub_practices (assessment_id, sub_practice_id, opted_in_by, opted_in_at) \
@@ -215,7 +236,7 @@ impl Conn<InTx> {
     ) -> Result<u64> {
         let at = to_millis(now());
         on_conn!(self, tx, pg => {
-            let org = open_assessment_org!(tx, pg, to);
+            let org = open_assessment_org!(tx, pg, to, &self.open_held);
             let source: Option<(String,)> =
                 crate::sql::query_as("SELECT org_id FROM assessments WHERE id = $1")
                     .bind(from.as_str().to_owned())

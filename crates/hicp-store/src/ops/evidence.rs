@@ -120,7 +120,7 @@ impl Conn<InTx> {
             EvidenceContent::Link { url } => ("link", None, None, 0, None, Some(url.clone()), None),
         };
         on_conn!(self, tx, pg => {
-            let org = open_assessment_org!(tx, pg, new.assessment_id);
+            let org = open_assessment_org!(tx, pg, new.assessment_id, &self.open_held);
             let row: EvidenceRow = crate::sql::query_as(concat!(
                 "INSERT INTO evidence (id, assessment_id, criterion_id, action_id, title, kind, file_name, \
                  content_type, size, sha256, url, collected_on, valid_until, added_by, added_at, org_id) \

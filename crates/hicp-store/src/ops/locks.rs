@@ -25,13 +25,15 @@ impl Conn<InTx> {
     /// transaction already excludes every other writer.
     ///
     /// The open assessment is the one when the lock was taken: a change that closes or
-    /// creates one in this transaction reads it again.
+    /// creates one in this transaction reads it again. Until this transaction closes it, the
+    /// store's changes to it do not read it again (`Conn::open_held`): a close elsewhere
+    /// waits for this lock.
     pub async fn lock_organization(
         &mut self,
         id: &OrgId,
         exclusive: bool,
     ) -> Result<Option<LockedOrganization>> {
-        on_conn!(self, tx, pg => {
+        let locked: Option<LockedOrganization> = on_conn!(self, tx, pg => {
             if pg {
                 // Lock first, then read in a statement of its own: in READ COMMITTED a
                 // statement that waited for the lock would re-check the organization's new
@@ -61,13 +63,17 @@ impl Conn<InTx> {
             .await?;
             row.map(|r| {
                 let open_assessment = r.open.into_assessment(r.org.id.clone())?;
-                Ok(LockedOrganization {
+                Ok::<_, crate::StoreError>(LockedOrganization {
                     org: Organization::try_from(r.org)?,
                     open_assessment,
                 })
             })
             .transpose()
-        })
+        })?;
+        if let Some(open) = locked.as_ref().and_then(|l| l.open_assessment.as_ref()) {
+            self.open_held = Some((open.id.to_string(), id.as_str().to_owned()));
+        }
+        Ok(locked)
     }
 
     /// Serializes the transactions that decide on the installation as a whole (the

@@ -570,24 +570,33 @@ macro_rules! write_audit {
 
 /// Returns the organization of an assessment that may still change, in the transaction
 /// `$tx`: `NotFound` when it does not exist, `AssessmentClosed` when it is a snapshot.
+/// `$held` is the connection's `open_held`: an assessment known to stay open in this
+/// transaction is not read again.
 ///
 /// On PostgreSQL the row is read `FOR SHARE`: a change waits for a close in progress and
 /// then sees it, instead of writing into an assessment that has just become a snapshot.
 macro_rules! open_assessment_org {
-    ($tx:ident, $pg:ident, $id:expr) => {{
-        let sql = if $pg {
-            "SELECT org_id, status FROM assessments WHERE id = $1 FOR SHARE"
-        } else {
-            "SELECT org_id, status FROM assessments WHERE id = $1"
-        };
-        let row: Option<(String, String)> = crate::sql::query_as(sql)
-            .bind($id.as_str().to_owned())
-            .fetch_optional(&mut *$tx)
-            .await?;
-        match row {
-            None => return Err(StoreError::NotFound),
-            Some((_, status)) if status != "open" => return Err(StoreError::AssessmentClosed),
-            Some((org, _)) => org,
+    ($tx:ident, $pg:ident, $id:expr, $held:expr) => {{
+        match $held {
+            Some((held, org)) if held.as_str() == $id.as_str() => org.clone(),
+            _ => {
+                let sql = if $pg {
+                    "SELECT org_id, status FROM assessments WHERE id = $1 FOR SHARE"
+                } else {
+                    "SELECT org_id, status FROM assessments WHERE id = $1"
+                };
+                let row: Option<(String, String)> = crate::sql::query_as(sql)
+                    .bind($id.as_str().to_owned())
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                match row {
+                    None => return Err(StoreError::NotFound),
+                    Some((_, status)) if status != "open" => {
+                        return Err(StoreError::AssessmentClosed);
+                    }
+                    Some((org, _)) => org,
+                }
+            }
         }
     }};
 }
