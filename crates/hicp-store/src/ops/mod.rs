@@ -623,23 +623,26 @@ macro_rules! save_versioned {
         update: $update:expr,
         values: [$($value:expr),* $(,)?] $(,)?
     ) => {{
+        // The write, alone (SQLite) or in one statement with the read (PostgreSQL); the
+        // update also binds `$expected`.
+        let (write, read_and_write) = if $expected == 0 {
+            ($insert, concat!(
+                "WITH old AS (", $select, "), new AS (", $insert, ")",
+                " SELECT false AS is_new, old.* FROM old UNION ALL SELECT true AS is_new, new.* FROM new"
+            ))
+        } else {
+            ($update, concat!(
+                "WITH old AS (", $select, "), new AS (", $update, ")",
+                " SELECT false AS is_new, old.* FROM old UNION ALL SELECT true AS is_new, new.* FROM new"
+            ))
+        };
         let (old, saved): (Option<$row>, Option<$row>) = if $pg {
-            let q = if $expected == 0 {
-                crate::sql::query_as::<crate::sql::Tagged<$row>>(concat!(
-                    "WITH old AS (", $select, "), new AS (", $insert, ")",
-                    " SELECT false AS is_new, old.* FROM old UNION ALL SELECT true AS is_new, new.* FROM new"
-                ))
+            let mut q = crate::sql::query_as::<crate::sql::Tagged<$row>>(read_and_write)
                 $(.bind($key))*
-                $(.bind($value))*
-            } else {
-                crate::sql::query_as::<crate::sql::Tagged<$row>>(concat!(
-                    "WITH old AS (", $select, "), new AS (", $update, ")",
-                    " SELECT false AS is_new, old.* FROM old UNION ALL SELECT true AS is_new, new.* FROM new"
-                ))
-                $(.bind($key))*
-                $(.bind($value))*
-                .bind($expected)
-            };
+                $(.bind($value))*;
+            if $expected != 0 {
+                q = q.bind($expected);
+            }
             let (mut old, mut saved) = (None, None);
             for t in q.fetch_all(&mut *$tx).await? {
                 if t.is_new { saved = Some(t.row) } else { old = Some(t.row) }
@@ -654,21 +657,16 @@ macro_rules! save_versioned {
                 Some(row) => row.version == $expected,
                 None => $expected == 0,
             };
-            let saved: Option<$row> = if !writes {
-                None
-            } else if $expected == 0 {
-                crate::sql::query_as($insert)
+            let saved: Option<$row> = if writes {
+                let mut q = crate::sql::query_as(write)
                     $(.bind($key))*
-                    $(.bind($value))*
-                    .fetch_optional(&mut *$tx)
-                    .await?
+                    $(.bind($value))*;
+                if $expected != 0 {
+                    q = q.bind($expected);
+                }
+                q.fetch_optional(&mut *$tx).await?
             } else {
-                crate::sql::query_as($update)
-                    $(.bind($key))*
-                    $(.bind($value))*
-                    .bind($expected)
-                    .fetch_optional(&mut *$tx)
-                    .await?
+                None
             };
             (old, saved)
         };
