@@ -17,6 +17,23 @@ use crate::{Result, StoreError};
 /// A pooled PostgreSQL connection idle this long is checked before it is used.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
 
+/// PostgreSQL pool options: sqlx pings every connection it hands out, one more round trip
+/// per request. A busy connection was just used; only one idle for `ping_when_idle_for`
+/// or more (the server may have restarted or dropped it meanwhile) is pinged first, and
+/// replaced by a new one if the ping fails.
+fn postgres_pool(ping_when_idle_for: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= ping_when_idle_for {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -82,7 +99,7 @@ pub struct Conn<M> {
     /// it ends, so a change to it need not read it again. It is the open assessment of the
     /// organization the transaction locked (closing one takes that organization's lock
     /// exclusively first, see `close_assessment`) or the one it created, until it closes it.
-    pub(crate) open_held: Option<(String, String)>,
+    pub(crate) open_held: Option<(crate::AssessmentId, crate::OrgId)>,
     _mode: std::marker::PhantomData<M>,
 }
 
@@ -196,20 +213,8 @@ impl Store {
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new()
+            let pool = postgres_pool(PING_WHEN_IDLE_FOR)
                 .max_connections(16)
-                // sqlx pings every connection it hands out: one more round trip per
-                // request. A busy connection was just used; only one idle for a while
-                // (the server may have restarted meanwhile) is pinged first.
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                            sqlx::Connection::ping(conn).await?;
-                        }
-                        Ok(true)
-                    })
-                })
                 .connect_with(options)
                 .await?;
             Ok(Store {
@@ -471,6 +476,66 @@ mod tests {
     fn times_keep_milliseconds() {
         let t = now();
         assert_eq!(from_millis(to_millis(t)), t);
+    }
+
+    /// The ping policy: a connection idle at least the threshold is pinged, and one that
+    /// died is replaced before a statement fails on it; one used more recently is not
+    /// pinged (its round trip is what the policy saves), so its death shows.
+    #[tokio::test]
+    async fn postgres_pings_only_connections_idle_long_enough() {
+        use sqlx::Row;
+        let url = std::env::var("HICP_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is unreachable at {url} ({e})"));
+        // Runs a statement on a pool of one after its connection was terminated.
+        let after_kill = |threshold: Duration| {
+            let (url, admin) = (url.clone(), admin.clone());
+            async move {
+                let pool = postgres_pool(threshold)
+                    .max_connections(1)
+                    .connect(&url)
+                    .await
+                    .unwrap();
+                let pid: i32 = sqlx::query("SELECT pg_backend_pid()")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .get(0);
+                sqlx::query("SELECT pg_terminate_backend($1)")
+                    .bind(pid)
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                while sqlx::query("SELECT 1 FROM pg_stat_activity WHERE pid = $1")
+                    .bind(pid)
+                    .fetch_optional(&admin)
+                    .await
+                    .unwrap()
+                    .is_some()
+                {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                let outcome = sqlx::query("SELECT pg_backend_pid()")
+                    .fetch_one(&pool)
+                    .await
+                    .map(|row| row.get::<i32, _>(0));
+                pool.close().await;
+                (pid, outcome)
+            }
+        };
+        let (old, outcome) = after_kill(Duration::ZERO).await;
+        let new = outcome.expect("an idle connection is pinged and replaced");
+        assert_ne!(new, old);
+        let (_, outcome) = after_kill(Duration::from_secs(3600)).await;
+        assert!(
+            outcome.is_err(),
+            "a connection used just now is not pinged: {outcome:?}"
+        );
+        admin.close().await;
     }
 
     /// 0015 copies the audit log into a table without AUTOINCREMENT: every row keeps its

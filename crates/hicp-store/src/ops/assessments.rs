@@ -93,7 +93,7 @@ impl Conn<InTx> {
             write_audit!(tx, audit);
             Assessment::try_from(row)
         })?;
-        self.open_held = Some((created.id.to_string(), new.org_id.as_str().to_owned()));
+        self.open_held = Some((created.id.clone(), new.org_id.clone()));
         Ok(created)
     }
 
@@ -160,11 +160,7 @@ impl Conn<InTx> {
             write_audit!(tx, audit);
             Assessment::try_from(row)
         })?;
-        if self
-            .open_held
-            .as_ref()
-            .is_some_and(|(held, _)| held.as_str() == id.as_str())
-        {
+        if self.open_held.as_ref().is_some_and(|(held, _)| held == id) {
             self.open_held = None;
         }
         Ok(closed)

@@ -71,7 +71,7 @@ impl Conn<InTx> {
             .transpose()
         })?;
         if let Some(open) = locked.as_ref().and_then(|l| l.open_assessment.as_ref()) {
-            self.open_held = Some((open.id.to_string(), id.as_str().to_owned()));
+            self.open_held = Some((open.id.clone(), id.clone()));
         }
         Ok(locked)
     }

@@ -578,7 +578,7 @@ macro_rules! write_audit {
 macro_rules! open_assessment_org {
     ($tx:ident, $pg:ident, $id:expr, $held:expr) => {{
         match $held {
-            Some((held, org)) if held.as_str() == $id.as_str() => org.clone(),
+            Some((held, org)) if held.as_str() == $id.as_str() => org.as_str().to_owned(),
             _ => {
                 let sql = if $pg {
                     "SELECT org_id, status FROM assessments WHERE id = $1 FOR SHARE"
