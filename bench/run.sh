@@ -137,6 +137,7 @@ bench_backend() {
     done
     echo "} }"
   } > "$DIR/bench-state.lua"
+  rm -f "$DIR/bench-state.lua.versions" # versions a save run learned on an older state
 
   sleep 1
   local idle_kb; idle_kb=$(rss_kb "$pid" VmRSS)

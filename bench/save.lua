@@ -7,6 +7,12 @@
 -- Each wrk thread saves its own share of the criteria (it only learns the versions of the
 -- answers it saved); a conflict remains possible when one thread has two requests in flight
 -- for the same answer, and is counted.
+--
+-- At the end the versions the threads learned are written beside the state file
+-- (bench-state.lua.versions) and read by the next run, so a second run on the same state
+-- (bench/instructions.sh, bench/cpu.sh, a run by hand) does not start with stale versions,
+-- whose first save of each criterion would be a cheaper conflict. bench/run.sh deletes it
+-- when it writes a fresh state.
 
 local statuses = { "not_started", "partial", "largely", "implemented" }
 -- Globals (not locals): done() reads them from each thread with thread:get.
@@ -14,6 +20,12 @@ n, conflicts, saved, errors = 0, 0, 0, 0
 
 function init(args)
   dofile(args[1])      -- defines state = { org, cookie, csrf, criteria = {...}, versions = {...} }
+  state_file = args[1]
+  local learned = loadfile(state_file .. ".versions")
+  if learned then
+    for dom, v in pairs(learned()) do state.versions[dom] = v end
+  end
+  versions = state.versions -- a global, for done()
   local threads = tonumber(args[2] or "1")
   local mine = {}
   for i, c in ipairs(state.criteria) do
@@ -62,10 +74,22 @@ end
 
 function done(summary, latency, requests)
   local s, c, e = 0, 0, 0
+  local merged = {}
   for _, t in ipairs(threads) do
     s = s + (t:get("saved") or 0)
     c = c + (t:get("conflicts") or 0)
     e = e + (t:get("errors") or 0)
+    for dom, v in pairs(t:get("versions") or {}) do
+      if (merged[dom] or 0) < v then merged[dom] = v end
+    end
   end
   io.write(string.format("SAVES saved=%d conflicts=%d errors=%d\n", s, c, e))
+  local file = threads[1] and threads[1]:get("state_file")
+  if file then
+    local out = assert(io.open(file .. ".versions", "w"))
+    out:write("return {\n")
+    for dom, v in pairs(merged) do out:write(string.format("  [%q] = %d,\n", dom, v)) end
+    out:write("}\n")
+    out:close()
+  end
 end
