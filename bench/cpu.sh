@@ -3,7 +3,8 @@
 # from /proc around one bounded wrk run per path, on the database bench/run.sh seeded.
 #   bash bench/cpu.sh sqlite|postgres [PATH ...]     (default: /healthz /orgs/ORG)
 # The path `save` saves answers with bench/save.lua and the state bench/run.sh wrote.
-# Environment: BENCH_OUT (default /tmp/hicp-bench), BENCH_CONNECTIONS (10), BENCH_DURATION (10s).
+# Environment: BENCH_OUT (default /tmp/hicp-bench), BENCH_CONNECTIONS (10), BENCH_DURATION (10s),
+# BENCH_BIN (default target/release/hicp; for A/B).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${BENCH_OUT:-/tmp/hicp-bench}"; CONNS="${BENCH_CONNECTIONS:-10}"; DURATION="${BENCH_DURATION:-10s}"
@@ -14,7 +15,7 @@ bench_database "$backend"
 org=$(seeded_org "$backend")
 paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/healthz /orgs/ORG)
 base=http://127.0.0.1:18092
-"$ROOT/target/release/hicp" serve --listen 127.0.0.1:18092 --database "$url" > /dev/null 2>&1 &
+"${BENCH_BIN:-$ROOT/target/release/hicp}" serve --listen 127.0.0.1:18092 --database "$url" > /dev/null 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 until curl -sf -o /dev/null "$base/healthz"; do sleep 0.01; done
