@@ -4,8 +4,6 @@
 mod support;
 
 use assert_cmd::Command;
-use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
 use support::{Backend, Database, Server};
 
 fn hicp() -> Command {
@@ -132,53 +130,11 @@ async fn backup_while_serving_and_restore_with_checks() {
     assert!(!fresh.join("hicp.db").exists());
 }
 
-/// `hicp serve` on a new SQLite database with stdout and stderr piped (not a terminal) and
-/// `RUST_LOG=info`; returns the child and its base URL, read from its first line.
-fn serve_piped(db: &Database, extra: &[&str]) -> (std::process::Child, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hicp"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
-        .args(extra)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .map(|a| format!("http://{a}"))
-        .unwrap_or_else(|| panic!("{line}"));
-    (child, base)
-}
-
-/// Stops a server with SIGTERM, checks that it stopped cleanly, and returns its logs.
-fn stop(mut child: std::process::Child) -> String {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    assert!(exit.success(), "{exit:?}");
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
-    logs
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_carry_an_id_and_logs_can_be_json() {
     let db = Database::new(Backend::Sqlite);
-    let (child, base) = serve_piped(&db, &["--log-format", "json"]);
+    let server = Server::start_logging(&db, &["--log-format", "json"]);
+    let base = &server.base;
     let c = reqwest::Client::new();
     // Made by the server when absent…
     let r = c.get(format!("{base}/healthz")).send().await.unwrap();
@@ -194,7 +150,7 @@ async fn requests_carry_an_id_and_logs_can_be_json() {
     assert_eq!(r.headers()["x-request-id"], "proxy-7f3a");
 
     // SIGTERM: a clean stop (exit 0) that closes the database (no -wal file left).
-    let logs = stop(child);
+    let logs = server.stop();
     let line = logs
         .lines()
         .find(|l| l.contains("proxy-7f3a"))
@@ -213,15 +169,15 @@ async fn requests_carry_an_id_and_logs_can_be_json() {
 #[tokio::test(flavor = "multi_thread")]
 async fn text_logs_to_a_pipe_have_no_colour_codes() {
     let db = Database::new(Backend::Sqlite);
-    let (child, base) = serve_piped(&db, &[]);
+    let server = Server::start_logging(&db, &[]);
     let r = reqwest::Client::new()
-        .get(format!("{base}/healthz"))
+        .get(server.url("/healthz"))
         .header("x-request-id", "plain-51c2")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let logs = stop(child);
+    let logs = server.stop();
     let line = logs
         .lines()
         .find(|l| l.contains("plain-51c2"))

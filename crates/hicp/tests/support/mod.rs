@@ -23,7 +23,7 @@ macro_rules! on_both_backends {
     };
 }
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,22 +175,38 @@ impl Server {
     /// `hicp serve` with more options (`--max-upload-mb 1`, ...); on 127.0.0.1:0 unless
     /// they name a `--listen` address.
     pub fn start_with(db: &Database, options: &[&str]) -> Server {
+        Server::spawn(db, options, false)
+    }
+
+    /// As [`Server::start_with`], logging at `info` to a pipe (not a terminal), which
+    /// [`Server::stop`] reads back.
+    pub fn start_logging(db: &Database, options: &[&str]) -> Server {
+        Server::spawn(db, options, true)
+    }
+
+    fn spawn(db: &Database, options: &[&str], logs: bool) -> Server {
         let listen: &[&str] = if options.contains(&"--listen") {
             &[]
         } else {
             &["--listen", "127.0.0.1:0"]
         };
+        // Request logs only when asked for (RUST_LOG=info): keeps test output readable.
+        let level = if logs {
+            "info".into()
+        } else {
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into())
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_hicp"))
             .args(["serve", "--database", &db.url])
             .args(listen)
             .args(options)
-            // Request logs only when asked for (RUST_LOG=info): keeps test output readable.
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if logs {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("hicp serve starts");
         let stdout = child.stdout.take().unwrap();
@@ -206,6 +222,23 @@ impl Server {
             base: format!("http://{addr}"),
             child,
         }
+    }
+
+    /// Stops the server with SIGTERM, checks that it stopped cleanly (exit 0) and returns
+    /// what it logged (with [`Server::start_logging`]; else nothing).
+    pub fn stop(mut self) -> String {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "{exit:?}");
+        let mut logs = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut logs).unwrap();
+        }
+        logs
     }
 
     pub fn url(&self, path: &str) -> String {
