@@ -2,6 +2,13 @@
 --   wrk -t THREADS -s bench/tenants.lua URL ORG_LIST_FILE COOKIE
 -- Each thread walks the list from its own offset, one organization per request, so that
 -- every request may find its organization's view gone from the cache.
+local started = 0
+
+function setup(thread)
+  thread:set("tid", started)
+  started = started + 1
+end
+
 function init(args)
   orgs = {}
   for line in io.lines(args[1]) do table.insert(orgs, line) end
@@ -12,11 +19,4 @@ end
 function request()
   i = i % #orgs + 1
   return wrk.format("GET", "/orgs/" .. orgs[i])
-end
-
-local threads = {}
-
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
 end
