@@ -340,6 +340,28 @@ pub(crate) fn newest_snapshot(all: Vec<Assessment>) -> Option<Assessment> {
 mod tests {
     use super::*;
 
+    /// The cache holds views up to its bound in their weights, whatever the number of
+    /// organizations: older ones are dropped, and what it keeps still answers.
+    #[tokio::test]
+    async fn the_cache_stays_within_its_bound() {
+        let bound = 100_000;
+        let slots: Slots<Vec<u8>> = Slots::new(bound, |v| v.len() as u32);
+        for org in 0..1_000 {
+            let key = (OrgId::new(format!("o{org}")), 1, today());
+            slots.insert(key, Arc::new(vec![0; 1_000])).await;
+        }
+        slots.cache.run_pending_tasks().await;
+        assert!(
+            slots.cache.weighted_size() <= bound,
+            "{} of {bound}",
+            slots.cache.weighted_size()
+        );
+        assert!(slots.cache.entry_count() <= 100);
+        let kept: Vec<_> = slots.cache.iter().map(|(key, _)| key).collect();
+        assert!(!kept.is_empty());
+        assert!(slots.get(&kept[0]).await.is_some());
+    }
+
     /// A value taken out of the cache is held by the taker alone (so a save changes the
     /// view in place), although moka may keep the removed entry a while longer.
     #[tokio::test]
