@@ -867,6 +867,14 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
     assert_eq!(s.organization(&o.id).await.unwrap(), Some(o.clone()));
 
     let before = s.organization(&o.id).await.unwrap().unwrap().revision;
+    let org_log = AuditFilter {
+        org_id: Some(&o.id),
+        entity: Some("organization"),
+        ..AuditFilter::default()
+    };
+    // The update's entries are those after the creation's; by sequence, since creation and
+    // update can fall in the same clock tick.
+    let last_before = s.audit_log(&org_log).await.unwrap()[0].seq;
     let updated = s
         .update_organization(
             &o.id,
@@ -887,14 +895,7 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
     assert_eq!(updated.created_at, o.created_at);
     assert_eq!(s.organization(&o.id).await.unwrap(), Some(updated));
 
-    let tier_changes = s
-        .audit_log(&AuditFilter {
-            org_id: Some(&o.id),
-            entity: Some("organization"),
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let tier_changes = s.audit_log(&org_log).await.unwrap();
     let tier = tier_changes
         .iter()
         .find(|e| e.field == "tier" && e.old_value.is_some())
@@ -908,7 +909,7 @@ async fn organization_profile_and_tier_update(ctx: Ctx) {
     let update: Vec<&str> = tier_changes
         .iter()
         .rev()
-        .filter(|e| e.at == tier.at)
+        .filter(|e| e.seq > last_before)
         .map(|e| e.field.as_str())
         .collect();
     assert_eq!(
