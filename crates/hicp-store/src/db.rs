@@ -20,7 +20,8 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
 /// PostgreSQL pool options: sqlx pings every connection it hands out, one more round trip
 /// per request. A busy connection was just used; only one idle for `ping_when_idle_for`
 /// or more (the server may have restarted or dropped it meanwhile) is pinged first, and
-/// replaced by a new one if the ping fails.
+/// replaced by a new one if the ping fails. (sqlx also pings a connection as it goes back to
+/// the pool, a bare `Sync`, in a task after the response; that one cannot be turned off.)
 fn postgres_pool(ping_when_idle_for: Duration) -> PgPoolOptions {
     PgPoolOptions::new()
         .test_before_acquire(false)
@@ -505,6 +506,11 @@ mod tests {
                     .await
                     .unwrap()
                     .get(0);
+                // sqlx pings a connection as it goes back to the pool, in a task of its
+                // own; killed before that, it would be replaced there, not by the policy.
+                while pool.num_idle() == 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
                 sqlx::query("SELECT pg_terminate_backend($1)")
                     .bind(pid)
                     .execute(&admin)
