@@ -508,23 +508,31 @@ mod tests {
                     .get(0);
                 // sqlx pings a connection as it goes back to the pool, in a task of its
                 // own; killed before that, it would be replaced there, not by the policy.
-                while pool.num_idle() == 0 {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
+                tokio::time::timeout(Duration::from_secs(10), async {
+                    while pool.num_idle() == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                })
+                .await
+                .expect("the connection goes back to the pool");
                 sqlx::query("SELECT pg_terminate_backend($1)")
                     .bind(pid)
                     .execute(&admin)
                     .await
                     .unwrap();
-                while sqlx::query("SELECT 1 FROM pg_stat_activity WHERE pid = $1")
-                    .bind(pid)
-                    .fetch_optional(&admin)
-                    .await
-                    .unwrap()
-                    .is_some()
-                {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
+                tokio::time::timeout(Duration::from_secs(10), async {
+                    while sqlx::query("SELECT 1 FROM pg_stat_activity WHERE pid = $1")
+                        .bind(pid)
+                        .fetch_optional(&admin)
+                        .await
+                        .unwrap()
+                        .is_some()
+                    {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                })
+                .await
+                .expect("the terminated backend goes away");
                 let outcome = sqlx::query("SELECT pg_backend_pid()")
                     .fetch_one(&pool)
                     .await
