@@ -179,7 +179,8 @@ impl Server {
     }
 
     /// As [`Server::start_with`], logging at `info` to a pipe (not a terminal), which
-    /// [`Server::stop`] reads back.
+    /// [`Server::stop`] reads back. Nothing reads it before: for a few requests only (a
+    /// full pipe, 64 KB on Linux, would stop the server).
     pub fn start_logging(db: &Database, options: &[&str]) -> Server {
         Server::spawn(db, options, true)
     }
